@@ -1,0 +1,306 @@
+//! `/api/v1/multi-cloud/*`: route tables, endpoint health, failover drills and cost
+//! analytics (feature `multi_cloud_routing`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, NaiveDate, Utc};
+use marchproxy_license::MULTI_CLOUD_ROUTING;
+use marchproxy_model::routing::{CloudProvider, RouteTable, RouteTableSpec, preferred_endpoint};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::core::total_header;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::state::AppState;
+use crate::store::enterprise as store;
+use crate::store::telemetry::{CostReport, cost_report};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_routes, create_route))
+        .routes(routes!(get_route, update_route, delete_route))
+        .routes(routes!(route_health))
+        .routes(routes!(enable_route))
+        .routes(routes!(disable_route))
+        .routes(routes!(test_failover))
+        .routes(routes!(cost_analytics))
+}
+
+#[utoipa::path(get, path = "/api/v1/multi-cloud/routes", tag = "multi-cloud", params(ListParams),
+    responses((status = 200, body = Vec<RouteTable>), (status = 403)), security(("bearer" = [])))]
+async fn list_routes(
+    State(st): State<AppState>,
+    _: AuthUser,
+    AppQuery(p): AppQuery<ListParams>,
+) -> ApiResult<(HeaderMap, Json<Vec<RouteTable>>)> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    p.check()?;
+    let (items, total) = store::list_route_tables(&st.db.pool, &p).await?;
+    Ok((total_header(total), Json(items)))
+}
+
+#[utoipa::path(post, path = "/api/v1/multi-cloud/routes", tag = "multi-cloud", request_body = RouteTableSpec,
+    responses((status = 201, body = RouteTable), (status = 403), (status = 422)), security(("bearer" = [])))]
+async fn create_route(
+    State(st): State<AppState>,
+    _: Admin,
+    AppJson(spec): AppJson<RouteTableSpec>,
+) -> ApiResult<(StatusCode, Json<RouteTable>)> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    spec.validate()?;
+    let t = store::create_route_table(&st.db.pool, &spec).await?;
+    st.events.changed();
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+#[utoipa::path(get, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)),
+    responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn get_route(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    Ok(Json(store::get_route_table(&st.db.pool, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)), request_body = RouteTableSpec,
+    responses((status = 200, body = RouteTable), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn update_route(
+    State(st): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+    AppJson(spec): AppJson<RouteTableSpec>,
+) -> ApiResult<Json<RouteTable>> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    spec.validate()?;
+    let t = store::update_route_table(&st.db.pool, id, &spec).await?;
+    st.events.changed();
+    Ok(Json(t))
+}
+
+#[utoipa::path(delete, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn delete_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    store::delete_route_table(&st.db.pool, id).await?;
+    st.events.changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/multi-cloud/routes/{id}/enable", tag = "multi-cloud", params(("id" = i64, Path)),
+    responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn enable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    let t = store::set_route_table_enabled(&st.db.pool, id, true).await?;
+    st.events.changed();
+    Ok(Json(t))
+}
+
+#[utoipa::path(post, path = "/api/v1/multi-cloud/routes/{id}/disable", tag = "multi-cloud", params(("id" = i64, Path)),
+    responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn disable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    let t = store::set_route_table_enabled(&st.db.pool, id, false).await?;
+    st.events.changed();
+    Ok(Json(t))
+}
+
+/// Health of one endpoint, with where it runs.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct EndpointHealthView {
+    pub endpoint: String,
+    pub provider: CloudProvider,
+    pub region: String,
+    pub is_active: bool,
+    pub is_healthy: bool,
+    #[schema(value_type = Option<String>)]
+    pub last_check: Option<DateTime<Utc>>,
+    pub rtt_ms: Option<f64>,
+    pub consecutive_failures: u32,
+    pub consecutive_successes: u32,
+    pub last_error: Option<String>,
+}
+
+/// Live health of each endpoint, as probed by the control plane's health monitor.
+#[utoipa::path(get, path = "/api/v1/multi-cloud/routes/{id}/health", tag = "multi-cloud", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<EndpointHealthView>), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn route_health(
+    State(st): State<AppState>,
+    _: AuthUser,
+    PathId(id): PathId,
+) -> ApiResult<Json<Vec<EndpointHealthView>>> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    let table = store::get_route_table(&st.db.pool, id).await?;
+    let health = store::health_for_table(&st.db.pool, id).await?;
+    let out = table
+        .spec
+        .routes
+        .iter()
+        .filter_map(|r| {
+            let h = health.iter().find(|h| h.endpoint == r.endpoint)?;
+            Some(EndpointHealthView {
+                endpoint: r.endpoint.clone(),
+                provider: r.provider,
+                region: r.region.clone(),
+                is_active: r.is_active,
+                is_healthy: h.is_healthy,
+                last_check: h.last_check,
+                rtt_ms: h.rtt_ms,
+                consecutive_failures: h.consecutive_failures,
+                consecutive_successes: h.consecutive_successes,
+                last_error: h.last_error.clone(),
+            })
+        })
+        .collect();
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct FailoverRequest {
+    /// The endpoint to take out of rotation (default: the current primary).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Only evaluate the algorithm with the endpoint removed.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// How long a live drill keeps the endpoint out (1-300 s, default 30).
+    #[serde(default)]
+    pub duration_seconds: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct FailoverResult {
+    pub route_table_id: i64,
+    pub dry_run: bool,
+    pub removed_endpoint: String,
+    pub failover_target: Option<String>,
+    pub switch_time_ms: Option<f64>,
+    pub failed_requests: Option<i64>,
+    pub traffic_moved: Option<bool>,
+    pub restored: bool,
+    pub message: String,
+}
+
+/// A failover drill: take an endpoint out of rotation and see where traffic goes.
+#[utoipa::path(post, path = "/api/v1/multi-cloud/routes/{id}/test-failover", tag = "multi-cloud", params(("id" = i64, Path)), request_body = FailoverRequest,
+    responses((status = 200, body = FailoverResult), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+async fn test_failover(
+    State(st): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<FailoverResult>> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    let req: FailoverRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        FailoverRequest::default()
+    } else {
+        crate::extract::parse_json(&body)?
+    };
+    if let Some(d) = req.duration_seconds {
+        if !(1..=300).contains(&d) {
+            return Err(ApiError::field(&["body", "duration_seconds"], "must be between 1 and 300"));
+        }
+    }
+    let table = store::get_route_table(&st.db.pool, id).await?;
+    let health = store::health_for_table(&st.db.pool, id).await?;
+    let primary = preferred_endpoint(&table.spec, &health, None).map(|i| table.spec.routes[i].endpoint.clone());
+    let removed = match req.endpoint {
+        Some(ep) => {
+            let ep = ep.trim().to_string();
+            if !table.spec.routes.iter().any(|r| r.endpoint == ep) {
+                return Err(ApiError::field(
+                    &["body", "endpoint"],
+                    format!("`{ep}` is not an endpoint of route table {id}"),
+                ));
+            }
+            ep
+        }
+        None => primary
+            .clone()
+            .ok_or_else(|| ApiError::Conflict("route table has no healthy active endpoint to fail over from".into()))?,
+    };
+    let target = if table.spec.enable_auto_failover {
+        preferred_endpoint(&table.spec, &health, Some(&removed)).map(|i| table.spec.routes[i].endpoint.clone())
+    } else {
+        None
+    };
+    if req.dry_run {
+        let message = match (&target, table.spec.enable_auto_failover) {
+            (_, false) => "enable_auto_failover is false: traffic would not be moved automatically".to_string(),
+            (Some(t), true) => format!(
+                "with {removed} out of rotation, the {} algorithm would send traffic to {t}",
+                table.spec.algorithm.as_str()
+            ),
+            (None, true) => format!(
+                "with {removed} out of rotation no healthy active endpoint remains: requests would fail with 503"
+            ),
+        };
+        return Ok(Json(FailoverResult {
+            route_table_id: id,
+            dry_run: true,
+            removed_endpoint: removed,
+            failover_target: target,
+            switch_time_ms: None,
+            failed_requests: None,
+            traffic_moved: None,
+            restored: true,
+            message,
+        }));
+    }
+    crate::drill::run_live(&st, &table, &removed, target, req.duration_seconds.unwrap_or(30)).await.map(Json)
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct CostParams {
+    /// Days back from now (1-366); default 30 when neither start nor end is given.
+    pub days: Option<u32>,
+    /// Start date (YYYY-MM-DD or RFC 3339).
+    pub start: Option<String>,
+    /// End date, exclusive (YYYY-MM-DD or RFC 3339); default now.
+    pub end: Option<String>,
+    pub cluster_id: Option<i64>,
+}
+
+fn parse_time(field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    Err(ApiError::field(&["query", field], "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
+}
+
+/// Cost from measured egress bytes × each endpoint's `cost_per_gb`.
+#[utoipa::path(get, path = "/api/v1/multi-cloud/analytics/cost", tag = "multi-cloud", params(CostParams),
+    responses((status = 200, body = CostReport), (status = 403), (status = 422)), security(("bearer" = [])))]
+async fn cost_analytics(
+    State(st): State<AppState>,
+    _: AuthUser,
+    AppQuery(p): AppQuery<CostParams>,
+) -> ApiResult<Json<CostReport>> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    let now = Utc::now();
+    if p.days.is_some() && (p.start.is_some() || p.end.is_some()) {
+        return Err(ApiError::field(&["query", "days"], "give either days or start/end, not both"));
+    }
+    let (start, end) = if let Some(days) = p.days {
+        if !(1..=366).contains(&days) {
+            return Err(ApiError::field(&["query", "days"], "must be between 1 and 366"));
+        }
+        (now - chrono::Duration::days(days as i64), now)
+    } else {
+        let end = p.end.as_deref().map(|s| parse_time("end", s)).transpose()?.unwrap_or(now);
+        let start =
+            p.start.as_deref().map(|s| parse_time("start", s)).transpose()?.unwrap_or(end - chrono::Duration::days(30));
+        if start >= end {
+            return Err(ApiError::field(&["query", "start"], "must be before end"));
+        }
+        if end - start > chrono::Duration::days(366) {
+            return Err(ApiError::field(&["query", "start"], "the period must be at most 366 days"));
+        }
+        (start, end)
+    };
+    Ok(Json(cost_report(&st.db.pool, start.timestamp_millis(), end.timestamp_millis(), p.cluster_id).await?))
+}

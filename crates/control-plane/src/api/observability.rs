@@ -1,0 +1,283 @@
+//! `/api/v1/observability/*`: tracing configs, their stats and test, span search,
+//! traces and the service dependency graph (feature `distributed_tracing`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use marchproxy_license::DISTRIBUTED_TRACING;
+use marchproxy_model::tracing_cfg::{TracingConfig, TracingConfigSpec};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::core::total_header;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::state::AppState;
+use crate::store::enterprise as store;
+use crate::store::telemetry::{self as tstore, SpanQuery, StoredSpan, TracingStats};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_configs, create_config))
+        .routes(routes!(get_config, update_config, delete_config))
+        .routes(routes!(config_stats))
+        .routes(routes!(enable_config))
+        .routes(routes!(disable_config))
+        .routes(routes!(test_config))
+        .routes(routes!(search_spans))
+        .routes(routes!(get_trace))
+        .routes(routes!(dependencies))
+}
+
+#[utoipa::path(get, path = "/api/v1/observability/tracing", tag = "observability", params(ListParams),
+    responses((status = 200, body = Vec<TracingConfig>), (status = 403)), security(("bearer" = [])))]
+async fn list_configs(
+    State(st): State<AppState>,
+    _: AuthUser,
+    AppQuery(p): AppQuery<ListParams>,
+) -> ApiResult<(HeaderMap, Json<Vec<TracingConfig>>)> {
+    st.require(DISTRIBUTED_TRACING)?;
+    p.check()?;
+    let (items, total) = store::list_tracing(&st.db.pool, &p).await?;
+    Ok((total_header(total), Json(items)))
+}
+
+#[utoipa::path(post, path = "/api/v1/observability/tracing", tag = "observability", request_body = TracingConfigSpec,
+    responses((status = 201, body = TracingConfig), (status = 403), (status = 422)), security(("bearer" = [])))]
+async fn create_config(
+    State(st): State<AppState>,
+    _: Admin,
+    AppJson(spec): AppJson<TracingConfigSpec>,
+) -> ApiResult<(StatusCode, Json<TracingConfig>)> {
+    st.require(DISTRIBUTED_TRACING)?;
+    spec.validate()?;
+    let c = store::create_tracing(&st.db.pool, &spec).await?;
+    st.events.changed();
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+#[utoipa::path(get, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn get_config(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    Ok(Json(store::get_tracing(&st.db.pool, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)), request_body = TracingConfigSpec,
+    responses((status = 200, body = TracingConfig), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn update_config(
+    State(st): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+    AppJson(spec): AppJson<TracingConfigSpec>,
+) -> ApiResult<Json<TracingConfig>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    spec.validate()?;
+    let c = store::update_tracing(&st.db.pool, id, &spec).await?;
+    st.events.changed();
+    Ok(Json(c))
+}
+
+#[utoipa::path(delete, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn delete_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
+    st.require(DISTRIBUTED_TRACING)?;
+    store::delete_tracing(&st.db.pool, id).await?;
+    st.events.changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/enable", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn enable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    let c = store::set_tracing_enabled(&st.db.pool, id, true).await?;
+    st.events.changed();
+    Ok(Json(c))
+}
+
+#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/disable", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn disable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    let c = store::set_tracing_enabled(&st.db.pool, id, false).await?;
+    st.events.changed();
+    Ok(Json(c))
+}
+
+/// Counters reported by the cluster's proxies for this config.
+#[utoipa::path(get, path = "/api/v1/observability/tracing/{id}/stats", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 200, body = TracingStats), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingStats>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    store::get_tracing(&st.db.pool, id).await?;
+    Ok(Json(tstore::tracing_stats(&st.db.pool, id).await?))
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct TestResult {
+    pub success: bool,
+    pub latency_ms: f64,
+    pub backend: String,
+    pub exporter: String,
+    pub endpoint: String,
+    pub trace_id: String,
+    pub error: Option<String>,
+}
+
+/// Send one real span through the configured backend and exporter.
+#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/test", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 200, body = TestResult), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn test_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TestResult>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    let cfg = store::get_tracing(&st.db.pool, id).await?;
+    Ok(Json(crate::tracing_test::send(&cfg.spec).await))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchError {
+    pub source: String,
+    pub error: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SpanSearchResult {
+    pub total: i64,
+    pub spans: Vec<StoredSpan>,
+    /// Query backends that failed, and why.
+    pub errors: Vec<SearchError>,
+}
+
+fn parse_bound(field: &str, s: &Option<String>) -> ApiResult<Option<i64>> {
+    let Some(s) = s.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(Some(ms.saturating_mul(1000)));
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| Some(t.timestamp_micros()))
+        .map_err(|_| ApiError::field(&["query", field], "must be an RFC 3339 time or epoch milliseconds"))
+}
+
+/// Search stored spans.
+#[utoipa::path(get, path = "/api/v1/observability/spans/search", tag = "observability", params(SpanQuery),
+    responses((status = 200, body = SpanSearchResult), (status = 403), (status = 422)), security(("bearer" = [])))]
+async fn search_spans(
+    State(st): State<AppState>,
+    _: AuthUser,
+    AppQuery(q): AppQuery<SpanQuery>,
+) -> ApiResult<Json<SpanSearchResult>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    if q.limit == 0 || q.limit > 1000 {
+        return Err(ApiError::field(&["query", "limit"], "must be between 1 and 1000"));
+    }
+    if let Some(t) = &q.trace_id {
+        if t.len() != 32 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(ApiError::field(&["query", "trace_id"], "must be 32 hex characters"));
+        }
+    }
+    for (f, v) in [("min_duration_ms", q.min_duration_ms), ("max_duration_ms", q.max_duration_ms)] {
+        if v.is_some_and(|v| !(0.0..=1e9).contains(&v)) {
+            return Err(ApiError::field(&["query", f], "must be between 0 and 1e9"));
+        }
+    }
+    let start = parse_bound("start", &q.start)?;
+    let end = parse_bound("end", &q.end)?;
+    if let (Some(s), Some(e)) = (start, end) {
+        if s > e {
+            return Err(ApiError::field(&["query", "start"], "must not be after end"));
+        }
+    }
+    let mut tags = Vec::new();
+    if let Some(t) = q.tags.as_deref().filter(|t| !t.trim().is_empty()) {
+        for pair in t.split(',') {
+            let (k, v) = pair
+                .split_once(':')
+                .or_else(|| pair.split_once('='))
+                .ok_or_else(|| ApiError::field(&["query", "tags"], "must be key:value pairs separated by commas"))?;
+            tags.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let (spans, total) = tstore::search_spans(&st.db.pool, &q, start, end, &tags).await?;
+    Ok(Json(SpanSearchResult { total, spans, errors: vec![] }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Trace {
+    pub trace_id: String,
+    pub spans: Vec<StoredSpan>,
+}
+
+/// A whole trace from the embedded store.
+#[utoipa::path(get, path = "/api/v1/observability/traces/{trace_id}", tag = "observability", params(("trace_id" = String, Path)),
+    responses((status = 200, body = Trace), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn get_trace(
+    State(st): State<AppState>,
+    _: AuthUser,
+    axum::extract::Path(trace_id): axum::extract::Path<String>,
+) -> ApiResult<Json<Trace>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    if trace_id.len() != 32 || !trace_id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ApiError::field(&["path", "trace_id"], "must be 32 hex characters"));
+    }
+    let spans = tstore::trace_spans(&st.db.pool, &trace_id).await?;
+    if spans.is_empty() {
+        return Err(ApiError::not_found("trace", &trace_id));
+    }
+    Ok(Json(Trace { trace_id: trace_id.to_ascii_lowercase(), spans }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DependencyNode {
+    pub service: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DependencyEdge {
+    pub parent: String,
+    pub child: String,
+    pub call_count: i64,
+    pub error_count: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DependencyGraph {
+    pub nodes: Vec<DependencyNode>,
+    pub edges: Vec<DependencyEdge>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DependencyParams {
+    /// Look-back window in hours (1-720, default 24).
+    pub hours: Option<u32>,
+}
+
+/// Service dependency graph computed from stored spans.
+#[utoipa::path(get, path = "/api/v1/observability/dependencies", tag = "observability", params(DependencyParams),
+    responses((status = 200, body = DependencyGraph), (status = 403)), security(("bearer" = [])))]
+async fn dependencies(
+    State(st): State<AppState>,
+    _: AuthUser,
+    AppQuery(p): AppQuery<DependencyParams>,
+) -> ApiResult<Json<DependencyGraph>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    let hours = p.hours.unwrap_or(24);
+    if !(1..=720).contains(&hours) {
+        return Err(ApiError::field(&["query", "hours"], "must be between 1 and 720"));
+    }
+    let since = (chrono::Utc::now() - chrono::Duration::hours(hours as i64)).timestamp_micros();
+    let edges = tstore::dependencies(&st.db.pool, since).await?;
+    let mut names = std::collections::BTreeSet::new();
+    for (p, c, _, _) in &edges {
+        names.insert(p.clone());
+        names.insert(c.clone());
+    }
+    Ok(Json(DependencyGraph {
+        nodes: names.into_iter().map(|service| DependencyNode { service }).collect(),
+        edges: edges
+            .into_iter()
+            .map(|(parent, child, call_count, error_count)| DependencyEdge { parent, child, call_count, error_count })
+            .collect(),
+    }))
+}

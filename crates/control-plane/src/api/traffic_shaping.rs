@@ -1,0 +1,99 @@
+//! `/api/v1/traffic-shaping/*`: QoS policies (feature `traffic_shaping`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use marchproxy_license::TRAFFIC_SHAPING;
+use marchproxy_model::qos::{QosPolicy, QosPolicySpec};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::core::total_header;
+use crate::error::ApiResult;
+use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::state::AppState;
+use crate::store::enterprise as store;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_policies, create_policy))
+        .routes(routes!(get_policy, update_policy, delete_policy))
+        .routes(routes!(enable_policy))
+        .routes(routes!(disable_policy))
+}
+
+#[utoipa::path(get, path = "/api/v1/traffic-shaping/policies", tag = "traffic-shaping", params(ListParams),
+    responses((status = 200, body = Vec<QosPolicy>), (status = 403, description = "Enterprise license required")), security(("bearer" = [])))]
+async fn list_policies(
+    State(st): State<AppState>,
+    _: AuthUser,
+    AppQuery(p): AppQuery<ListParams>,
+) -> ApiResult<(HeaderMap, Json<Vec<QosPolicy>>)> {
+    st.require(TRAFFIC_SHAPING)?;
+    p.check()?;
+    let (items, total) = store::list_qos(&st.db.pool, &p).await?;
+    Ok((total_header(total), Json(items)))
+}
+
+#[utoipa::path(post, path = "/api/v1/traffic-shaping/policies", tag = "traffic-shaping", request_body = QosPolicySpec,
+    responses((status = 201, body = QosPolicy), (status = 403), (status = 422)), security(("bearer" = [])))]
+async fn create_policy(
+    State(st): State<AppState>,
+    _: Admin,
+    AppJson(spec): AppJson<QosPolicySpec>,
+) -> ApiResult<(StatusCode, Json<QosPolicy>)> {
+    st.require(TRAFFIC_SHAPING)?;
+    spec.validate()?;
+    let p = store::create_qos(&st.db.pool, &spec).await?;
+    st.events.changed();
+    Ok((StatusCode::CREATED, Json(p)))
+}
+
+#[utoipa::path(get, path = "/api/v1/traffic-shaping/policies/{id}", tag = "traffic-shaping", params(("id" = i64, Path)),
+    responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn get_policy(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
+    st.require(TRAFFIC_SHAPING)?;
+    Ok(Json(store::get_qos(&st.db.pool, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/traffic-shaping/policies/{id}", tag = "traffic-shaping", params(("id" = i64, Path)), request_body = QosPolicySpec,
+    responses((status = 200, body = QosPolicy), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn update_policy(
+    State(st): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+    AppJson(spec): AppJson<QosPolicySpec>,
+) -> ApiResult<Json<QosPolicy>> {
+    st.require(TRAFFIC_SHAPING)?;
+    spec.validate()?;
+    let p = store::update_qos(&st.db.pool, id, &spec).await?;
+    st.events.changed();
+    Ok(Json(p))
+}
+
+#[utoipa::path(delete, path = "/api/v1/traffic-shaping/policies/{id}", tag = "traffic-shaping", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn delete_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
+    st.require(TRAFFIC_SHAPING)?;
+    store::delete_qos(&st.db.pool, id).await?;
+    st.events.changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/traffic-shaping/policies/{id}/enable", tag = "traffic-shaping", params(("id" = i64, Path)),
+    responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn enable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
+    st.require(TRAFFIC_SHAPING)?;
+    let p = store::set_qos_enabled(&st.db.pool, id, true).await?;
+    st.events.changed();
+    Ok(Json(p))
+}
+
+#[utoipa::path(post, path = "/api/v1/traffic-shaping/policies/{id}/disable", tag = "traffic-shaping", params(("id" = i64, Path)),
+    responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn disable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
+    st.require(TRAFFIC_SHAPING)?;
+    let p = store::set_qos_enabled(&st.db.pool, id, false).await?;
+    st.events.changed();
+    Ok(Json(p))
+}

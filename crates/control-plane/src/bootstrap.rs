@@ -1,0 +1,96 @@
+//! First-start work: the secret key, the admin user and the default cluster.
+
+use std::path::Path;
+
+use anyhow::Context;
+use marchproxy_model::cluster::ClusterSpec;
+
+use crate::auth::{Role, hash_password, random_secret};
+use crate::config::ServeConfig;
+use crate::db::Db;
+use crate::store;
+
+/// The JWT secret: `SECRET_KEY`, or in development mode a generated one kept in the data
+/// directory so tokens survive restarts. Release mode refuses to start without it.
+pub fn secret_key(cfg: &ServeConfig) -> anyhow::Result<String> {
+    if let Some(k) = cfg.secret_key.as_ref().filter(|k| !k.trim().is_empty()) {
+        if cfg.release_mode && k.len() < 32 {
+            anyhow::bail!("SECRET_KEY must be at least 32 characters in release mode");
+        }
+        return Ok(k.clone());
+    }
+    if cfg.release_mode {
+        anyhow::bail!(
+            "RELEASE_MODE=true requires SECRET_KEY (at least 32 random characters, e.g. `openssl rand -base64 48`); refusing to start"
+        );
+    }
+    let path = cfg.data_dir.join("secret_key");
+    load_or_create_secret(&path)
+}
+
+fn load_or_create_secret(path: &Path) -> anyhow::Result<String> {
+    if let Ok(s) = std::fs::read_to_string(path) {
+        if s.trim().len() >= 32 {
+            return Ok(s.trim().to_string());
+        }
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let secret = random_secret(48);
+    write_private(path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a development SECRET_KEY");
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(content.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(path, content)
+}
+
+/// What first start created, for the banner.
+#[derive(Debug, Default)]
+pub struct Bootstrapped {
+    /// Set when a random admin password was generated (printed once).
+    pub generated_admin_password: Option<String>,
+    pub admin_created: bool,
+    /// The default cluster's API key, when the cluster was created now.
+    pub default_cluster_key: Option<String>,
+}
+
+pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
+    let mut out = Bootstrapped::default();
+    if store::core::user_count(&db.pool).await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
+        let password = match cfg.admin_password.as_ref().filter(|p| !p.is_empty()) {
+            Some(p) => p.clone(),
+            None => {
+                let p = random_secret(15);
+                out.generated_admin_password = Some(p.clone());
+                p
+            }
+        };
+        let hash = hash_password(password).await?;
+        store::core::create_user(&db.pool, &cfg.admin_user, &hash, Role::Admin)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        out.admin_created = true;
+    }
+    if store::core::list_clusters(&db.pool, 0, 1).await.map_err(|e| anyhow::anyhow!("{e}"))?.1 == 0 {
+        let (_, key) = store::core::create_cluster(
+            &db.pool,
+            &ClusterSpec { name: "default".into(), description: Some("Created on first start".into()) },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the default cluster: {e}"))?;
+        out.default_cluster_key = Some(key);
+    }
+    Ok(out)
+}

@@ -1,0 +1,145 @@
+//! Database connection: SQLite (embedded default) or PostgreSQL, one `sqlx::Any` pool,
+//! versioned migrations per engine, applied on start.
+//!
+//! Conventions that keep one set of queries valid on both engines: `$N` placeholders,
+//! times as BIGINT epoch milliseconds, JSON as TEXT, ids as BIGINT.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DbKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DbKind::Sqlite => "sqlite",
+            DbKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// The pool and which engine is behind it.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub kind: DbKind,
+}
+
+/// Normalise a user-supplied URL: accept `postgresql+asyncpg://` (the spec's form) and
+/// `sqlite:path`; make sure SQLite files are created.
+pub fn normalise_url(url: &str) -> anyhow::Result<(String, DbKind)> {
+    let url = url.trim();
+    if let Some(rest) = url
+        .strip_prefix("postgresql+asyncpg://")
+        .or_else(|| url.strip_prefix("postgresql+psycopg://"))
+        .or_else(|| url.strip_prefix("postgresql://"))
+        .or_else(|| url.strip_prefix("postgres://"))
+    {
+        return Ok((format!("postgres://{rest}"), DbKind::Postgres));
+    }
+    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path != ":memory:" {
+            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating database directory {}", dir.display()))?;
+            }
+        }
+        let mut q = query.to_string();
+        if !q.contains("mode=") {
+            if !q.is_empty() {
+                q.push('&');
+            }
+            q.push_str("mode=rwc");
+        }
+        return Ok((format!("sqlite://{path}?{q}"), DbKind::Sqlite));
+    }
+    anyhow::bail!("DATABASE_URL must start with sqlite://, postgres:// or postgresql:// (got `{}`)", redact_url(url))
+}
+
+/// Hide a password in a URL for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::from_str(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Db {
+    /// Connect and migrate.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        install_default_drivers();
+        let (url, kind) = normalise_url(url)?;
+        let opts = AnyPoolOptions::new()
+            .max_connections(if kind == DbKind::Sqlite { 8 } else { 16 })
+            .acquire_timeout(std::time::Duration::from_secs(10));
+        let opts = if kind == DbKind::Sqlite {
+            opts.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;")
+                        .await?;
+                    Ok(())
+                })
+            })
+        } else {
+            opts
+        };
+        let pool = opts.connect(&url).await.with_context(|| format!("connecting to {}", redact_url(&url)))?;
+        let db = Db { pool, kind };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        match self.kind {
+            DbKind::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await,
+            DbKind::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await,
+        }
+        .context("applying database migrations")
+    }
+
+    /// `readyz`: can we run a query?
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// Now, in epoch milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub fn ms_to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            normalise_url("postgresql+asyncpg://u:p@h:5432/db").unwrap(),
+            ("postgres://u:p@h:5432/db".to_string(), DbKind::Postgres)
+        );
+        let dir = std::env::temp_dir().join("mp-url-test");
+        let (u, k) = normalise_url(&format!("sqlite://{}/x.db", dir.display())).unwrap();
+        assert_eq!(k, DbKind::Sqlite);
+        assert!(u.ends_with("x.db?mode=rwc"));
+        assert!(dir.exists());
+        assert!(normalise_url("mysql://x").unwrap_err().to_string().contains("DATABASE_URL"));
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:****@h/db");
+    }
+}

@@ -1,0 +1,138 @@
+//! The API's one error type. Every error maps to exactly one HTTP status here, and
+//! every response body has the `detail` shape existing MarchProxy clients parse.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use marchproxy_model::{FieldError, ValidationErrors};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 422: input failed parsing or validation; one entry per bad field.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 400: a request that is well-formed but cannot be honoured as asked.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: missing, invalid or expired credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: authenticated but not allowed (role).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 403: the license does not include an enterprise feature.
+    #[error("enterprise feature `{feature}` not available")]
+    License { feature: &'static str },
+    /// 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the request conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 429: too many failed logins.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_secs: u64 },
+    /// 503: a dependency (database) is down.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure; logged with detail, reported generically.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::License { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A single-field 422.
+    pub fn field(loc: &[&str], msg: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError {
+            loc: loc.iter().map(|s| serde_json::Value::from(*s)).collect(),
+            msg: msg.into(),
+            kind: "value_error".into(),
+        }])
+    }
+
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        ApiError::NotFound(format!("{what} {id} not found"))
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        ApiError::Validation(e.errors)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return ApiError::Conflict("an object with these unique values already exists".into());
+            }
+            if db.is_foreign_key_violation() {
+                return ApiError::Conflict("the object is referenced by, or references, another object".into());
+            }
+        }
+        if matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) {
+            return ApiError::Unavailable("database unavailable".into());
+        }
+        ApiError::Internal(anyhow::Error::new(e).context("database error"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let body = match &self {
+            ApiError::Validation(errors) => json!({ "detail": errors }),
+            ApiError::License { feature } => json!({ "detail": {
+                "error": "Enterprise feature not available",
+                "feature": feature,
+                "message": format!("{} requires a MarchProxy Enterprise license. Upgrade to unlock it.", feature_title(feature)),
+                "upgrade_url": marchproxy_license::UPGRADE_URL,
+            }}),
+            ApiError::Internal(err) => {
+                tracing::error!(error = ?err, "internal error");
+                json!({ "detail": "internal server error" })
+            }
+            other => json!({ "detail": other.to_string() }),
+        };
+        let mut resp = (status, Json(body)).into_response();
+        match &self {
+            ApiError::Unauthorized(_) => {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::TooManyRequests { retry_after_secs, .. } => {
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            _ => {}
+        }
+        resp
+    }
+}
+
+fn feature_title(feature: &str) -> &'static str {
+    match feature {
+        "traffic_shaping" => "Traffic Shaping & QoS",
+        "multi_cloud_routing" => "Multi-Cloud Routing",
+        "distributed_tracing" => "Distributed Tracing",
+        _ => "This feature",
+    }
+}

@@ -1,0 +1,174 @@
+//! Request extractors whose rejections are our own [`ApiError`] shapes: malformed JSON,
+//! wrong types, huge numbers and unknown enum values become 422 with the field's location.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use marchproxy_model::FieldError;
+use serde::de::DeserializeOwned;
+
+use crate::auth::{Claims, Role};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn field_error(prefix: &str, path: &serde_path_to_error::Path, msg: String, kind: &str) -> FieldError {
+    let mut loc = vec![serde_json::Value::from(prefix)];
+    for seg in path.iter() {
+        match seg {
+            serde_path_to_error::Segment::Seq { index } => loc.push((*index).into()),
+            serde_path_to_error::Segment::Map { key } => loc.push(key.clone().into()),
+            serde_path_to_error::Segment::Enum { variant } => loc.push(variant.clone().into()),
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    // serde reports a missing field at its parent; name the field itself.
+    let mut kind = kind.to_string();
+    if let Some(name) = msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        loc.push(name.into());
+        kind = "missing".into();
+        return FieldError { loc, msg: "field required".into(), kind };
+    }
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    FieldError { loc, msg, kind }
+}
+
+/// JSON body extractor.
+pub struct AppJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::field(&["body"], format!("cannot read request body: {e}")))?;
+        parse_json(&bytes).map(AppJson)
+    }
+}
+
+/// Parse a JSON document into `T`, reporting the failing field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::field(&["body"], "a JSON body is required"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner();
+        let kind = match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "value_error.jsondecode",
+            _ => "type_error",
+        };
+        if kind == "value_error.jsondecode" {
+            return ApiError::Validation(vec![FieldError {
+                loc: vec!["body".into(), inner.column().into()],
+                msg: format!("invalid JSON: {}", inner.to_string().split(" at line ").next().unwrap_or_default()),
+                kind: kind.into(),
+            }]);
+        }
+        ApiError::Validation(vec![field_error("body", e.path(), inner.to_string(), kind)])
+    })
+}
+
+/// Query-string extractor.
+pub struct AppQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de).map(AppQuery).map_err(|e| {
+            let msg = e.inner().to_string();
+            let mut fe = field_error("query", e.path(), msg.clone(), "type_error");
+            // serde_urlencoded names the bad field only in the message.
+            if fe.loc.len() == 1 {
+                if let Some(name) = msg.split('`').nth(1) {
+                    fe.loc.push(name.into());
+                }
+            }
+            ApiError::Validation(vec![fe])
+        })
+    }
+}
+
+/// An integer id in the path (`/things/{id}`).
+pub struct PathId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::field(&["path", "id"], "missing id"))?;
+        match raw.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(PathId(id)),
+            _ => Err(ApiError::field(&["path", "id"], "must be a positive integer")),
+        }
+    }
+}
+
+/// An authenticated user (any role).
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub Claims);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
+        let claims = state.auth.verify_access(token.trim())?;
+        Ok(AuthUser(claims))
+    }
+}
+
+/// An authenticated admin: viewers get 403.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Claims);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let AuthUser(claims) = AuthUser::from_request_parts(parts, state).await?;
+        if claims.role != Role::Admin {
+            return Err(ApiError::Forbidden("Insufficient permissions: admin role required".into()));
+        }
+        Ok(Admin(claims))
+    }
+}
+
+/// Standard list parameters.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    pub cluster_id: Option<i64>,
+    pub service_id: Option<i64>,
+    #[serde(default)]
+    pub enabled_only: bool,
+    #[serde(default)]
+    pub skip: u32,
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+}
+
+fn default_limit() -> u32 {
+    100
+}
+
+impl ListParams {
+    pub fn check(&self) -> Result<(), ApiError> {
+        if self.limit == 0 || self.limit > 1000 {
+            return Err(ApiError::field(&["query", "limit"], "must be between 1 and 1000"));
+        }
+        Ok(())
+    }
+}

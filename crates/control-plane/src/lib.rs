@@ -1,0 +1,127 @@
+//! The MarchProxy control plane: REST API, storage, authentication, license gate,
+//! health monitor and configuration distribution to proxies.
+//!
+//! Layout:
+//! - [`config`]: `serve` settings (flags and environment).
+//! - [`db`], [`store`]: the database and every SQL statement (nothing else knows SQL).
+//! - [`auth`], [`extract`], [`error`]: tokens, request extractors, the error → status map.
+//! - [`api`]: one router per resource; the OpenAPI document is generated from it.
+//! - [`bootstrap`]: first-start work (secret, admin, default cluster).
+//! - [`web`]: the embedded web UI.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod drill;
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod license_store;
+pub mod state;
+pub mod store;
+pub mod tracing_test;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use marchproxy_license::{LicenseManager, LicenseSettings};
+use tokio::net::TcpListener;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use config::ServeConfig;
+use state::{AppState, Inner};
+
+/// A running control plane.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub bootstrapped: bootstrap::Bootstrapped,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stop accepting, finish in-flight requests, and return.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Wait until the server stops (after a signal handled by the caller).
+    pub fn trigger_shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Build the state: connect and migrate the database, bootstrap, validate the license.
+pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstrap::Bootstrapped)> {
+    let secret = bootstrap::secret_key(&cfg)?;
+    let db = db::Db::connect(&cfg.database_url()).await?;
+    let boot = bootstrap::run(&db, &cfg).await?;
+    let mut ls = LicenseSettings::new(cfg.release_mode, cfg.license_key.clone(), cfg.license_server_url.clone());
+    ls.license_file = cfg.license_file.clone();
+    ls.public_key_b64 = cfg.license_public_key.clone();
+    let license = LicenseManager::new(ls, Arc::new(license_store::DbValidationStore(db.clone()))).await;
+    license.spawn_refresher();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .context("building HTTP client")?;
+    let state = AppState::new(Inner {
+        db,
+        auth: auth::AuthKeys::new(secret.as_bytes()),
+        login_policy: auth::LoginPolicy::default(),
+        license,
+        config: cfg,
+        http,
+        events: events::ConfigEvents::new(),
+    });
+    Ok((state, boot))
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = api::router();
+    let web_dir = state.config.web_dir.clone();
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
+        .route("/api", get(api::api_not_found))
+        .route("/api/{*rest}", axum::routing::any(api::api_not_found))
+        .fallback(move |uri| web::serve(web_dir.clone(), uri))
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Start the control plane on `cfg.listen`.
+pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
+    let listen = cfg.listen;
+    let (state, bootstrapped) = build_state(cfg).await?;
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    let app = app(state.clone());
+    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
+        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|v| *v).await;
+            });
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "API server failed");
+        }
+    });
+    Ok(Running { addr, state, bootstrapped, shutdown: tx, task })
+}

@@ -1,0 +1,45 @@
+//! Shared state of the API server.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use marchproxy_license::LicenseManager;
+
+use crate::auth::{AuthKeys, LoginPolicy};
+use crate::config::ServeConfig;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::events::ConfigEvents;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub auth: AuthKeys,
+    pub login_policy: LoginPolicy,
+    pub license: Arc<LicenseManager>,
+    pub config: ServeConfig,
+    /// Outbound HTTP (tracing test spans, backend queries).
+    pub http: reqwest::Client,
+    /// Wakes proxies' long-polls when a cluster's configuration changes.
+    pub events: ConfigEvents,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        AppState(Arc::new(inner))
+    }
+
+    /// The license gate: 403 with upgrade information unless the feature is licensed.
+    pub fn require(&self, feature: &'static str) -> Result<(), ApiError> {
+        if self.license.has_feature(feature) { Ok(()) } else { Err(ApiError::License { feature }) }
+    }
+}

@@ -1,0 +1,396 @@
+//! What proxies measured: tracing counters, traffic per endpoint (for cost analytics),
+//! and the embedded span store.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::AnyPool;
+
+use super::{Filter, RowExt};
+use crate::error::ApiResult;
+
+/// Bytes in one billed gigabyte (cloud providers bill data transfer per GiB).
+pub const BYTES_PER_GB: f64 = 1_073_741_824.0;
+
+// === tracing stats ===
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct TracingStats {
+    pub tracing_config_id: i64,
+    pub spans_started: i64,
+    pub spans_sampled: i64,
+    pub spans_exported: i64,
+    pub spans_dropped: i64,
+    pub spans_errored: i64,
+    pub avg_span_duration_ms: Option<f64>,
+    /// Sampled / started over everything reported (the sampler's real rate).
+    pub effective_sampling_rate: Option<f64>,
+    #[schema(value_type = Option<String>)]
+    pub last_export_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_export_error: Option<String>,
+    pub proxies_reporting: i64,
+    #[schema(value_type = Option<String>)]
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+pub async fn tracing_stats(pool: &AnyPool, config_id: i64) -> ApiResult<TracingStats> {
+    let rows = sqlx::query("SELECT * FROM tracing_stats WHERE tracing_config_id = $1 ORDER BY updated_at")
+        .bind(config_id)
+        .fetch_all(pool)
+        .await?;
+    let mut s = TracingStats { tracing_config_id: config_id, ..Default::default() };
+    let mut duration_sum = 0.0;
+    for r in &rows {
+        s.spans_started += r.i64("spans_started")?;
+        s.spans_sampled += r.i64("spans_sampled")?;
+        s.spans_exported += r.i64("spans_exported")?;
+        s.spans_dropped += r.i64("spans_dropped")?;
+        s.spans_errored += r.i64("spans_errored")?;
+        duration_sum += r.f64_opt("span_duration_sum_ms")?.unwrap_or(0.0);
+        if let Some(t) = r.opt_i64("last_export_at")? {
+            let t = crate::db::ms_to_time(t);
+            if s.last_export_at.is_none_or(|old| t > old) {
+                s.last_export_at = Some(t);
+                s.last_export_error = r.opt_str("last_export_error")?;
+            }
+        }
+        let u = r.time("updated_at")?;
+        if s.updated_at.is_none_or(|old| u > old) {
+            s.updated_at = Some(u);
+        }
+    }
+    s.proxies_reporting = rows.len() as i64;
+    if s.spans_sampled > 0 {
+        s.avg_span_duration_ms = Some(duration_sum / s.spans_sampled as f64);
+    }
+    if s.spans_started > 0 {
+        s.effective_sampling_rate = Some(s.spans_sampled as f64 / s.spans_started as f64);
+    }
+    Ok(s)
+}
+
+// === cost analytics ===
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CostByProvider {
+    pub provider: String,
+    pub egress_bytes: i64,
+    pub cost: f64,
+    pub requests: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CostByService {
+    pub service_id: i64,
+    pub service_name: Option<String>,
+    pub egress_bytes: i64,
+    pub cost: f64,
+    pub requests: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CostByRegion {
+    pub provider: String,
+    pub region: String,
+    pub egress_bytes: i64,
+    pub cost: f64,
+    pub requests: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CostByDay {
+    pub date: String,
+    pub egress_bytes: i64,
+    pub cost: f64,
+    pub requests: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CostReport {
+    #[schema(value_type = String)]
+    pub start: chrono::DateTime<chrono::Utc>,
+    #[schema(value_type = String)]
+    pub end: chrono::DateTime<chrono::Utc>,
+    pub total_cost: f64,
+    pub total_egress_gb: f64,
+    pub total_requests: i64,
+    pub by_provider: Vec<CostByProvider>,
+    pub by_service: Vec<CostByService>,
+    pub by_region: Vec<CostByRegion>,
+    /// One entry per day of the period, zero where nothing flowed.
+    pub daily: Vec<CostByDay>,
+}
+
+/// Cost = measured egress bytes (upstream → client, what a cloud bills) × the route's `cost_per_gb`.
+pub async fn cost_report(pool: &AnyPool, start_ms: i64, end_ms: i64, cluster_id: Option<i64>) -> ApiResult<CostReport> {
+    let mut f = Filter::default();
+    f.bind_i64("s.bucket_start >= ?", start_ms);
+    f.bind_i64("s.bucket_start < ?", end_ms);
+    if let Some(c) = cluster_id {
+        f.bind_i64("t.cluster_id = ?", c);
+    }
+    let sql = format!(
+        "SELECT s.service_id, sv.name AS service_name, s.provider, s.region, s.bucket_start, s.bytes_out, s.requests, s.cost_per_gb
+         FROM traffic_stats s JOIN route_tables t ON t.id = s.route_table_id LEFT JOIN services sv ON sv.id = s.service_id{}",
+        f.where_sql()
+    );
+    let rows = f.apply(sqlx::query(sqlx::AssertSqlSafe(sql))).fetch_all(pool).await?;
+    let mut by_provider: BTreeMap<String, CostByProvider> = BTreeMap::new();
+    let mut by_service: BTreeMap<i64, CostByService> = BTreeMap::new();
+    let mut by_region: BTreeMap<(String, String), CostByRegion> = BTreeMap::new();
+    let mut daily: BTreeMap<i64, CostByDay> = BTreeMap::new();
+    let day_ms = 86_400_000;
+    let mut d = start_ms.div_euclid(day_ms);
+    while d * day_ms < end_ms {
+        daily.insert(
+            d,
+            CostByDay {
+                date: crate::db::ms_to_time(d * day_ms).format("%Y-%m-%d").to_string(),
+                egress_bytes: 0,
+                cost: 0.0,
+                requests: 0,
+            },
+        );
+        d += 1;
+    }
+    let (mut total_cost, mut total_bytes, mut total_requests) = (0.0, 0i64, 0i64);
+    for r in &rows {
+        let bytes = r.i64("bytes_out")?;
+        let requests = r.i64("requests")?;
+        let cost = bytes as f64 / BYTES_PER_GB * r.f64_opt("cost_per_gb")?.unwrap_or(0.0);
+        let provider = r.str("provider")?;
+        let region = r.str("region")?;
+        let service_id = r.i64("service_id")?;
+        total_cost += cost;
+        total_bytes += bytes;
+        total_requests += requests;
+        let p = by_provider.entry(provider.clone()).or_insert_with(|| CostByProvider {
+            provider: provider.clone(),
+            egress_bytes: 0,
+            cost: 0.0,
+            requests: 0,
+        });
+        p.egress_bytes += bytes;
+        p.cost += cost;
+        p.requests += requests;
+        let s = by_service.entry(service_id).or_insert(CostByService {
+            service_id,
+            service_name: r.opt_str("service_name")?,
+            egress_bytes: 0,
+            cost: 0.0,
+            requests: 0,
+        });
+        s.egress_bytes += bytes;
+        s.cost += cost;
+        s.requests += requests;
+        let g = by_region.entry((provider.clone(), region.clone())).or_insert(CostByRegion {
+            provider,
+            region,
+            egress_bytes: 0,
+            cost: 0.0,
+            requests: 0,
+        });
+        g.egress_bytes += bytes;
+        g.cost += cost;
+        g.requests += requests;
+        if let Some(day) = daily.get_mut(&r.i64("bucket_start")?.div_euclid(day_ms)) {
+            day.egress_bytes += bytes;
+            day.cost += cost;
+            day.requests += requests;
+        }
+    }
+    Ok(CostReport {
+        start: crate::db::ms_to_time(start_ms),
+        end: crate::db::ms_to_time(end_ms),
+        total_cost,
+        total_egress_gb: total_bytes as f64 / BYTES_PER_GB,
+        total_requests,
+        by_provider: by_provider.into_values().collect(),
+        by_service: by_service.into_values().collect(),
+        by_region: by_region.into_values().collect(),
+        daily: daily.into_values().collect(),
+    })
+}
+
+// === span store ===
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, PartialEq)]
+pub struct StoredSpan {
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+    pub service: String,
+    pub operation: String,
+    pub kind: String,
+    /// RFC 3339 start time.
+    #[schema(value_type = String)]
+    pub start_time: chrono::DateTime<chrono::Utc>,
+    pub duration_ms: f64,
+    /// `ok` or `error`.
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// `local` (embedded store) or the query backend it came from.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct SpanQuery {
+    pub service: Option<String>,
+    pub operation: Option<String>,
+    /// `key:value` pairs separated by commas.
+    pub tags: Option<String>,
+    pub has_error: Option<bool>,
+    pub min_duration_ms: Option<f64>,
+    pub max_duration_ms: Option<f64>,
+    /// RFC 3339 or epoch milliseconds.
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub trace_id: Option<String>,
+    #[serde(default)]
+    pub skip: u32,
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+}
+
+fn default_limit() -> u32 {
+    100
+}
+
+fn span_from_row(r: &sqlx::any::AnyRow) -> ApiResult<StoredSpan> {
+    let start_us = r.i64("start_unix_us")?;
+    Ok(StoredSpan {
+        trace_id: r.str("trace_id")?,
+        span_id: r.str("span_id")?,
+        parent_span_id: r.opt_str("parent_span_id")?,
+        service: r.str("service")?,
+        operation: r.str("operation")?,
+        kind: r.str("kind")?,
+        start_time: chrono::DateTime::from_timestamp_micros(start_us).unwrap_or_default(),
+        duration_ms: r.i64("duration_us")? as f64 / 1000.0,
+        status: if r.bool("is_error")? { "error" } else { "ok" }.into(),
+        attributes: r.json("attributes")?,
+        source: "local".into(),
+    })
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Search the embedded store. `start_us`/`end_us` are already parsed bounds.
+pub async fn search_spans(
+    pool: &AnyPool,
+    q: &SpanQuery,
+    start_us: Option<i64>,
+    end_us: Option<i64>,
+    tags: &[(String, String)],
+) -> ApiResult<(Vec<StoredSpan>, i64)> {
+    let mut f = Filter::default();
+    if let Some(s) = &q.service {
+        f.bind_str("service = ?", s.clone());
+    }
+    if let Some(o) = &q.operation {
+        f.bind_str("operation = ?", o.clone());
+    }
+    if let Some(t) = &q.trace_id {
+        f.bind_str("trace_id = ?", t.to_ascii_lowercase());
+    }
+    match q.has_error {
+        Some(true) => {
+            f.raw("is_error = TRUE");
+        }
+        Some(false) => {
+            f.raw("is_error = FALSE");
+        }
+        None => {}
+    }
+    if let Some(v) = q.min_duration_ms {
+        f.bind_i64("duration_us >= ?", (v * 1000.0) as i64);
+    }
+    if let Some(v) = q.max_duration_ms {
+        f.bind_i64("duration_us <= ?", (v * 1000.0) as i64);
+    }
+    if let Some(v) = start_us {
+        f.bind_i64("start_unix_us >= ?", v);
+    }
+    if let Some(v) = end_us {
+        f.bind_i64("start_unix_us <= ?", v);
+    }
+    for (k, v) in tags {
+        let pat = format!(
+            "%{}%",
+            like_escape(&format!("{}:{}", serde_json::Value::from(k.as_str()), serde_json::Value::from(v.as_str())))
+        );
+        f.bind_str("attributes LIKE ? ESCAPE '\\'", pat);
+    }
+    let where_sql = f.where_sql();
+    let total = f
+        .apply(sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM spans{where_sql}"))))
+        .fetch_one(pool)
+        .await?
+        .i64("n")?;
+    let n = f.next_placeholder();
+    let sql =
+        format!("SELECT * FROM spans{where_sql} ORDER BY start_unix_us DESC, id DESC LIMIT ${n} OFFSET ${}", n + 1);
+    let rows =
+        f.apply(sqlx::query(sqlx::AssertSqlSafe(sql))).bind(q.limit as i64).bind(q.skip as i64).fetch_all(pool).await?;
+    Ok((rows.iter().map(span_from_row).collect::<ApiResult<_>>()?, total))
+}
+
+pub async fn trace_spans(pool: &AnyPool, trace_id: &str) -> ApiResult<Vec<StoredSpan>> {
+    let rows = sqlx::query("SELECT * FROM spans WHERE trace_id = $1 ORDER BY start_unix_us, id")
+        .bind(trace_id.to_ascii_lowercase())
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(span_from_row).collect()
+}
+
+/// Maximum rows in the embedded span store; the oldest are evicted.
+pub const SPAN_STORE_MAX: i64 = 200_000;
+
+/// Insert spans and evict the oldest beyond [`SPAN_STORE_MAX`].
+pub async fn insert_spans(pool: &AnyPool, spans: &[StoredSpan]) -> ApiResult<()> {
+    let now = crate::db::now_ms();
+    let mut tx = pool.begin().await?;
+    for s in spans {
+        sqlx::query(
+            "INSERT INTO spans (trace_id, span_id, parent_span_id, service, operation, kind, start_unix_us, duration_us, is_error, attributes, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(s.trace_id.to_ascii_lowercase())
+        .bind(s.span_id.to_ascii_lowercase())
+        .bind(s.parent_span_id.as_deref())
+        .bind(s.service.as_str())
+        .bind(s.operation.as_str())
+        .bind(s.kind.as_str())
+        .bind(s.start_time.timestamp_micros())
+        .bind((s.duration_ms * 1000.0).round() as i64)
+        .bind(s.status == "error")
+        .bind(serde_json::to_string(&s.attributes).expect("serializes"))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let max_id: Option<i64> = sqlx::query("SELECT MAX(id) AS m FROM spans").fetch_one(&mut *tx).await?.opt_i64("m")?;
+    if let Some(max_id) = max_id {
+        sqlx::query("DELETE FROM spans WHERE id <= $1").bind(max_id - SPAN_STORE_MAX).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Service dependency edges: parent span's service → child span's service.
+pub async fn dependencies(pool: &AnyPool, since_us: i64) -> ApiResult<Vec<(String, String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT p.service AS parent, c.service AS child, COUNT(*) AS calls,
+                SUM(CASE WHEN c.is_error THEN 1 ELSE 0 END) AS errors
+         FROM spans c JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id
+         WHERE c.start_unix_us >= $1 AND p.service <> c.service
+         GROUP BY p.service, c.service ORDER BY calls DESC",
+    )
+    .bind(since_us)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(|r| Ok((r.str("parent")?, r.str("child")?, r.i64("calls")?, r.i64("errors")?))).collect()
+}

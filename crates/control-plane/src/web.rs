@@ -1,0 +1,52 @@
+//! The web UI: built into the binary (release builds embed `web/dist`), or served from
+//! `MARCHPROXY_WEB_DIR`. Unknown non-API paths get `index.html` (client-side routing).
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "$CARGO_MANIFEST_DIR/../../web/dist"]
+#[allow_missing = true]
+struct Assets;
+
+const NOT_BUILT: &str = "<!doctype html><title>MarchProxy</title><h1>MarchProxy</h1>\
+<p>The web UI is not built into this binary. Build it with <code>make web</code> (or <code>npm --prefix web run build</code>), \
+or point <code>MARCHPROXY_WEB_DIR</code> at a built <code>web/dist</code>.</p><p>The API is at <a href=\"/api/v1/docs\">/api/v1/docs</a>.</p>";
+
+/// Serve a UI file, falling back to `index.html`.
+pub async fn serve(dir: Option<PathBuf>, uri: Uri) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    let path = if path.is_empty() { "index.html" } else { path };
+    if path.contains("..") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if let Some(r) = file(&dir, path).await {
+        return r;
+    }
+    // Paths with an extension are assets: a miss is a 404, not the app shell.
+    if path.rsplit('/').next().is_some_and(|last| last.contains('.')) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match file(&dir, "index.html").await {
+        Some(r) => r,
+        None => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], NOT_BUILT).into_response(),
+    }
+}
+
+async fn file(dir: &Option<PathBuf>, path: &str) -> Option<Response> {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let data: Vec<u8> = match dir {
+        Some(d) => tokio::fs::read(d.join(path)).await.ok()?,
+        None => Assets::get(path)?.data.into_owned(),
+    };
+    let mut resp = Response::new(Body::from(data));
+    if let Ok(v) = HeaderValue::from_str(mime.as_ref()) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    let cache = if path.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    Some(resp)
+}

@@ -1,0 +1,236 @@
+//! Tests against a license server that runs on loopback and speaks the contract.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+
+use super::*;
+
+const KEY: &str = "PENG-TEST-TEST-TEST-TEST-ABCD";
+
+#[derive(Default)]
+struct FakeServer {
+    down: AtomicBool,
+    hits: AtomicUsize,
+    reply: Mutex<serde_json::Value>,
+}
+
+async fn validate(
+    State(s): State<Arc<FakeServer>>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    s.hits.fetch_add(1, Ordering::SeqCst);
+    if s.down.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"error": "maintenance"})));
+    }
+    assert_eq!(body, serde_json::json!({"product": "marchproxy"}));
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}")) {
+        return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"valid": false})));
+    }
+    (StatusCode::OK, Json(s.reply.lock().unwrap().clone()))
+}
+
+async fn fake_server() -> (Arc<FakeServer>, String) {
+    let state = Arc::new(FakeServer::default());
+    *state.reply.lock().unwrap() = serde_json::json!({
+        "valid": true, "tier": "enterprise",
+        "features": ["traffic_shaping", {"name": "multi_cloud_routing", "entitled": true}, {"name": "distributed_tracing", "entitled": false}],
+        "limits": {"max_proxies": 50},
+        "expires_at": "2099-01-01T00:00:00Z"
+    });
+    let app = axum::Router::new().route("/api/v2/validate", post(validate)).with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (state, url)
+}
+
+#[derive(Default)]
+struct MemStore(Mutex<Option<PersistedValidation>>);
+
+impl ValidationStore for MemStore {
+    fn load(&self, key_hash: &str) -> BoxFuture<'_, Option<PersistedValidation>> {
+        let v = self.0.lock().unwrap().clone().filter(|v| v.key_hash == key_hash);
+        Box::pin(async move { v })
+    }
+    fn save(&self, v: PersistedValidation) -> BoxFuture<'_, ()> {
+        *self.0.lock().unwrap() = Some(v);
+        Box::pin(async {})
+    }
+}
+
+fn settings(url: &str, key: Option<&str>) -> LicenseSettings {
+    let mut s = LicenseSettings::new(true, key.map(str::to_string), url.to_string());
+    s.http_timeout = Duration::from_secs(2);
+    s
+}
+
+#[tokio::test]
+async fn development_mode_grants_everything_without_asking() {
+    let (srv, url) = fake_server().await;
+    let m = LicenseManager::new(LicenseSettings::new(false, None, url), Arc::new(NoStore)).await;
+    let st = m.status();
+    assert_eq!(st.tier, Tier::Development);
+    assert!(ENTERPRISE_FEATURES.iter().all(|f| st.has_feature(f)));
+    assert_eq!(st.limits.max_proxies, None);
+    assert_eq!(srv.hits.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn release_mode_without_key_is_community_with_three_proxies() {
+    let (_srv, url) = fake_server().await;
+    let m = LicenseManager::new(settings(&url, None), Arc::new(NoStore)).await;
+    let st = m.status();
+    assert_eq!((st.tier, st.source), (Tier::Community, Source::None));
+    assert!(!m.has_feature(TRAFFIC_SHAPING));
+    assert_eq!(m.max_proxies(), Some(3));
+}
+
+#[tokio::test]
+async fn malformed_key_is_rejected_before_any_network_call() {
+    let (srv, url) = fake_server().await;
+    let m = LicenseManager::new(settings(&url, Some("PENG-abc")), Arc::new(NoStore)).await;
+    assert_eq!((m.status().tier, m.status().source), (Tier::Community, Source::Invalid));
+    assert_eq!(srv.hits.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn valid_key_is_enterprise_with_entitled_features_only() {
+    let (srv, url) = fake_server().await;
+    let m = LicenseManager::new(settings(&url, Some(KEY)), Arc::new(NoStore)).await;
+    let st = m.status();
+    assert_eq!((st.tier, st.source), (Tier::Enterprise, Source::LicenseServer));
+    assert_eq!(st.features, ["traffic_shaping", "multi_cloud_routing"]);
+    assert_eq!(st.limits.max_proxies, Some(50));
+    assert_eq!(st.key_hint.as_deref(), Some("PENG-****-****-****-****-ABCD"));
+    assert!(!serde_json::to_string(&*st).unwrap().contains("TEST-TEST"));
+    assert_eq!(srv.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn wrong_key_and_invalid_answer_are_community() {
+    let (srv, url) = fake_server().await;
+    let m = LicenseManager::new(settings(&url, Some("PENG-AAAA-BBBB-CCCC-DDDD-EEEE")), Arc::new(NoStore)).await;
+    assert_eq!(m.status().tier, Tier::Community);
+    *srv.reply.lock().unwrap() = serde_json::json!({"valid": false});
+    let m = LicenseManager::new(settings(&url, Some(KEY)), Arc::new(NoStore)).await;
+    assert_eq!(m.status().tier, Tier::Community);
+}
+
+#[tokio::test]
+async fn outage_keeps_enterprise_for_the_grace_period_then_downgrades() {
+    let (srv, url) = fake_server().await;
+    let store = Arc::new(MemStore::default());
+    let m = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
+    assert_eq!(m.status().tier, Tier::Enterprise);
+
+    srv.down.store(true, Ordering::SeqCst);
+    let st = m.refresh().await;
+    assert_eq!((st.tier, st.source), (Tier::Enterprise, Source::GraceCache));
+    assert!(st.has_feature(TRAFFIC_SHAPING));
+
+    // A restart during the outage recovers the persisted validation.
+    let fresh = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
+    assert_eq!((fresh.status().tier, fresh.status().source), (Tier::Enterprise, Source::GraceCache));
+
+    // 73 hours later, still down: Community.
+    let mut late = settings(&url, Some(KEY));
+    late.clock = Arc::new(|| Utc::now() + chrono::Duration::hours(73));
+    let m2 = LicenseManager::new(late, store.clone()).await;
+    assert_eq!(m2.status().tier, Tier::Community);
+
+    // Back up: live answer again.
+    srv.down.store(false, Ordering::SeqCst);
+    assert_eq!(m.refresh().await.source, Source::LicenseServer);
+}
+
+#[tokio::test]
+async fn unreachable_server_without_history_is_community() {
+    let m = LicenseManager::new(settings("http://127.0.0.1:9", Some(KEY)), Arc::new(NoStore)).await;
+    let st = m.status();
+    assert_eq!(st.tier, Tier::Community);
+    assert!(st.message.clone().unwrap().contains("unreachable"));
+}
+
+#[tokio::test]
+async fn expired_license_is_community() {
+    let (srv, url) = fake_server().await;
+    *srv.reply.lock().unwrap() = serde_json::json!({"valid": true, "tier": "enterprise", "features": ["traffic_shaping"], "expires_at": "2001-01-01T00:00:00Z"});
+    let m = LicenseManager::new(settings(&url, Some(KEY)), Arc::new(NoStore)).await;
+    assert_eq!(m.status().tier, Tier::Community);
+    assert!(m.status().message.clone().unwrap().contains("expired"));
+}
+
+fn offline(expires_in_days: i64) -> (ed25519_dalek::SigningKey, OfflineLicense) {
+    let sk = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let payload = OfflinePayload {
+        product: "marchproxy".into(),
+        licensee: "ACME".into(),
+        tier: "enterprise".into(),
+        features: ENTERPRISE_FEATURES.iter().map(|s| s.to_string()).collect(),
+        max_proxies: None,
+        issued_at: Utc::now(),
+        expires_at: Utc::now() + chrono::Duration::days(expires_in_days),
+    };
+    let doc = sign_offline(&payload, &sk);
+    (sk, doc)
+}
+
+async fn with_file(doc: &OfflineLicense, pk: &ed25519_dalek::VerifyingKey) -> Arc<LicenseManager> {
+    let dir = std::env::temp_dir().join(format!("mp-lic-{}", rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("license.json");
+    std::fs::write(&path, serde_json::to_string(doc).unwrap()).unwrap();
+    let mut s = settings("http://127.0.0.1:9", None);
+    s.license_file = Some(path);
+    s.public_key_b64 = Some(base64::engine::general_purpose::STANDARD.encode(pk.as_bytes()));
+    LicenseManager::new(s, Arc::new(NoStore)).await
+}
+
+fn rand_suffix() -> String {
+    format!("{:?}-{}", std::thread::current().id(), Utc::now().timestamp_nanos_opt().unwrap()).replace(['(', ')'], "")
+}
+
+#[tokio::test]
+async fn offline_license_verifies_signature_and_expiry() {
+    let (sk, doc) = offline(30);
+    let m = with_file(&doc, &sk.verifying_key()).await;
+    let st = m.status();
+    assert_eq!((st.tier, st.source), (Tier::Enterprise, Source::OfflineFile));
+    assert!(st.has_feature(DISTRIBUTED_TRACING));
+
+    let other = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let m = with_file(&doc, &other.verifying_key()).await;
+    assert_eq!((m.status().tier, m.status().source), (Tier::Community, Source::Invalid));
+
+    let mut tampered = doc.clone();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut p: serde_json::Value = serde_json::from_slice(&b64.decode(&doc.payload).unwrap()).unwrap();
+    p["licensee"] = "EVIL".into();
+    tampered.payload = b64.encode(serde_json::to_vec(&p).unwrap());
+    let m = with_file(&tampered, &sk.verifying_key()).await;
+    assert!(m.status().message.clone().unwrap().contains("signature"));
+
+    let (sk, expired) = offline(-1);
+    let m = with_file(&expired, &sk.verifying_key()).await;
+    assert_eq!(m.status().tier, Tier::Community);
+}
+
+#[test]
+fn key_format_and_hint() {
+    assert!(key_format_ok(KEY));
+    assert!(!key_format_ok("PENG-XXXX-XXXX-XXXX-XXXX"));
+    assert!(!key_format_ok("peng-test-test-test-test-abcd"));
+    assert_eq!(key_hint(KEY), "PENG-****-****-****-****-ABCD");
+}
+
+#[test]
+fn default_public_key_is_a_valid_key() {
+    let b = base64::engine::general_purpose::STANDARD.decode(DEFAULT_PUBLIC_KEY_B64).unwrap();
+    let arr: [u8; 32] = b.try_into().unwrap();
+    ed25519_dalek::VerifyingKey::from_bytes(&arr).unwrap();
+}
