@@ -29,10 +29,10 @@ pub fn secret_key(cfg: &ServeConfig) -> anyhow::Result<String> {
 }
 
 fn load_or_create_secret(path: &Path) -> anyhow::Result<String> {
-    if let Ok(s) = std::fs::read_to_string(path) {
-        if s.trim().len() >= 32 {
-            return Ok(s.trim().to_string());
-        }
+    if let Ok(s) = std::fs::read_to_string(path)
+        && s.trim().len() >= 32
+    {
+        return Ok(s.trim().to_string());
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -47,11 +47,10 @@ pub fn normalise_url(url: &str) -> anyhow::Result<(String, DbKind)> {
     }
     if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        if path != ":memory:" {
-            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating database directory {}", dir.display()))?;
-            }
+        if path != ":memory:"
+            && let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating database directory {}", dir.display()))?;
         }
         let mut q = query.to_string();
         if !q.contains("mode=") {

@@ -81,10 +81,23 @@ impl From<ValidationErrors> for ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
+            // The Any driver does not always carry the error kind; fall back to the codes
+            // (PostgreSQL SQLSTATE, SQLite extended result codes) and messages.
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            let msg = db.message();
+            if db.is_unique_violation()
+                || code == "23505"
+                || code == "2067"
+                || code == "1555"
+                || msg.contains("UNIQUE constraint failed")
+            {
                 return ApiError::Conflict("an object with these unique values already exists".into());
             }
-            if db.is_foreign_key_violation() {
+            if db.is_foreign_key_violation()
+                || code == "23503"
+                || code == "787"
+                || msg.contains("FOREIGN KEY constraint failed")
+            {
                 return ApiError::Conflict("the object is referenced by, or references, another object".into());
             }
         }

@@ -82,10 +82,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
             let msg = e.inner().to_string();
             let mut fe = field_error("query", e.path(), msg.clone(), "type_error");
             // serde_urlencoded names the bad field only in the message.
-            if fe.loc.len() == 1 {
-                if let Some(name) = msg.split('`').nth(1) {
-                    fe.loc.push(name.into());
-                }
+            if fe.loc.len() == 1
+                && let Some(name) = msg.split('`').nth(1)
+            {
+                fe.loc.push(name.into());
             }
             ApiError::Validation(vec![fe])
         })

@@ -19,6 +19,7 @@ pub mod drill;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod health;
 pub mod license_store;
 pub mod state;
 pub mod store;
@@ -45,11 +46,16 @@ pub struct Running {
     pub bootstrapped: bootstrap::Bootstrapped,
     shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    /// Background work stopped at shutdown (health monitor, ...).
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
     /// Stop accepting, finish in-flight requests, and return.
     pub async fn shutdown(self) {
+        for b in &self.background {
+            b.abort();
+        }
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
     }
@@ -123,5 +129,6 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
             tracing::error!(error = %e, "API server failed");
         }
     });
-    Ok(Running { addr, state, bootstrapped, shutdown: tx, task })
+    let background = vec![health::spawn(state.clone(), health::holder_id())];
+    Ok(Running { addr, state, bootstrapped, shutdown: tx, task, background })
 }

@@ -1,18 +1,18 @@
-//! `POST /tracing/{id}/test`: one real span through the configured exporter.
+//! `POST /tracing/{id}/test`: one real span through the configured backend and exporter.
 
 use marchproxy_model::tracing_cfg::TracingConfigSpec;
 
 use crate::api::observability::TestResult;
 
 pub async fn send(spec: &TracingConfigSpec) -> TestResult {
-    let _ = spec;
+    let r = marchproxy_telemetry::exporter::send_test_span(spec).await;
     TestResult {
-        success: false,
-        latency_ms: 0.0,
+        success: r.success,
+        latency_ms: r.latency_ms as f64,
         backend: spec.backend.as_str().into(),
         exporter: spec.exporter.as_str().into(),
         endpoint: spec.endpoint.clone(),
-        trace_id: String::new(),
-        error: Some("exporter not wired yet".into()),
+        trace_id: r.trace_id,
+        error: r.error,
     }
 }

@@ -414,7 +414,7 @@ impl LicenseManager {
                 let v = PersistedValidation { key_hash: key_hash(key), response: resp, validated_at: now };
                 *self.last_good.lock().expect("license lock") = Some(v.clone());
                 self.store.save(v.clone()).await;
-                self.from_response(&v, Source::LicenseServer, hint, now, None)
+                self.status_from_response(&v, Source::LicenseServer, hint, now, None)
             }
             Err(ServerError::Rejected(msg)) => LicenseStatus::community(Source::LicenseServer, hint, msg),
             Err(ServerError::Unreachable(err)) => {
@@ -434,7 +434,7 @@ impl LicenseManager {
                                 v.validated_at.to_rfc3339(),
                                 grace_end.to_rfc3339()
                             );
-                            self.from_response(&v, Source::GraceCache, hint, now, Some(msg))
+                            self.status_from_response(&v, Source::GraceCache, hint, now, Some(msg))
                         } else {
                             LicenseStatus::community(
                                 Source::GraceCache,
@@ -456,7 +456,7 @@ impl LicenseManager {
         }
     }
 
-    fn from_response(
+    fn status_from_response(
         &self,
         v: &PersistedValidation,
         source: Source,
@@ -465,12 +465,10 @@ impl LicenseManager {
         message: Option<String>,
     ) -> LicenseStatus {
         let r = &v.response;
-        if let Some(exp) = r.expires_at {
-            if exp < now {
-                let mut st = LicenseStatus::community(source, hint, format!("license expired at {}", exp.to_rfc3339()));
-                st.expires_at = Some(exp);
-                return st;
-            }
+        if let Some(exp) = r.expires_at.filter(|exp| *exp < now) {
+            let mut st = LicenseStatus::community(source, hint, format!("license expired at {}", exp.to_rfc3339()));
+            st.expires_at = Some(exp);
+            return st;
         }
         let tier = r.tier.as_deref().unwrap_or("enterprise").to_ascii_lowercase();
         let features: Vec<String> = r
@@ -536,8 +534,13 @@ impl LicenseManager {
             expires_at: Some(p.expires_at),
         };
         let v = PersistedValidation { key_hash: String::new(), response: resp, validated_at: now };
-        let mut st =
-            self.from_response(&v, Source::OfflineFile, None, now, Some(format!("offline license for {}", p.licensee)));
+        let mut st = self.status_from_response(
+            &v,
+            Source::OfflineFile,
+            None,
+            now,
+            Some(format!("offline license for {}", p.licensee)),
+        );
         st.last_validated_at = Some(now);
         st
     }

@@ -29,9 +29,7 @@ impl ClusterSpec {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         e.text(path!["name"], &self.name, 100);
-        if self.description.as_ref().is_some_and(|d| d.len() > 2000) {
-            e.add(path!["description"], "must be at most 2000 characters");
-        }
+        e.description(&self.description);
         e.into_result()
     }
 }
@@ -87,9 +85,7 @@ impl ServiceSpec {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         e.text(path!["name"], &self.name, 100);
-        if self.description.as_ref().is_some_and(|d| d.len() > 2000) {
-            e.add(path!["description"], "must be at most 2000 characters");
-        }
+        e.description(&self.description);
         if self.cluster_id < 1 {
             e.add(path!["cluster_id"], "must be a positive id");
         }

@@ -55,6 +55,13 @@ impl ValidationErrors {
         }
     }
 
+    /// Check the optional free-text `description` field (at most 2000 bytes).
+    pub fn description(&mut self, d: &Option<String>) {
+        if d.as_ref().is_some_and(|d| d.len() > 2000) {
+            self.add(&[PathSeg::Key("description")], "must be at most 2000 characters");
+        }
+    }
+
     /// Check a required, bounded-length name-like string.
     pub fn text(&mut self, path: &[PathSeg<'_>], v: &str, max: usize) {
         if v.trim().is_empty() {

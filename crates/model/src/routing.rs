@@ -191,11 +191,7 @@ impl RouteTableSpec {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         e.text(path!["name"], &self.name, 100);
-        if let Some(d) = &self.description {
-            if d.len() > 2000 {
-                e.add(path!["description"], "must be at most 2000 characters");
-            }
-        }
+        e.description(&self.description);
         if self.service_id < 1 {
             e.add(path!["service_id"], "must be a positive id");
         }
@@ -252,15 +248,12 @@ impl RouteTableSpec {
         }
         e.range(path!["health_probe", "unhealthy_threshold"], p.unhealthy_threshold, 1, 100);
         e.range(path!["health_probe", "healthy_threshold"], p.healthy_threshold, 1, 100);
-        if let Some(port) = p.port {
-            if port == 0 {
-                e.add(path!["health_probe", "port"], "must be between 1 and 65535");
-            }
+        if p.port == Some(0) {
+            e.add(path!["health_probe", "port"], "must be between 1 and 65535");
         }
-        if let Some(path_) = &p.path {
-            if !path_.starts_with('/') || path_.len() > 1024 || path_.chars().any(|c| c.is_whitespace()) {
-                e.add(path!["health_probe", "path"], "must be an absolute path without spaces");
-            }
+        if p.path.as_ref().is_some_and(|x| !x.starts_with('/') || x.len() > 1024 || x.chars().any(char::is_whitespace))
+        {
+            e.add(path!["health_probe", "path"], "must be an absolute path without spaces");
         }
         e.into_result()
     }

@@ -145,11 +145,7 @@ impl TracingConfigSpec {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         e.text(path!["name"], &self.name, 100);
-        if let Some(d) = &self.description {
-            if d.len() > 2000 {
-                e.add(path!["description"], "must be at most 2000 characters");
-            }
-        }
+        e.description(&self.description);
         if self.cluster_id < 1 {
             e.add(path!["cluster_id"], "must be a positive id");
         }

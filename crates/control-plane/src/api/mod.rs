@@ -5,6 +5,7 @@ pub mod auth;
 pub mod core;
 pub mod multi_cloud;
 pub mod observability;
+pub mod receiver;
 pub mod traffic_shaping;
 
 use axum::Router;
@@ -51,6 +52,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(traffic_shaping::router())
         .merge(multi_cloud::router())
         .merge(observability::router())
+        .merge(receiver::router())
         .split_for_parts()
 }
 

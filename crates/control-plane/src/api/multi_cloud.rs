@@ -197,10 +197,10 @@ async fn test_failover(
     } else {
         crate::extract::parse_json(&body)?
     };
-    if let Some(d) = req.duration_seconds {
-        if !(1..=300).contains(&d) {
-            return Err(ApiError::field(&["body", "duration_seconds"], "must be between 1 and 300"));
-        }
+    if let Some(d) = req.duration_seconds
+        && !(1..=300).contains(&d)
+    {
+        return Err(ApiError::field(&["body", "duration_seconds"], "must be between 1 and 300"));
     }
     let table = store::get_route_table(&st.db.pool, id).await?;
     let health = store::health_for_table(&st.db.pool, id).await?;

@@ -172,10 +172,10 @@ async fn search_spans(
     if q.limit == 0 || q.limit > 1000 {
         return Err(ApiError::field(&["query", "limit"], "must be between 1 and 1000"));
     }
-    if let Some(t) = &q.trace_id {
-        if t.len() != 32 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(ApiError::field(&["query", "trace_id"], "must be 32 hex characters"));
-        }
+    if let Some(t) = &q.trace_id
+        && (t.len() != 32 || !t.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(ApiError::field(&["query", "trace_id"], "must be 32 hex characters"));
     }
     for (f, v) in [("min_duration_ms", q.min_duration_ms), ("max_duration_ms", q.max_duration_ms)] {
         if v.is_some_and(|v| !(0.0..=1e9).contains(&v)) {
@@ -184,10 +184,10 @@ async fn search_spans(
     }
     let start = parse_bound("start", &q.start)?;
     let end = parse_bound("end", &q.end)?;
-    if let (Some(s), Some(e)) = (start, end) {
-        if s > e {
-            return Err(ApiError::field(&["query", "start"], "must not be after end"));
-        }
+    if let (Some(s), Some(e)) = (start, end)
+        && s > e
+    {
+        return Err(ApiError::field(&["query", "start"], "must not be after end"));
     }
     let mut tags = Vec::new();
     if let Some(t) = q.tags.as_deref().filter(|t| !t.trim().is_empty()) {

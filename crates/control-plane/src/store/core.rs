@@ -31,7 +31,7 @@ fn user_from_row(r: &AnyRow) -> ApiResult<User> {
 }
 
 pub async fn user_count(pool: &AnyPool) -> ApiResult<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(pool).await?.i64("n")?)
+    sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(pool).await?.i64("n")
 }
 
 pub async fn create_user(pool: &AnyPool, username: &str, password_hash: &str, role: Role) -> ApiResult<User> {
@@ -562,4 +562,37 @@ pub async fn save_license_validation(
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+// === leases ===
+
+/// Take or renew the named lease for `holder`; true when `holder` holds it now.
+pub async fn try_lease(pool: &AnyPool, name: &str, holder: &str, ttl_ms: i64) -> ApiResult<bool> {
+    let now = now_ms();
+    let n = sqlx::query(
+        "UPDATE leases SET holder = $1, expires_at = $2 WHERE name = $3 AND (holder = $1 OR expires_at < $4)",
+    )
+    .bind(holder)
+    .bind(now + ttl_ms)
+    .bind(name)
+    .bind(now)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if n > 0 {
+        return Ok(true);
+    }
+    match sqlx::query("INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)")
+        .bind(name)
+        .bind(holder)
+        .bind(now + ttl_ms)
+        .execute(pool)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) => match ApiError::from(e) {
+            ApiError::Conflict(_) => Ok(false),
+            other => Err(other),
+        },
+    }
 }

@@ -1,0 +1,47 @@
+# MarchProxy: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo "nextest run" || echo "test")
+
+.PHONY: run test web web-deps lint test-rust test-postgres test-web e2e bench clean-test-dbs
+
+## Start the whole system on the embedded defaults (SQLite, development license mode,
+## web UI served, local proxy attached to the default cluster).
+run: web
+	$(CARGO) run --release -p marchproxy -- serve
+
+## Run the whole test suite: formatting, lints, Rust tests on SQLite and PostgreSQL,
+## web UI lint/typecheck/unit tests, and the browser end-to-end tests.
+test: lint test-rust test-postgres test-web e2e
+
+web-deps:
+	cd web && npm ci --no-audit --no-fund
+
+web: web-deps
+	cd web && npm run build
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test-rust:
+	$(CARGO) $(NEXTEST) --workspace
+
+test-postgres: clean-test-dbs
+	MARCHPROXY_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(CARGO) $(NEXTEST) -p marchproxy-control-plane
+
+test-web: web-deps
+	cd web && npm run lint && npm run typecheck && npm test
+
+e2e: web
+	$(CARGO) build -p marchproxy
+	cd web && MARCHPROXY_BIN=$(CURDIR)/target/debug/marchproxy npm run e2e
+
+## Drop databases left by earlier PostgreSQL test runs.
+clean-test-dbs:
+	@psql "$(TEST_POSTGRES_URL)" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'mp_test_%'" 2>/dev/null \
+	  | while read -r db; do psql "$(TEST_POSTGRES_URL)" -qc "DROP DATABASE IF EXISTS $$db" >/dev/null 2>&1; done; true
+
+bench:
+	bench/api.sh

@@ -1,0 +1,314 @@
+//! The health monitor: probes every endpoint of every enabled route table on the table's
+//! `health_probe` schedule (TCP connect, HTTP(S) GET, ICMP echo), applies the
+//! consecutive-result thresholds, stores each outcome in `route_health_status`, and bumps
+//! the cluster's config version when an endpoint flips so proxies learn of it at once.
+//!
+//! With several control-plane replicas on one database, a lease row elects the single
+//! replica that probes; another takes over when the lease expires.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use marchproxy_model::error::parse_endpoint;
+use marchproxy_model::routing::{EndpointHealth, HealthProbeConfig, ProbeProtocol, RouteTable};
+use tokio::task::JoinHandle;
+
+use crate::db::now_ms;
+use crate::state::AppState;
+use crate::store;
+
+/// Lease name and timing for the probing replica.
+const LEASE: &str = "health-monitor";
+const LEASE_TTL_MS: i64 = 10_000;
+
+/// The outcome of one probe.
+#[derive(Debug, Clone)]
+pub struct ProbeResult {
+    pub ok: bool,
+    pub rtt_ms: f64,
+    pub error: Option<String>,
+}
+
+/// Probe one endpoint once.
+pub async fn probe(endpoint: &str, cfg: &HealthProbeConfig, http: &reqwest::Client) -> ProbeResult {
+    let start = Instant::now();
+    let timeout = Duration::from_secs(cfg.timeout_seconds as u64);
+    let res = tokio::time::timeout(timeout, probe_inner(endpoint, cfg, http)).await;
+    let rtt_ms = start.elapsed().as_secs_f64() * 1000.0;
+    match res {
+        Ok(Ok(Some(rtt))) => ProbeResult { ok: true, rtt_ms: rtt, error: None },
+        Ok(Ok(None)) => ProbeResult { ok: true, rtt_ms, error: None },
+        Ok(Err(e)) => ProbeResult { ok: false, rtt_ms, error: Some(e) },
+        Err(_) => ProbeResult { ok: false, rtt_ms, error: Some(format!("timed out after {} s", cfg.timeout_seconds)) },
+    }
+}
+
+/// `Ok(Some(rtt))` when the probe measured its own RTT (ICMP), `Ok(None)` to use wall time.
+async fn probe_inner(endpoint: &str, cfg: &HealthProbeConfig, http: &reqwest::Client) -> Result<Option<f64>, String> {
+    let ep = parse_endpoint(endpoint)?;
+    let port = cfg.port.unwrap_or(ep.port);
+    match cfg.protocol {
+        ProbeProtocol::Tcp => {
+            tokio::net::TcpStream::connect((ep.host.as_str(), port))
+                .await
+                .map_err(|e| format!("TCP connect to {}:{port} failed: {e}", ep.host))?;
+            Ok(None)
+        }
+        ProbeProtocol::Http | ProbeProtocol::Https => {
+            let scheme = if cfg.protocol == ProbeProtocol::Https { "https" } else { "http" };
+            let host = if ep.host.contains(':') { format!("[{}]", ep.host) } else { ep.host.clone() };
+            let path = cfg.path.as_deref().unwrap_or("/health");
+            let url = format!("{scheme}://{host}:{port}{path}");
+            let resp = http.get(&url).send().await.map_err(|e| describe_reqwest(&e))?;
+            let status = resp.status();
+            if status.is_success() || status.is_redirection() {
+                Ok(None)
+            } else {
+                Err(format!("HTTP {} from {url}", status.as_u16()))
+            }
+        }
+        ProbeProtocol::Icmp => {
+            let ip: IpAddr = match ep.host.parse() {
+                Ok(ip) => ip,
+                Err(_) => tokio::net::lookup_host((ep.host.as_str(), 0))
+                    .await
+                    .map_err(|e| format!("cannot resolve {}: {e}", ep.host))?
+                    .next()
+                    .ok_or_else(|| format!("{} has no address", ep.host))?
+                    .ip(),
+            };
+            let cfg = match ip {
+                IpAddr::V4(_) => surge_ping::Config::default(),
+                IpAddr::V6(_) => surge_ping::Config::builder().kind(surge_ping::ICMP::V6).build(),
+            };
+            let client = surge_ping::Client::new(&cfg).map_err(|e| {
+                format!(
+                    "cannot open an ICMP socket ({e}): run as root, grant CAP_NET_RAW, or allow this group in net.ipv4.ping_group_range"
+                )
+            })?;
+            let mut pinger = client.pinger(ip, surge_ping::PingIdentifier(rand::random())).await;
+            pinger.timeout(Duration::from_secs(3600));
+            let (_, rtt) = pinger
+                .ping(surge_ping::PingSequence(0), &[0u8; 16])
+                .await
+                .map_err(|e| format!("ICMP echo to {ip} failed: {e}"))?;
+            Ok(Some(rtt.as_secs_f64() * 1000.0))
+        }
+    }
+}
+
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+/// Apply one probe result to an endpoint's state. Returns true when `is_healthy` flipped.
+pub fn apply(
+    h: &mut EndpointHealth,
+    r: &ProbeResult,
+    cfg: &HealthProbeConfig,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    h.last_check = Some(now);
+    h.rtt_ms = Some((r.rtt_ms * 1000.0).round() / 1000.0);
+    let before = h.is_healthy;
+    if r.ok {
+        h.consecutive_successes = h.consecutive_successes.saturating_add(1);
+        h.consecutive_failures = 0;
+        h.last_error = None;
+        if !h.is_healthy && h.consecutive_successes >= cfg.healthy_threshold {
+            h.is_healthy = true;
+        }
+    } else {
+        h.consecutive_failures = h.consecutive_failures.saturating_add(1);
+        h.consecutive_successes = 0;
+        h.last_error = r.error.clone();
+        if h.is_healthy && h.consecutive_failures >= cfg.unhealthy_threshold {
+            h.is_healthy = false;
+        }
+    }
+    before != h.is_healthy
+}
+
+/// One probe loop per (route table, endpoint); restarted when the table's config changes.
+struct Target {
+    key: String,
+    task: JoinHandle<()>,
+}
+
+/// Run the monitor until the returned task is aborted.
+pub fn spawn(st: AppState, holder: String) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut targets: HashMap<(i64, String), Target> = HashMap::new();
+        let mut changes = st.events.subscribe();
+        loop {
+            let leader = match store::core::try_lease(&st.db.pool, LEASE, &holder, LEASE_TTL_MS).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "health monitor: lease check failed");
+                    false
+                }
+            };
+            if leader {
+                match store::enterprise::enabled_route_tables(&st.db.pool).await {
+                    Ok(tables) => reconcile(&st, &tables, &mut targets),
+                    Err(e) => tracing::warn!(error = %e, "health monitor: cannot load route tables"),
+                }
+            } else if !targets.is_empty() {
+                tracing::info!("health monitor: another replica holds the lease; stopping probes here");
+                for (_, t) in targets.drain() {
+                    t.task.abort();
+                }
+            }
+            // Re-check on any configuration change, and at least every few seconds (lease renewal).
+            let _ = tokio::time::timeout(Duration::from_millis(LEASE_TTL_MS as u64 / 3), changes.changed()).await;
+        }
+    })
+}
+
+fn reconcile(st: &AppState, tables: &[RouteTable], targets: &mut HashMap<(i64, String), Target>) {
+    let mut wanted = HashMap::new();
+    for t in tables {
+        for r in t.spec.routes.iter().filter(|r| r.is_active) {
+            let key = serde_json::to_string(&(&t.spec.health_probe, t.spec.cluster_id)).unwrap_or_default();
+            wanted.insert((t.id, r.endpoint.clone()), (key, t.spec.health_probe.clone(), t.spec.cluster_id));
+        }
+    }
+    targets.retain(|k, t| {
+        let keep = wanted.get(k).is_some_and(|(key, _, _)| *key == t.key);
+        if !keep {
+            t.task.abort();
+        }
+        keep
+    });
+    for (k, (key, cfg, cluster_id)) in wanted {
+        if targets.contains_key(&k) {
+            continue;
+        }
+        let task = tokio::spawn(probe_loop(st.clone(), k.0, k.1.clone(), cluster_id, cfg));
+        targets.insert(k, Target { key, task });
+    }
+}
+
+async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i64, cfg: HealthProbeConfig) {
+    let interval = Duration::from_secs(cfg.interval_seconds as u64);
+    // Start within the first interval, spread out.
+    tokio::time::sleep(interval.mul_f64(rand::random::<f64>() * 0.2)).await;
+    loop {
+        let started = Instant::now();
+        let result = probe(&endpoint, &cfg, &st.http).await;
+        let current = store::enterprise::health_for_table(&st.db.pool, table_id)
+            .await
+            .ok()
+            .and_then(|v| v.into_iter().find(|h| h.endpoint == endpoint));
+        let Some(mut h) = current else { return };
+        let flipped = apply(&mut h, &result, &cfg, chrono::Utc::now());
+        if flipped {
+            tracing::info!(route_table = table_id, endpoint = %endpoint, healthy = h.is_healthy, error = ?h.last_error, "endpoint health changed");
+        }
+        match store::enterprise::record_health(&st.db.pool, &h, cluster_id, flipped).await {
+            Ok(()) if flipped => st.events.changed(),
+            Ok(()) => {}
+            Err(e) => tracing::warn!(error = %e, "health monitor: cannot store a probe result"),
+        }
+        // Jitter of ±10 % keeps probes of many endpoints from synchronising.
+        let jitter = 0.9 + rand::random::<f64>() * 0.2;
+        tokio::time::sleep(interval.mul_f64(jitter).saturating_sub(started.elapsed().min(interval / 2))).await;
+    }
+}
+
+/// A stable identity for this replica's lease.
+pub fn holder_id() -> String {
+    format!("{}-{}-{}", hostname(), std::process::id(), now_ms())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "host".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> HealthProbeConfig {
+        HealthProbeConfig { unhealthy_threshold: 3, healthy_threshold: 2, ..Default::default() }
+    }
+
+    fn h() -> EndpointHealth {
+        EndpointHealth {
+            route_table_id: 1,
+            endpoint: "a:1".into(),
+            is_healthy: true,
+            last_check: None,
+            rtt_ms: None,
+            consecutive_failures: 0,
+            consecutive_successes: 0,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn thresholds_prevent_flapping() {
+        let (ok, bad) = (
+            ProbeResult { ok: true, rtt_ms: 1.0, error: None },
+            ProbeResult { ok: false, rtt_ms: 5.0, error: Some("refused".into()) },
+        );
+        let now = chrono::Utc::now();
+        let mut s = h();
+        assert!(!apply(&mut s, &bad, &cfg(), now));
+        assert!(!apply(&mut s, &bad, &cfg(), now));
+        assert!(!apply(&mut s, &ok, &cfg(), now), "one success resets the failure count");
+        assert!(!apply(&mut s, &bad, &cfg(), now));
+        assert!(!apply(&mut s, &bad, &cfg(), now));
+        assert!(apply(&mut s, &bad, &cfg(), now), "third consecutive failure flips");
+        assert!(!s.is_healthy);
+        assert_eq!(s.last_error.as_deref(), Some("refused"));
+        assert!(!apply(&mut s, &ok, &cfg(), now));
+        assert!(apply(&mut s, &ok, &cfg(), now), "second consecutive success flips back");
+        assert!(s.is_healthy && s.last_error.is_none());
+    }
+
+    #[tokio::test]
+    async fn tcp_and_http_probes_measure_and_report() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let app = axum::Router::new()
+            .route("/health", axum::routing::get(|| async { "ok" }))
+            .route("/sick", axum::routing::get(|| async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "no") }));
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        let http = reqwest::Client::new();
+        let ep = format!("http://{addr}");
+        let tcp = HealthProbeConfig { protocol: ProbeProtocol::Tcp, ..cfg() };
+        let r = probe(&ep, &tcp, &http).await;
+        assert!(r.ok && r.rtt_ms >= 0.0, "{r:?}");
+        let web = HealthProbeConfig { protocol: ProbeProtocol::Http, path: Some("/health".into()), ..cfg() };
+        assert!(probe(&ep, &web, &http).await.ok);
+        let sick = HealthProbeConfig { protocol: ProbeProtocol::Http, path: Some("/sick".into()), ..cfg() };
+        let r = probe(&ep, &sick, &http).await;
+        assert!(!r.ok);
+        assert!(r.error.unwrap().contains("HTTP 503"));
+        let closed = probe("127.0.0.1:9", &tcp, &http).await;
+        assert!(!closed.ok && closed.error.unwrap().contains("TCP connect"));
+        // HTTPS against a plain-HTTP port fails the TLS handshake.
+        let tls = HealthProbeConfig { protocol: ProbeProtocol::Https, path: Some("/health".into()), ..cfg() };
+        assert!(!probe(&ep, &tls, &http).await.ok);
+    }
+
+    #[tokio::test]
+    async fn icmp_probe_reaches_loopback_or_explains_why_not() {
+        let icmp = HealthProbeConfig { protocol: ProbeProtocol::Icmp, timeout_seconds: 2, ..cfg() };
+        let r = probe("127.0.0.1:80", &icmp, &reqwest::Client::new()).await;
+        if r.ok {
+            assert!(r.rtt_ms < 1000.0);
+        } else {
+            assert!(r.error.unwrap().contains("ICMP socket"), "an unprivileged failure must say what to do");
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The license gate in every mode, against a license server on loopback.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode as AxStatus};
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const KEY: &str = "PENG-ABCD-EFGH-IJKL-MNOP-QRST";
+
+struct Fake {
+    down: AtomicBool,
+}
+
+async fn validate(State(f): State<Arc<Fake>>, headers: HeaderMap) -> (AxStatus, Json<Value>) {
+    if f.down.load(Ordering::SeqCst) {
+        return (AxStatus::BAD_GATEWAY, Json(json!({})));
+    }
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}")) {
+        return (AxStatus::UNAUTHORIZED, Json(json!({"valid": false})));
+    }
+    (
+        AxStatus::OK,
+        Json(json!({"valid": true, "tier": "enterprise", "features": [
+            {"name": "traffic_shaping", "entitled": true}, "multi_cloud_routing", "distributed_tracing"
+        ], "limits": {"max_proxies": 100}, "expires_at": "2099-12-31T00:00:00Z"})),
+    )
+}
+
+async fn license_server() -> (Arc<Fake>, String) {
+    let f = Arc::new(Fake { down: AtomicBool::new(false) });
+    let app = axum::Router::new().route("/api/v2/validate", axum::routing::post(validate)).with_state(f.clone());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (f, url)
+}
+
+const ENTERPRISE_GETS: [(&str, &str); 5] = [
+    ("/api/v1/traffic-shaping/policies", "traffic_shaping"),
+    ("/api/v1/multi-cloud/routes", "multi_cloud_routing"),
+    ("/api/v1/multi-cloud/analytics/cost", "multi_cloud_routing"),
+    ("/api/v1/observability/tracing", "distributed_tracing"),
+    ("/api/v1/observability/spans/search", "distributed_tracing"),
+];
+
+async fn release(key: Option<&str>, url: &str) -> marchproxy_control_plane::ServeConfig {
+    let mut cfg = config().await;
+    cfg.release_mode = true;
+    cfg.license_key = key.map(str::to_string);
+    cfg.license_server_url = url.to_string();
+    cfg
+}
+
+#[tokio::test]
+async fn community_gets_403_with_upgrade_information() {
+    let app = TestApp::with_config(release(None, "http://127.0.0.1:9").await).await;
+    let (s, st) = app.get("/api/v1/license/status").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((st["tier"].as_str(), st["limits"]["max_proxies"].as_i64()), (Some("community"), Some(3)));
+    for (path, feature) in ENTERPRISE_GETS {
+        let (s, b) = app.get(path).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(b["detail"]["error"], "Enterprise feature not available");
+        assert_eq!(b["detail"]["feature"], feature);
+        assert!(b["detail"]["upgrade_url"].as_str().unwrap().starts_with("https://"));
+        assert!(!b["detail"]["message"].as_str().unwrap().is_empty());
+    }
+    let sid = app.service("web").await;
+    let (s, _) = app.post("/api/v1/traffic-shaping/policies", qos_example(sid)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Non-enterprise parts keep working.
+    let (s, _) = app.get("/api/v1/services").await;
+    assert_eq!(s, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn enterprise_key_unlocks_and_survives_a_license_server_outage() {
+    let (fake, url) = license_server().await;
+    let cfg = release(Some(KEY), &url).await;
+    let app = TestApp::with_config(cfg.clone()).await;
+    let (_, st) = app.get("/api/v1/license/status").await;
+    assert_eq!((st["tier"].as_str(), st["source"].as_str()), (Some("enterprise"), Some("license_server")));
+    assert_eq!(st["key_hint"], "PENG-****-****-****-****-QRST");
+    assert!(!st.to_string().contains("ABCD-EFGH"), "the key is never returned in full");
+    for (path, _) in ENTERPRISE_GETS {
+        let (s, b) = app.get(path).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {b}");
+    }
+
+    // The license server goes down: a re-validation keeps Enterprise (grace period).
+    fake.down.store(true, Ordering::SeqCst);
+    let (s, st) = app.post("/api/v1/license/refresh", json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((st["tier"].as_str(), st["source"].as_str()), (Some("enterprise"), Some("grace_cache")));
+    app.stop().await;
+
+    // A restart during the outage recovers the validation persisted in the database.
+    let app = TestApp::with_config(cfg).await;
+    let (_, st) = app.get("/api/v1/license/status").await;
+    assert_eq!((st["tier"].as_str(), st["source"].as_str()), (Some("enterprise"), Some("grace_cache")));
+    let (s, _) = app.get("/api/v1/traffic-shaping/policies").await;
+    assert_eq!(s, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_or_rejected_keys_are_community() {
+    let (_fake, url) = license_server().await;
+    for key in ["PENG-1234", "PENG-AAAA-BBBB-CCCC-DDDD-EEEE"] {
+        let app = TestApp::with_config(release(Some(key), &url).await).await;
+        let (_, st) = app.get("/api/v1/license/status").await;
+        assert_eq!(st["tier"], "community", "{key}: {st}");
+        let (s, _) = app.get("/api/v1/traffic-shaping/policies").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn development_mode_has_everything() {
+    let app = TestApp::start().await;
+    let (_, st) = app.get("/api/v1/license/status").await;
+    assert_eq!((st["tier"].as_str(), st["release_mode"].as_bool()), (Some("development"), Some(false)));
+    assert_eq!(st["features"].as_array().unwrap().len(), 3);
+    app.stop().await;
+}

@@ -1,0 +1,498 @@
+//! Our span record and the helpers that shape what goes into it.
+//!
+//! What it does: defines [`SpanData`] (ids, parent, name, kind, times, status, ordered
+//! attributes, optional events, and a shared [`Resource`] holding the service name and
+//! resource attributes), id generation, attribute truncation on a char boundary, and
+//! header capture with redaction of credentials.
+//!
+//! What it does not know: any wire format (see [`crate::encode`]), how spans are sampled
+//! (see [`crate::sampler`]) or exported (see [`crate::exporter`]), nor the `http` crate:
+//! headers are passed as plain `(&str, &str)` pairs.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use marchproxy_model::tracing_cfg::TracingConfigSpec;
+use rand::Rng;
+
+/// A 16-byte W3C trace id.
+pub type TraceId = [u8; 16];
+/// An 8-byte span id.
+pub type SpanId = [u8; 8];
+
+/// What a header value is replaced with when the header carries credentials.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// The role of a span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SpanKind {
+    /// The proxy receiving a request.
+    Server,
+    /// The proxy calling an upstream (one span per attempt).
+    Client,
+    /// Anything else.
+    #[default]
+    Internal,
+}
+
+impl SpanKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Server => "server",
+            Self::Client => "client",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// The final status of a span.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SpanStatus {
+    /// Not set (OpenTelemetry's default; treated as success).
+    #[default]
+    Unset,
+    Ok,
+    /// Failed, with a description.
+    Error(String),
+}
+
+impl SpanStatus {
+    pub fn is_error(&self) -> bool {
+        matches!(self, Self::Error(_))
+    }
+}
+
+/// An attribute value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    String(Cow<'static, str>),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl AttrValue {
+    /// The value rendered as text (how Zipkin tags carry every value).
+    pub fn to_text(&self) -> Cow<'_, str> {
+        match self {
+            Self::String(s) => Cow::Borrowed(s.as_ref()),
+            Self::Int(i) => Cow::Owned(i.to_string()),
+            Self::Float(f) => Cow::Owned(f.to_string()),
+            Self::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl From<&'static str> for AttrValue {
+    fn from(v: &'static str) -> Self {
+        Self::String(Cow::Borrowed(v))
+    }
+}
+impl From<String> for AttrValue {
+    fn from(v: String) -> Self {
+        Self::String(Cow::Owned(v))
+    }
+}
+impl From<Cow<'static, str>> for AttrValue {
+    fn from(v: Cow<'static, str>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<i64> for AttrValue {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<u16> for AttrValue {
+    fn from(v: u16) -> Self {
+        Self::Int(v.into())
+    }
+}
+impl From<u32> for AttrValue {
+    fn from(v: u32) -> Self {
+        Self::Int(v.into())
+    }
+}
+impl From<f64> for AttrValue {
+    fn from(v: f64) -> Self {
+        Self::Float(v)
+    }
+}
+impl From<bool> for AttrValue {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+/// Ordered attributes (insertion order is kept; keys are unique when set with [`set_attr`]).
+pub type Attributes = Vec<(Cow<'static, str>, AttrValue)>;
+
+/// Sets `key` to `value`, replacing an existing entry with the same key in place.
+pub fn set_attr(attrs: &mut Attributes, key: impl Into<Cow<'static, str>>, value: impl Into<AttrValue>) {
+    let key = key.into();
+    let value = value.into();
+    if let Some(slot) = attrs.iter_mut().find(|(k, _)| *k == key) {
+        slot.1 = value;
+    } else {
+        attrs.push((key, value));
+    }
+}
+
+/// A time-stamped annotation inside a span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanEvent {
+    pub name: Cow<'static, str>,
+    pub time_unix_nano: u64,
+    pub attributes: Attributes,
+}
+
+/// Who produced the spans: the service name plus resource attributes (e.g. custom tags).
+/// Shared by every span of one pipeline through an [`Arc`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resource {
+    pub service_name: String,
+    pub attributes: Attributes,
+}
+
+impl Resource {
+    pub fn new(service_name: impl Into<String>) -> Self {
+        Self { service_name: service_name.into(), attributes: Vec::new() }
+    }
+
+    /// `service_name` and `custom_tags` of a tracing configuration.
+    pub fn from_spec(spec: &TracingConfigSpec) -> Self {
+        let mut r = Self::new(spec.service_name.clone());
+        if let Some(tags) = &spec.custom_tags {
+            for (k, v) in tags {
+                r.attributes.push((Cow::Owned(k.clone()), AttrValue::String(Cow::Owned(v.clone()))));
+            }
+        }
+        r
+    }
+}
+
+/// One finished (or in-progress) span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanData {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    pub parent_span_id: Option<SpanId>,
+    pub name: Cow<'static, str>,
+    pub kind: SpanKind,
+    pub start_unix_nanos: u64,
+    pub end_unix_nanos: u64,
+    pub status: SpanStatus,
+    pub attributes: Attributes,
+    pub events: Vec<SpanEvent>,
+    pub resource: Arc<Resource>,
+}
+
+impl SpanData {
+    /// A new span starting now, with a fresh span id.
+    pub fn start(
+        trace_id: TraceId,
+        parent_span_id: Option<SpanId>,
+        name: impl Into<Cow<'static, str>>,
+        kind: SpanKind,
+        resource: Arc<Resource>,
+    ) -> Self {
+        let now = now_unix_nanos();
+        Self {
+            trace_id,
+            span_id: new_span_id(),
+            parent_span_id,
+            name: name.into(),
+            kind,
+            start_unix_nanos: now,
+            end_unix_nanos: now,
+            status: SpanStatus::Unset,
+            attributes: Vec::new(),
+            events: Vec::new(),
+            resource,
+        }
+    }
+
+    /// Sets the end time to now.
+    pub fn end(&mut self) {
+        self.end_unix_nanos = now_unix_nanos().max(self.start_unix_nanos);
+    }
+
+    pub fn set_attr(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<AttrValue>) {
+        set_attr(&mut self.attributes, key, value);
+    }
+
+    pub fn attr(&self, key: &str) -> Option<&AttrValue> {
+        self.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn add_event(&mut self, name: impl Into<Cow<'static, str>>, attributes: Attributes) {
+        self.events.push(SpanEvent { name: name.into(), time_unix_nano: now_unix_nanos(), attributes });
+    }
+
+    pub fn duration_nanos(&self) -> u64 {
+        self.end_unix_nanos.saturating_sub(self.start_unix_nanos)
+    }
+
+    pub fn trace_id_hex(&self) -> String {
+        hex::encode(self.trace_id)
+    }
+
+    pub fn span_id_hex(&self) -> String {
+        hex::encode(self.span_id)
+    }
+
+    /// Truncates every string attribute (span and event attributes, status message) to
+    /// at most `max_len` bytes, on a char boundary.
+    pub fn truncate_attributes(&mut self, max_len: usize) {
+        fn trunc(attrs: &mut Attributes, max_len: usize) {
+            for (_, v) in attrs.iter_mut() {
+                if let AttrValue::String(s) = v {
+                    truncate_cow(s, max_len);
+                }
+            }
+        }
+        trunc(&mut self.attributes, max_len);
+        for e in &mut self.events {
+            trunc(&mut e.attributes, max_len);
+        }
+        if let SpanStatus::Error(m) = &mut self.status {
+            truncate_string(m, max_len);
+        }
+    }
+}
+
+/// Current wall-clock time in Unix nanoseconds.
+pub fn now_unix_nanos() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+}
+
+/// A random, non-zero trace id.
+pub fn new_trace_id() -> TraceId {
+    let mut rng = rand::rng();
+    loop {
+        let id: TraceId = rng.random();
+        if id != [0; 16] {
+            return id;
+        }
+    }
+}
+
+/// A random, non-zero span id.
+pub fn new_span_id() -> SpanId {
+    let mut rng = rand::rng();
+    loop {
+        let id: SpanId = rng.random();
+        if id != [0; 8] {
+            return id;
+        }
+    }
+}
+
+/// `value` cut to at most `max_len` bytes, never splitting a UTF-8 character.
+pub fn truncate_attr(value: &str, max_len: usize) -> &str {
+    if value.len() <= max_len {
+        return value;
+    }
+    let mut end = max_len;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
+}
+
+/// In-place variant of [`truncate_attr`].
+pub fn truncate_string(value: &mut String, max_len: usize) {
+    let len = truncate_attr(value, max_len).len();
+    value.truncate(len);
+}
+
+fn truncate_cow(value: &mut Cow<'static, str>, max_len: usize) {
+    let len = truncate_attr(value, max_len).len();
+    if len == value.len() {
+        return;
+    }
+    match value {
+        Cow::Borrowed(s) => *value = Cow::Borrowed(&s[..len]),
+        Cow::Owned(s) => s.truncate(len),
+    }
+}
+
+/// Whether a header carries credentials and must not be recorded as-is. Case-insensitive.
+pub fn is_sensitive_header(name: &str) -> bool {
+    const EXACT: [&str; 7] =
+        ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-auth-token"];
+    if EXACT.iter().any(|e| e.eq_ignore_ascii_case(name)) {
+        return true;
+    }
+    const PARTS: [&[u8]; 4] = [b"api-key", b"apikey", b"token", b"secret"];
+    let n = name.as_bytes();
+    PARTS.iter().any(|p| n.windows(p.len()).any(|w| w.eq_ignore_ascii_case(p)))
+}
+
+/// The value to record for a header: `"[REDACTED]"` for credentials, else `value`.
+pub fn redact_header_value<'a>(name: &str, value: &'a str) -> &'a str {
+    if is_sensitive_header(name) { REDACTED } else { value }
+}
+
+/// Which side of the exchange a captured header belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderSide {
+    Request,
+    Response,
+}
+
+/// Records headers as OpenTelemetry attributes `http.request.header.<name>` /
+/// `http.response.header.<name>` (lower-cased name), redacting credentials and truncating
+/// values to `max_len`. Repeated headers are joined with `", "`.
+pub fn capture_headers<'a, I>(span: &mut SpanData, side: HeaderSide, headers: I, max_len: usize)
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let prefix = match side {
+        HeaderSide::Request => "http.request.header.",
+        HeaderSide::Response => "http.response.header.",
+    };
+    for (name, value) in headers {
+        let mut key = String::with_capacity(prefix.len() + name.len());
+        key.push_str(prefix);
+        key.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+        let value = truncate_attr(redact_header_value(name, value), max_len);
+        if let Some(slot) = span.attributes.iter_mut().find(|(k, _)| *k == key) {
+            if let AttrValue::String(s) = &mut slot.1 {
+                let s = s.to_mut();
+                s.push_str(", ");
+                s.push_str(value);
+                truncate_string(s, max_len);
+            }
+        } else {
+            span.attributes.push((Cow::Owned(key), AttrValue::String(Cow::Owned(value.to_owned()))));
+        }
+    }
+}
+
+/// Records up to `max_len` bytes of a body as attribute `key`, lossily decoded as UTF-8.
+/// Meant for a prefix the caller copied while streaming (the body itself is never buffered
+/// here).
+pub fn capture_body(span: &mut SpanData, key: &'static str, prefix: &[u8], max_len: usize) {
+    let mut cut = &prefix[..prefix.len().min(max_len)];
+    if let Err(e) = std::str::from_utf8(cut)
+        && e.error_len().is_none()
+    {
+        // The cut split a character at the end: drop the partial character.
+        cut = &cut[..e.valid_up_to()];
+    }
+    let text = String::from_utf8_lossy(cut);
+    let text = truncate_attr(&text, max_len).to_owned();
+    span.set_attr(key, text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate_attr("hello", 10), "hello");
+        assert_eq!(truncate_attr("hello", 3), "hel");
+        // 'é' is 2 bytes: cutting at 2 would split it.
+        assert_eq!(truncate_attr("héllo", 2), "h");
+        assert_eq!(truncate_attr("héllo", 3), "hé");
+        assert_eq!(truncate_attr("日本語", 4), "日");
+        assert_eq!(truncate_attr("日本語", 0), "");
+        let mut s = String::from("🙂🙂");
+        truncate_string(&mut s, 5);
+        assert_eq!(s, "🙂");
+    }
+
+    #[test]
+    fn span_truncates_all_string_attributes() {
+        let mut s = SpanData::start(new_trace_id(), None, "x", SpanKind::Server, Arc::new(Resource::new("svc")));
+        s.set_attr("a", "0123456789");
+        s.set_attr("b", "é".repeat(10));
+        s.set_attr("n", 12345678901i64);
+        s.status = SpanStatus::Error("x".repeat(100));
+        s.add_event("ev", vec![("k".into(), "abcdefghijkl".into())]);
+        s.truncate_attributes(5);
+        assert_eq!(s.attr("a").unwrap().as_str(), Some("01234"));
+        assert_eq!(s.attr("b").unwrap().as_str(), Some("éé"));
+        assert_eq!(s.attr("n"), Some(&AttrValue::Int(12345678901)));
+        assert_eq!(s.status, SpanStatus::Error("xxxxx".into()));
+        assert_eq!(s.events[0].attributes[0].1.as_str(), Some("abcde"));
+    }
+
+    #[test]
+    fn sensitive_headers_are_redacted() {
+        for h in [
+            "Authorization",
+            "proxy-authorization",
+            "Cookie",
+            "Set-Cookie",
+            "X-API-Key",
+            "api-key",
+            "X-Auth-Token",
+            "x-goog-api-key",
+            "X-Apikey",
+            "x-csrf-token",
+            "X-Client-Secret",
+        ] {
+            assert!(is_sensitive_header(h), "{h}");
+            assert_eq!(redact_header_value(h, "s3cr3t"), REDACTED);
+        }
+        for h in ["content-type", "accept", "x-request-id", "user-agent", "host"] {
+            assert!(!is_sensitive_header(h), "{h}");
+            assert_eq!(redact_header_value(h, "v"), "v");
+        }
+    }
+
+    #[test]
+    fn capture_headers_redacts_truncates_and_joins() {
+        let mut s = SpanData::start(new_trace_id(), None, "x", SpanKind::Server, Arc::new(Resource::new("svc")));
+        let headers = [
+            ("Authorization", "Bearer abc"),
+            ("Cookie", "session=1"),
+            ("Accept", "text/html"),
+            ("Accept", "application/json"),
+            ("X-Long", "0123456789abcdef"),
+        ];
+        capture_headers(&mut s, HeaderSide::Request, headers, 12);
+        assert_eq!(s.attr("http.request.header.authorization").unwrap().as_str(), Some(REDACTED));
+        assert_eq!(s.attr("http.request.header.cookie").unwrap().as_str(), Some(REDACTED));
+        assert_eq!(s.attr("http.request.header.accept").unwrap().as_str(), Some("text/html, a"));
+        assert_eq!(s.attr("http.request.header.x-long").unwrap().as_str(), Some("0123456789ab"));
+        capture_headers(&mut s, HeaderSide::Response, [("Set-Cookie", "a=b")], 64);
+        assert_eq!(s.attr("http.response.header.set-cookie").unwrap().as_str(), Some(REDACTED));
+    }
+
+    #[test]
+    fn capture_body_is_bounded() {
+        let mut s = SpanData::start(new_trace_id(), None, "x", SpanKind::Server, Arc::new(Resource::new("svc")));
+        capture_body(&mut s, "http.request.body", "héllo wörld".as_bytes(), 2);
+        assert_eq!(s.attr("http.request.body").unwrap().as_str(), Some("h"));
+        capture_body(&mut s, "http.request.body", "héllo wörld".as_bytes(), 3);
+        assert_eq!(s.attr("http.request.body").unwrap().as_str(), Some("hé"));
+        capture_body(&mut s, "http.request.body", &[b'a', 0xff, b'b'], 16);
+        assert_eq!(s.attr("http.request.body").unwrap().as_str(), Some("a\u{FFFD}b"));
+        capture_body(&mut s, "http.request.body", b"abcdef", 4);
+        assert_eq!(s.attr("http.request.body").unwrap().as_str(), Some("abcd"));
+    }
+
+    #[test]
+    fn ids_are_nonzero_and_set_attr_replaces() {
+        assert_ne!(new_trace_id(), [0; 16]);
+        assert_ne!(new_span_id(), [0; 8]);
+        let mut a = Attributes::new();
+        set_attr(&mut a, "k", 1i64);
+        set_attr(&mut a, "j", true);
+        set_attr(&mut a, "k", 2i64);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].1, AttrValue::Int(2));
+    }
+}
