@@ -40,6 +40,8 @@ impl Role {
 pub enum TokenType {
     Access,
     Refresh,
+    /// A proxy of one cluster (`sub` is the cluster id); used by the local proxy of `serve`.
+    Proxy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +131,24 @@ impl AuthKeys {
 
     pub fn verify_refresh(&self, token: &str) -> Result<Claims, ApiError> {
         self.verify(token, TokenType::Refresh)
+    }
+
+    /// A long-lived credential for a proxy of `cluster_id` (the local proxy of `serve`).
+    pub fn issue_proxy_token(&self, cluster_id: i64) -> String {
+        let now = chrono::Utc::now().timestamp() as u64;
+        let claims = Claims {
+            sub: cluster_id.to_string(),
+            name: format!("proxy@{cluster_id}"),
+            role: Role::Viewer,
+            typ: TokenType::Proxy,
+            iat: now,
+            exp: now + 10 * 365 * 24 * 3600,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc).expect("HS256 encoding cannot fail")
+    }
+
+    pub fn verify_proxy(&self, token: &str) -> Result<i64, ApiError> {
+        Ok(self.verify(token, TokenType::Proxy)?.user_id())
     }
 }
 

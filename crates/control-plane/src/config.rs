@@ -63,6 +63,10 @@ pub struct ServeConfig {
     #[arg(long, env = "MARCHPROXY_PROXY_LISTEN", default_value = "0.0.0.0:8080")]
     pub proxy_listen: String,
 
+    /// Admin listener (metrics) of the local proxy.
+    #[arg(long, env = "MARCHPROXY_PROXY_ADMIN_LISTEN", default_value = "127.0.0.1:9901")]
+    pub proxy_admin_listen: String,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "MARCHPROXY_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -86,6 +90,7 @@ impl ServeConfig {
             data_dir,
             web_dir: None,
             proxy_listen: "off".into(),
+            proxy_admin_listen: "127.0.0.1:0".into(),
             log_format: "text".into(),
         }
     }

@@ -1,27 +1,116 @@
-//! Live failover drills: an endpoint is drained in the proxies of the route table's
-//! cluster for a bounded time, and the proxies' traffic reports show whether traffic moved.
+//! Live failover drills. The endpoint is drained (taken out of rotation) in every proxy
+//! of the cluster for a bounded time; the proxies' acknowledged config versions tell how
+//! long the switch took, and their traffic reports tell whether traffic really moved and
+//! whether any request failed. The endpoint is restored at the end.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use marchproxy_model::routing::RouteTable;
 
 use crate::api::multi_cloud::FailoverResult;
+use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store;
-use marchproxy_model::routing::RouteTable;
 
-/// Run a live drill. Without an online proxy in the cluster there is no traffic to move.
+/// Proxies report at least this often while they carry traffic.
+const REPORT_SETTLE: Duration = Duration::from_millis(2500);
+
 pub async fn run_live(
     st: &AppState,
     table: &RouteTable,
     removed: &str,
-    _target: Option<String>,
-    _duration_s: u32,
+    target: Option<String>,
+    duration_s: u32,
 ) -> ApiResult<FailoverResult> {
-    let (proxies, _) = store::core::list_proxies(&st.db.pool, Some(table.spec.cluster_id), 0, 1000).await?;
-    let online = proxies.iter().filter(|p| p.status == "online").count();
-    if online == 0 {
+    let cluster = table.spec.cluster_id;
+    let online = online_proxies(st, cluster).await?;
+    if online.is_empty() {
         return Err(ApiError::Conflict(format!(
-            "no proxy of cluster {} is online, so no live traffic can be moved away from {removed}; run with dry_run=true to evaluate the algorithm",
-            table.spec.cluster_id
+            "no proxy of cluster {cluster} is online, so no live traffic can be moved away from {removed}; run with dry_run=true to evaluate the algorithm"
         )));
     }
-    Err(ApiError::Conflict("live drills require proxies that report traffic".into()))
+    let duration = Duration::from_secs(duration_s as u64);
+    let t0 = Instant::now();
+    let start_ms = now_ms();
+    let since = start_ms - start_ms.rem_euclid(60_000);
+    let before = counts(st, table.id, since).await?;
+    let drain =
+        store::sync::add_drain(&st.db.pool, table.id, cluster, removed, start_ms + duration.as_millis() as i64).await?;
+    st.events.changed();
+    let version = store::core::cluster_version(&st.db.pool, cluster).await?;
+
+    // The switch is done when every online proxy runs the drained configuration.
+    let mut switch_time_ms = None;
+    while t0.elapsed() < duration {
+        let proxies = online_proxies(st, cluster).await?;
+        if proxies.iter().all(|(_, v)| *v >= version) {
+            switch_time_ms = Some(t0.elapsed().as_secs_f64() * 1000.0);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Let reports of requests sent before the switch arrive, then take the baseline.
+    tokio::time::sleep(REPORT_SETTLE.min(duration.saturating_sub(t0.elapsed()))).await;
+    let at_switch = counts(st, table.id, since).await?;
+    tokio::time::sleep(duration.saturating_sub(t0.elapsed())).await;
+    let restored = store::sync::remove_drain(&st.db.pool, drain, cluster).await.is_ok();
+    st.events.changed();
+    tokio::time::sleep(REPORT_SETTLE).await;
+    let end = counts(st, table.id, since).await?;
+
+    let delta = |a: &HashMap<String, (i64, i64)>, b: &HashMap<String, (i64, i64)>, ep: &str| {
+        let (r0, e0) = a.get(ep).copied().unwrap_or_default();
+        let (r1, e1) = b.get(ep).copied().unwrap_or_default();
+        (r1 - r0, e1 - e0)
+    };
+    let endpoints: Vec<&str> = table.spec.routes.iter().map(|r| r.endpoint.as_str()).collect();
+    let to_removed = delta(&at_switch, &end, removed).0;
+    let to_others: i64 = endpoints.iter().filter(|e| **e != removed).map(|e| delta(&at_switch, &end, e).0).sum();
+    let failed: i64 = endpoints.iter().map(|e| delta(&before, &end, e).1).sum();
+    let (traffic_moved, observed_target) = if to_others + to_removed == 0 {
+        (None, None)
+    } else {
+        let busiest = endpoints
+            .iter()
+            .filter(|e| **e != removed)
+            .max_by_key(|e| delta(&at_switch, &end, e).0)
+            .map(|e| e.to_string());
+        (Some(to_removed == 0 && to_others > 0), busiest)
+    };
+    let failover_target = observed_target.or(target);
+    let message = match (traffic_moved, switch_time_ms) {
+        (_, None) => format!("not every proxy applied the drain within {duration_s} s"),
+        (None, Some(_)) => "the proxies applied the drain, but no traffic flowed during the drill".to_string(),
+        (Some(true), Some(t)) => format!(
+            "traffic moved from {removed} to {} in {t:.0} ms; {failed} request(s) failed",
+            failover_target.as_deref().unwrap_or("?")
+        ),
+        (Some(false), Some(_)) => format!("{to_removed} request(s) still reached {removed} after the switch"),
+    };
+    Ok(FailoverResult {
+        route_table_id: table.id,
+        dry_run: false,
+        removed_endpoint: removed.to_string(),
+        failover_target,
+        switch_time_ms,
+        failed_requests: Some(failed),
+        traffic_moved,
+        restored,
+        message,
+    })
+}
+
+async fn online_proxies(st: &AppState, cluster: i64) -> ApiResult<Vec<(i64, i64)>> {
+    let (proxies, _) = store::core::list_proxies(&st.db.pool, Some(cluster), 0, 1000).await?;
+    Ok(proxies.iter().filter(|p| p.status == "online").map(|p| (p.id, p.config_version)).collect())
+}
+
+async fn counts(st: &AppState, table_id: i64, since: i64) -> ApiResult<HashMap<String, (i64, i64)>> {
+    Ok(store::sync::traffic_by_endpoint(&st.db.pool, table_id, since)
+        .await?
+        .into_iter()
+        .map(|(e, r, x)| (e, (r, x)))
+        .collect())
 }

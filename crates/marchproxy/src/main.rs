@@ -14,6 +14,8 @@ struct Cli {
 enum Command {
     /// Run the control plane (API server, web UI, health monitor) with a local proxy.
     Serve(marchproxy_control_plane::ServeConfig),
+    /// Run a data-plane proxy of one cluster.
+    Proxy(marchproxy_proxy::ProxyConfig),
 }
 
 fn init_logs(json: bool) {
@@ -35,6 +37,10 @@ async fn main() -> std::process::ExitCode {
             init_logs(cfg.log_format == "json");
             serve(cfg).await
         }
+        Command::Proxy(cfg) => {
+            init_logs(std::env::var("MARCHPROXY_LOG_FORMAT").is_ok_and(|f| f == "json"));
+            proxy(cfg).await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -47,6 +53,8 @@ async fn main() -> std::process::ExitCode {
 
 async fn serve(cfg: marchproxy_control_plane::ServeConfig) -> anyhow::Result<()> {
     let admin_user = cfg.admin_user.clone();
+    let proxy_listen = cfg.proxy_listen.clone();
+    let proxy_admin = cfg.proxy_admin_listen.clone();
     let running = marchproxy_control_plane::start(cfg).await?;
     let addr = running.addr;
     let host = if addr.ip().is_unspecified() { "localhost".to_string() } else { addr.ip().to_string() };
@@ -64,6 +72,42 @@ async fn serve(cfg: marchproxy_control_plane::ServeConfig) -> anyhow::Result<()>
     }
     let license = running.state.license.status();
     println!("  License:  {:?} ({:?})", license.tier, license.source);
+    // Single-process mode: a local proxy attached to the default cluster.
+    let local = if proxy_listen.eq_ignore_ascii_case("off") {
+        None
+    } else {
+        let token = running.state.auth.issue_proxy_token(1);
+        let mut pc =
+            marchproxy_proxy::ProxyConfig::new(format!("http://127.0.0.1:{}", addr.port()), token, proxy_listen);
+        pc.name = Some("local".into());
+        pc.admin_listen = proxy_admin;
+        match marchproxy_proxy::start(pc).await {
+            Ok(p) => {
+                println!(
+                    "  Proxy:    http://{host}:{}/ (cluster `default`), metrics at http://{}/metrics",
+                    p.addr.port(),
+                    p.admin_addr
+                );
+                Some(p)
+            }
+            Err(e) => {
+                eprintln!("marchproxy: the local proxy did not start: {e:#}");
+                None
+            }
+        }
+    };
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    if let Some(p) = local {
+        p.shutdown().await;
+    }
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn proxy(cfg: marchproxy_proxy::ProxyConfig) -> anyhow::Result<()> {
+    let running = marchproxy_proxy::start(cfg).await?;
+    println!("MarchProxy proxy listening on {} (admin {})", running.addr, running.admin_addr);
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await;

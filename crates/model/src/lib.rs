@@ -8,6 +8,7 @@
 //! - [`routing`]: multi-cloud route tables, health probes and endpoint health.
 //! - [`tracing_cfg`]: distributed-tracing configurations.
 //! - [`snapshot`]: the versioned per-cluster snapshot a proxy receives.
+//! - [`report`]: registration and the traffic/tracing/QoS reports proxies send back.
 //!
 //! Architecture invariant: this crate knows nothing about SQL, HTTP or sockets. It
 //! only parses, validates and describes.
@@ -16,6 +17,7 @@
 pub mod cluster;
 pub mod error;
 pub mod qos;
+pub mod report;
 pub mod routing;
 pub mod snapshot;
 pub mod tracing_cfg;

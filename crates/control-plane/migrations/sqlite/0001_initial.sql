@@ -147,6 +147,7 @@ CREATE TABLE traffic_stats (
     bytes_in BIGINT NOT NULL DEFAULT 0,
     bytes_out BIGINT NOT NULL DEFAULT 0,
     requests BIGINT NOT NULL DEFAULT 0,
+    errors BIGINT NOT NULL DEFAULT 0,
     cost_per_gb DOUBLE PRECISION NOT NULL DEFAULT 0,
     UNIQUE (route_table_id, endpoint, bucket_start)
 );
@@ -195,4 +196,26 @@ CREATE TABLE leases (
     name VARCHAR(100) PRIMARY KEY,
     holder VARCHAR(100) NOT NULL,
     expires_at BIGINT NOT NULL
+);
+
+-- Endpoints a failover drill took out of rotation until `until_ms`.
+CREATE TABLE drains (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    route_table_id BIGINT NOT NULL REFERENCES route_tables(id) ON DELETE CASCADE,
+    endpoint VARCHAR(255) NOT NULL,
+    until_ms BIGINT NOT NULL
+);
+
+-- Per proxy and QoS policy: the latest shaping counters each proxy reported.
+CREATE TABLE qos_stats (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    policy_id BIGINT NOT NULL REFERENCES qos_policies(id) ON DELETE CASCADE,
+    proxy_id BIGINT NOT NULL REFERENCES proxies(id) ON DELETE CASCADE,
+    bytes_passed BIGINT NOT NULL DEFAULT 0,
+    bytes_delayed BIGINT NOT NULL DEFAULT 0,
+    current_rate_bps DOUBLE PRECISION NOT NULL DEFAULT 0,
+    delay_ms TEXT NOT NULL,
+    sla_violations BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (policy_id, proxy_id)
 );

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod core;
 pub mod multi_cloud;
 pub mod observability;
+pub mod proxy_api;
 pub mod receiver;
 pub mod traffic_shaping;
 
@@ -53,6 +54,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(multi_cloud::router())
         .merge(observability::router())
         .merge(receiver::router())
+        .merge(proxy_api::router())
         .split_for_parts()
 }
 

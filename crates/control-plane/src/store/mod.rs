@@ -6,6 +6,7 @@
 
 pub mod core;
 pub mod enterprise;
+pub mod sync;
 pub mod telemetry;
 
 use sqlx::any::AnyRow;

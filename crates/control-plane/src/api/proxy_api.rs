@@ -1,0 +1,132 @@
+//! The proxies' side of the API: registration, the configuration long-poll, and reports.
+//! Proxies authenticate with their cluster's API key (`Authorization: Bearer mpk_...`).
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use marchproxy_model::report::{ProxyRegistration, ProxyReport, Registered};
+use marchproxy_model::snapshot::ClusterSnapshot;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, AppQuery};
+use crate::state::AppState;
+use crate::store;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(register)).routes(routes!(config)).routes(routes!(report))
+}
+
+/// The cluster a proxy request is for.
+pub struct ProxyAuth(pub i64);
+
+impl FromRequestParts<AppState> for ProxyAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthorized = || ApiError::Unauthorized("a valid cluster API key is required".into());
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(unauthorized)?;
+        let token = header.strip_prefix("Bearer ").ok_or_else(unauthorized)?.trim();
+        if token.starts_with("mpk_") {
+            let cluster = store::core::cluster_by_api_key(&st.db.pool, token).await?.ok_or_else(unauthorized)?;
+            return Ok(ProxyAuth(cluster));
+        }
+        st.auth.verify_proxy(token).map(ProxyAuth).map_err(|_| unauthorized())
+    }
+}
+
+/// Register (or re-register) a proxy. Community licenses allow 3 proxies per cluster.
+#[utoipa::path(post, path = "/api/v1/proxy/register", tag = "proxies", request_body = ProxyRegistration,
+    responses((status = 200, body = Registered), (status = 401), (status = 403, description = "proxy limit reached")))]
+async fn register(
+    State(st): State<AppState>,
+    ProxyAuth(cluster_id): ProxyAuth,
+    AppJson(r): AppJson<ProxyRegistration>,
+) -> ApiResult<Json<Registered>> {
+    let name = r.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::field(&["body", "name"], "must be 1-100 characters"));
+    }
+    if r.version.len() > 50 {
+        return Err(ApiError::field(&["body", "version"], "must be at most 50 characters"));
+    }
+    let p = store::core::register_proxy(
+        &st.db.pool,
+        cluster_id,
+        name,
+        &r.version,
+        r.address.as_deref(),
+        st.license.max_proxies(),
+    )
+    .await?;
+    tracing::info!(proxy = p.id, name = %p.name, cluster = cluster_id, "proxy registered");
+    Ok(Json(Registered { proxy_id: p.id, cluster_id }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ConfigQuery {
+    /// The version the proxy has; the call waits until a newer one exists.
+    pub version: Option<i64>,
+    pub proxy_id: Option<i64>,
+    /// Longest wait, seconds (default 25, at most 60).
+    pub wait_seconds: Option<u64>,
+}
+
+/// The cluster's snapshot: immediately when newer than `version`, otherwise a long-poll
+/// that answers as soon as the configuration changes, or 304 after `wait_seconds`.
+#[utoipa::path(get, path = "/api/v1/proxy/config", tag = "proxies", params(ConfigQuery),
+    responses((status = 200, body = ClusterSnapshot), (status = 304, description = "no change"), (status = 401)))]
+async fn config(
+    State(st): State<AppState>,
+    ProxyAuth(cluster_id): ProxyAuth,
+    AppQuery(q): AppQuery<ConfigQuery>,
+) -> ApiResult<Response> {
+    let wait = Duration::from_secs(q.wait_seconds.unwrap_or(25).min(60));
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut changes = st.events.subscribe();
+    loop {
+        let version = store::core::cluster_version(&st.db.pool, cluster_id).await?;
+        if q.version.is_none_or(|have| version > have) {
+            let snap = store::sync::snapshot(&st.db.pool, cluster_id).await?;
+            if let Some(p) = q.proxy_id {
+                let _ = store::core::proxy_heartbeat(&st.db.pool, p, cluster_id, q.version).await;
+            }
+            return Ok(Json(snap).into_response());
+        }
+        if let Some(p) = q.proxy_id {
+            let _ = store::core::proxy_heartbeat(&st.db.pool, p, cluster_id, q.version).await;
+        }
+        // Woken by a change on this replica; the 1 s re-check catches other replicas' writes.
+        tokio::select! {
+            _ = changes.changed() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = tokio::time::sleep_until(deadline) => return Ok(StatusCode::NOT_MODIFIED.into_response()),
+        }
+    }
+}
+
+/// Traffic, tracing and QoS counters. Applied exactly once per `report_id`.
+#[utoipa::path(post, path = "/api/v1/proxy/report", tag = "proxies", request_body = ProxyReport,
+    responses((status = 200, description = "applied or already applied"), (status = 401), (status = 404)))]
+async fn report(
+    State(st): State<AppState>,
+    ProxyAuth(cluster_id): ProxyAuth,
+    AppJson(r): AppJson<ProxyReport>,
+) -> ApiResult<Json<serde_json::Value>> {
+    if r.report_id.is_empty() || r.report_id.len() > 64 {
+        return Err(ApiError::field(&["body", "report_id"], "must be 1-64 characters"));
+    }
+    let applied = store::sync::apply_report(&st.db.pool, cluster_id, &r).await?;
+    Ok(Json(serde_json::json!({"applied": applied})))
+}

@@ -1,0 +1,255 @@
+//! What the proxies read and write: cluster snapshots, drains, and reports.
+
+use marchproxy_model::report::{ProxyReport, QosSample, TracingSample};
+use marchproxy_model::snapshot::{ClusterSnapshot, DrainedEndpoint};
+use sqlx::AnyPool;
+
+use super::RowExt;
+use super::core::cluster_version;
+use super::enterprise::{health_for_cluster, qos_for_cluster, route_tables_for_cluster, tracing_for_cluster};
+use crate::db::now_ms;
+use crate::error::{ApiError, ApiResult};
+
+/// The cluster's configuration as one versioned document.
+pub async fn snapshot(pool: &AnyPool, cluster_id: i64) -> ApiResult<ClusterSnapshot> {
+    let version = cluster_version(pool, cluster_id).await?;
+    let (services, _) = super::core::list_services(pool, Some(cluster_id), false, 0, 100_000).await?;
+    let now = now_ms();
+    let rows = sqlx::query(
+        "SELECT d.route_table_id, d.endpoint, d.until_ms FROM drains d JOIN route_tables t ON t.id = d.route_table_id
+         WHERE t.cluster_id = $1 AND d.until_ms > $2",
+    )
+    .bind(cluster_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    let drained = rows
+        .iter()
+        .map(|r| {
+            Ok(DrainedEndpoint {
+                route_table_id: r.i64("route_table_id")?,
+                endpoint: r.str("endpoint")?,
+                until_unix_ms: r.i64("until_ms")?,
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(ClusterSnapshot {
+        version,
+        cluster_id,
+        services,
+        route_tables: route_tables_for_cluster(pool, cluster_id).await?,
+        qos_policies: qos_for_cluster(pool, cluster_id).await?,
+        tracing_configs: tracing_for_cluster(pool, cluster_id).await?,
+        health: health_for_cluster(pool, cluster_id).await?,
+        drained,
+    })
+}
+
+/// Take an endpoint out of rotation until `until_ms`; returns the drain id.
+pub async fn add_drain(
+    pool: &AnyPool,
+    table_id: i64,
+    cluster_id: i64,
+    endpoint: &str,
+    until_ms: i64,
+) -> ApiResult<i64> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query("INSERT INTO drains (route_table_id, endpoint, until_ms) VALUES ($1, $2, $3) RETURNING id")
+        .bind(table_id)
+        .bind(endpoint)
+        .bind(until_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+    super::bump_version(&mut tx, cluster_id).await?;
+    tx.commit().await?;
+    row.i64("id")
+}
+
+pub async fn remove_drain(pool: &AnyPool, drain_id: i64, cluster_id: i64) -> ApiResult<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM drains WHERE id = $1").bind(drain_id).execute(&mut *tx).await?;
+    super::bump_version(&mut tx, cluster_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Requests and errors per endpoint of a route table since `since_bucket_ms`.
+pub async fn traffic_by_endpoint(
+    pool: &AnyPool,
+    table_id: i64,
+    since_bucket_ms: i64,
+) -> ApiResult<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT endpoint, SUM(requests) AS requests, SUM(errors) AS errors FROM traffic_stats
+         WHERE route_table_id = $1 AND bucket_start >= $2 GROUP BY endpoint",
+    )
+    .bind(table_id)
+    .bind(since_bucket_ms)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(|r| Ok((r.str("endpoint")?, r.i64("requests")?, r.i64("errors")?))).collect()
+}
+
+/// Apply a report exactly once (per `report_id`). Returns false for a duplicate.
+pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> ApiResult<bool> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    let owner =
+        sqlx::query("SELECT cluster_id FROM proxies WHERE id = $1").bind(r.proxy_id).fetch_optional(&mut *tx).await?;
+    match owner {
+        Some(o) if o.i64("cluster_id")? == cluster_id => {}
+        _ => return Err(ApiError::NotFound(format!("proxy {} is not registered in this cluster", r.proxy_id))),
+    }
+    let inserted = sqlx::query("INSERT INTO applied_reports (proxy_id, report_id, applied_at) VALUES ($1, $2, $3)")
+        .bind(r.proxy_id)
+        .bind(r.report_id.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+    if let Err(e) = inserted {
+        return match ApiError::from(e) {
+            ApiError::Conflict(_) => Ok(false),
+            other => Err(other),
+        };
+    }
+    for s in &r.traffic {
+        let table = sqlx::query("SELECT service_id, routes FROM route_tables WHERE id = $1 AND cluster_id = $2")
+            .bind(s.route_table_id)
+            .bind(cluster_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(table) = table else { continue };
+        let routes: Vec<marchproxy_model::routing::Route> = table.json("routes")?;
+        let route = routes.iter().find(|x| x.endpoint == s.endpoint);
+        let (provider, region, cost) = match route {
+            Some(x) => (x.provider.as_str().to_string(), x.region.clone(), x.cost_per_gb.unwrap_or(0.0)),
+            None => ("unknown".to_string(), "unknown".to_string(), 0.0),
+        };
+        let bucket = s.bucket_start_ms - s.bucket_start_ms.rem_euclid(60_000);
+        let updated = sqlx::query(
+            "UPDATE traffic_stats SET bytes_in = bytes_in + $1, bytes_out = bytes_out + $2, requests = requests + $3, errors = errors + $4
+             WHERE route_table_id = $5 AND endpoint = $6 AND bucket_start = $7",
+        )
+        .bind(clamp(s.bytes_in))
+        .bind(clamp(s.bytes_out))
+        .bind(clamp(s.requests))
+        .bind(clamp(s.errors))
+        .bind(s.route_table_id)
+        .bind(s.endpoint.as_str())
+        .bind(bucket)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            sqlx::query(
+                "INSERT INTO traffic_stats (route_table_id, service_id, endpoint, provider, region, bucket_start, bytes_in, bytes_out, requests, errors, cost_per_gb)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(s.route_table_id)
+            .bind(table.i64("service_id")?)
+            .bind(s.endpoint.as_str())
+            .bind(provider)
+            .bind(region)
+            .bind(bucket)
+            .bind(clamp(s.bytes_in))
+            .bind(clamp(s.bytes_out))
+            .bind(clamp(s.requests))
+            .bind(clamp(s.errors))
+            .bind(cost)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    for t in &r.tracing {
+        upsert_tracing(&mut tx, cluster_id, r.proxy_id, t, now).await?;
+    }
+    for q in &r.qos {
+        upsert_qos(&mut tx, cluster_id, r.proxy_id, q, now).await?;
+    }
+    sqlx::query("UPDATE proxies SET last_seen = $1, config_version = $2 WHERE id = $3")
+        .bind(now)
+        .bind(r.config_version)
+        .bind(r.proxy_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM applied_reports WHERE applied_at < $1").bind(now - 86_400_000).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+fn clamp(v: u64) -> i64 {
+    v.min(i64::MAX as u64) as i64
+}
+
+async fn upsert_tracing(
+    tx: &mut super::Tx<'_>,
+    cluster_id: i64,
+    proxy_id: i64,
+    t: &TracingSample,
+    now: i64,
+) -> ApiResult<()> {
+    let ok = sqlx::query("SELECT id FROM tracing_configs WHERE id = $1 AND cluster_id = $2")
+        .bind(t.tracing_config_id)
+        .bind(cluster_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if ok.is_none() {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM tracing_stats WHERE tracing_config_id = $1 AND proxy_id = $2")
+        .bind(t.tracing_config_id)
+        .bind(proxy_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO tracing_stats (tracing_config_id, proxy_id, spans_started, spans_sampled, spans_exported, spans_dropped, spans_errored,
+         span_duration_sum_ms, effective_sampling_rate, last_export_at, last_export_error, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(t.tracing_config_id)
+    .bind(proxy_id)
+    .bind(clamp(t.spans_started))
+    .bind(clamp(t.spans_sampled))
+    .bind(clamp(t.spans_exported))
+    .bind(clamp(t.spans_dropped))
+    .bind(clamp(t.spans_errored))
+    .bind(t.span_duration_sum_ms)
+    .bind(t.effective_sampling_rate)
+    .bind(t.last_export_at_ms)
+    .bind(t.last_export_error.as_deref())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn upsert_qos(tx: &mut super::Tx<'_>, cluster_id: i64, proxy_id: i64, q: &QosSample, now: i64) -> ApiResult<()> {
+    let ok = sqlx::query("SELECT id FROM qos_policies WHERE id = $1 AND cluster_id = $2")
+        .bind(q.policy_id)
+        .bind(cluster_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if ok.is_none() {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM qos_stats WHERE policy_id = $1 AND proxy_id = $2")
+        .bind(q.policy_id)
+        .bind(proxy_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO qos_stats (policy_id, proxy_id, bytes_passed, bytes_delayed, current_rate_bps, delay_ms, sla_violations, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(q.policy_id)
+    .bind(proxy_id)
+    .bind(clamp(q.bytes_passed))
+    .bind(clamp(q.bytes_delayed))
+    .bind(q.current_rate_bps)
+    .bind(serde_json::to_string(&q.delay_ms).expect("serializes"))
+    .bind(clamp(q.sla_violations))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! What proxies send to the control plane: registration and periodic reports.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /api/v1/proxy/register`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProxyRegistration {
+    /// Unique within the cluster; a restarted proxy re-registers under the same name.
+    pub name: String,
+    pub version: String,
+    /// Where the proxy listens (informational).
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Registered {
+    pub proxy_id: i64,
+    pub cluster_id: i64,
+}
+
+/// Traffic to one route-table endpoint during one minute bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TrafficSample {
+    pub route_table_id: i64,
+    pub endpoint: String,
+    /// Start of the one-minute bucket, epoch milliseconds.
+    pub bucket_start_ms: i64,
+    /// Client → upstream bytes.
+    pub bytes_in: u64,
+    /// Upstream → client bytes (what clouds bill as egress).
+    pub bytes_out: u64,
+    pub requests: u64,
+    /// Requests that failed (5xx from the upstream, or a proxy error).
+    pub errors: u64,
+}
+
+/// Tracing counters of one tracing config since the proxy started (cumulative).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Default)]
+pub struct TracingSample {
+    pub tracing_config_id: i64,
+    pub spans_started: u64,
+    pub spans_sampled: u64,
+    pub spans_exported: u64,
+    pub spans_dropped: u64,
+    pub spans_errored: u64,
+    pub span_duration_sum_ms: f64,
+    pub effective_sampling_rate: Option<f64>,
+    pub last_export_at_ms: Option<i64>,
+    pub last_export_error: Option<String>,
+}
+
+/// Shaping counters of one QoS policy since the proxy started (cumulative).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Default)]
+pub struct QosSample {
+    pub policy_id: i64,
+    pub bytes_passed: u64,
+    pub bytes_delayed: u64,
+    /// Bytes per second over the last report interval.
+    pub current_rate_bps: f64,
+    /// Added delay per class: `[p50_ms, p99_ms]` for P0..P3.
+    pub delay_ms: [[f64; 2]; 4],
+    pub sla_violations: u64,
+}
+
+/// `POST /api/v1/proxy/report`. Traffic samples are applied exactly once per
+/// `report_id`; tracing and QoS samples are cumulative snapshots (latest wins).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProxyReport {
+    pub proxy_id: i64,
+    /// Unique per report; a retried report carries the same id.
+    pub report_id: String,
+    pub config_version: i64,
+    #[serde(default)]
+    pub traffic: Vec<TrafficSample>,
+    #[serde(default)]
+    pub tracing: Vec<TracingSample>,
+    #[serde(default)]
+    pub qos: Vec<QosSample>,
+}

@@ -1,0 +1,103 @@
+//! `marchproxy proxy` settings: each is a `--flag` and an environment variable.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProxyConfig {
+    /// URL of the control plane, e.g. http://control-plane:8000
+    #[arg(long, env = "MARCHPROXY_CONTROL_PLANE", default_value = "http://127.0.0.1:8000")]
+    pub control_plane: String,
+
+    /// The cluster's proxy API key (shown when the cluster was created).
+    #[arg(long, env = "MARCHPROXY_CLUSTER_API_KEY", hide_env_values = true)]
+    pub cluster_api_key: String,
+
+    /// HTTP listener for proxied traffic.
+    #[arg(long, env = "MARCHPROXY_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: String,
+
+    /// Admin listener: Prometheus `/metrics`, `/healthz`, `/ready`.
+    #[arg(long, env = "MARCHPROXY_ADMIN_LISTEN", default_value = "127.0.0.1:9901")]
+    pub admin_listen: String,
+
+    /// This proxy's name in its cluster (default: host name).
+    #[arg(long, env = "MARCHPROXY_NAME")]
+    pub name: Option<String>,
+
+    /// Where this proxy runs, as `provider:region` (e.g. aws:us-east-1), for geo routing.
+    #[arg(long, env = "MARCHPROXY_REGION")]
+    pub region: Option<String>,
+
+    /// Latitude of this proxy (with --longitude), instead of --region.
+    #[arg(long, env = "MARCHPROXY_LATITUDE", allow_hyphen_values = true)]
+    pub latitude: Option<f64>,
+
+    #[arg(long, env = "MARCHPROXY_LONGITUDE", allow_hyphen_values = true)]
+    pub longitude: Option<f64>,
+
+    /// PEM bundle of extra CAs trusted for https endpoints.
+    #[arg(long, env = "MARCHPROXY_UPSTREAM_CA")]
+    pub upstream_ca: Option<PathBuf>,
+
+    /// PEM certificate chain for TLS on the listener (HTTP/2 via ALPN).
+    #[arg(long, env = "MARCHPROXY_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for TLS on the listener.
+    #[arg(long, env = "MARCHPROXY_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Upstream response timeout in seconds (504 after it).
+    #[arg(long, env = "MARCHPROXY_UPSTREAM_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub upstream_timeout_seconds: u64,
+
+    /// How often traffic counters are reported to the control plane, in milliseconds.
+    #[arg(long, env = "MARCHPROXY_REPORT_INTERVAL_MS", default_value_t = 1000)]
+    pub report_interval_ms: u64,
+}
+
+impl ProxyConfig {
+    pub fn new(control_plane: String, cluster_api_key: String, listen: String) -> Self {
+        Self {
+            control_plane,
+            cluster_api_key,
+            listen,
+            admin_listen: "127.0.0.1:0".into(),
+            name: None,
+            region: None,
+            latitude: None,
+            longitude: None,
+            upstream_ca: None,
+            tls_cert: None,
+            tls_key: None,
+            upstream_timeout_seconds: 30,
+            report_interval_ms: 1000,
+        }
+    }
+
+    pub fn upstream_timeout(&self) -> Duration {
+        Duration::from_secs(self.upstream_timeout_seconds.max(1))
+    }
+
+    /// This proxy's coordinates, from --region or --latitude/--longitude.
+    pub fn location(&self) -> anyhow::Result<Option<(f64, f64)>> {
+        match (&self.region, self.latitude, self.longitude) {
+            (Some(r), _, _) => Ok(Some(crate::regions::parse_location(r).map_err(anyhow::Error::msg)?)),
+            (None, Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {
+                Ok(Some((lat, lon)))
+            }
+            (None, None, None) => Ok(None),
+            _ => anyhow::bail!("--latitude and --longitude go together, within ±90 and ±180"),
+        }
+    }
+
+    pub fn proxy_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/etc/hostname")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|_| "proxy".into());
+            format!("{host}-{}", self.listen.rsplit(':').next().unwrap_or("0"))
+        })
+    }
+}

@@ -1,0 +1,228 @@
+//! The HTTP request path: route by Host and path prefix, pick an endpoint, forward with
+//! streamed bodies, retry an idempotent request once on connect failure, feed latency
+//! and passive-health results back, and count traffic.
+//!
+//! Phases (in order): `route` → `select` → `prepare` (headers) → `send` → `observe`.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{PathAndQuery, Uri};
+use http::{Method, Request, Response, Version};
+use hyper::body::Incoming;
+
+use crate::Proxy;
+use crate::body::{Counting, Direction, ReqBody, RespBody};
+use crate::error::ProxyError;
+use crate::runtime::TableRt;
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// Remove hop-by-hop headers, including those named by `Connection`.
+pub fn strip_hop_by_hop(h: &mut HeaderMap) {
+    let named: Vec<HeaderName> = h
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for n in named {
+        h.remove(n);
+    }
+    for n in &HOP_BY_HOP {
+        h.remove(n);
+    }
+    h.remove(header::UPGRADE);
+}
+
+fn idempotent(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE)
+}
+
+impl Proxy {
+    /// Serve one request (never fails: errors become responses).
+    pub async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        tls: bool,
+    ) -> Result<Response<RespBody>, Infallible> {
+        let start = Instant::now();
+        let resp = match self.route_and_forward(req, peer, tls).await {
+            Ok(r) => r,
+            Err(e) => e.response(),
+        };
+        self.metrics.observe_request(resp.status().as_u16(), start.elapsed());
+        Ok(resp)
+    }
+
+    async fn route_and_forward(
+        &self,
+        mut req: Request<Incoming>,
+        peer: SocketAddr,
+        tls: bool,
+    ) -> Result<Response<RespBody>, ProxyError> {
+        let rt = self.runtime.load_full().ok_or(ProxyError::NoConfig)?;
+        let host = match req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
+            Some(h) => h,
+            None => req.uri().authority().map(|a| a.as_str()).ok_or(ProxyError::BadRequest)?,
+        };
+        let route = rt.route(host, req.uri().path()).ok_or(ProxyError::NoRoute)?;
+        let table = route.table.clone().ok_or(ProxyError::NoRouteTable)?;
+        let now = crate::now_ms();
+        let first = table.pick(None, now).ok_or(ProxyError::NoHealthyEndpoint)?;
+
+        // Prepare the upstream request head once.
+        let original_host = req
+            .headers()
+            .get(header::HOST)
+            .cloned()
+            .or_else(|| req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
+        let headers = req.headers_mut();
+        strip_hop_by_hop(headers);
+        append_forwarded_for(headers, peer);
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(if tls { "https" } else { "http" }));
+        if let Some(h) = original_host {
+            headers.insert(X_FORWARDED_HOST, h);
+        }
+        let retry_ok = idempotent(req.method()) && http_body::Body::is_end_stream(req.body());
+        let (parts, body) = req.into_parts();
+        let pq = parts.uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
+        let retry_parts = retry_ok.then(|| (parts.method.clone(), parts.headers.clone()));
+
+        let state = table.states[first].clone();
+        let body = ReqBody::Stream(Counting::new(body, Some(state), Direction::In));
+        match self.send(&table, first, parts.method, parts.headers, &pq, body).await {
+            Err(ProxyError::ConnectFailed) if retry_parts.is_some() => {
+                let (method, headers) = retry_parts.expect("checked");
+                let second = table.pick(Some(first), crate::now_ms()).ok_or(ProxyError::ConnectFailed)?;
+                self.metrics.retries.fetch_add(1, Ordering::Relaxed);
+                self.send(&table, second, method, headers, &pq, ReqBody::Empty).await
+            }
+            other => other,
+        }
+    }
+
+    /// One upstream attempt to endpoint `idx`.
+    async fn send(
+        &self,
+        table: &TableRt,
+        idx: usize,
+        method: Method,
+        mut headers: HeaderMap,
+        pq: &PathAndQuery,
+        body: ReqBody,
+    ) -> Result<Response<RespBody>, ProxyError> {
+        let ep = &table.endpoints[idx];
+        let state = &table.states[idx];
+        let uri = Uri::builder()
+            .scheme(ep.scheme.clone())
+            .authority(ep.authority.clone())
+            .path_and_query(pq.clone())
+            .build()
+            .map_err(|_| ProxyError::BadRequest)?;
+        headers.insert(header::HOST, ep.host_header.clone());
+        let mut up = Request::new(body);
+        *up.method_mut() = method;
+        *up.uri_mut() = uri;
+        *up.version_mut() = Version::HTTP_11;
+        *up.headers_mut() = headers;
+
+        state.inflight.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let result = tokio::time::timeout(self.upstream_timeout, self.client.request(up)).await;
+        state.inflight.fetch_sub(1, Ordering::Relaxed);
+        let elapsed = started.elapsed();
+        let now = crate::now_ms();
+        let counters = &state.counters;
+        counters.requests.fetch_add(1, Ordering::Relaxed);
+        let outcome = match result {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) if e.is_connect() => Err(ProxyError::ConnectFailed),
+            Ok(Err(_)) => Err(ProxyError::UpstreamError),
+            Err(_) => Err(ProxyError::UpstreamTimeout),
+        };
+        match outcome {
+            Ok(resp) => {
+                let failed = resp.status().is_server_error();
+                state.observe(elapsed, !failed);
+                if failed {
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                }
+                if state.record_result(failed, now) {
+                    tracing::warn!(route_table = table.id, endpoint = %ep.raw, "endpoint ejected after consecutive failures");
+                }
+                let (mut parts, body) = resp.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                Ok(Response::from_parts(
+                    parts,
+                    RespBody::Stream(Counting::new(body, Some(state.clone()), Direction::Out)),
+                ))
+            }
+            Err(e) => {
+                state.observe(elapsed, false);
+                counters.errors.fetch_add(1, Ordering::Relaxed);
+                if state.record_result(true, now) {
+                    tracing::warn!(route_table = table.id, endpoint = %ep.raw, error = e.code(), "endpoint ejected after consecutive failures");
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+fn append_forwarded_for(h: &mut HeaderMap, peer: SocketAddr) {
+    let ip = peer.ip().to_string();
+    let v = match h.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(prev) => format!("{prev}, {ip}"),
+        None => ip,
+    };
+    if let Ok(v) = HeaderValue::from_str(&v) {
+        h.insert(X_FORWARDED_FOR, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_are_removed() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, x-secret-hop"));
+        h.insert("x-secret-hop", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        h.insert("x-end-to-end", HeaderValue::from_static("kept"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h["x-end-to-end"], "kept");
+    }
+
+    #[test]
+    fn forwarded_for_appends() {
+        let mut h = HeaderMap::new();
+        append_forwarded_for(&mut h, "10.0.0.1:5000".parse().unwrap());
+        append_forwarded_for(&mut h, "[::1]:5000".parse().unwrap());
+        assert_eq!(h[X_FORWARDED_FOR], "10.0.0.1, ::1");
+    }
+}

@@ -1,0 +1,220 @@
+//! The MarchProxy data plane.
+//!
+//! A proxy registers with the control plane, long-polls its cluster's snapshot, compiles
+//! it into a [`runtime::Runtime`] and swaps it in atomically; requests in flight keep the
+//! runtime they started with. Requests are routed by Host and path prefix to a service,
+//! whose enabled route table picks an endpoint ([`balancer`]). Measured traffic flows
+//! back to the control plane ([`report`]).
+//!
+//! Layout:
+//! - [`config`]: flags and environment.
+//! - [`sync`]: registration and the configuration long-poll.
+//! - [`runtime`]: snapshot → request-path index; [`balancer`]: the five algorithms.
+//! - [`forward`]: the HTTP request path; [`l4`]: TCP services; [`server`]: listeners.
+//! - [`error`]: every proxy error → one status + `x-marchproxy-error`.
+//! - [`report`], [`metrics`]: traffic reports and Prometheus metrics.
+//!
+//! Architecture invariant: the proxy never touches the database; its only input is the
+//! snapshot, through the control plane's HTTP API.
+#![forbid(unsafe_code)]
+
+pub mod balancer;
+pub mod body;
+pub mod config;
+pub mod error;
+pub mod forward;
+pub mod l4;
+pub mod metrics;
+pub mod regions;
+pub mod report;
+pub mod runtime;
+pub mod server;
+pub mod sync;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+pub use config::ProxyConfig;
+use runtime::{Registry, Runtime};
+
+pub type HttpsConnector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// Shared state of one proxy process.
+pub struct Proxy {
+    pub runtime: ArcSwapOption<Runtime>,
+    pub registry: Registry,
+    pub metrics: metrics::Metrics,
+    pub client: Client<HttpsConnector, body::ReqBody>,
+    /// Control-plane client.
+    pub http: reqwest::Client,
+    pub control_plane: String,
+    api_key: String,
+    pub name: String,
+    pub listen_addr: SocketAddr,
+    pub location: Option<(f64, f64)>,
+    pub upstream_timeout: Duration,
+    pub report_interval: Duration,
+    proxy_id: AtomicI64,
+    pub report_now: tokio::sync::Notify,
+    /// Running L4 listeners by port.
+    tcp_listeners: Mutex<HashMap<u16, tokio::task::JoinHandle<()>>>,
+    self_ref: Mutex<Option<std::sync::Weak<Proxy>>>,
+}
+
+impl Proxy {
+    pub fn proxy_id(&self) -> i64 {
+        self.proxy_id.load(Ordering::Relaxed)
+    }
+
+    fn set_proxy_id(&self, id: i64) {
+        self.proxy_id.store(id, Ordering::Relaxed);
+    }
+
+    /// Start or stop L4 listeners to match the runtime's TCP services.
+    fn on_apply(&self, rt: &Runtime) {
+        let Some(me) = self.self_ref.lock().expect("self ref").as_ref().and_then(|w| w.upgrade()) else { return };
+        let mut listeners = self.tcp_listeners.lock().expect("tcp listeners");
+        let wanted: Vec<u16> = rt.tcp.iter().map(|t| t.listen_port).collect();
+        listeners.retain(|port, task| {
+            let keep = wanted.contains(port);
+            if !keep {
+                task.abort();
+                tracing::info!(port, "stopped TCP listener");
+            }
+            keep
+        });
+        let host = if self.listen_addr.ip().is_unspecified() {
+            "0.0.0.0".to_string()
+        } else {
+            self.listen_addr.ip().to_string()
+        };
+        for port in wanted {
+            if listeners.contains_key(&port) {
+                continue;
+            }
+            match std::net::TcpListener::bind((host.as_str(), port)).and_then(|l| {
+                l.set_nonblocking(true)?;
+                tokio::net::TcpListener::from_std(l)
+            }) {
+                Ok(l) => {
+                    tracing::info!(port, "TCP listener started");
+                    listeners.insert(port, tokio::spawn(server::serve_tcp(me.clone(), l, port)));
+                }
+                Err(e) => tracing::error!(port, error = %e, "cannot start TCP listener"),
+            }
+        }
+    }
+}
+
+/// Epoch milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The upstream HTTP client: pooled keep-alive connections, TCP_NODELAY, TLS with
+/// certificate verification against the web PKI roots plus an optional extra CA bundle.
+pub fn upstream_client(extra_ca: Option<&std::path::Path>) -> anyhow::Result<Client<HttpsConnector, body::ReqBody>> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = extra_ca {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        for c in CertificateDer::pem_file_iter(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))? {
+            roots.add(c.map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))?)?;
+        }
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(Duration::from_secs(5)));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(1024)
+        .build(https))
+}
+
+/// A running proxy.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub proxy: Arc<Proxy>,
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    http_task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stop accepting, let in-flight requests finish, stop background work.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.http_task.await;
+        for t in &self.tasks {
+            t.abort();
+        }
+        for (_, t) in self.proxy.tcp_listeners.lock().expect("tcp listeners").drain() {
+            t.abort();
+        }
+    }
+}
+
+/// Register with the control plane, then serve. Registration failures that cannot heal
+/// (bad key, proxy limit) are returned as errors.
+pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
+    let location = cfg.location()?;
+    let (listener, addr) = server::bind(&cfg.listen).await?;
+    let (admin_listener, admin_addr) = server::bind(&cfg.admin_listen).await?;
+    let tls = match (&cfg.tls_cert, &cfg.tls_key) {
+        (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),
+        (None, None) => None,
+        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+    };
+    let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build()?;
+    let proxy = Arc::new(Proxy {
+        runtime: ArcSwapOption::empty(),
+        registry: Registry::default(),
+        metrics: metrics::Metrics::default(),
+        client: upstream_client(cfg.upstream_ca.as_deref())?,
+        http,
+        control_plane: cfg.control_plane.trim_end_matches('/').to_string(),
+        api_key: cfg.cluster_api_key.clone(),
+        name: cfg.proxy_name(),
+        listen_addr: addr,
+        location,
+        upstream_timeout: cfg.upstream_timeout(),
+        report_interval: Duration::from_millis(cfg.report_interval_ms.max(50)),
+        proxy_id: AtomicI64::new(0),
+        report_now: tokio::sync::Notify::new(),
+        tcp_listeners: Mutex::new(HashMap::new()),
+        self_ref: Mutex::new(None),
+    });
+    *proxy.self_ref.lock().expect("self ref") = Some(Arc::downgrade(&proxy));
+    let reg =
+        proxy.register().await.map_err(|e| anyhow::anyhow!("registration with {} failed: {e}", cfg.control_plane))?;
+    proxy.set_proxy_id(reg.proxy_id);
+    tracing::info!(proxy_id = reg.proxy_id, cluster = reg.cluster_id, listen = %addr, admin = %admin_addr, "proxy registered");
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let http_task = tokio::spawn(server::serve_http(proxy.clone(), listener, tls, stop_rx.clone()));
+    let tasks = vec![
+        tokio::spawn(server::serve_admin(proxy.clone(), admin_listener, stop_rx)),
+        tokio::spawn(proxy.clone().sync_loop()),
+        tokio::spawn(proxy.clone().report_loop()),
+    ];
+    Ok(Running { addr, admin_addr, proxy, stop, tasks, http_task })
+}

@@ -1,0 +1,112 @@
+//! Reporting measured traffic to the control plane, exactly once.
+//!
+//! Counters accumulate in atomics. At most one report is in flight: it is built by
+//! draining the counters, then retried with the same `report_id` until the control
+//! plane acknowledges it (the control plane applies each id once). While the control
+//! plane is unreachable, new traffic keeps accumulating in the counters, so memory
+//! stays bounded and nothing is lost or counted twice.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use marchproxy_model::report::{ProxyReport, TrafficSample};
+
+use crate::Proxy;
+
+/// Send a report at least this often, as a heartbeat.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+impl Proxy {
+    /// Move the counters into samples (current minute bucket).
+    pub fn drain_traffic(&self) -> Vec<TrafficSample> {
+        let now = crate::now_ms();
+        let bucket = now - now.rem_euclid(60_000);
+        let mut out = Vec::new();
+        for ((table, endpoint), st) in self.registry.all() {
+            let c = &st.counters;
+            let (bi, bo, rq, er) = (
+                c.bytes_in.swap(0, Ordering::Relaxed),
+                c.bytes_out.swap(0, Ordering::Relaxed),
+                c.requests.swap(0, Ordering::Relaxed),
+                c.errors.swap(0, Ordering::Relaxed),
+            );
+            if bi | bo | rq | er == 0 {
+                continue;
+            }
+            self.metrics.add_reported(table, &endpoint, [bi, bo, rq, er]);
+            out.push(TrafficSample {
+                route_table_id: table,
+                endpoint,
+                bucket_start_ms: bucket,
+                bytes_in: bi,
+                bytes_out: bo,
+                requests: rq,
+                errors: er,
+            });
+        }
+        // Forget endpoints that left the configuration and are idle.
+        let live = self.runtime.load_full();
+        self.registry.retain(|(t, e), st| {
+            live.as_ref()
+                .is_some_and(|rt| rt.tables.iter().any(|x| x.id == *t && x.endpoints.iter().any(|p| &p.raw == e)))
+                || st.inflight.load(Ordering::Relaxed) > 0
+        });
+        out
+    }
+
+    pub async fn report_loop(self: Arc<Self>) {
+        let mut pending: Option<ProxyReport> = None;
+        let mut last_sent = Instant::now();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.report_interval) => {}
+                _ = self.report_now.notified() => {}
+            }
+            if pending.is_none() {
+                let traffic = self.drain_traffic();
+                let config_version = self.runtime.load().as_ref().map(|r| r.version).unwrap_or(0);
+                let acked = self.metrics.acked_version.load(Ordering::Relaxed);
+                if traffic.is_empty() && last_sent.elapsed() < HEARTBEAT && config_version == acked {
+                    continue;
+                }
+                let mut id = [0u8; 16];
+                rand::fill(&mut id);
+                pending = Some(ProxyReport {
+                    proxy_id: self.proxy_id(),
+                    report_id: hex::encode(id),
+                    config_version,
+                    traffic,
+                    tracing: vec![],
+                    qos: vec![],
+                });
+            }
+            let report = pending.as_mut().expect("set above");
+            let res = self
+                .http
+                .post(format!("{}/api/v1/proxy/report", self.control_plane))
+                .bearer_auth(&self.api_key)
+                .json(&*report)
+                .send()
+                .await;
+            match res {
+                Ok(r) if r.status().is_success() => {
+                    self.metrics.acked_version.store(report.config_version, Ordering::Relaxed);
+                    pending = None;
+                    last_sent = Instant::now();
+                }
+                Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
+                    // The control plane forgot this proxy: register again. The report was
+                    // not applied, so it may be re-addressed.
+                    tracing::warn!("control plane does not know this proxy; registering again");
+                    if let Ok(reg) = self.register().await {
+                        self.set_proxy_id(reg.proxy_id);
+                        report.proxy_id = reg.proxy_id;
+                    }
+                }
+                Ok(r) => tracing::warn!(status = %r.status(), "report not accepted; will retry"),
+                Err(e) => tracing::debug!(error = %e, "report failed; will retry"),
+            }
+        }
+    }
+}

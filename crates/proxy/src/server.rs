@@ -1,0 +1,177 @@
+//! Listeners: the HTTP(S) proxy listener (HTTP/1.1 and HTTP/2: h2c by prior knowledge,
+//! h2 by ALPN over TLS), the admin listener, and one L4 listener per TCP service.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::Proxy;
+
+/// TLS for the listener, from PEM files.
+pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("parsing {}: {e}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("reading {}: {e}", key.display()))?;
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+}
+
+/// Accept proxied HTTP connections until `stop` flips; in-flight connections finish.
+pub async fn serve_http(
+    proxy: Arc<Proxy>,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let proxy = proxy.clone();
+        match &tls {
+            None => {
+                let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, peer, false));
+                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let Ok(tls_stream) = acceptor.accept(stream).await else { return };
+                    let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, peer, true));
+                    let conn = builder.serve_connection(TokioIo::new(tls_stream), svc).into_owned();
+                    let _ = watcher.watch(conn).await;
+                });
+            }
+        }
+    }
+    graceful.shutdown().await;
+}
+
+/// The admin listener: `/metrics`, `/healthz`, `/ready` (a configuration is loaded).
+pub async fn serve_admin(proxy: Arc<Proxy>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    loop {
+        let (stream, _) = tokio::select! {
+            r = listener.accept() => match r { Ok(x) => x, Err(_) => continue },
+            _ = stopped(&mut stop) => break,
+        };
+        let proxy = proxy.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req: Request<Incoming>| {
+                let proxy = proxy.clone();
+                async move {
+                    let (status, ctype, body) = match req.uri().path() {
+                        "/metrics" => (StatusCode::OK, "text/plain; version=0.0.4", proxy.render_metrics()),
+                        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
+                        "/ready" => match proxy.runtime.load().as_ref() {
+                            Some(rt) => {
+                                (StatusCode::OK, "text/plain", format!("ready: config version {}\n", rt.version))
+                            }
+                            None => {
+                                (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "no configuration yet\n".to_string())
+                            }
+                        },
+                        _ => (StatusCode::NOT_FOUND, "text/plain", "not found\n".to_string()),
+                    };
+                    let mut r = Response::new(Full::new(Bytes::from(body)));
+                    *r.status_mut() = status;
+                    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(ctype));
+                    Ok::<_, std::convert::Infallible>(r)
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+        });
+    }
+}
+
+/// One L4 listener: each connection goes to an endpoint picked by the service's route table.
+pub async fn serve_tcp(proxy: Arc<Proxy>, listener: TcpListener, port: u16) {
+    loop {
+        let Ok((client, peer)) = listener.accept().await else { continue };
+        let proxy = proxy.clone();
+        tokio::spawn(async move {
+            if let Err(e) = proxy.tcp_connection(client, port).await {
+                tracing::debug!(peer = %peer, port, error = %e, "tcp connection ended with an error");
+            }
+        });
+    }
+}
+
+impl Proxy {
+    async fn tcp_connection(&self, mut client: TcpStream, port: u16) -> std::io::Result<()> {
+        let rt = self.runtime.load_full();
+        let table =
+            rt.as_ref().and_then(|rt| rt.tcp.iter().find(|t| t.listen_port == port)).and_then(|t| t.table.clone());
+        let Some(table) = table else { return Ok(()) };
+        let _ = client.set_nodelay(true);
+        let mut exclude = None;
+        for _attempt in 0..2 {
+            let Some(idx) = table.pick(exclude, crate::now_ms()) else { return Ok(()) };
+            let ep = &table.endpoints[idx];
+            let state = table.states[idx].clone();
+            state.counters.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            match tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                TcpStream::connect((ep.host.as_str(), ep.port)),
+            )
+            .await
+            {
+                Ok(Ok(mut upstream)) => {
+                    state.record_result(false, crate::now_ms());
+                    let _ = upstream.set_nodelay(true);
+                    return crate::l4::copy_counted(&mut client, &mut upstream, &state).await;
+                }
+                _ => {
+                    state.counters.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    state.record_result(true, crate::now_ms());
+                    exclude = Some(idx);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// Bind, with a clear error.
+pub async fn bind(addr: &str) -> anyhow::Result<(TcpListener, SocketAddr)> {
+    let l = TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let a = l.local_addr()?;
+    Ok((l, a))
+}
