@@ -36,7 +36,7 @@ test-web: web-deps
 
 e2e: web
 	$(CARGO) build -p marchproxy
-	cd web && MARCHPROXY_BIN=$(CURDIR)/target/debug/marchproxy npm run e2e
+	cd web && E2E_SKIP_BUILD=1 MARCHPROXY_BIN=$(CURDIR)/target/debug/marchproxy npm run e2e
 
 ## Drop databases left by earlier PostgreSQL test runs.
 clean-test-dbs:

@@ -55,6 +55,8 @@ pub async fn run_live(
     tokio::time::sleep(REPORT_SETTLE.min(duration.saturating_sub(t0.elapsed()))).await;
     let at_switch = counts(st, table.id, since).await?;
     tokio::time::sleep(duration.saturating_sub(t0.elapsed())).await;
+    // Traffic of the drained window, as reported so far (reports lag by under REPORT_SETTLE).
+    let at_restore = counts(st, table.id, since).await?;
     let restored = store::sync::remove_drain(&st.db.pool, drain, cluster).await.is_ok();
     st.events.changed();
     tokio::time::sleep(REPORT_SETTLE).await;
@@ -66,8 +68,8 @@ pub async fn run_live(
         (r1 - r0, e1 - e0)
     };
     let endpoints: Vec<&str> = table.spec.routes.iter().map(|r| r.endpoint.as_str()).collect();
-    let to_removed = delta(&at_switch, &end, removed).0;
-    let to_others: i64 = endpoints.iter().filter(|e| **e != removed).map(|e| delta(&at_switch, &end, e).0).sum();
+    let to_removed = delta(&at_switch, &at_restore, removed).0;
+    let to_others: i64 = endpoints.iter().filter(|e| **e != removed).map(|e| delta(&at_switch, &at_restore, e).0).sum();
     let failed: i64 = endpoints.iter().map(|e| delta(&before, &end, e).1).sum();
     let (traffic_moved, observed_target) = if to_others + to_removed == 0 {
         (None, None)

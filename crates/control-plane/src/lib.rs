@@ -56,6 +56,7 @@ impl Running {
         for b in &self.background {
             b.abort();
         }
+        let _ = self.state.closing.send(true);
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
     }
@@ -92,6 +93,7 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         config: cfg,
         http,
         events: events::ConfigEvents::new(),
+        closing: tokio::sync::watch::channel(false).0,
     });
     Ok((state, boot))
 }

@@ -24,6 +24,8 @@ pub struct Inner {
     pub http: reqwest::Client,
     /// Wakes proxies' long-polls when a cluster's configuration changes.
     pub events: ConfigEvents,
+    /// Flips to true at shutdown so long-polls return at once.
+    pub closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Deref for AppState {

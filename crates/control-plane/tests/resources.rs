@@ -118,6 +118,12 @@ async fn enterprise_resources_round_trip_unchanged() {
     assert_eq!(h[0]["provider"], "aws");
     assert_eq!(h[1]["region"], "us-central1");
 
+    let (s, qs) = app.get(&format!("/api/v1/traffic-shaping/policies/{qos}/stats")).await;
+    assert_eq!((s, &qs["policy_id"], &qs["bytes_passed"]), (StatusCode::OK, &json!(qos), &json!(0)));
+    assert!(qs["delay_ms"]["P0"]["p99"].is_number());
+    let (s, _) = app.get("/api/v1/traffic-shaping/policies/999/stats").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
     let (s, st) = app.get(&format!("/api/v1/observability/tracing/{tc}/stats")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(st["spans_started"], 0);

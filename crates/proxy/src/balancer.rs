@@ -37,6 +37,8 @@ pub struct EndpointState {
     pub consecutive_failures: AtomicU32,
     /// Epoch ms until which the endpoint is passively ejected.
     pub ejected_until_ms: AtomicI64,
+    /// The control plane's verdict in the last snapshot (to notice a flip to healthy).
+    probe_healthy: std::sync::atomic::AtomicBool,
     pub counters: TrafficCounters,
 }
 
@@ -47,6 +49,7 @@ impl Default for EndpointState {
             ewma: Mutex::new((0.0, None)),
             consecutive_failures: AtomicU32::new(0),
             ejected_until_ms: AtomicI64::new(0),
+            probe_healthy: std::sync::atomic::AtomicBool::new(true),
             counters: TrafficCounters::default(),
         }
     }
@@ -58,6 +61,16 @@ impl EndpointState {
         let mut e = self.ewma.lock().expect("ewma lock");
         if e.1.is_none() {
             e.0 = rtt_ms.map(|ms| ms * 1e6).unwrap_or(DEFAULT_LATENCY_NS);
+        }
+    }
+
+    /// Take the control plane's probe verdict. A flip to healthy means `healthy_threshold`
+    /// good probes: the endpoint is re-admitted at once (failback), ending a passive ejection.
+    pub fn set_probe_healthy(&self, healthy: bool) {
+        let before = self.probe_healthy.swap(healthy, Ordering::Relaxed);
+        if healthy && !before {
+            self.ejected_until_ms.store(0, Ordering::Relaxed);
+            self.consecutive_failures.store(0, Ordering::Relaxed);
         }
     }
 

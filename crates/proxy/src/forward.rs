@@ -1,5 +1,5 @@
 //! The HTTP request path: route by Host and path prefix, pick an endpoint, forward with
-//! streamed bodies, retry an idempotent request once on connect failure, feed latency
+//! streamed bodies, retry an idempotent request once on connect failure or reset, feed latency
 //! and passive-health results back, and count traffic.
 //!
 //! Phases (in order): `route` → `select` → `prepare` (headers) → `send` → `observe`.
@@ -112,9 +112,11 @@ impl Proxy {
         let state = table.states[first].clone();
         let body = ReqBody::Stream(Counting::new(body, Some(state), Direction::In));
         match self.send(&table, first, parts.method, parts.headers, &pq, body).await {
-            Err(ProxyError::ConnectFailed) if retry_parts.is_some() => {
+            // Connect failures and connections reset before any response are retried once,
+            // on another endpoint, for idempotent requests without a body.
+            Err(e @ (ProxyError::ConnectFailed | ProxyError::UpstreamError)) if retry_parts.is_some() => {
                 let (method, headers) = retry_parts.expect("checked");
-                let second = table.pick(Some(first), crate::now_ms()).ok_or(ProxyError::ConnectFailed)?;
+                let second = table.pick(Some(first), crate::now_ms()).ok_or(e)?;
                 self.metrics.retries.fetch_add(1, Ordering::Relaxed);
                 self.send(&table, second, method, headers, &pq, ReqBody::Empty).await
             }

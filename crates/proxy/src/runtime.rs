@@ -204,6 +204,7 @@ fn build_table(
         let health = s.health.iter().find(|h| h.route_table_id == t.id && h.endpoint == r.endpoint);
         let state = registry.get(t.id, &r.endpoint);
         state.seed(health.and_then(|h| h.rtt_ms));
+        state.set_probe_healthy(health.is_none_or(|h| h.is_healthy));
         let coords = match (r.latitude, r.longitude) {
             (Some(a), Some(b)) => Some((a, b)),
             _ => regions::coordinates(r.provider, &r.region),

@@ -95,6 +95,7 @@ async fn config(
     let wait = Duration::from_secs(q.wait_seconds.unwrap_or(25).min(60));
     let deadline = tokio::time::Instant::now() + wait;
     let mut changes = st.events.subscribe();
+    let mut closing = st.closing.subscribe();
     loop {
         let version = store::core::cluster_version(&st.db.pool, cluster_id).await?;
         if q.version.is_none_or(|have| version > have) {
@@ -112,6 +113,7 @@ async fn config(
             _ = changes.changed() => {}
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = tokio::time::sleep_until(deadline) => return Ok(StatusCode::NOT_MODIFIED.into_response()),
+            _ = closing.wait_for(|c| *c) => return Ok(StatusCode::NOT_MODIFIED.into_response()),
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::error::ApiResult;
 use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::state::AppState;
 use crate::store::enterprise as store;
+use crate::store::telemetry::QosStats;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -20,6 +21,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_policy, update_policy, delete_policy))
         .routes(routes!(enable_policy))
         .routes(routes!(disable_policy))
+        .routes(routes!(policy_stats))
+}
+
+/// Shaping statistics reported by the cluster's proxies.
+#[utoipa::path(get, path = "/api/v1/traffic-shaping/policies/{id}/stats", tag = "traffic-shaping", params(("id" = i64, Path)),
+    responses((status = 200, body = QosStats), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn policy_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosStats>> {
+    st.require(TRAFFIC_SHAPING)?;
+    store::get_qos(&st.db.pool, id).await?;
+    Ok(Json(crate::store::telemetry::qos_stats(&st.db.pool, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/traffic-shaping/policies", tag = "traffic-shaping", params(ListParams),

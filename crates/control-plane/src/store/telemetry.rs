@@ -394,3 +394,54 @@ pub async fn dependencies(pool: &AnyPool, since_us: i64) -> ApiResult<Vec<(Strin
     .await?;
     rows.iter().map(|r| Ok((r.str("parent")?, r.str("child")?, r.i64("calls")?, r.i64("errors")?))).collect()
 }
+
+// === QoS stats ===
+
+/// Added delay of one priority class.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ClassDelay {
+    pub p50: f64,
+    pub p99: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct QosStats {
+    pub policy_id: i64,
+    pub bytes_passed: i64,
+    pub bytes_delayed: i64,
+    /// Sum over proxies of the rate each measured over its last report interval.
+    pub current_rate_mbps: f64,
+    /// Worst p50/p99 across proxies, per class.
+    #[schema(value_type = Object)]
+    pub delay_ms: BTreeMap<String, ClassDelay>,
+    pub sla_violations: i64,
+    pub proxies_reporting: i64,
+    #[schema(value_type = Option<String>)]
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+pub async fn qos_stats(pool: &AnyPool, policy_id: i64) -> ApiResult<QosStats> {
+    let rows = sqlx::query("SELECT * FROM qos_stats WHERE policy_id = $1").bind(policy_id).fetch_all(pool).await?;
+    let mut s = QosStats { policy_id, ..Default::default() };
+    for class in ["P0", "P1", "P2", "P3"] {
+        s.delay_ms.insert(class.to_string(), ClassDelay::default());
+    }
+    for r in &rows {
+        s.bytes_passed += r.i64("bytes_passed")?;
+        s.bytes_delayed += r.i64("bytes_delayed")?;
+        s.current_rate_mbps += r.f64_opt("current_rate_bps")?.unwrap_or(0.0) * 8.0 / 1e6;
+        s.sla_violations += r.i64("sla_violations")?;
+        let delays: [[f64; 2]; 4] = r.json("delay_ms")?;
+        for (i, class) in ["P0", "P1", "P2", "P3"].iter().enumerate() {
+            let d = s.delay_ms.get_mut(*class).expect("inserted above");
+            d.p50 = d.p50.max(delays[i][0]);
+            d.p99 = d.p99.max(delays[i][1]);
+        }
+        let u = r.time("updated_at")?;
+        if s.updated_at.is_none_or(|old| u > old) {
+            s.updated_at = Some(u);
+        }
+    }
+    s.proxies_reporting = rows.len() as i64;
+    Ok(s)
+}

@@ -1,0 +1,283 @@
+//! Failure handling on real sockets: killed upstreams, control-plane outages, hot
+//! reloads under load, exact traffic accounting, live failover drills, the proxy cap.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+
+/// Send GETs in a loop; returns (ok, failed, names answered in order with timestamps).
+struct Load {
+    stop: Arc<AtomicBool>,
+    ok: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
+    log: Arc<std::sync::Mutex<Vec<(Instant, String)>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(p: &marchproxy_proxy::Running, host: &'static str, workers: usize) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let ok = Arc::new(AtomicU64::new(0));
+        let failed = Arc::new(AtomicU64::new(0));
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let addr = p.addr;
+        let tasks = (0..workers)
+            .map(|_| {
+                let (stop, ok, failed, log) = (stop.clone(), ok.clone(), failed.clone(), log.clone());
+                tokio::spawn(async move {
+                    let c = client();
+                    while !stop.load(Ordering::Relaxed) {
+                        match c.get(format!("http://{addr}/")).header("host", host).send().await {
+                            Ok(r) if r.status() == 200 => {
+                                ok.fetch_add(1, Ordering::Relaxed);
+                                let body = r.text().await.unwrap_or_default();
+                                log.lock().unwrap().push((Instant::now(), body));
+                            }
+                            _ => {
+                                failed.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                })
+            })
+            .collect();
+        Load { stop, ok, failed, log, tasks }
+    }
+
+    async fn finish(self) -> (u64, u64, Vec<(Instant, String)>) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        let log = std::mem::take(&mut *self.log.lock().unwrap());
+        (self.ok.load(Ordering::Relaxed), self.failed.load(Ordering::Relaxed), log)
+    }
+}
+
+#[tokio::test]
+async fn killing_the_primary_moves_traffic_at_once_and_it_fails_back_after_probes() {
+    let cp = ControlPlane::start().await;
+    let mut a = Upstream::start("a").await;
+    let b = Upstream::start("b").await;
+    let svc = cp.service("web", "web.example.com").await;
+    let probe = json!({"protocol": "tcp", "interval_seconds": 2, "timeout_seconds": 1, "unhealthy_threshold": 2, "healthy_threshold": 2});
+    let t = cp
+        .route_table(svc, "failover", vec![route(&a, "aws", "us-east-1"), route(&b, "gcp", "us-central1")], probe)
+        .await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+    let load = Load::start(&p, "web.example.com", 4);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let killed = Instant::now();
+    a.kill();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (ok, failed, log) = load.finish().await;
+    assert!(ok > 100, "traffic flowed: {ok}");
+    assert_eq!(failed, 0, "idempotent requests are retried on another endpoint");
+    let first_b =
+        log.iter().find(|(t, n)| *t >= killed && n == "b").map(|(t, _)| t.duration_since(killed)).expect("b took over");
+    assert!(first_b < Duration::from_secs(1), "took {first_b:?}");
+    assert!(log.iter().filter(|(t, _)| *t > killed + Duration::from_millis(200)).all(|(_, n)| n == "b"));
+
+    // The probes see it down, then up again: traffic fails back after healthy_threshold probes.
+    eventually(Duration::from_secs(8), || async {
+        cp.get(&format!("/api/v1/multi-cloud/routes/{t}/health")).await[0]["is_healthy"] == false
+    })
+    .await;
+    a.revive().await;
+    let c = client();
+    eventually(Duration::from_secs(10), || async { get(&c, &p, "web.example.com", "/").await.1 == "a" }).await;
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn hot_reload_under_load_fails_no_request() {
+    let cp = ControlPlane::start().await;
+    let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
+    let svc = cp.service("web", "web.example.com").await;
+    let t = cp
+        .route_table(
+            svc,
+            "weighted_rr",
+            vec![route(&a, "aws", "us-east-1"), route(&b, "aws", "us-east-2")],
+            quiet_probe(),
+        )
+        .await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+    let load = Load::start(&p, "web.example.com", 4);
+    for i in 0..10 {
+        let mut spec = cp.get(&format!("/api/v1/multi-cloud/routes/{t}")).await;
+        spec["routes"][0]["weight"] = json!(10 + i * 9);
+        spec["algorithm"] = json!(if i % 2 == 0 { "latency" } else { "weighted_rr" });
+        cp.put(&format!("/api/v1/multi-cloud/routes/{t}"), spec).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let (ok, failed, _) = load.finish().await;
+    assert!(ok > 200);
+    assert_eq!(failed, 0);
+    assert!(p.proxy.metrics.config_version.load(Ordering::Relaxed) >= current_version(&cp).await);
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn control_plane_outage_keeps_traffic_flowing_and_counts_exact_bytes() {
+    let mut cp = ControlPlane::start().await;
+    let a = Upstream::start("a").await;
+    let svc = cp.service("web", "web.example.com").await;
+    let mut r = route(&a, "aws", "us-east-1");
+    r["cost_per_gb"] = json!(0.09);
+    cp.route_table(svc, "failover", vec![r], quiet_probe()).await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+    let c = client();
+    for _ in 0..10 {
+        let (s, body, _) = get(&c, &p, "web.example.com", "/bytes/100000").await;
+        assert_eq!((s, body.len()), (200, 100000));
+    }
+    cp.stop().await;
+    // The control plane is down: traffic still flows with the last good configuration.
+    for _ in 0..10 {
+        let (s, body, _) = get(&c, &p, "web.example.com", "/bytes/100000").await;
+        assert_eq!((s, body.len()), (200, 100000));
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    cp.restart().await;
+    // The proxy reconnects; a new change reaches it.
+    let b = Upstream::start("b").await;
+    let t2 = cp.service("other", "other.example.com").await;
+    cp.route_table(t2, "failover", vec![route(&b, "gcp", "us-central1")], quiet_probe()).await;
+    eventually(Duration::from_secs(8), || async { get(&c, &p, "other.example.com", "/").await.1 == "b" }).await;
+
+    // Every byte sent before, during and after the outage is counted once.
+    let want_bytes = 20 * 100_000;
+    eventually(Duration::from_secs(5), || async {
+        cp.get("/api/v1/multi-cloud/analytics/cost?days=1").await["by_provider"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["provider"] == "aws").map(|x| x["egress_bytes"] == want_bytes))
+            .unwrap_or(false)
+    })
+    .await;
+    let report = cp.get("/api/v1/multi-cloud/analytics/cost?days=1").await;
+    let aws = report["by_provider"].as_array().unwrap().iter().find(|x| x["provider"] == "aws").unwrap().clone();
+    assert_eq!(aws["requests"], 20);
+    let want_cost = want_bytes as f64 / 1_073_741_824.0 * 0.09;
+    assert!((aws["cost"].as_f64().unwrap() - want_cost).abs() < 1e-12, "{aws}");
+    assert_eq!(report["by_service"][0]["service_name"], "web");
+    assert_eq!(report["by_region"][0]["region"], "us-east-1");
+    let total: i64 =
+        report["by_provider"].as_array().unwrap().iter().map(|x| x["egress_bytes"].as_i64().unwrap()).sum();
+    let daily: i64 = report["daily"].as_array().unwrap().iter().map(|x| x["egress_bytes"].as_i64().unwrap()).sum();
+    assert_eq!(daily, total);
+    // And it stays exact (no double counting from retried reports).
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let again = cp.get("/api/v1/multi-cloud/analytics/cost?days=1").await;
+    assert_eq!(again["by_provider"][0], aws);
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn live_failover_drill_moves_traffic_and_restores() {
+    let cp = ControlPlane::start().await;
+    let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
+    let svc = cp.service("web", "web.example.com").await;
+    let t = cp
+        .route_table(
+            svc,
+            "failover",
+            vec![route(&a, "aws", "us-east-1"), route(&b, "gcp", "us-central1")],
+            quiet_probe(),
+        )
+        .await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+    let load = Load::start(&p, "web.example.com", 2);
+    let (s, r) = cp
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/multi-cloud/routes/{t}/test-failover"),
+            Some(json!({"duration_seconds": 4})),
+        )
+        .await;
+    let (ok, failed, _) = load.finish().await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["dry_run"], false);
+    assert_eq!(r["removed_endpoint"], a.url());
+    assert_eq!(r["failover_target"], b.url(), "{r}");
+    assert_eq!(r["traffic_moved"], true, "{r}");
+    assert!(r["switch_time_ms"].as_f64().unwrap() < 1000.0, "{r}");
+    assert_eq!(r["failed_requests"], 0);
+    assert_eq!(r["restored"], true);
+    assert!(ok > 50 && failed == 0);
+    // Restored: traffic goes back to the primary.
+    let c = client();
+    eventually(Duration::from_secs(2), || async { get(&c, &p, "web.example.com", "/").await.1 == "a" }).await;
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn community_license_caps_a_cluster_at_three_proxies() {
+    let dir = temp_dir();
+    let mut cfg =
+        marchproxy_control_plane::ServeConfig::for_tests(dir.clone(), format!("sqlite://{}/cp.db", dir.display()));
+    cfg.release_mode = true;
+    cfg.secret_key = Some("x".repeat(40));
+    let cp = ControlPlane::start_with(cfg).await;
+    let mut running = vec![];
+    for _ in 0..3 {
+        running.push(proxy(&cp, |_| {}).await);
+    }
+    let mut cfg = marchproxy_proxy::ProxyConfig::new(cp.base.clone(), cp.key.clone(), "127.0.0.1:0".into());
+    cfg.name = Some("fourth".into());
+    let err = marchproxy_proxy::start(cfg).await.err().expect("the fourth proxy is refused");
+    assert!(err.to_string().contains("proxy limit reached"), "{err}");
+    let proxies = cp.get("/api/v1/proxies").await;
+    assert_eq!(proxies.as_array().unwrap().len(), 3);
+    assert!(
+        proxies
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["status"] == "online" && p["version"] == env!("CARGO_PKG_VERSION"))
+    );
+    // A bad key is refused outright.
+    let mut cfg = marchproxy_proxy::ProxyConfig::new(cp.base.clone(), "mpk_wrong".into(), "127.0.0.1:0".into());
+    cfg.name = Some("intruder".into());
+    assert!(marchproxy_proxy::start(cfg).await.err().unwrap().to_string().contains("API key"));
+    for p in running {
+        p.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn invalid_snapshots_are_rejected_whole() {
+    let cp = ControlPlane::start().await;
+    let a = Upstream::start("a").await;
+    let svc = cp.service("web", "web.example.com").await;
+    cp.route_table(svc, "failover", vec![route(&a, "aws", "us-east-1")], quiet_probe()).await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+    let good = p.proxy.runtime.load().as_ref().unwrap().version;
+    // A snapshot from a confused control plane: a route with an unparsable endpoint.
+    let r = cp
+        .http
+        .get(format!("{}/api/v1/proxy/config?wait_seconds=0", cp.base))
+        .bearer_auth(&cp.key)
+        .send()
+        .await
+        .unwrap();
+    let mut snap: marchproxy_model::snapshot::ClusterSnapshot = r.json().await.unwrap();
+    snap.version = good + 100;
+    snap.route_tables[0].spec.routes[0].endpoint = "not an endpoint".into();
+    assert!(!p.proxy.apply(&snap));
+    assert_eq!(p.proxy.runtime.load().as_ref().unwrap().version, good, "the last good configuration keeps serving");
+    assert_eq!(get(&client(), &p, "web.example.com", "/").await.1, "a");
+    assert!(p.proxy.render_metrics().contains("marchproxy_rejected_snapshots_total 1"));
+    p.shutdown().await;
+}

@@ -1,0 +1,250 @@
+//! Live routing: Host/path selection, headers, error mapping, the algorithms' shares,
+//! and push-based configuration.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn routes_by_host_and_path_with_forwarding_headers() {
+    let cp = ControlPlane::start().await;
+    let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
+    let web = cp.service("web", "web.example.com").await;
+    let api = cp
+        .post("/api/v1/services", json!({"name": "api", "cluster_id": 1, "hostnames": ["web.example.com"], "path_prefix": "/api", "protocol": "http"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    cp.route_table(web, "failover", vec![route(&a, "aws", "us-east-1")], quiet_probe()).await;
+    cp.route_table(api, "failover", vec![route(&b, "gcp", "us-central1")], quiet_probe()).await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+    let c = client();
+
+    assert_eq!(get(&c, &p, "web.example.com", "/").await.1, "a");
+    assert_eq!(get(&c, &p, "WEB.example.com:8080", "/index").await.1, "a", "host match ignores case and port");
+    let (s, body, _) = get(&c, &p, "web.example.com", "/api/echo").await;
+    assert_eq!(s, 200);
+    let echo: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(echo["name"], "b", "the longer path prefix wins");
+    let h = &echo["headers"];
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h["x-forwarded-proto"], "http");
+    assert_eq!(h["x-forwarded-host"], "web.example.com");
+    assert_eq!(h["host"].as_str().unwrap(), b.addr.to_string());
+
+    // Hop-by-hop headers are not forwarded; end-to-end ones are.
+    let r = c
+        .get(format!("http://{}/api/echo", p.addr))
+        .header("host", "web.example.com")
+        .header("connection", "keep-alive, x-hop")
+        .header("x-hop", "secret")
+        .header("x-e2e", "kept")
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    let echo: Value = r.json().await.unwrap();
+    assert!(echo["headers"].get("x-hop").is_none(), "{echo}");
+    assert_eq!(echo["headers"]["x-e2e"], "kept");
+    assert_eq!(echo["headers"]["x-forwarded-for"], "203.0.113.9, 127.0.0.1");
+
+    // A streamed request body reaches the upstream whole.
+    let big = vec![b'z'; 3 * 1024 * 1024];
+    let r =
+        c.post(format!("http://{}/api/echo", p.addr)).header("host", "web.example.com").body(big).send().await.unwrap();
+    let echo: Value = r.json().await.unwrap();
+    assert_eq!(echo["body_len"], 3 * 1024 * 1024);
+
+    let (s, _, e) = get(&c, &p, "unknown.example.com", "/").await;
+    assert_eq!((s, e.as_deref()), (404, Some("no_route")));
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn errors_map_to_statuses_in_one_place() {
+    let cp = ControlPlane::start().await;
+    let slow = Upstream::start("slow").await;
+    slow.delay_ms.store(3000, std::sync::atomic::Ordering::Relaxed);
+    let svc = cp.service("web", "web.example.com").await;
+    let bare = cp.service("bare", "bare.example.com").await;
+    let _ = bare;
+    let dead = json!({"provider": "aws", "region": "us-east-1", "endpoint": "http://127.0.0.1:9", "is_active": true});
+    let t = cp.route_table(svc, "failover", vec![dead.clone()], quiet_probe()).await;
+    let p = proxy(&cp, |c| c.upstream_timeout_seconds = 1).await;
+    synced(&cp, &p).await;
+    let c = client();
+    let (s, _, e) = get(&c, &p, "bare.example.com", "/").await;
+    assert_eq!((s, e.as_deref()), (503, Some("no_route_table")));
+    let (s, _, e) = get(&c, &p, "web.example.com", "/").await;
+    assert_eq!((s, e.as_deref()), (502, Some("connect_failed")));
+
+    let mut spec = cp.get(&format!("/api/v1/multi-cloud/routes/{t}")).await;
+    spec["routes"] = json!([route(&slow, "aws", "us-east-1")]);
+    cp.put(&format!("/api/v1/multi-cloud/routes/{t}"), spec.clone()).await;
+    synced(&cp, &p).await;
+    let (s, _, e) = get(&c, &p, "web.example.com", "/").await;
+    assert_eq!((s, e.as_deref()), (504, Some("upstream_timeout")));
+
+    spec["routes"][0]["is_active"] = json!(true);
+    spec["routes"] = json!([route(&slow, "aws", "us-east-1"), {"provider": "gcp", "region": "x", "endpoint": "http://127.0.0.1:9", "is_active": false}]);
+    cp.post(&format!("/api/v1/multi-cloud/routes/{t}/disable"), json!({})).await;
+    synced(&cp, &p).await;
+    let (s, _, e) = get(&c, &p, "web.example.com", "/").await;
+    assert_eq!((s, e.as_deref()), (503, Some("no_route_table")), "a disabled route table routes nothing");
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn configuration_changes_reach_the_proxy_within_a_second() {
+    let cp = ControlPlane::start().await;
+    let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
+    let svc = cp.service("web", "web.example.com").await;
+    let t = cp
+        .route_table(svc, "failover", vec![route(&a, "aws", "us-east-1"), route(&b, "aws", "us-west-2")], quiet_probe())
+        .await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+    let c = client();
+    assert_eq!(get(&c, &p, "web.example.com", "/").await.1, "a");
+    for round in 0..3 {
+        let mut spec = cp.get(&format!("/api/v1/multi-cloud/routes/{t}")).await;
+        let first = if round % 2 == 0 { 1 } else { 0 };
+        spec["routes"][first]["priority"] = json!(0);
+        spec["routes"][1 - first]["priority"] = json!(1);
+        let changed = Instant::now();
+        cp.put(&format!("/api/v1/multi-cloud/routes/{t}"), spec).await;
+        let want = if first == 1 { "b" } else { "a" };
+        loop {
+            if get(&c, &p, "web.example.com", "/").await.1 == want {
+                break;
+            }
+            assert!(changed.elapsed() < Duration::from_secs(1), "round {round}: change not applied within 1 s");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn weighted_round_robin_shares_follow_weights() {
+    let cp = ControlPlane::start().await;
+    let ups = [Upstream::start("a").await, Upstream::start("b").await, Upstream::start("c").await];
+    let svc = cp.service("web", "web.example.com").await;
+    let routes: Vec<Value> = ups
+        .iter()
+        .zip([60, 30, 10])
+        .map(|(u, w)| {
+            let mut r = route(u, "aws", "us-east-1");
+            r["weight"] = json!(w);
+            r
+        })
+        .collect();
+    cp.route_table(svc, "weighted_rr", routes, quiet_probe()).await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+    let c = client();
+    let n = 2000;
+    for _ in 0..n {
+        assert_eq!(get(&c, &p, "web.example.com", "/").await.0, 200);
+    }
+    let shares: Vec<f64> = ups.iter().map(|u| u.hits() as f64 / n as f64).collect();
+    for (s, want) in shares.iter().zip([0.6, 0.3, 0.1]) {
+        assert!((s - want).abs() <= 0.01, "shares {shares:?}");
+    }
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn latency_cost_and_geo_pick_the_right_regions() {
+    let cp = ControlPlane::start().await;
+    let fast = Upstream::start("fast").await;
+    let slow = Upstream::start("slow").await;
+    slow.delay_ms.store(40, std::sync::atomic::Ordering::Relaxed);
+    let s1 = cp.service("lat", "lat.example.com").await;
+    cp.route_table(
+        s1,
+        "latency",
+        vec![route(&slow, "aws", "us-east-1"), route(&fast, "gcp", "us-central1")],
+        quiet_probe(),
+    )
+    .await;
+
+    let cheap = Upstream::start("cheap").await;
+    let dear = Upstream::start("dear").await;
+    let s2 = cp.service("cost", "cost.example.com").await;
+    let mut r_cheap = route(&cheap, "azure", "westeurope");
+    r_cheap["cost_per_gb"] = json!(0.02);
+    let mut r_dear = route(&dear, "aws", "eu-west-1");
+    r_dear["cost_per_gb"] = json!(0.09);
+    cp.route_table(s2, "cost", vec![r_dear, r_cheap], quiet_probe()).await;
+
+    let (virginia, frankfurt, tokyo) =
+        (Upstream::start("virginia").await, Upstream::start("frankfurt").await, Upstream::start("tokyo").await);
+    let s3 = cp.service("geo", "geo.example.com").await;
+    let mut onprem = route(&tokyo, "on_prem", "tokyo-dc");
+    onprem["latitude"] = json!(35.7);
+    onprem["longitude"] = json!(139.7);
+    cp.route_table(
+        s3,
+        "geo",
+        vec![route(&virginia, "aws", "us-east-1"), route(&frankfurt, "gcp", "europe-west3"), onprem],
+        quiet_probe(),
+    )
+    .await;
+
+    let p = proxy(&cp, |c| c.region = Some("aws:eu-west-1".into())).await;
+    synced(&cp, &p).await;
+    let c = client();
+    for _ in 0..200 {
+        get(&c, &p, "lat.example.com", "/").await;
+    }
+    assert!(fast.hits() >= 180, "latency: fast {} slow {}", fast.hits(), slow.hits());
+    for _ in 0..50 {
+        assert_eq!(get(&c, &p, "cost.example.com", "/").await.1, "cheap");
+        assert_eq!(get(&c, &p, "geo.example.com", "/").await.1, "frankfurt");
+    }
+    p.shutdown().await;
+
+    // From Osaka, the on-prem Tokyo endpoint (with coordinates) is nearest.
+    let p = proxy(&cp, |c| {
+        c.latitude = Some(34.7);
+        c.longitude = Some(135.5);
+    })
+    .await;
+    synced(&cp, &p).await;
+    assert_eq!(get(&c, &p, "geo.example.com", "/").await.1, "tokyo");
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn fast_errors_do_not_attract_latency_traffic() {
+    let cp = ControlPlane::start().await;
+    let good = Upstream::start("good").await;
+    good.delay_ms.store(20, std::sync::atomic::Ordering::Relaxed);
+    let bad = Upstream::start("bad").await;
+    bad.fail.store(true, std::sync::atomic::Ordering::Relaxed);
+    let svc = cp.service("web", "web.example.com").await;
+    cp.route_table(
+        svc,
+        "latency",
+        vec![route(&bad, "aws", "us-east-1"), route(&good, "gcp", "us-central1")],
+        quiet_probe(),
+    )
+    .await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+    let c = client();
+    let mut ok = 0;
+    for _ in 0..100 {
+        if get(&c, &p, "web.example.com", "/").await.1 == "good" {
+            ok += 1;
+        }
+    }
+    // The endpoint that fails in microseconds must not win on "latency".
+    assert!(ok >= 90, "fast errors attracted traffic: bad {} good {}", bad.hits(), good.hits());
+    p.shutdown().await;
+}

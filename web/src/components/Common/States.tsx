@@ -1,0 +1,42 @@
+import type { ReactNode } from 'react';
+import { errorMessage } from '../../services/errors';
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <div className="state state-loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" /> {label}
+    </div>
+  );
+}
+
+export function ErrorState({ error, onRetry, title = 'Something went wrong' }: { error: unknown; onRetry?: () => void; title?: string }) {
+  return (
+    <div className="state state-error" role="alert">
+      <strong>{title}</strong>
+      <p>{errorMessage(error)}</p>
+      {onRetry && (
+        <button type="button" className="btn" onClick={onRetry}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="state state-empty">
+      <strong>{title}</strong>
+      {children && <div>{children}</div>}
+    </div>
+  );
+}
+
+export function InlineError({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <p className="inline-error" role="alert">
+      {errorMessage(error)}
+    </p>
+  );
+}

@@ -1,0 +1,71 @@
+import { useCallback, useState } from 'react';
+import { observabilityApi } from '../services/api';
+import type { ListFilters, SpanSearchParams, SpanSearchResult, TracingConfigInput } from '../services/types';
+import { useResource } from './useResource';
+
+export const TRACING_STATS_POLL_MS = 5000;
+
+export function useObservability(filters: ListFilters = {}) {
+  const key = `tr:${JSON.stringify(filters)}`;
+  const res = useResource(key, () => observabilityApi.list(filters));
+  const { reload } = res;
+
+  const after = useCallback(
+    <T,>(p: Promise<T>): Promise<T> =>
+      p.then((v) => {
+        reload();
+        return v;
+      }),
+    [reload],
+  );
+
+  return {
+    configs: res.data?.items ?? [],
+    total: res.data?.total ?? 0,
+    loaded: res.data !== undefined,
+    loading: res.loading,
+    error: res.error,
+    reload,
+    createConfig: useCallback((c: TracingConfigInput) => after(observabilityApi.create(c)), [after]),
+    updateConfig: useCallback((id: number, c: TracingConfigInput) => after(observabilityApi.update(id, c)), [after]),
+    deleteConfig: useCallback((id: number) => after(observabilityApi.remove(id)), [after]),
+    enableConfig: useCallback((id: number) => after(observabilityApi.enable(id)), [after]),
+    disableConfig: useCallback((id: number) => after(observabilityApi.disable(id)), [after]),
+    testConnection: useCallback((id: number) => observabilityApi.test(id), []),
+  };
+}
+
+export function useTracingStats(configId: number | null, pollMs = TRACING_STATS_POLL_MS) {
+  return useResource(configId === null ? null : `tr-stats:${configId}`, () =>
+    observabilityApi.stats(configId as number), pollMs);
+}
+
+/** Span search: call `search(params)`; the latest answer wins. */
+export function useSpanSearch() {
+  const [result, setResult] = useState<SpanSearchResult | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [loading, setLoading] = useState(false);
+  const search = useCallback(async (params: SpanSearchParams) => {
+    setLoading(true);
+    setError(null);
+    try {
+      const r = await observabilityApi.searchSpans(params);
+      setResult(r);
+      return r;
+    } catch (e) {
+      setError(e instanceof Error ? e : new Error(String(e)));
+      return null;
+    } finally {
+      setLoading(false);
+    }
+  }, []);
+  return { result, error, loading, search };
+}
+
+export function useTrace(traceId: string | null) {
+  return useResource(traceId ? `trace:${traceId}` : null, () => observabilityApi.trace(traceId as string));
+}
+
+export function useDependencies() {
+  return useResource('deps', () => observabilityApi.dependencies());
+}

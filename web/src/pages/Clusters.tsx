@@ -1,0 +1,162 @@
+import { useState, type FormEvent } from 'react';
+import { Field, OtherErrors } from '../components/Common/Field';
+import { EmptyState, ErrorState, InlineError, Loading } from '../components/Common/States';
+import { fmtTime } from '../components/Common/format';
+import { useAuth } from '../hooks/useAuth';
+import { useClusters } from '../hooks/useClusters';
+import { clustersApi } from '../services/api';
+import { ValidationError } from '../services/errors';
+
+export function validateCluster(name: string, description: string): Record<string, string> {
+  const e: Record<string, string> = {};
+  if (!name.trim()) e.name = 'must not be empty';
+  else if (name.trim().length > 100) e.name = 'must be at most 100 characters';
+  if (description.length > 2000) e.description = 'must be at most 2000 characters';
+  return e;
+}
+
+function ApiKeyNotice({ name, apiKey, onDismiss }: { name: string; apiKey: string; onDismiss: () => void }) {
+  return (
+    <div className="notice card" role="status" data-testid="api-key-notice">
+      <strong>API key for cluster “{name}”</strong>
+      <p>Copy it now: it is shown only once. Proxies use it to register with the control plane.</p>
+      <code className="secret" data-testid="api-key">
+        {apiKey}
+      </code>
+      <div className="actions">
+        <button type="button" className="btn" onClick={() => navigator.clipboard?.writeText(apiKey).catch(() => undefined)}>
+          Copy
+        </button>
+        <button type="button" className="btn" onClick={onDismiss}>
+          I have saved it
+        </button>
+      </div>
+    </div>
+  );
+}
+
+export default function Clusters() {
+  const clusters = useClusters();
+  const { isAdmin } = useAuth();
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [shownKey, setShownKey] = useState<{ name: string; apiKey: string } | null>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    const v = validateCluster(name, description);
+    setErrors(v);
+    setFormError(null);
+    if (Object.keys(v).length) return;
+    setBusy(true);
+    try {
+      const c = await clustersApi.create({ name: name.trim(), description: description.trim() || null });
+      setShownKey({ name: c.name, apiKey: c.api_key });
+      setName('');
+      setDescription('');
+      clusters.reload();
+    } catch (err) {
+      if (err instanceof ValidationError) setErrors(err.fieldErrors);
+      else setFormError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function act(fn: () => Promise<unknown>) {
+    setActionError(null);
+    try {
+      await fn();
+      clusters.reload();
+    } catch (err) {
+      setActionError(err);
+    }
+  }
+
+  return (
+    <section aria-labelledby="clusters-title">
+      <h1 id="clusters-title">Clusters</h1>
+      {shownKey && <ApiKeyNotice {...shownKey} onDismiss={() => setShownKey(null)} />}
+      {isAdmin && (
+        <form className="card form" onSubmit={onSubmit} aria-label="Create cluster" noValidate>
+          <h2>New cluster</h2>
+          <div className="form-row">
+            <Field id="cluster-name" label="Name" error={errors.name}>
+              <input value={name} onChange={(e) => setName(e.target.value)} />
+            </Field>
+            <Field id="cluster-description" label="Description" error={errors.description}>
+              <input value={description} onChange={(e) => setDescription(e.target.value)} />
+            </Field>
+          </div>
+          <OtherErrors errors={errors} shown={['name', 'description']} />
+          <InlineError error={formError} />
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {busy ? 'Creating…' : 'Create cluster'}
+          </button>
+        </form>
+      )}
+      <InlineError error={actionError} />
+      {clusters.error && !clusters.data ? (
+        <ErrorState error={clusters.error} onRetry={clusters.reload} />
+      ) : clusters.loading || !clusters.data ? (
+        <Loading />
+      ) : clusters.data.items.length === 0 ? (
+        <EmptyState title="No clusters">Create the first cluster with the form above.</EmptyState>
+      ) : (
+        <table className="table" aria-label="Clusters">
+          <thead>
+            <tr>
+              <th scope="col">ID</th>
+              <th scope="col">Name</th>
+              <th scope="col">Description</th>
+              <th scope="col">Created</th>
+              {isAdmin && <th scope="col">Actions</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {clusters.data.items.map((c) => (
+              <tr key={c.id}>
+                <td>{c.id}</td>
+                <td>{c.name}</td>
+                <td>{c.description || '—'}</td>
+                <td>{fmtTime(c.created_at)}</td>
+                {isAdmin && (
+                  <td className="row-actions">
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      onClick={() =>
+                        act(async () => {
+                          if (!window.confirm(`Rotate the API key of cluster “${c.name}”? Proxies using the old key must be updated.`)) return;
+                          const r = await clustersApi.rotateKey(c.id);
+                          setShownKey({ name: c.name, apiKey: r.api_key });
+                        })
+                      }
+                    >
+                      Rotate key
+                    </button>
+                    <button
+                      type="button"
+                      className="btn btn-small btn-danger"
+                      onClick={() =>
+                        act(async () => {
+                          if (window.confirm(`Delete cluster “${c.name}”?`)) await clustersApi.remove(c.id);
+                        })
+                      }
+                    >
+                      Delete
+                    </button>
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

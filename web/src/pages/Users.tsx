@@ -1,0 +1,136 @@
+import { useState, type FormEvent } from 'react';
+import { Field, OtherErrors } from '../components/Common/Field';
+import { EmptyState, ErrorState, InlineError, Loading } from '../components/Common/States';
+import { fmtTime } from '../components/Common/format';
+import { useAuth } from '../hooks/useAuth';
+import { useResource } from '../hooks/useResource';
+import { usersApi } from '../services/api';
+import { ValidationError } from '../services/errors';
+
+export function validateUser(username: string, password: string): Record<string, string> {
+  const e: Record<string, string> = {};
+  if (!username.trim()) e.username = 'must not be empty';
+  else if (username.trim().length > 64) e.username = 'must be at most 64 characters';
+  if (password.length < 8) e.password = 'must be at least 8 characters';
+  return e;
+}
+
+export default function Users() {
+  const { isAdmin, user: me } = useAuth();
+  const users = useResource(isAdmin ? 'users' : null, () => usersApi.list());
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [role, setRole] = useState<'admin' | 'viewer'>('viewer');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<unknown>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  if (!isAdmin) {
+    return (
+      <section aria-labelledby="users-title">
+        <h1 id="users-title">Users</h1>
+        <EmptyState title="Only administrators manage users" />
+      </section>
+    );
+  }
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    const v = validateUser(username, password);
+    setErrors(v);
+    setFormError(null);
+    if (Object.keys(v).length) return;
+    setBusy(true);
+    try {
+      await usersApi.create({ username: username.trim(), password, role });
+      setUsername('');
+      setPassword('');
+      users.reload();
+    } catch (err) {
+      if (err instanceof ValidationError) setErrors(err.fieldErrors);
+      else setFormError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="users-title">
+      <h1 id="users-title">Users</h1>
+      <form className="card form" onSubmit={onSubmit} aria-label="Create user" noValidate>
+        <h2>New user</h2>
+        <div className="form-row">
+          <Field id="user-name" label="Username" error={errors.username}>
+            <input autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
+          </Field>
+          <Field id="user-password" label="Password" error={errors.password}>
+            <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          </Field>
+          <Field id="user-role" label="Role" error={errors.role}>
+            <select value={role} onChange={(e) => setRole(e.target.value as 'admin' | 'viewer')}>
+              <option value="viewer">viewer (read-only)</option>
+              <option value="admin">admin</option>
+            </select>
+          </Field>
+        </div>
+        <OtherErrors errors={errors} shown={['username', 'password', 'role']} />
+        <InlineError error={formError} />
+        <button type="submit" className="btn btn-primary" disabled={busy}>
+          {busy ? 'Creating…' : 'Create user'}
+        </button>
+      </form>
+      <InlineError error={actionError} />
+      {users.error && !users.data ? (
+        <ErrorState error={users.error} onRetry={users.reload} />
+      ) : users.loading || !users.data ? (
+        <Loading />
+      ) : users.data.items.length === 0 ? (
+        <EmptyState title="No users" />
+      ) : (
+        <table className="table" aria-label="Users">
+          <thead>
+            <tr>
+              <th scope="col">ID</th>
+              <th scope="col">Username</th>
+              <th scope="col">Role</th>
+              <th scope="col">Created</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.data.items.map((u) => (
+              <tr key={u.id}>
+                <td>{u.id}</td>
+                <td>{u.username}</td>
+                <td>{u.role}</td>
+                <td>{fmtTime(u.created_at)}</td>
+                <td className="row-actions">
+                  {u.id !== me?.id && (
+                    <button
+                      type="button"
+                      className="btn btn-small btn-danger"
+                      aria-label={`Delete ${u.username}`}
+                      onClick={async () => {
+                        if (!window.confirm(`Delete user “${u.username}”?`)) return;
+                        setActionError(null);
+                        try {
+                          await usersApi.remove(u.id);
+                          users.reload();
+                        } catch (err) {
+                          setActionError(err);
+                        }
+                      }}
+                    >
+                      Delete
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
