@@ -12,6 +12,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 
 use crate::balancer::EndpointState;
+use crate::shaping::{self, Flow, Link, Pending, PolicyShaper, ServiceSlot};
 
 /// Which counter a body feeds.
 #[derive(Clone, Copy, Debug)]
@@ -63,9 +64,86 @@ impl<B: Body<Data = Bytes> + Unpin> Body for Counting<B> {
     }
 }
 
+/// A body whose data frames are granted by the service's QoS policy before delivery:
+/// the inner body is not polled again until the current chunk is granted (backpressure).
+pub struct Shaped<B> {
+    inner: B,
+    slot: Option<Arc<ServiceSlot>>,
+    link: Option<Arc<Link>>,
+    flow: Flow,
+    /// Bytes of the current frame not yet delivered (split into chunks of MAX_CHUNK).
+    rest: Bytes,
+    /// The chunk being granted, and its grant.
+    waiting: Option<(Bytes, Arc<PolicyShaper>, Pending)>,
+}
+
+impl<B> Shaped<B> {
+    pub fn new(inner: B, slot: Option<Arc<ServiceSlot>>, link: Option<Arc<Link>>, flow: Flow) -> Self {
+        Self { inner, slot, link, flow, rest: Bytes::new(), waiting: None }
+    }
+}
+
+impl<B: Body<Data = Bytes> + Unpin> Body for Shaped<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        let this = &mut *self;
+        loop {
+            if let Some((_, _, fut)) = &mut this.waiting {
+                let delay = std::task::ready!(fut.as_mut().poll(cx));
+                let (chunk, shaper, _) = this.waiting.take().expect("set");
+                shaper.record(chunk.len(), delay, shaper.params().sla_ms);
+                return Poll::Ready(Some(Ok(Frame::data(chunk))));
+            }
+            if !this.rest.is_empty() {
+                let Some(shaper) = this.slot.as_ref().and_then(|s| s.active()) else {
+                    return Poll::Ready(Some(Ok(Frame::data(std::mem::take(&mut this.rest)))));
+                };
+                let n = this.rest.len().min(shaper.chunk_size());
+                let chunk = this.rest.split_to(n);
+                if shaping::try_acquire_now(&shaper, this.link.as_deref(), this.flow, n) {
+                    shaper.record(n, std::time::Duration::ZERO, None);
+                    return Poll::Ready(Some(Ok(Frame::data(chunk))));
+                }
+                let (s2, link, flow) = (shaper.clone(), this.link.clone(), this.flow);
+                let fut: Pending = Box::pin(async move { shaping::acquire(&s2, link.as_deref(), flow, n).await });
+                this.waiting = Some((chunk, shaper, fut));
+                continue;
+            }
+            match std::task::ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => {
+                        if this.slot.as_ref().is_none_or(|s| s.active().is_none()) {
+                            return Poll::Ready(Some(Ok(Frame::data(data))));
+                        }
+                        this.rest = data;
+                    }
+                    Err(frame) => return Poll::Ready(Some(Ok(frame))),
+                },
+                other => return Poll::Ready(other),
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_empty() && self.waiting.is_none() && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        let mut h = self.inner.size_hint();
+        let extra = self.rest.len() as u64 + self.waiting.as_ref().map_or(0, |w| w.0.len() as u64);
+        h.set_lower(h.lower() + extra);
+        if let Some(u) = h.upper() {
+            h.set_upper(u + extra);
+        }
+        h
+    }
+}
+
 /// The body sent upstream: the client's streamed body, or nothing (a retry).
 pub enum ReqBody {
-    Stream(Counting<Incoming>),
+    Stream(Counting<Shaped<Incoming>>),
     Empty,
 }
 
@@ -97,7 +175,7 @@ impl Body for ReqBody {
 
 /// The body sent to the client: the upstream's streamed body, or one the proxy made.
 pub enum RespBody {
-    Stream(Counting<Incoming>),
+    Stream(Counting<Shaped<Incoming>>),
     Full(Full<Bytes>),
 }
 

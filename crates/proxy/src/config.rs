@@ -52,6 +52,10 @@ pub struct ProxyConfig {
     #[arg(long, env = "MARCHPROXY_UPSTREAM_TIMEOUT_SECONDS", default_value_t = 30)]
     pub upstream_timeout_seconds: u64,
 
+    /// Proxy-wide capacity shared by shaped traffic, in Mbps; enables P0–P3 scheduling.
+    #[arg(long, env = "MARCHPROXY_LINK_MBPS")]
+    pub link_mbps: Option<f64>,
+
     /// How often traffic counters are reported to the control plane, in milliseconds.
     #[arg(long, env = "MARCHPROXY_REPORT_INTERVAL_MS", default_value_t = 1000)]
     pub report_interval_ms: u64,
@@ -72,6 +76,7 @@ impl ProxyConfig {
             tls_cert: None,
             tls_key: None,
             upstream_timeout_seconds: 30,
+            link_mbps: None,
             report_interval_ms: 1000,
         }
     }

@@ -16,9 +16,11 @@ use http::{Method, Request, Response, Version};
 use hyper::body::Incoming;
 
 use crate::Proxy;
-use crate::body::{Counting, Direction, ReqBody, RespBody};
+use crate::body::{Counting, Direction, ReqBody, RespBody, Shaped};
+use crate::dscp::Downstream;
 use crate::error::ProxyError;
 use crate::runtime::TableRt;
+use crate::shaping::{Flow, ServiceSlot};
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded.
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -65,9 +67,10 @@ impl Proxy {
         req: Request<Incoming>,
         peer: SocketAddr,
         tls: bool,
+        downstream: Option<Arc<Downstream>>,
     ) -> Result<Response<RespBody>, Infallible> {
         let start = Instant::now();
-        let resp = match self.route_and_forward(req, peer, tls).await {
+        let resp = match self.route_and_forward(req, peer, tls, downstream.as_deref()).await {
             Ok(r) => r,
             Err(e) => e.response(),
         };
@@ -80,6 +83,7 @@ impl Proxy {
         mut req: Request<Incoming>,
         peer: SocketAddr,
         tls: bool,
+        downstream: Option<&Downstream>,
     ) -> Result<Response<RespBody>, ProxyError> {
         let rt = self.runtime.load_full().ok_or(ProxyError::NoConfig)?;
         let host = match req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
@@ -88,6 +92,12 @@ impl Proxy {
         };
         let route = rt.route(host, req.uri().path()).ok_or(ProxyError::NoRoute)?;
         let table = route.table.clone().ok_or(ProxyError::NoRouteTable)?;
+        let slot = route.slot.clone();
+        // DSCP of the service's policy on both sides (BE when it has none).
+        let tos = slot.active().map(|s| s.params().tos).unwrap_or(0);
+        if let Some(d) = downstream {
+            d.mark(tos);
+        }
         let now = crate::now_ms();
         let first = table.pick(None, now).ok_or(ProxyError::NoHealthyEndpoint)?;
 
@@ -110,21 +120,25 @@ impl Proxy {
         let retry_parts = retry_ok.then(|| (parts.method.clone(), parts.headers.clone()));
 
         let state = table.states[first].clone();
-        let body = ReqBody::Stream(Counting::new(body, Some(state), Direction::In));
-        match self.send(&table, first, parts.method, parts.headers, &pq, body).await {
+        let link = self.shaping.link.clone();
+        let shaped = Shaped::new(body, Some(slot.clone()), link, Flow::Ingress);
+        let body = ReqBody::Stream(Counting::new(shaped, Some(state), Direction::In));
+        let ctx = SendCtx { slot: &slot, tos };
+        match self.send(&table, first, parts.method, parts.headers, &pq, body, &ctx).await {
             // Connect failures and connections reset before any response are retried once,
             // on another endpoint, for idempotent requests without a body.
             Err(e @ (ProxyError::ConnectFailed | ProxyError::UpstreamError)) if retry_parts.is_some() => {
                 let (method, headers) = retry_parts.expect("checked");
                 let second = table.pick(Some(first), crate::now_ms()).ok_or(e)?;
                 self.metrics.retries.fetch_add(1, Ordering::Relaxed);
-                self.send(&table, second, method, headers, &pq, ReqBody::Empty).await
+                self.send(&table, second, method, headers, &pq, ReqBody::Empty, &ctx).await
             }
             other => other,
         }
     }
 
     /// One upstream attempt to endpoint `idx`.
+    #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
         table: &TableRt,
@@ -133,6 +147,7 @@ impl Proxy {
         mut headers: HeaderMap,
         pq: &PathAndQuery,
         body: ReqBody,
+        ctx: &SendCtx<'_>,
     ) -> Result<Response<RespBody>, ProxyError> {
         let ep = &table.endpoints[idx];
         let state = &table.states[idx];
@@ -151,7 +166,9 @@ impl Proxy {
 
         state.inflight.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let result = tokio::time::timeout(self.upstream_timeout, self.client.request(up)).await;
+        // One pool per DSCP mark: pooled connections never mix classes.
+        let client = &self.clients[crate::dscp::mark_index(ctx.tos >> 2)];
+        let result = tokio::time::timeout(self.upstream_timeout, client.request(up)).await;
         state.inflight.fetch_sub(1, Ordering::Relaxed);
         let elapsed = started.elapsed();
         let now = crate::now_ms();
@@ -175,9 +192,10 @@ impl Proxy {
                 }
                 let (mut parts, body) = resp.into_parts();
                 strip_hop_by_hop(&mut parts.headers);
+                let shaped = Shaped::new(body, Some(ctx.slot.clone()), self.shaping.link.clone(), Flow::Egress);
                 Ok(Response::from_parts(
                     parts,
-                    RespBody::Stream(Counting::new(body, Some(state.clone()), Direction::Out)),
+                    RespBody::Stream(Counting::new(shaped, Some(state.clone()), Direction::Out)),
                 ))
             }
             Err(e) => {
@@ -190,6 +208,12 @@ impl Proxy {
             }
         }
     }
+}
+
+/// Per-request facts every attempt needs.
+struct SendCtx<'a> {
+    slot: &'a Arc<ServiceSlot>,
+    tos: u8,
 }
 
 fn append_forwarded_for(h: &mut HeaderMap, peer: SocketAddr) {

@@ -21,6 +21,7 @@
 pub mod balancer;
 pub mod body;
 pub mod config;
+pub mod dscp;
 pub mod error;
 pub mod forward;
 pub mod l4;
@@ -29,6 +30,7 @@ pub mod regions;
 pub mod report;
 pub mod runtime;
 pub mod server;
+pub mod shaping;
 pub mod sync;
 
 use std::collections::HashMap;
@@ -39,20 +41,21 @@ use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 pub use config::ProxyConfig;
 use runtime::{Registry, Runtime};
 
-pub type HttpsConnector = hyper_rustls::HttpsConnector<HttpConnector>;
+pub type HttpsConnector = hyper_rustls::HttpsConnector<dscp::DscpConnector>;
 
 /// Shared state of one proxy process.
 pub struct Proxy {
     pub runtime: ArcSwapOption<Runtime>,
     pub registry: Registry,
     pub metrics: metrics::Metrics,
-    pub client: Client<HttpsConnector, body::ReqBody>,
+    /// Upstream clients, one pool per DSCP mark ([`dscp::MARKS`]).
+    pub clients: Vec<Client<HttpsConnector, body::ReqBody>>,
+    pub shaping: shaping::Shaping,
     /// Control-plane client.
     pub http: reqwest::Client,
     pub control_plane: String,
@@ -121,7 +124,10 @@ pub fn now_ms() -> i64 {
 
 /// The upstream HTTP client: pooled keep-alive connections, TCP_NODELAY, TLS with
 /// certificate verification against the web PKI roots plus an optional extra CA bundle.
-pub fn upstream_client(extra_ca: Option<&std::path::Path>) -> anyhow::Result<Client<HttpsConnector, body::ReqBody>> {
+pub fn upstream_client(
+    extra_ca: Option<&std::path::Path>,
+    dscp: u8,
+) -> anyhow::Result<Client<HttpsConnector, body::ReqBody>> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_ca {
@@ -135,15 +141,11 @@ pub fn upstream_client(extra_ca: Option<&std::path::Path>) -> anyhow::Result<Cli
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let mut http = HttpConnector::new();
-    http.set_nodelay(true);
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(Duration::from_secs(5)));
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http);
+        .wrap_connector(dscp::DscpConnector::new(dscp, Duration::from_secs(5)));
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(1024)
@@ -178,6 +180,8 @@ impl Running {
 /// (bad key, proxy limit) are returned as errors.
 pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
     let location = cfg.location()?;
+    // Each downstream connection holds two descriptors (see dscp::Downstream).
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let (listener, addr) = server::bind(&cfg.listen).await?;
     let (admin_listener, admin_addr) = server::bind(&cfg.admin_listen).await?;
     let tls = match (&cfg.tls_cert, &cfg.tls_key) {
@@ -190,7 +194,11 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         runtime: ArcSwapOption::empty(),
         registry: Registry::default(),
         metrics: metrics::Metrics::default(),
-        client: upstream_client(cfg.upstream_ca.as_deref())?,
+        clients: dscp::MARKS
+            .iter()
+            .map(|m| upstream_client(cfg.upstream_ca.as_deref(), *m))
+            .collect::<anyhow::Result<_>>()?,
+        shaping: shaping::Shaping::new(cfg.link_mbps),
         http,
         control_plane: cfg.control_plane.trim_end_matches('/').to_string(),
         api_key: cfg.cluster_api_key.clone(),

@@ -144,6 +144,46 @@ impl Proxy {
         for (l, _, _, lat, _) in &rows {
             let _ = writeln!(o, "marchproxy_endpoint_latency_ewma_ms{{{l}}} {lat:.3}");
         }
+        o.push_str("# HELP marchproxy_qos_bytes_total Bytes passed by QoS policies (delayed: bytes that waited).\n# TYPE marchproxy_qos_bytes_total counter\n");
+        let policies = self.shaping.policies();
+        for s in &policies {
+            let st = &s.stats;
+            let class = s.params().priority.as_str();
+            let _ = writeln!(
+                o,
+                "marchproxy_qos_bytes_total{{policy=\"{}\",class=\"{class}\",state=\"passed\"}} {}",
+                s.policy_id,
+                st.bytes_passed.load(Ordering::Relaxed)
+            );
+            let _ = writeln!(
+                o,
+                "marchproxy_qos_bytes_total{{policy=\"{}\",class=\"{class}\",state=\"delayed\"}} {}",
+                s.policy_id,
+                st.bytes_delayed.load(Ordering::Relaxed)
+            );
+        }
+        o.push_str("# TYPE marchproxy_qos_sla_violations_total counter\n");
+        for s in &policies {
+            let _ = writeln!(
+                o,
+                "marchproxy_qos_sla_violations_total{{policy=\"{}\",class=\"{}\"}} {}",
+                s.policy_id,
+                s.params().priority.as_str(),
+                s.stats.sla_violations.load(Ordering::Relaxed)
+            );
+        }
+        o.push_str("# HELP marchproxy_qos_added_delay_ms Delay added by shaping per chunk (bucket upper bound).\n# TYPE marchproxy_qos_added_delay_ms gauge\n");
+        for s in &policies {
+            for (q, name) in [(0.5, "0.5"), (0.99, "0.99")] {
+                let _ = writeln!(
+                    o,
+                    "marchproxy_qos_added_delay_ms{{policy=\"{}\",class=\"{}\",quantile=\"{name}\"}} {}",
+                    s.policy_id,
+                    s.params().priority.as_str(),
+                    s.stats.delay.quantile(q)
+                );
+            }
+        }
         o.push_str("# TYPE marchproxy_endpoint_inflight gauge\n");
         for (l, _, _, _, n) in &rows {
             let _ = writeln!(o, "marchproxy_endpoint_inflight{{{l}}} {n}");

@@ -78,7 +78,7 @@ impl Proxy {
                     config_version,
                     traffic,
                     tracing: vec![],
-                    qos: vec![],
+                    qos: self.shaping.policies().iter().map(|s| s.sample()).collect(),
                 });
             }
             let report = pending.as_mut().expect("set above");

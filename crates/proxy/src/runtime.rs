@@ -16,6 +16,7 @@ use marchproxy_model::snapshot::ClusterSnapshot;
 
 use crate::balancer::{Candidate, EndpointState, Selector};
 use crate::regions;
+use crate::shaping::{ServiceSlot, Shaping};
 
 /// Endpoint state by (route table, endpoint), kept across snapshots so latency
 /// estimates and traffic counters survive reloads.
@@ -75,6 +76,8 @@ pub struct ServiceRoute {
     pub name: String,
     pub path_prefix: String,
     pub table: Option<Arc<TableRt>>,
+    /// The service's QoS policy slot (shared across snapshots).
+    pub slot: Arc<ServiceSlot>,
 }
 
 /// A TCP service's L4 listener.
@@ -82,6 +85,7 @@ pub struct TcpRoute {
     pub service_id: i64,
     pub listen_port: u16,
     pub table: Option<Arc<TableRt>>,
+    pub slot: Arc<ServiceSlot>,
 }
 
 pub struct Runtime {
@@ -98,6 +102,7 @@ impl Runtime {
     pub fn build(
         s: &ClusterSnapshot,
         registry: &Registry,
+        shaping: &Shaping,
         location: Option<(f64, f64)>,
         now_ms: i64,
     ) -> Result<Self, String> {
@@ -118,7 +123,7 @@ impl Runtime {
             let table = tables.get(&svc.id).cloned();
             if svc.spec.protocol == ServiceProtocol::Tcp {
                 if let Some(port) = svc.spec.listen_port {
-                    tcp.push(TcpRoute { service_id: svc.id, listen_port: port, table });
+                    tcp.push(TcpRoute { service_id: svc.id, listen_port: port, table, slot: shaping.slot(svc.id) });
                 }
                 continue;
             }
@@ -127,6 +132,7 @@ impl Runtime {
                 name: svc.spec.name.clone(),
                 path_prefix: svc.spec.path_prefix.clone(),
                 table,
+                slot: shaping.slot(svc.id),
             });
             for h in &svc.spec.hostnames {
                 let h = h.to_ascii_lowercase();

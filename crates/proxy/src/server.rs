@@ -55,10 +55,12 @@ pub async fn serve_http(
             _ = stopped(&mut stop) => break,
         };
         let _ = stream.set_nodelay(true);
+        // A handle on the socket so the service's DSCP mark can be applied after routing.
+        let ds = crate::dscp::Downstream::new(&stream).map(Arc::new);
         let proxy = proxy.clone();
         match &tls {
             None => {
-                let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, peer, false));
+                let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, peer, false, ds.clone()));
                 let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -71,7 +73,8 @@ pub async fn serve_http(
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
                     let Ok(tls_stream) = acceptor.accept(stream).await else { return };
-                    let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, peer, true));
+                    let svc =
+                        service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, peer, true, ds.clone()));
                     let conn = builder.serve_connection(TokioIo::new(tls_stream), svc).into_owned();
                     let _ = watcher.watch(conn).await;
                 });
@@ -133,10 +136,16 @@ pub async fn serve_tcp(proxy: Arc<Proxy>, listener: TcpListener, port: u16) {
 impl Proxy {
     async fn tcp_connection(&self, mut client: TcpStream, port: u16) -> std::io::Result<()> {
         let rt = self.runtime.load_full();
-        let table =
-            rt.as_ref().and_then(|rt| rt.tcp.iter().find(|t| t.listen_port == port)).and_then(|t| t.table.clone());
-        let Some(table) = table else { return Ok(()) };
+        let route = rt.as_ref().and_then(|rt| rt.tcp.iter().find(|t| t.listen_port == port));
+        let Some((table, slot)) = route.and_then(|r| r.table.clone().map(|t| (t, r.slot.clone()))) else {
+            return Ok(());
+        };
         let _ = client.set_nodelay(true);
+        let tos = slot.active().map(|s| s.params().tos).unwrap_or(0);
+        let v6 = client.peer_addr().map(|a| a.is_ipv6()).unwrap_or(false);
+        if tos != 0 {
+            let _ = crate::dscp::set_tos(socket2::SockRef::from(&client), v6, tos);
+        }
         let mut exclude = None;
         for _attempt in 0..2 {
             let Some(idx) = table.pick(exclude, crate::now_ms()) else { return Ok(()) };
@@ -152,7 +161,12 @@ impl Proxy {
                 Ok(Ok(mut upstream)) => {
                     state.record_result(false, crate::now_ms());
                     let _ = upstream.set_nodelay(true);
-                    return crate::l4::copy_counted(&mut client, &mut upstream, &state).await;
+                    if tos != 0 {
+                        let up_v6 = upstream.peer_addr().map(|a| a.is_ipv6()).unwrap_or(false);
+                        let _ = crate::dscp::set_tos(socket2::SockRef::from(&upstream), up_v6, tos);
+                    }
+                    let shaping = crate::l4::Shaping { slot: &slot, link: self.shaping.link.as_deref() };
+                    return crate::l4::copy_counted(&mut client, &mut upstream, &state, &shaping).await;
                 }
                 _ => {
                     state.counters.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -104,9 +104,10 @@ impl Proxy {
 
     /// Validate, compile and swap in a snapshot. Returns whether it was applied.
     pub fn apply(&self, snap: &ClusterSnapshot) -> bool {
-        match Runtime::build(snap, &self.registry, self.location, crate::now_ms()) {
+        match Runtime::build(snap, &self.registry, &self.shaping, self.location, crate::now_ms()) {
             Ok(rt) => {
                 let rt = Arc::new(rt);
+                self.shaping.apply(&snap.qos_policies);
                 self.on_apply(&rt);
                 self.runtime.store(Some(rt));
                 self.metrics.config_version.store(snap.version, std::sync::atomic::Ordering::Relaxed);
