@@ -91,6 +91,40 @@ pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
         .await
         .map_err(|e| anyhow::anyhow!("creating the default cluster: {e}"))?;
         out.default_cluster_key = Some(key);
+        if cfg.starter_tracing {
+            starter_tracing(db, cfg).await?;
+        }
     }
     Ok(out)
+}
+
+/// The starter tracing config: the default cluster's proxies export to this control
+/// plane's own OTLP receiver, so traces are searchable with no Jaeger at all.
+async fn starter_tracing(db: &Db, cfg: &ServeConfig) -> anyhow::Result<()> {
+    let spec = marchproxy_model::tracing_cfg::TracingConfigSpec {
+        name: "Built-in span store".into(),
+        description: Some(
+            "Created on first start: spans go to this control plane's OTLP receiver (/v1/traces).".into(),
+        ),
+        cluster_id: 1,
+        backend: marchproxy_model::tracing_cfg::TracingBackend::Otlp,
+        endpoint: format!("http://127.0.0.1:{}", cfg.listen.port()),
+        exporter: marchproxy_model::tracing_cfg::SpanExporter::Http,
+        sampling_strategy: marchproxy_model::tracing_cfg::SamplingStrategy::Adaptive,
+        sampling_rate: 1.0,
+        max_traces_per_second: Some(10),
+        include_request_headers: false,
+        include_response_headers: false,
+        include_request_body: false,
+        include_response_body: false,
+        max_attribute_length: 512,
+        service_name: "marchproxy".into(),
+        custom_tags: None,
+        query_url: None,
+        enabled: true,
+    };
+    store::enterprise::create_tracing(&db.pool, &spec)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the starter tracing config: {e}"))?;
+    Ok(())
 }

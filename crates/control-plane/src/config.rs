@@ -67,6 +67,10 @@ pub struct ServeConfig {
     #[arg(long, env = "MARCHPROXY_PROXY_ADMIN_LISTEN", default_value = "127.0.0.1:9901")]
     pub proxy_admin_listen: String,
 
+    /// On first start, point the default cluster's tracing at the built-in span store.
+    #[arg(long, env = "MARCHPROXY_STARTER_TRACING", default_value_t = true, action = clap::ArgAction::Set)]
+    pub starter_tracing: bool,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "MARCHPROXY_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -91,6 +95,7 @@ impl ServeConfig {
             web_dir: None,
             proxy_listen: "off".into(),
             proxy_admin_listen: "127.0.0.1:0".into(),
+            starter_tracing: false,
             log_format: "text".into(),
         }
     }

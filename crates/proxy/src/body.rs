@@ -13,6 +13,7 @@ use hyper::body::Incoming;
 
 use crate::balancer::EndpointState;
 use crate::shaping::{self, Flow, Link, Pending, PolicyShaper, ServiceSlot};
+use crate::trace::{RequestTrace, Tap};
 
 /// Which counter a body feeds.
 #[derive(Clone, Copy, Debug)]
@@ -75,11 +76,19 @@ pub struct Shaped<B> {
     rest: Bytes,
     /// The chunk being granted, and its grant.
     waiting: Option<(Bytes, Arc<PolicyShaper>, Pending)>,
+    /// Where to add the delay shaping caused (the request's trace), if anywhere.
+    delay_sink: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl<B> Shaped<B> {
-    pub fn new(inner: B, slot: Option<Arc<ServiceSlot>>, link: Option<Arc<Link>>, flow: Flow) -> Self {
-        Self { inner, slot, link, flow, rest: Bytes::new(), waiting: None }
+    pub fn new(
+        inner: B,
+        slot: Option<Arc<ServiceSlot>>,
+        link: Option<Arc<Link>>,
+        flow: Flow,
+        delay_sink: Option<Arc<std::sync::atomic::AtomicU64>>,
+    ) -> Self {
+        Self { inner, slot, link, flow, rest: Bytes::new(), waiting: None, delay_sink }
     }
 }
 
@@ -94,6 +103,9 @@ impl<B: Body<Data = Bytes> + Unpin> Body for Shaped<B> {
                 let delay = std::task::ready!(fut.as_mut().poll(cx));
                 let (chunk, shaper, _) = this.waiting.take().expect("set");
                 shaper.record(chunk.len(), delay, shaper.params().sla_ms);
+                if let Some(sink) = &this.delay_sink {
+                    sink.fetch_add(delay.as_nanos() as u64, Ordering::Relaxed);
+                }
                 return Poll::Ready(Some(Ok(Frame::data(chunk))));
             }
             if !this.rest.is_empty() {
@@ -141,9 +153,10 @@ impl<B: Body<Data = Bytes> + Unpin> Body for Shaped<B> {
     }
 }
 
-/// The body sent upstream: the client's streamed body, or nothing (a retry).
+/// The body sent upstream: the client's streamed body (with an optional capture tap for
+/// tracing), or nothing (a retry).
 pub enum ReqBody {
-    Stream(Counting<Shaped<Incoming>>),
+    Stream(Counting<Shaped<Incoming>>, Option<Arc<Tap>>),
     Empty,
 }
 
@@ -153,35 +166,61 @@ impl Body for ReqBody {
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         match self.get_mut() {
-            ReqBody::Stream(b) => Pin::new(b).poll_frame(cx),
+            ReqBody::Stream(b, tap) => {
+                let r = Pin::new(b).poll_frame(cx);
+                if let (Poll::Ready(Some(Ok(f))), Some(tap)) = (&r, tap.as_ref())
+                    && let Some(d) = f.data_ref()
+                {
+                    tap.feed(d);
+                }
+                r
+            }
             ReqBody::Empty => Poll::Ready(None),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match self {
-            ReqBody::Stream(b) => b.is_end_stream(),
+            ReqBody::Stream(b, _) => b.is_end_stream(),
             ReqBody::Empty => true,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            ReqBody::Stream(b) => b.size_hint(),
+            ReqBody::Stream(b, _) => b.size_hint(),
             ReqBody::Empty => SizeHint::with_exact(0),
         }
     }
 }
 
-/// The body sent to the client: the upstream's streamed body, or one the proxy made.
-pub enum RespBody {
+/// The body sent to the client: the upstream's streamed body, or one the proxy made,
+/// carrying the request's trace, which ends when the body does (or is dropped).
+pub struct RespBody {
+    inner: RespInner,
+    tap: Option<Arc<Tap>>,
+    trace: Option<Box<RequestTrace>>,
+}
+
+enum RespInner {
     Stream(Counting<Shaped<Incoming>>),
     Full(Full<Bytes>),
 }
 
 impl RespBody {
     pub fn full(b: Bytes) -> Self {
-        RespBody::Full(Full::new(b))
+        RespBody { inner: RespInner::Full(Full::new(b)), tap: None, trace: None }
+    }
+
+    pub fn stream(b: Counting<Shaped<Incoming>>) -> Self {
+        RespBody { inner: RespInner::Stream(b), tap: None, trace: None }
+    }
+
+    /// Attach the request's trace (and its response-body tap).
+    pub fn with_trace(mut self, trace: Option<Box<RequestTrace>>) -> Self {
+        self.tap = trace.as_ref().and_then(|t| t.resp_tap.clone());
+        self.trace = trace;
+        self
     }
 }
 
@@ -190,23 +229,38 @@ impl Body for RespBody {
     type Error = hyper::Error;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        match self.get_mut() {
-            RespBody::Stream(b) => Pin::new(b).poll_frame(cx),
-            RespBody::Full(b) => Pin::new(b).poll_frame(cx).map_err(|never| match never {}),
+        let this = self.get_mut();
+        let r = match &mut this.inner {
+            RespInner::Stream(b) => Pin::new(b).poll_frame(cx),
+            RespInner::Full(b) => Pin::new(b).poll_frame(cx).map_err(|never| match never {}),
+        };
+        match &r {
+            Poll::Ready(Some(Ok(f))) => {
+                if let (Some(tap), Some(d)) = (&this.tap, f.data_ref()) {
+                    tap.feed(d);
+                }
+            }
+            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => {
+                if let Some(t) = this.trace.as_mut() {
+                    t.finish();
+                }
+            }
+            Poll::Pending => {}
         }
+        r
     }
 
     fn is_end_stream(&self) -> bool {
-        match self {
-            RespBody::Stream(b) => b.is_end_stream(),
-            RespBody::Full(b) => b.is_end_stream(),
+        match &self.inner {
+            RespInner::Stream(b) => b.is_end_stream(),
+            RespInner::Full(b) => b.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self {
-            RespBody::Stream(b) => b.size_hint(),
-            RespBody::Full(b) => b.size_hint(),
+        match &self.inner {
+            RespInner::Stream(b) => b.size_hint(),
+            RespInner::Full(b) => b.size_hint(),
         }
     }
 }

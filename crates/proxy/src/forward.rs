@@ -21,6 +21,7 @@ use crate::dscp::Downstream;
 use crate::error::ProxyError;
 use crate::runtime::TableRt;
 use crate::shaping::{Flow, ServiceSlot};
+use crate::trace::{RequestInfo, RequestTrace};
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded.
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -70,12 +71,18 @@ impl Proxy {
         downstream: Option<Arc<Downstream>>,
     ) -> Result<Response<RespBody>, Infallible> {
         let start = Instant::now();
-        let resp = match self.route_and_forward(req, peer, tls, downstream.as_deref()).await {
-            Ok(r) => r,
-            Err(e) => e.response(),
+        let mut trace = None;
+        let result = self.route_and_forward(req, peer, tls, downstream.as_deref(), &mut trace).await;
+        let (resp, proxy_error) = match result {
+            Ok(r) => (r, None),
+            Err(e) => (e.response(), Some(e.code())),
         };
         self.metrics.observe_request(resp.status().as_u16(), start.elapsed());
-        Ok(resp)
+        if let Some(t) = trace.as_mut() {
+            t.response(resp.status().as_u16(), resp.headers(), proxy_error);
+        }
+        let (parts, body) = resp.into_parts();
+        Ok(Response::from_parts(parts, body.with_trace(trace)))
     }
 
     async fn route_and_forward(
@@ -84,6 +91,7 @@ impl Proxy {
         peer: SocketAddr,
         tls: bool,
         downstream: Option<&Downstream>,
+        trace: &mut Option<Box<RequestTrace>>,
     ) -> Result<Response<RespBody>, ProxyError> {
         let rt = self.runtime.load_full().ok_or(ProxyError::NoConfig)?;
         let host = match req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
@@ -93,11 +101,31 @@ impl Proxy {
         let route = rt.route(host, req.uri().path()).ok_or(ProxyError::NoRoute)?;
         let table = route.table.clone().ok_or(ProxyError::NoRouteTable)?;
         let slot = route.slot.clone();
+        let policy = slot.active();
         // DSCP of the service's policy on both sides (BE when it has none).
-        let tos = slot.active().map(|s| s.params().tos).unwrap_or(0);
+        let tos = policy.as_ref().map(|s| s.params().tos).unwrap_or(0);
         if let Some(d) = downstream {
             d.mark(tos);
         }
+        *trace = RequestTrace::begin(
+            &self.tracing,
+            req.headers(),
+            &RequestInfo {
+                method: req.method().as_str(),
+                path: req.uri().path(),
+                query: req.uri().query(),
+                host,
+                scheme: if tls { "https" } else { "http" },
+                version: version_str(req.version()),
+                client: peer.ip(),
+                service: &route.name,
+                service_id: route.service_id,
+                route_table: &table.name,
+                route_table_id: table.id,
+                algorithm: table.selector.algorithm.as_str(),
+                priority: policy.as_ref().map(|p| p.params().priority.as_str()),
+            },
+        );
         let now = crate::now_ms();
         let first = table.pick(None, now).ok_or(ProxyError::NoHealthyEndpoint)?;
 
@@ -121,17 +149,20 @@ impl Proxy {
 
         let state = table.states[first].clone();
         let link = self.shaping.link.clone();
-        let shaped = Shaped::new(body, Some(slot.clone()), link, Flow::Ingress);
-        let body = ReqBody::Stream(Counting::new(shaped, Some(state), Direction::In));
-        let ctx = SendCtx { slot: &slot, tos };
-        match self.send(&table, first, parts.method, parts.headers, &pq, body, &ctx).await {
+        let delay_sink = trace.as_ref().map(|t| t.shaping_delay_ns.clone());
+        let req_tap = trace.as_ref().and_then(|t| t.req_tap.clone());
+        let shaped = Shaped::new(body, Some(slot.clone()), link, Flow::Ingress, delay_sink.clone());
+        let body = ReqBody::Stream(Counting::new(shaped, Some(state), Direction::In), req_tap);
+        let mut ctx = SendCtx { slot: &slot, tos, trace, delay_sink, attempt: 0 };
+        match self.send(&table, first, parts.method, parts.headers, &pq, body, &mut ctx).await {
             // Connect failures and connections reset before any response are retried once,
             // on another endpoint, for idempotent requests without a body.
             Err(e @ (ProxyError::ConnectFailed | ProxyError::UpstreamError)) if retry_parts.is_some() => {
                 let (method, headers) = retry_parts.expect("checked");
                 let second = table.pick(Some(first), crate::now_ms()).ok_or(e)?;
                 self.metrics.retries.fetch_add(1, Ordering::Relaxed);
-                self.send(&table, second, method, headers, &pq, ReqBody::Empty, &ctx).await
+                ctx.attempt = 1;
+                self.send(&table, second, method, headers, &pq, ReqBody::Empty, &mut ctx).await
             }
             other => other,
         }
@@ -147,7 +178,7 @@ impl Proxy {
         mut headers: HeaderMap,
         pq: &PathAndQuery,
         body: ReqBody,
-        ctx: &SendCtx<'_>,
+        ctx: &mut SendCtx<'_>,
     ) -> Result<Response<RespBody>, ProxyError> {
         let ep = &table.endpoints[idx];
         let state = &table.states[idx];
@@ -158,6 +189,9 @@ impl Proxy {
             .build()
             .map_err(|_| ProxyError::BadRequest)?;
         headers.insert(header::HOST, ep.host_header.clone());
+        if let Some(t) = ctx.trace.as_mut() {
+            t.start_attempt(&mut headers, method.as_str(), &uri.to_string(), ep, ctx.attempt);
+        }
         let mut up = Request::new(body);
         *up.method_mut() = method;
         *up.uri_mut() = uri;
@@ -180,6 +214,12 @@ impl Proxy {
             Ok(Err(_)) => Err(ProxyError::UpstreamError),
             Err(_) => Err(ProxyError::UpstreamTimeout),
         };
+        if let Some(t) = ctx.trace.as_mut() {
+            match &outcome {
+                Ok(r) => t.end_attempt(Some(r.status().as_u16()), None),
+                Err(e) => t.end_attempt(None, Some(e.code())),
+            }
+        }
         match outcome {
             Ok(resp) => {
                 let failed = resp.status().is_server_error();
@@ -192,10 +232,16 @@ impl Proxy {
                 }
                 let (mut parts, body) = resp.into_parts();
                 strip_hop_by_hop(&mut parts.headers);
-                let shaped = Shaped::new(body, Some(ctx.slot.clone()), self.shaping.link.clone(), Flow::Egress);
+                let shaped = Shaped::new(
+                    body,
+                    Some(ctx.slot.clone()),
+                    self.shaping.link.clone(),
+                    Flow::Egress,
+                    ctx.delay_sink.clone(),
+                );
                 Ok(Response::from_parts(
                     parts,
-                    RespBody::Stream(Counting::new(shaped, Some(state.clone()), Direction::Out)),
+                    RespBody::stream(Counting::new(shaped, Some(state.clone()), Direction::Out)),
                 ))
             }
             Err(e) => {
@@ -214,6 +260,19 @@ impl Proxy {
 struct SendCtx<'a> {
     slot: &'a Arc<ServiceSlot>,
     tos: u8,
+    trace: &'a mut Option<Box<RequestTrace>>,
+    delay_sink: Option<Arc<std::sync::atomic::AtomicU64>>,
+    attempt: usize,
+}
+
+fn version_str(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "1.1",
+    }
 }
 
 fn append_forwarded_for(h: &mut HeaderMap, peer: SocketAddr) {

@@ -32,6 +32,7 @@ pub mod runtime;
 pub mod server;
 pub mod shaping;
 pub mod sync;
+pub mod trace;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -56,6 +57,7 @@ pub struct Proxy {
     /// Upstream clients, one pool per DSCP mark ([`dscp::MARKS`]).
     pub clients: Vec<Client<HttpsConnector, body::ReqBody>>,
     pub shaping: shaping::Shaping,
+    pub tracing: trace::Tracing,
     /// Control-plane client.
     pub http: reqwest::Client,
     pub control_plane: String,
@@ -199,6 +201,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
             .map(|m| upstream_client(cfg.upstream_ca.as_deref(), *m))
             .collect::<anyhow::Result<_>>()?,
         shaping: shaping::Shaping::new(cfg.link_mbps),
+        tracing: trace::Tracing::default(),
         http,
         control_plane: cfg.control_plane.trim_end_matches('/').to_string(),
         api_key: cfg.cluster_api_key.clone(),

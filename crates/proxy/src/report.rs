@@ -55,9 +55,25 @@ impl Proxy {
         out
     }
 
+    /// Changes whenever a tracing or QoS counter changes (so their stats are reported promptly).
+    fn stats_signature(&self) -> u64 {
+        let mut sig = 0u64;
+        for t in self.tracing.active().iter() {
+            let st = t.pipeline.stats();
+            sig = sig.wrapping_mul(31).wrapping_add(
+                t.started.load(Ordering::Relaxed) + st.spans_exported + st.spans_dropped + st.export_errors,
+            );
+        }
+        for s in self.shaping.policies() {
+            sig = sig.wrapping_mul(31).wrapping_add(s.stats.bytes_passed.load(Ordering::Relaxed));
+        }
+        sig
+    }
+
     pub async fn report_loop(self: Arc<Self>) {
         let mut pending: Option<ProxyReport> = None;
         let mut last_sent = Instant::now();
+        let mut last_sig = 0u64;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(self.report_interval) => {}
@@ -67,9 +83,11 @@ impl Proxy {
                 let traffic = self.drain_traffic();
                 let config_version = self.runtime.load().as_ref().map(|r| r.version).unwrap_or(0);
                 let acked = self.metrics.acked_version.load(Ordering::Relaxed);
-                if traffic.is_empty() && last_sent.elapsed() < HEARTBEAT && config_version == acked {
+                let sig = self.stats_signature();
+                if traffic.is_empty() && last_sent.elapsed() < HEARTBEAT && config_version == acked && sig == last_sig {
                     continue;
                 }
+                last_sig = sig;
                 let mut id = [0u8; 16];
                 rand::fill(&mut id);
                 pending = Some(ProxyReport {
@@ -77,7 +95,7 @@ impl Proxy {
                     report_id: hex::encode(id),
                     config_version,
                     traffic,
-                    tracing: vec![],
+                    tracing: self.tracing.active().iter().map(|t| t.sample()).collect(),
                     qos: self.shaping.policies().iter().map(|s| s.sample()).collect(),
                 });
             }

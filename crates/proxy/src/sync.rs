@@ -108,6 +108,7 @@ impl Proxy {
             Ok(rt) => {
                 let rt = Arc::new(rt);
                 self.shaping.apply(&snap.qos_policies);
+                self.tracing.apply(&snap.tracing_configs);
                 self.on_apply(&rt);
                 self.runtime.store(Some(rt));
                 self.metrics.config_version.store(snap.version, std::sync::atomic::Ordering::Relaxed);

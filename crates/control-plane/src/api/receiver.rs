@@ -19,7 +19,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Our stored form of a decoded span.
 pub fn to_stored(s: &SpanData) -> StoredSpan {
     let mut attributes = serde_json::Map::new();
-    for (k, v) in &s.attributes {
+    // Resource attributes (custom tags) first; the span's own attributes win on conflict.
+    for (k, v) in s.resource.attributes.iter().chain(s.attributes.iter()) {
+        if k == "service.name" {
+            continue;
+        }
         let j = match v {
             AttrValue::String(x) => serde_json::Value::from(x.as_ref()),
             AttrValue::Int(i) => serde_json::Value::from(*i),

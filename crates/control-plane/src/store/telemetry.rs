@@ -51,8 +51,11 @@ pub async fn tracing_stats(pool: &AnyPool, config_id: i64) -> ApiResult<TracingS
             let t = crate::db::ms_to_time(t);
             if s.last_export_at.is_none_or(|old| t > old) {
                 s.last_export_at = Some(t);
-                s.last_export_error = r.opt_str("last_export_error")?;
             }
+        }
+        // Rows come oldest update first: the most recent error wins.
+        if let Some(e) = r.opt_str("last_export_error")? {
+            s.last_export_error = Some(e);
         }
         let u = r.time("updated_at")?;
         if s.updated_at.is_none_or(|old| u > old) {
