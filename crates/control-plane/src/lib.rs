@@ -21,6 +21,7 @@ pub mod events;
 pub mod extract;
 pub mod health;
 pub mod license_store;
+pub mod query_backends;
 pub mod state;
 pub mod store;
 pub mod tracing_test;

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search_spans))
         .routes(routes!(get_trace))
         .routes(routes!(dependencies))
+        .routes(routes!(latency))
 }
 
 #[utoipa::path(get, path = "/api/v1/observability/tracing", tag = "observability", params(ListParams),
@@ -199,8 +200,36 @@ async fn search_spans(
             tags.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
-    let (spans, total) = tstore::search_spans(&st.db.pool, &q, start, end, &tags).await?;
-    Ok(Json(SpanSearchResult { total, spans, errors: vec![] }))
+    let (mut spans, mut total) = tstore::search_spans(&st.db.pool, &q, start, end, &tags).await?;
+    // Query-capable backends, asked concurrently; their errors are reported.
+    let all = crate::store::enterprise::list_tracing(
+        &st.db.pool,
+        &ListParams { cluster_id: None, service_id: None, enabled_only: true, skip: 0, limit: 1000 },
+    )
+    .await?
+    .0;
+    let backends: Vec<_> = all.into_iter().filter(|c| c.spec.query_url.is_some()).collect();
+    let results = futures::future::join_all(
+        backends.iter().map(|c| crate::query_backends::search(&st.http, c, &q, start, end, &tags)),
+    )
+    .await;
+    let mut errors = vec![];
+    for (cfg, r) in backends.iter().zip(results) {
+        match r {
+            Ok(remote) => {
+                total += remote.len() as i64;
+                spans.extend(remote);
+            }
+            Err(error) => {
+                errors.push(SearchError { source: format!("{}:{}", cfg.spec.backend.as_str(), cfg.spec.name), error })
+            }
+        }
+    }
+    if !backends.is_empty() {
+        spans.sort_by_key(|s| std::cmp::Reverse(s.start_time));
+        spans.truncate(q.limit as usize);
+    }
+    Ok(Json(SpanSearchResult { total, spans, errors }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -267,7 +296,13 @@ async fn dependencies(
         return Err(ApiError::field(&["query", "hours"], "must be between 1 and 720"));
     }
     let since = (chrono::Utc::now() - chrono::Duration::hours(hours as i64)).timestamp_micros();
-    let edges = tstore::dependencies(&st.db.pool, since).await?;
+    let mut edges = tstore::dependencies(&st.db.pool, since).await?;
+    // Calls the proxies made to their upstream services (client spans).
+    for e in tstore::client_edges(&st.db.pool, since).await? {
+        if !edges.iter().any(|x| x.0 == e.0 && x.1 == e.1) {
+            edges.push(e);
+        }
+    }
     let mut names = std::collections::BTreeSet::new();
     for (p, c, _, _) in &edges {
         names.insert(p.clone());
@@ -280,4 +315,57 @@ async fn dependencies(
             .map(|(parent, child, call_count, error_count)| DependencyEdge { parent, child, call_count, error_count })
             .collect(),
     }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct LatencyParams {
+    pub service: Option<String>,
+    pub operation: Option<String>,
+    /// Look-back window in hours (1-720, default 1).
+    pub hours: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LatencyBucket {
+    /// Upper bound in milliseconds (`null` for the overflow bucket).
+    pub le_ms: Option<f64>,
+    pub count: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LatencyHistogram {
+    pub count: i64,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub buckets: Vec<LatencyBucket>,
+}
+
+/// Latency histogram of stored spans (the most recent 50,000 in the window).
+#[utoipa::path(get, path = "/api/v1/observability/latency", tag = "observability", params(LatencyParams),
+    responses((status = 200, body = LatencyHistogram), (status = 403), (status = 422)), security(("bearer" = [])))]
+async fn latency(
+    State(st): State<AppState>,
+    _: AuthUser,
+    AppQuery(p): AppQuery<LatencyParams>,
+) -> ApiResult<Json<LatencyHistogram>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    let hours = p.hours.unwrap_or(1);
+    if !(1..=720).contains(&hours) {
+        return Err(ApiError::field(&["query", "hours"], "must be between 1 and 720"));
+    }
+    let since = (chrono::Utc::now() - chrono::Duration::hours(hours as i64)).timestamp_micros();
+    let mut d = tstore::durations(&st.db.pool, p.service.as_deref(), p.operation.as_deref(), since, 50_000).await?;
+    d.sort_unstable();
+    let q = |f: f64| (!d.is_empty()).then(|| d[((d.len() - 1) as f64 * f).round() as usize] as f64 / 1000.0);
+    const BOUNDS: [f64; 14] =
+        [1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0];
+    let mut buckets: Vec<LatencyBucket> = BOUNDS.iter().map(|b| LatencyBucket { le_ms: Some(*b), count: 0 }).collect();
+    buckets.push(LatencyBucket { le_ms: None, count: 0 });
+    for us in &d {
+        let ms = *us as f64 / 1000.0;
+        let i = BOUNDS.iter().position(|b| ms <= *b).unwrap_or(BOUNDS.len());
+        buckets[i].count += 1;
+    }
+    Ok(Json(LatencyHistogram { count: d.len() as i64, p50_ms: q(0.5), p90_ms: q(0.9), p99_ms: q(0.99), buckets }))
 }

@@ -448,3 +448,49 @@ pub async fn qos_stats(pool: &AnyPool, policy_id: i64) -> ApiResult<QosStats> {
     s.proxies_reporting = rows.len() as i64;
     Ok(s)
 }
+
+/// Upstream calls seen in client spans: (calling service, called service, calls, errors).
+pub async fn client_edges(pool: &AnyPool, since_us: i64) -> ApiResult<Vec<(String, String, i64, i64)>> {
+    let rows = sqlx::query("SELECT service, attributes, is_error FROM spans WHERE kind = 'client' AND start_unix_us >= $1 ORDER BY id DESC LIMIT 20000")
+        .bind(since_us)
+        .fetch_all(pool)
+        .await?;
+    let mut edges: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    for r in &rows {
+        let attrs: serde_json::Map<String, serde_json::Value> = r.json("attributes")?;
+        let target = attrs
+            .get("marchproxy.service")
+            .or_else(|| attrs.get("server.address"))
+            .or_else(|| attrs.get("peer.service"))
+            .and_then(|v| v.as_str());
+        let Some(target) = target else { continue };
+        let e = edges.entry((r.str("service")?, target.to_string())).or_default();
+        e.0 += 1;
+        if r.bool("is_error")? {
+            e.1 += 1;
+        }
+    }
+    Ok(edges.into_iter().map(|((a, b), (c, e))| (a, b, c, e)).collect())
+}
+
+/// Durations (µs) of matching spans, most recent first, at most `limit`.
+pub async fn durations(
+    pool: &AnyPool,
+    service: Option<&str>,
+    operation: Option<&str>,
+    since_us: i64,
+    limit: i64,
+) -> ApiResult<Vec<i64>> {
+    let mut f = Filter::default();
+    f.bind_i64("start_unix_us >= ?", since_us);
+    if let Some(s) = service {
+        f.bind_str("service = ?", s.to_string());
+    }
+    if let Some(o) = operation {
+        f.bind_str("operation = ?", o.to_string());
+    }
+    let n = f.next_placeholder();
+    let sql = format!("SELECT duration_us FROM spans{} ORDER BY id DESC LIMIT ${n}", f.where_sql());
+    let rows = f.apply(sqlx::query(sqlx::AssertSqlSafe(sql))).bind(limit).fetch_all(pool).await?;
+    rows.iter().map(|r| r.i64("duration_us")).collect()
+}
