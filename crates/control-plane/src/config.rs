@@ -67,6 +67,11 @@ pub struct ServeConfig {
     #[arg(long, env = "MARCHPROXY_PROXY_ADMIN_LISTEN", default_value = "127.0.0.1:9901")]
     pub proxy_admin_listen: String,
 
+    /// How often a long-poll re-checks the database for changes made by other replicas
+    /// (milliseconds; Redis makes this wake-up immediate).
+    #[arg(long, env = "MARCHPROXY_CONFIG_RECHECK_MS", default_value_t = 1000, hide = true)]
+    pub config_recheck_ms: u64,
+
     /// On first start, point the default cluster's tracing at the built-in span store.
     #[arg(long, env = "MARCHPROXY_STARTER_TRACING", default_value_t = true, action = clap::ArgAction::Set)]
     pub starter_tracing: bool,
@@ -96,6 +101,7 @@ impl ServeConfig {
             proxy_listen: "off".into(),
             proxy_admin_listen: "127.0.0.1:0".into(),
             starter_tracing: false,
+            config_recheck_ms: 1000,
             log_format: "text".into(),
         }
     }

@@ -82,6 +82,7 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
     ls.public_key_b64 = cfg.license_public_key.clone();
     let license = LicenseManager::new(ls, Arc::new(license_store::DbValidationStore(db.clone()))).await;
     license.spawn_refresher();
+    let cfg_redis = cfg.redis_url.clone().filter(|u| !u.trim().is_empty());
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
@@ -93,7 +94,10 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         license,
         config: cfg,
         http,
-        events: events::ConfigEvents::new(),
+        events: match cfg_redis.as_deref() {
+            Some(url) => events::ConfigEvents::with_redis(url).await,
+            None => events::ConfigEvents::new(),
+        },
         closing: tokio::sync::watch::channel(false).0,
     });
     Ok((state, boot))

@@ -111,7 +111,7 @@ async fn config(
         // Woken by a change on this replica; the 1 s re-check catches other replicas' writes.
         tokio::select! {
             _ = changes.changed() => {}
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = tokio::time::sleep(Duration::from_millis(st.config.config_recheck_ms.max(50))) => {}
             _ = tokio::time::sleep_until(deadline) => return Ok(StatusCode::NOT_MODIFIED.into_response()),
             _ = closing.wait_for(|c| *c) => return Ok(StatusCode::NOT_MODIFIED.into_response()),
         }

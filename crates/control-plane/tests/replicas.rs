@@ -1,0 +1,74 @@
+//! Two control-plane replicas on one database: a change written through one wakes the
+//! proxies' long-polls on the other at once through Redis.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_write_on_one_replica_wakes_long_polls_on_the_other_through_redis() {
+    let mut cfg = config().await;
+    cfg.redis_url =
+        Some(std::env::var("MARCHPROXY_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into()));
+    // Without Redis, the other replica would only notice on this (slow) re-check.
+    cfg.config_recheck_ms = 20_000;
+    let a = TestApp::with_config(cfg.clone()).await;
+    let b = TestApp::with_config(cfg).await;
+    assert!(
+        a.running.state.events.uses_redis() && b.running.state.events.uses_redis(),
+        "Redis must be reachable for this test"
+    );
+    let key = a
+        .running
+        .bootstrapped
+        .default_cluster_key
+        .clone()
+        .or(b.running.bootstrapped.default_cluster_key.clone())
+        .unwrap();
+    let snap: serde_json::Value = b
+        .http
+        .get(format!("{}/api/v1/proxy/config?wait_seconds=0", b.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let version = snap["version"].as_i64().unwrap();
+
+    let poll = {
+        let (base, http, key) = (b.base.clone(), b.http.clone(), key.clone());
+        tokio::spawn(async move {
+            let t = Instant::now();
+            let r = http
+                .get(format!("{base}/api/v1/proxy/config?version={version}&wait_seconds=15"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), t.elapsed(), r.json::<serde_json::Value>().await.ok())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let written = Instant::now();
+    let (s, _) = a
+        .post(
+            "/api/v1/services",
+            json!({"name": "web", "cluster_id": 1, "hostnames": ["web.example.com"], "protocol": "http"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (status, _, body) = poll.await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(written.elapsed() < Duration::from_secs(2), "woken in {:?}", written.elapsed());
+    let body = body.unwrap();
+    assert!(body["version"].as_i64().unwrap() > version);
+    assert_eq!(body["services"][0]["name"], "web");
+    a.stop().await;
+    b.stop().await;
+}
