@@ -17,5 +17,7 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     css: false,
     restoreMocks: true,
+    // Form tests type a lot through user-event: leave room on a loaded 2-CPU machine.
+    testTimeout: 20_000,
   },
 });

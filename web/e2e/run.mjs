@@ -496,8 +496,24 @@ async function developmentSuite(srv, fx) {
     await page.locator('[data-testid="span-results"], .state-empty, .state-error').first().waitFor();
     const err = await page.locator('#span-search-title ~ .state-error').count();
     assert(err === 0, 'span search failed');
+    if ((await page.getByTestId('span-results').count()) > 0) {
+      const badges = await page.getByTestId('span-source').count();
+      assert(badges > 0, 'span rows have no source badge');
+    }
     await page.locator('#deps-title').waitFor();
     await shot(page, 'observability-search');
+  });
+
+  await test('observability: the latency panel answers for a window and service filter', async () => {
+    const panel = page.getByTestId('latency-panel');
+    await panel.waitFor();
+    await panel.locator('[data-testid="latency-figures"], .state-empty, .state-error').first().waitFor();
+    assert((await panel.locator('.state-error').count()) === 0, `latency panel failed: ${await panel.textContent()}`);
+    await panel.getByLabel('Window').selectOption('24');
+    await panel.getByLabel('Service').fill('no-such-service-e2e');
+    await panel.getByRole('button', { name: 'Apply' }).click();
+    await waitForText(panel, /No spans of “no-such-service-e2e” were recorded in the last 24 hours/);
+    await shot(page, 'observability-latency');
   });
 
   await test('users: an admin creates a viewer on the Users page', async () => {

@@ -158,6 +158,10 @@ pub struct PolicyShaper {
     pub policy_id: i64,
     /// Mirrors `params.enabled`, read per chunk without locking.
     enabled: std::sync::atomic::AtomicBool,
+    /// The chunk size of the current buckets, read per chunk without locking.
+    chunk: std::sync::atomic::AtomicUsize,
+    /// Whether an ingress / egress bucket exists (no lock taken when it does not).
+    has_bucket: [std::sync::atomic::AtomicBool; 2],
     pub params: Mutex<ShapeParams>,
     ingress: Mutex<Option<TokenBucket>>,
     egress: Mutex<Option<TokenBucket>>,
@@ -192,6 +196,8 @@ impl PolicyShaper {
         let s = Self {
             policy_id,
             enabled: std::sync::atomic::AtomicBool::new(params.enabled),
+            chunk: std::sync::atomic::AtomicUsize::new(MAX_CHUNK),
+            has_bucket: Default::default(),
             params: Mutex::new(params.clone()),
             ingress: Mutex::new(None),
             egress: Mutex::new(None),
@@ -215,6 +221,15 @@ impl PolicyShaper {
                 (None, Some(r)) => Some(TokenBucket::new(r, p.burst_bytes, now)),
             };
         }
+        let mut chunk = MAX_CHUNK;
+        for (i, slot) in [&self.ingress, &self.egress].into_iter().enumerate() {
+            let b = slot.lock().expect("bucket lock");
+            self.has_bucket[i].store(b.is_some(), Ordering::Relaxed);
+            if let Some(b) = b.as_ref() {
+                chunk = chunk.min(b.chunk());
+            }
+        }
+        self.chunk.store(chunk, Ordering::Relaxed);
         self.enabled.store(p.enabled, Ordering::Relaxed);
         *self.params.lock().expect("params lock") = p;
     }
@@ -229,16 +244,17 @@ impl PolicyShaper {
 
     /// The chunk size this policy's buckets grant at once.
     pub fn chunk_size(&self) -> usize {
-        let i = self.ingress.lock().expect("bucket lock").as_ref().map_or(MAX_CHUNK, |b| b.chunk());
-        let e = self.egress.lock().expect("bucket lock").as_ref().map_or(MAX_CHUNK, |b| b.chunk());
-        i.min(e)
+        self.chunk.load(Ordering::Relaxed)
     }
 
     fn try_bucket(&self, flow: Flow, n: usize) -> Result<(), Duration> {
-        let slot = match flow {
-            Flow::Ingress => &self.ingress,
-            Flow::Egress => &self.egress,
+        let (slot, i) = match flow {
+            Flow::Ingress => (&self.ingress, 0),
+            Flow::Egress => (&self.egress, 1),
         };
+        if !self.has_bucket[i].load(Ordering::Relaxed) {
+            return Ok(());
+        }
         match slot.lock().expect("bucket lock").as_mut() {
             Some(b) => b.try_take(n as f64, Instant::now()),
             None => Ok(()),

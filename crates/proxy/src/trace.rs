@@ -322,7 +322,8 @@ impl RequestTrace {
         self.server.set_attr("marchproxy.qos.delay_ms", delay_ms);
         let req_body = self.req_tap.as_ref().map(|t| t.take());
         let resp_body = self.resp_tap.as_ref().map(|t| t.take());
-        for (t, decision) in &self.tracers {
+        let last = self.tracers.len().saturating_sub(1);
+        for (i, (t, decision)) in self.tracers.iter().enumerate() {
             let export = t.sampler.finish(*decision, self.failed);
             if self.failed {
                 t.errored.fetch_add(1, Ordering::Relaxed);
@@ -332,7 +333,15 @@ impl RequestTrace {
             }
             let max = t.spec.max_attribute_length as usize;
             let resource = t.pipeline.resource().clone();
-            let mut server = self.server.clone();
+            // The last (usually only) config takes the spans; others get copies.
+            let mut server = if i == last {
+                std::mem::replace(
+                    &mut self.server,
+                    SpanData::start([0; 16], None, "", SpanKind::Internal, resource.clone()),
+                )
+            } else {
+                self.server.clone()
+            };
             server.resource = resource.clone();
             if t.spec.include_request_headers {
                 span::capture_headers(
@@ -360,8 +369,8 @@ impl RequestTrace {
             t.duration_sum_us.fetch_add(server.duration_nanos() / 1000, Ordering::Relaxed);
             t.sampled.fetch_add(1 + self.clients.len() as u64, Ordering::Relaxed);
             t.pipeline.push(server);
-            for c in &self.clients {
-                let mut c = c.clone();
+            let clients = if i == last { std::mem::take(&mut self.clients) } else { self.clients.clone() };
+            for mut c in clients {
                 c.resource = resource.clone();
                 c.truncate_attributes(max);
                 t.duration_sum_us.fetch_add(c.duration_nanos() / 1000, Ordering::Relaxed);

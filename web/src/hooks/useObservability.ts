@@ -1,6 +1,6 @@
 import { useCallback, useState } from 'react';
 import { observabilityApi } from '../services/api';
-import type { ListFilters, SpanSearchParams, SpanSearchResult, TracingConfigInput } from '../services/types';
+import type { LatencyParams, ListFilters, SpanSearchParams, SpanSearchResult, TracingConfigInput } from '../services/types';
 import { useResource } from './useResource';
 
 export const TRACING_STATS_POLL_MS = 5000;
@@ -68,4 +68,14 @@ export function useTrace(traceId: string | null) {
 
 export function useDependencies() {
   return useResource('deps', () => observabilityApi.dependencies());
+}
+
+export const LATENCY_POLL_MS = 15_000;
+
+/** Latency histogram of stored spans; empty filters are left out of the query. */
+export function useLatencyHistogram(params: LatencyParams, pollMs = LATENCY_POLL_MS) {
+  const p: LatencyParams = { hours: params.hours ?? 1 };
+  if (params.service?.trim()) p.service = params.service.trim();
+  if (params.operation?.trim()) p.operation = params.operation.trim();
+  return useResource(`latency:${JSON.stringify(p)}`, () => observabilityApi.latency(p), pollMs);
 }

@@ -11,6 +11,8 @@ import type {
   FailoverRequest,
   FailoverResult,
   Health,
+  LatencyHistogram,
+  LatencyParams,
   LicenseStatus,
   ListFilters,
   ListResult,
@@ -281,4 +283,6 @@ export const observabilityApi = {
   trace: (traceId: string) =>
     api.get<Trace>(`/api/v1/observability/traces/${encodeURIComponent(traceId)}`).then((r) => r.data),
   dependencies: () => api.get<DependencyGraph>('/api/v1/observability/dependencies').then((r) => r.data),
+  latency: (p: LatencyParams) =>
+    api.get<LatencyHistogram>('/api/v1/observability/latency', { params: p }).then((r) => r.data),
 };

@@ -122,6 +122,8 @@ export interface QosStats {
   current_rate_mbps: number;
   delay_ms: Partial<Record<Priority, { p50: number; p99: number }>>;
   sla_violations: number;
+  /** Proxies whose reports make up these figures (0 = no proxy has reported yet). */
+  proxies_reporting: number;
   updated_at: string | null;
 }
 
@@ -293,6 +295,24 @@ export interface SpanSearchResult {
 export interface Trace {
   trace_id: string;
   spans: Span[];
+}
+export interface LatencyParams {
+  service?: string;
+  operation?: string;
+  /** Look-back window in hours (1-720). */
+  hours?: number;
+}
+export interface LatencyBucket {
+  /** Upper bound in ms; null = the overflow bucket. */
+  le_ms: number | null;
+  count: number;
+}
+export interface LatencyHistogram {
+  count: number;
+  p50_ms: number | null;
+  p90_ms: number | null;
+  p99_ms: number | null;
+  buckets: LatencyBucket[];
 }
 export interface DependencyGraph {
   nodes: { service: string }[];

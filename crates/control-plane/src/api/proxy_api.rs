@@ -96,17 +96,15 @@ async fn config(
     let deadline = tokio::time::Instant::now() + wait;
     let mut changes = st.events.subscribe();
     let mut closing = st.closing.subscribe();
+    // The poll itself is a heartbeat and acknowledges the version the proxy runs.
+    if let Some(p) = q.proxy_id {
+        let _ = store::core::proxy_heartbeat(&st.db.pool, p, cluster_id, q.version).await;
+    }
     loop {
         let version = store::core::cluster_version(&st.db.pool, cluster_id).await?;
         if q.version.is_none_or(|have| version > have) {
             let snap = store::sync::snapshot(&st.db.pool, cluster_id).await?;
-            if let Some(p) = q.proxy_id {
-                let _ = store::core::proxy_heartbeat(&st.db.pool, p, cluster_id, q.version).await;
-            }
             return Ok(Json(snap).into_response());
-        }
-        if let Some(p) = q.proxy_id {
-            let _ = store::core::proxy_heartbeat(&st.db.pool, p, cluster_id, q.version).await;
         }
         // Woken by a change on this replica; the 1 s re-check catches other replicas' writes.
         tokio::select! {

@@ -416,7 +416,7 @@ pub async fn check_service_in_cluster(pool: &AnyPool, service_id: i64, cluster_i
 
 // === proxies ===
 
-/// Seconds without a heartbeat after which a proxy counts as offline.
+/// Milliseconds without a heartbeat after which a proxy counts as offline.
 pub const PROXY_OFFLINE_AFTER_MS: i64 = 60_000;
 
 fn proxy_from_row(r: &AnyRow) -> ApiResult<Proxy> {

@@ -7,6 +7,7 @@ import { useClusters } from '../../hooks/useClusters';
 import { useObservability, useTracingStats } from '../../hooks/useObservability';
 import { LicenseError } from '../../services/errors';
 import type { TracingConfig, TracingTestResult } from '../../services/types';
+import LatencyPanel from './LatencyPanel';
 import TracingConfigForm from './TracingConfigForm';
 import { DependencyGraphView, SpanSearch, TraceView } from './TraceViews';
 import { EMPTY_TRACING, tracingToForm } from './validation';
@@ -240,6 +241,7 @@ export function Observability() {
           <TracingStatsPanel configId={open.id} />
         </section>
       )}
+      <LatencyPanel />
       <SpanSearch onOpenTrace={setTraceId} />
       {traceId && <TraceView key={traceId} traceId={traceId} onClose={() => setTraceId(null)} />}
       <DependencyGraphView />

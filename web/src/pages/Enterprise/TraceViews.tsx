@@ -60,6 +60,39 @@ export function searchParams(f: SearchForm, now = Date.now()): SpanSearchParams 
   return p;
 }
 
+/** Where a span came from: `local` (the built-in store) or `jaeger:<config>` / `zipkin:<config>`. */
+export function SourceBadge({ source }: { source: string | undefined }) {
+  const src = source || 'local';
+  const [kind, ...rest] = src.split(':');
+  const name = rest.join(':');
+  const cls = kind === 'local' ? 'badge-muted' : `badge-source badge-source-${kind === 'jaeger' || kind === 'zipkin' ? kind : 'other'}`;
+  const title = kind === 'local' ? 'Built-in span store' : name ? `${kind} backend of tracing config “${name}”` : src;
+  return (
+    <span className={`badge ${cls}`} title={title} data-testid="span-source">
+      {src}
+    </span>
+  );
+}
+
+/** Backends that could not be queried: the results may be incomplete, so say so. */
+export function BackendErrors({ errors }: { errors: { source: string; error: string }[] }) {
+  if (errors.length === 0) return null;
+  return (
+    <div className="warning" role="alert" data-testid="span-backend-errors">
+      <strong>
+        {errors.length === 1 ? 'A tracing backend' : `${errors.length} tracing backends`} could not be queried; results may be incomplete.
+      </strong>
+      <ul>
+        {errors.map((e, i) => (
+          <li key={`${e.source}-${i}`}>
+            <span className="badge badge-bad">{e.source}</span> {e.error}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function SpanSearch({ onOpenTrace }: { onOpenTrace: (traceId: string) => void }) {
   const [f, setF] = useState<SearchForm>(EMPTY_SEARCH);
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -120,15 +153,7 @@ export function SpanSearch({ onOpenTrace }: { onOpenTrace: (traceId: string) => 
       {error && <ErrorState title="Span search failed" error={error} />}
       {result && (
         <>
-          {result.errors.length > 0 && (
-            <ul className="inline-error" role="alert">
-              {result.errors.map((e) => (
-                <li key={e.source}>
-                  {e.source}: {e.error}
-                </li>
-              ))}
-            </ul>
-          )}
+          <BackendErrors errors={result.errors ?? []} />
           {result.spans.length === 0 ? (
             <EmptyState title="No spans match" />
           ) : (
@@ -144,6 +169,7 @@ export function SpanSearch({ onOpenTrace }: { onOpenTrace: (traceId: string) => 
                   <th scope="col">Kind</th>
                   <th scope="col">Duration</th>
                   <th scope="col">Status</th>
+                  <th scope="col">Source</th>
                   <th scope="col">Trace</th>
                 </tr>
               </thead>
@@ -157,6 +183,9 @@ export function SpanSearch({ onOpenTrace }: { onOpenTrace: (traceId: string) => 
                     <td>{fmtNum(s.duration_ms)} ms</td>
                     <td>
                       <span className={`badge ${s.status === 'error' ? 'badge-bad' : 'badge-ok'}`}>{s.status}</span>
+                    </td>
+                    <td>
+                      <SourceBadge source={s.source} />
                     </td>
                     <td>
                       <button

@@ -46,8 +46,9 @@ describe('Traffic Shaping page', () => {
           bytes_passed: 2048,
           bytes_delayed: 0,
           current_rate_mbps: 12.5,
-          delay_ms: { P1: { p50: 1.25, p99: 7.5 } },
+          delay_ms: { P0: { p50: 0, p99: 0 }, P1: { p50: 1.25, p99: 7.5 }, P2: { p50: 0, p99: 0 }, P3: { p50: 0, p99: 0 } },
           sla_violations: 3,
+          proxies_reporting: 2,
           updated_at: '2026-11-26T10:00:00Z',
         },
       }),
@@ -64,6 +65,26 @@ describe('Traffic Shaping page', () => {
     expect(await within(stats).findByText('12.50 Mbps')).toBeInTheDocument();
     expect(within(stats).getByText('3')).toBeInTheDocument();
     expect(within(stats).getByRole('row', { name: /P1 1.25 7.50/ })).toBeInTheDocument();
+    expect(within(stats).getByText('Proxies reporting').nextElementSibling).toHaveTextContent('2');
+  });
+
+  it('says so when no proxy has reported statistics yet', async () => {
+    signIn();
+    const zero = { p50: 0, p99: 0 };
+    mockApi({
+      ...common,
+      'GET /api/v1/traffic-shaping/policies': () => ({ body: [policy], headers: { 'x-total-count': '1' } }),
+      'GET /api/v1/traffic-shaping/policies/4/stats': () => ({
+        body: { policy_id: 4, bytes_passed: 0, bytes_delayed: 0, current_rate_mbps: 0, delay_ms: { P0: zero, P1: zero, P2: zero, P3: zero }, sla_violations: 0, proxies_reporting: 0, updated_at: null },
+      }),
+    });
+    const user = userEvent.setup();
+    render(wrap(<TrafficShapingPage />));
+    const table = await screen.findByRole('table', { name: 'QoS policies' });
+    await user.click(within(table).getByRole('button', { name: 'Stats of gold' }));
+    const stats = await screen.findByTestId('qos-stats');
+    expect(await within(stats).findByText('No proxy has reported statistics for this policy yet.')).toBeInTheDocument();
+    expect(within(stats).queryByRole('table')).toBeNull();
   });
 
   it('shows an empty state when there are no policies', async () => {

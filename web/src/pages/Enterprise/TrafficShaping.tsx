@@ -15,7 +15,9 @@ function PolicyStats({ policyId }: { policyId: number }) {
   if (stats.error && !stats.data) return <ErrorState title="Statistics unavailable" error={stats.error} onRetry={stats.reload} />;
   if (stats.loading || !stats.data) return <Loading label="Loading statistics…" />;
   const s = stats.data;
+  // The server always lists P0–P3 (zeros until measured): show the table once a proxy has reported.
   const classes = PRIORITIES.filter((p) => s.delay_ms?.[p]);
+  const reporting = s.proxies_reporting ?? 0;
   return (
     <div className="card stats-panel" aria-label={`Statistics of policy ${policyId}`} data-testid="qos-stats">
       <h3>Live statistics (policy #{policyId})</h3>
@@ -36,8 +38,14 @@ function PolicyStats({ policyId }: { policyId: number }) {
           <div className="stat-label">SLA violations</div>
           <div className="stat-value">{fmtNum(s.sla_violations)}</div>
         </div>
+        <div className="stat">
+          <div className="stat-label">Proxies reporting</div>
+          <div className="stat-value">{fmtNum(reporting)}</div>
+        </div>
       </div>
-      {classes.length === 0 ? (
+      {reporting === 0 ? (
+        <p className="muted">No proxy has reported statistics for this policy yet.</p>
+      ) : classes.length === 0 ? (
         <p className="muted">No delay measurements yet: no traffic has passed through this policy.</p>
       ) : (
         <table className="table">

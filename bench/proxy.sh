@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Data-plane throughput: the same upstream (nginx serving a 1 KiB body) behind
+# `marchproxy proxy`, HAProxy and nginx (reverse proxy), each driven by wrk over
+# loopback. Prints requests/s, p50/p99 latency and proxy CPU side by side with the
+# MarchProxy/HAProxy ratios, then the resident memory of each proxy while it holds
+# 1,000 concurrent client connections.
+#
+# Usage: bench/proxy.sh [seconds]      (default 10 s per measured run)
+# Environment: CONNS (64), THREADS (2), BIG_CONNS (1000), ROUNDS (1; >1 reports medians)
+# Needs: wrk, nginx, haproxy, curl, python3 (Debian: apt-get install wrk nginx haproxy).
+#
+# Equivalence of the three proxies: 127.0.0.1 only; keep-alive on both sides with no
+# per-connection request limit; a pooled upstream connection set; access logs off;
+# X-Forwarded-For/-Proto/-Host added; as many worker threads/processes as CPUs (HAProxy
+# nbthread, nginx worker_processes, MarchProxy's Tokio runtime default). The upstream
+# nginx runs one worker. Every process runs as the current user with its files in a
+# temporary directory, and everything is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${1:-10}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+BIG_CONNS=${BIG_CONNS:-1000}
+ROUNDS=${ROUNDS:-1}
+NCPU=$(nproc)
+BIN=target/release/marchproxy
+HOST=bench.local
+
+export PATH=$PATH:/usr/sbin:/sbin
+for tool in wrk nginx haproxy curl python3; do
+  command -v "$tool" >/dev/null || { echo "bench/proxy.sh: $tool is required" >&2; exit 1; }
+done
+NGINX=$(command -v nginx)
+HAPROXY=$(command -v haproxy)
+[ -x "$BIN" ] || cargo build --release -p marchproxy
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((BIG_CONNS * 3)) ]; then
+  ulimit -n $((BIG_CONNS * 3 + 1024)) 2>/dev/null ||
+    { echo "bench/proxy.sh: raise the open-files limit (ulimit -n) above $((BIG_CONNS * 3))" >&2; exit 1; }
+fi
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/marchproxy-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+die() { echo "bench/proxy.sh: $*" >&2; for f in "$DIR"/*.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2; done; exit 1; }
+
+# Seven free loopback ports.
+read -r P_UP P_MP P_MPADMIN P_CP P_HA P_NG _ < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(7)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+
+wait_http() { # url [host] — until 200, up to 10 s
+  for _ in $(seq 1 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: ${2:-$HOST}" "$1" || true)" = 200 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# User directive: nginx workers keep running as the current user even when it is root.
+NGX_USER=""
+[ "$(id -u)" = 0 ] && NGX_USER="user $(id -un) $(id -gn);"
+BODY=$(head -c 1024 /dev/zero | tr '\0' 'x')
+
+# --- upstream: nginx, 1 KiB body -------------------------------------------------------
+mkdir -p "$DIR/up" "$DIR/ngx"
+cat >"$DIR/up/nginx.conf" <<EOF
+$NGX_USER
+daemon off;
+worker_processes 1;
+pid $DIR/up/nginx.pid;
+error_log $DIR/upstream.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  default_type text/plain;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  server {
+    listen 127.0.0.1:$P_UP default_server;
+    location / { return 200 "$BODY"; }
+  }
+}
+EOF
+"$NGINX" -e "$DIR/upstream.log" -p "$DIR/up" -c "$DIR/up/nginx.conf" >>"$DIR/upstream.log" 2>&1 &
+PIDS+=($!)
+UP_PID=$!
+wait_http "http://127.0.0.1:$P_UP/" || die "upstream nginx did not start"
+[ "$(curl -s "http://127.0.0.1:$P_UP/" | wc -c)" = 1024 ] || die "upstream body is not 1 KiB"
+
+# --- MarchProxy: control plane + a separate `marchproxy proxy` ------------------------
+MARCHPROXY_LISTEN=127.0.0.1:$P_CP MARCHPROXY_DATA_DIR=$DIR MARCHPROXY_ADMIN_PASSWORD=bench-password \
+  MARCHPROXY_PROXY_LISTEN=off MARCHPROXY_LOG=warn "$BIN" serve >"$DIR/control-plane.log" 2>&1 &
+PIDS+=($!)
+CP="http://127.0.0.1:$P_CP"
+wait_http "$CP/healthz" || die "control plane did not start"
+KEY=$(grep -o 'mpk_[A-Za-z0-9_-]*' "$DIR/control-plane.log" | head -n 1 || true)
+[ -n "$KEY" ] || die "no cluster API key in the control-plane output"
+TOKEN=$(curl -fs -X POST "$CP/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"username":"admin","password":"bench-password"}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])') ||
+  die "login failed"
+api() { curl -fsS -X POST "$CP$1" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "$2" >/dev/null; }
+api /api/v1/services "{\"name\":\"bench\",\"cluster_id\":1,\"hostnames\":[\"$HOST\"],\"protocol\":\"http\"}" ||
+  die "creating the service failed"
+api /api/v1/multi-cloud/routes "{\"name\":\"bench\",\"service_id\":1,\"cluster_id\":1,\"algorithm\":\"weighted_rr\",
+  \"routes\":[{\"provider\":\"on_prem\",\"region\":\"lab\",\"endpoint\":\"http://127.0.0.1:$P_UP\"}],
+  \"health_probe\":{\"protocol\":\"tcp\",\"interval_seconds\":10,\"timeout_seconds\":2}}" ||
+  die "creating the route table failed"
+MARCHPROXY_LOG=warn "$BIN" proxy --control-plane "$CP" --cluster-api-key "$KEY" \
+  --listen "127.0.0.1:$P_MP" --admin-listen "127.0.0.1:$P_MPADMIN" --name bench >"$DIR/marchproxy.log" 2>&1 &
+PIDS+=($!)
+MP_PID=$!
+wait_http "http://127.0.0.1:$P_MP/" || die "marchproxy proxy never answered 200 for Host: $HOST"
+curl -fs "http://127.0.0.1:$P_MPADMIN/ready" >/dev/null || die "marchproxy proxy /ready is not 200"
+
+# --- HAProxy ---------------------------------------------------------------------------
+cat >"$DIR/haproxy.cfg" <<EOF
+global
+  nbthread $NCPU
+  maxconn $((BIG_CONNS * 4))
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+  option http-keep-alive
+  option forwardfor
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$P_HA
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
+  default_backend be
+backend be
+  server up 127.0.0.1:$P_UP
+EOF
+"$HAPROXY" -f "$DIR/haproxy.cfg" -db >"$DIR/haproxy.log" 2>&1 &
+PIDS+=($!)
+HA_PID=$!
+wait_http "http://127.0.0.1:$P_HA/" || die "haproxy did not start"
+
+# --- nginx as a reverse proxy ----------------------------------------------------------
+cat >"$DIR/ngx/nginx.conf" <<EOF
+$NGX_USER
+daemon off;
+worker_processes $NCPU;
+pid $DIR/ngx/nginx.pid;
+error_log $DIR/nginx-proxy.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  upstream up {
+    server 127.0.0.1:$P_UP;
+    keepalive 1024;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+  }
+  server {
+    listen 127.0.0.1:$P_NG;
+    location / {
+      proxy_pass http://up;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$host;
+    }
+  }
+}
+EOF
+"$NGINX" -e "$DIR/nginx-proxy.log" -p "$DIR/ngx" -c "$DIR/ngx/nginx.conf" >>"$DIR/nginx-proxy.log" 2>&1 &
+PIDS+=($!)
+NG_PID=$!
+wait_http "http://127.0.0.1:$P_NG/" || die "nginx reverse proxy did not start"
+
+# --- measurement helpers ---------------------------------------------------------------
+pids_of() { # a process and its children (nginx workers)
+  echo "$1"
+  cat "/proc/$1/task/$1/children" 2>/dev/null || true
+}
+cpu_ticks() { # utime+stime of the process tree, in clock ticks
+  local t=0 p
+  for p in $(pids_of "$1"); do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$t"
+}
+rss_kib() { # summed VmRSS of the process tree
+  local t=0 p v
+  for p in $(pids_of "$1"); do
+    v=$(awk '/^VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+to_ms() { # wrk latency (e.g. 812.00us, 1.23ms, 1.01s) -> ms
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+HZ=$(getconf CLK_TCK)
+RESULTS=$DIR/results.tsv
+: >"$RESULTS"
+# run NAME PORT PID CONNS SECONDS -> appends NAME rps p50 p99 cpu% errors to results
+run() {
+  local name=$1 port=$2 pid=$3 c=$4 d=$5 out t0 t1 rps p50 p99 errs
+  wrk -t"$THREADS" -c"$c" -d2s -H "Host: $HOST" "http://127.0.0.1:$port/" >/dev/null # warm-up
+  t0=$(cpu_ticks "$pid")
+  out=$(wrk -t"$THREADS" -c"$c" -d"${d}s" --latency -H "Host: $HOST" "http://127.0.0.1:$port/")
+  t1=$(cpu_ticks "$pid")
+  echo "$out" >"$DIR/wrk-$name-$c.txt"
+  rps=$(echo "$out" | awk '/^Requests\/sec/{print $2}')
+  p50=$(to_ms "$(echo "$out" | awk '$1 == "50%" {print $2}')")
+  p99=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")
+  errs=$(echo "$out" | awk '/Non-2xx/{n += $NF} /Socket errors/{gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" \
+    "$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" -v d="$d" 'BEGIN{printf "%.0f", (b - a) / hz / d * 100}')" "$errs" >>"$RESULTS"
+}
+
+echo "== $("$BIN" --version) ($(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- crates 2>/dev/null || echo ', modified')), $("$HAPROXY" -v | head -n 1 | cut -d' ' -f1-3), $("$NGINX" -v 2>&1 | cut -d' ' -f3), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+echo "== $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(uname -sr)"
+echo "== wrk -t$THREADS -c$CONNS -d${DUR}s --latency, Host: $HOST, 1 KiB body, $ROUNDS round(s)"
+echo "   upstream nginx :$P_UP  marchproxy :$P_MP  haproxy :$P_HA  nginx-proxy :$P_NG"
+for r in $(seq 1 "$ROUNDS"); do
+  run direct "$P_UP" "$UP_PID" "$CONNS" "$DUR"
+  run marchproxy "$P_MP" "$MP_PID" "$CONNS" "$DUR"
+  run haproxy "$P_HA" "$HA_PID" "$CONNS" "$DUR"
+  run nginx "$P_NG" "$NG_PID" "$CONNS" "$DUR"
+done
+
+# --- memory at BIG_CONNS concurrent connections -----------------------------------------
+MEM=$DIR/mem.tsv
+: >"$MEM"
+mem() { # NAME PORT PID
+  local name=$1 port=$2 pid=$3 idle peak=0 v wpid
+  idle=$(rss_kib "$pid")
+  wrk -t"$THREADS" -c"$BIG_CONNS" -d"${DUR}s" --latency -H "Host: $HOST" "http://127.0.0.1:$port/" \
+    >"$DIR/wrk-$name-$BIG_CONNS.txt" &
+  wpid=$!
+  while kill -0 "$wpid" 2>/dev/null; do
+    v=$(rss_kib "$pid")
+    [ "$v" -gt "$peak" ] && peak=$v
+    sleep 0.25
+  done
+  wait "$wpid" || true
+  sleep 1
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$idle" "$peak" "$(rss_kib "$pid")" \
+    "$(awk '/^Requests\/sec/{print $2}' "$DIR/wrk-$name-$BIG_CONNS.txt")" \
+    "$(awk '/Socket errors/{gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$DIR/wrk-$name-$BIG_CONNS.txt")" >>"$MEM"
+}
+mem marchproxy "$P_MP" "$MP_PID"
+mem haproxy "$P_HA" "$HA_PID"
+mem nginx "$P_NG" "$NG_PID"
+MP_HWM=$(awk '/^VmHWM/{print $2}' "/proc/$MP_PID/status")
+
+python3 - "$RESULTS" "$MEM" "$BIG_CONNS" "$MP_HWM" <<'PY'
+import sys, statistics as st
+res, mem, big, hwm = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+rows = {}
+for line in open(res):
+    n, rps, p50, p99, cpu, errs = line.split("\t")
+    rows.setdefault(n, []).append((float(rps), float(p50), float(p99), float(cpu), int(errs)))
+med = {n: tuple(st.median(x[i] for x in v) for i in range(4)) + (sum(x[4] for x in v),) for n, v in rows.items()}
+ha = med["haproxy"]
+print()
+print(f"{'target':<12}{'req/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'CPU %':>7}{'errors':>8}{'req/s vs HAProxy':>18}{'p99 vs HAProxy':>16}")
+for n in ("direct", "marchproxy", "haproxy", "nginx"):
+    rps, p50, p99, cpu, errs = med[n]
+    ratio = "" if n == "direct" else f"{rps / ha[0]:.2f}x"
+    pr = "" if n == "direct" else f"{p99 / ha[2]:.2f}x"
+    print(f"{n:<12}{rps:>11,.0f}{p50:>9.3f}{p99:>9.3f}{cpu:>7.0f}{errs:>8}{ratio:>18}{pr:>16}")
+print("(direct = wrk against the upstream itself; CPU % = the proxy's CPU time / wall time, 100 = one core;")
+print(" errors = non-2xx responses + socket errors)")
+print()
+print(f"{'memory':<12}{'RSS before':>12}{f'peak @ {big} conns':>19}{'1 s after':>11}{f'req/s @ {big}':>14}{'sock errs':>11}")
+for line in open(mem):
+    n, before, peak, after, rps, errs = line.split("\t")
+    print(f"{n:<12}{int(before) / 1024:>8.1f} MiB{int(peak) / 1024:>15.1f} MiB{int(after) / 1024:>7.1f} MiB"
+          f"{float(rps or 0):>14,.0f}{int(errs):>11}")
+print(f"(VmRSS sampled every 0.25 s during wrk -t2 -c{big} -d<seconds>; nginx = master + workers;"
+      f" marchproxy VmHWM {hwm / 1024:.1f} MiB)")
+mp = med["marchproxy"]
+print()
+print(f"marchproxy/HAProxy: {mp[0] / ha[0]:.2f}x req/s, p99 {mp[2]:.3f} ms vs {ha[2]:.3f} ms")
+PY
