@@ -32,6 +32,20 @@ async fn download(p: &marchproxy_proxy::Running, host: &str, path: &str) -> (usi
     (n, t.elapsed().as_secs_f64())
 }
 
+/// Read a streamed download for `window` (or until it ends); returns the bytes received.
+async fn stream_for(addr: std::net::SocketAddr, host: String, path: &'static str, window: Duration) -> usize {
+    let mut r = client().get(format!("http://{addr}{path}")).header("host", host).send().await.unwrap();
+    let t = Instant::now();
+    let mut n = 0usize;
+    while t.elapsed() < window {
+        match r.chunk().await.unwrap() {
+            Some(c) => n += c.len(),
+            None => break,
+        }
+    }
+    n
+}
+
 fn within(measured: f64, target: f64, tolerance: f64) -> bool {
     (measured - target).abs() <= target * tolerance
 }
@@ -111,24 +125,7 @@ async fn p0_keeps_its_sla_while_p3_saturates_the_link_and_weights_split_a_class(
     let bulk_tasks: Vec<_> = (0..3)
         .map(|_| {
             let addr = p.addr;
-            tokio::spawn(async move {
-                let c = client();
-                let mut r = c
-                    .get(format!("http://{addr}/bytes/20000000"))
-                    .header("host", "bulk.example.com")
-                    .send()
-                    .await
-                    .unwrap();
-                let t = Instant::now();
-                let mut n = 0usize;
-                while t.elapsed() < Duration::from_secs(3) {
-                    match r.chunk().await.unwrap() {
-                        Some(c) => n += c.len(),
-                        None => break,
-                    }
-                }
-                n
-            })
+            tokio::spawn(stream_for(addr, "bulk.example.com".to_string(), "/bytes/20000000", Duration::from_secs(3)))
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -177,22 +174,7 @@ async fn two_policies_of_weight_1_and_3_split_a_contended_link() {
         .map(|name| {
             let addr = p.addr;
             tokio::spawn(async move {
-                let c = client();
-                let mut r = c
-                    .get(format!("http://{addr}/bytes/30000000"))
-                    .header("host", format!("{name}.example.com"))
-                    .send()
-                    .await
-                    .unwrap();
-                let t = Instant::now();
-                let mut n = 0usize;
-                while t.elapsed() < Duration::from_secs(3) {
-                    match r.chunk().await.unwrap() {
-                        Some(c) => n += c.len(),
-                        None => break,
-                    }
-                }
-                (name, n)
+                (name, stream_for(addr, format!("{name}.example.com"), "/bytes/30000000", Duration::from_secs(3)).await)
             })
         })
         .collect();
