@@ -76,6 +76,11 @@ pub struct ServeConfig {
     #[arg(long, env = "MARCHPROXY_STARTER_TRACING", default_value_t = true, action = clap::ArgAction::Set)]
     pub starter_tracing: bool,
 
+    /// Origins allowed to call the API from a browser (comma-separated, e.g. the web UI
+    /// running standalone at http://localhost:5173); none by default (same origin only).
+    #[arg(long, env = "MARCHPROXY_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "MARCHPROXY_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -102,6 +107,7 @@ impl ServeConfig {
             proxy_admin_listen: "127.0.0.1:0".into(),
             starter_tracing: false,
             config_recheck_ms: 1000,
+            cors_origins: vec![],
             log_format: "text".into(),
         }
     }

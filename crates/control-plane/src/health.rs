@@ -138,9 +138,16 @@ pub fn apply(
 }
 
 /// One probe loop per (route table, endpoint); restarted when the table's config changes.
+/// Dropping a target stops its loop, so stopping the monitor stops every probe.
 struct Target {
     key: String,
     task: JoinHandle<()>,
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// Run the monitor until the returned task is aborted.
@@ -163,9 +170,7 @@ pub fn spawn(st: AppState, holder: String) -> JoinHandle<()> {
                 }
             } else if !targets.is_empty() {
                 tracing::info!("health monitor: another replica holds the lease; stopping probes here");
-                for (_, t) in targets.drain() {
-                    t.task.abort();
-                }
+                targets.clear();
             }
             // Re-check on any configuration change, and at least every few seconds (lease renewal).
             let _ = tokio::time::timeout(Duration::from_millis(LEASE_TTL_MS as u64 / 3), changes.changed()).await;
@@ -181,13 +186,7 @@ fn reconcile(st: &AppState, tables: &[RouteTable], targets: &mut HashMap<(i64, S
             wanted.insert((t.id, r.endpoint.clone()), (key, t.spec.health_probe.clone(), t.spec.cluster_id));
         }
     }
-    targets.retain(|k, t| {
-        let keep = wanted.get(k).is_some_and(|(key, _, _)| *key == t.key);
-        if !keep {
-            t.task.abort();
-        }
-        keep
-    });
+    targets.retain(|k, t| wanted.get(k).is_some_and(|(key, _, _)| *key == t.key));
     for (k, (key, cfg, cluster_id)) in wanted {
         if targets.contains_key(&k) {
             continue;

@@ -103,10 +103,23 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
     Ok((state, boot))
 }
 
+/// CORS for the web UI running standalone on another origin (only the configured origins).
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderValue, Method, header};
+    let allowed: Vec<HeaderValue> =
+        origins.iter().filter_map(|o| HeaderValue::from_str(o.trim().trim_end_matches('/')).ok()).collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::HeaderName::from_static("x-total-count"), header::RETRY_AFTER])
+}
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router();
     let web_dir = state.config.web_dir.clone();
+    let cors = cors(&state.config.cors_origins);
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
@@ -115,6 +128,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(move |uri| web::serve(web_dir.clone(), uri))
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(cors)
         .layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024))
         .with_state(state)
 }

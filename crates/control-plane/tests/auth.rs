@@ -140,3 +140,23 @@ async fn development_secret_survives_restarts() {
     assert_eq!(s, StatusCode::OK, "a token from before the restart still works");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn cors_admits_only_configured_origins() {
+    let mut cfg = config().await;
+    cfg.cors_origins = vec!["http://localhost:5173".into()];
+    let app = TestApp::with_config(cfg).await;
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(Method::OPTIONS, format!("{}/api/v1/traffic-shaping/policies", app.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+    };
+    let ok = preflight("http://localhost:5173").await.unwrap();
+    assert_eq!(ok.headers().get("access-control-allow-origin").unwrap(), "http://localhost:5173");
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    app.stop().await;
+}

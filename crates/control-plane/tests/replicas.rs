@@ -72,3 +72,37 @@ async fn a_write_on_one_replica_wakes_long_polls_on_the_other_through_redis() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn exactly_one_replica_probes_and_another_takes_over_when_it_stops() {
+    let cfg = config().await;
+    let a = TestApp::with_config(cfg.clone()).await;
+    let b = TestApp::with_config(cfg).await;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let probes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = probes.clone();
+    tokio::spawn(async move {
+        loop {
+            if l.accept().await.is_ok() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    });
+    let sid = a.service("web").await;
+    let mut rt = route_example(sid);
+    rt["routes"] = json!([{"provider": "aws", "region": "us-east-1", "endpoint": format!("127.0.0.1:{port}")}]);
+    rt["health_probe"] = json!({"protocol": "tcp", "interval_seconds": 2, "timeout_seconds": 1});
+    let (s, _) = a.post("/api/v1/multi-cloud/routes", rt).await;
+    assert_eq!(s, StatusCode::CREATED);
+    tokio::time::sleep(Duration::from_millis(5200)).await;
+    let seen = probes.load(std::sync::atomic::Ordering::Relaxed);
+    // One prober makes about 3 probes in 5 s (2 s interval); two would make about 6.
+    assert!((1..=4).contains(&seen), "{seen} probes in 5 s");
+    a.stop().await;
+    let before = probes.load(std::sync::atomic::Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    let after = probes.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(after >= before + 2, "probing continued on the remaining replica ({before} -> {after})");
+    b.stop().await;
+}

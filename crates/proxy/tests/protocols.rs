@@ -1,0 +1,139 @@
+//! Protocols: HTTP/2 cleartext (prior knowledge), TLS with ALPN h2 on the listener, and
+//! https upstreams verified against a custom CA (and refused without it).
+
+mod common;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use common::*;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::json;
+
+struct Pki {
+    ca_pem: String,
+    cert_pem: String,
+    key_pem: String,
+}
+
+/// A CA and a `localhost` certificate it signed.
+fn pki() -> Pki {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "MarchProxy test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf =
+        rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap().signed_by(&leaf_key, &issuer).unwrap();
+    Pki { ca_pem: ca_cert.pem(), cert_pem: leaf.pem(), key_pem: leaf_key.serialize_pem() }
+}
+
+fn write(dir: &std::path::Path, name: &str, content: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+/// An https upstream answering "secure".
+async fn tls_upstream(p: &Pki) -> u16 {
+    use rustls_pki_types::pem::PemObject;
+    let certs = vec![rustls_pki_types::CertificateDer::from_pem_slice(p.cert_pem.as_bytes()).unwrap()];
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(p.key_pem.as_bytes()).unwrap();
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (s, _) = l.accept().await.unwrap();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(s).await else { return };
+                let svc = service_fn(|_req: Request<Incoming>| async {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"secure"))))
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn h2c_and_tls_with_alpn_h2_are_served() {
+    let cp = ControlPlane::start().await;
+    let up = Upstream::start("origin").await;
+    let svc = cp.service("local", "localhost").await;
+    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let plain = proxy(&cp, |_| {}).await;
+    let dir = temp_dir();
+    let pki = pki();
+    let (cert, key) = (write(&dir, "cert.pem", &pki.cert_pem), write(&dir, "key.pem", &pki.key_pem));
+    let tls = proxy(&cp, |c| {
+        c.tls_cert = Some(cert.clone());
+        c.tls_key = Some(key.clone());
+    })
+    .await;
+    synced(&cp, &plain).await;
+    synced(&cp, &tls).await;
+
+    // h2c by prior knowledge.
+    let h2c = reqwest::Client::builder().http2_prior_knowledge().build().unwrap();
+    let r = h2c.get(format!("http://localhost:{}/", plain.addr.port())).send().await.unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.text().await.unwrap(), "origin");
+
+    // TLS: ALPN picks h2; HTTP/1.1 clients still work.
+    let ca = reqwest::Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap();
+    let https = reqwest::Client::builder().add_root_certificate(ca.clone()).build().unwrap();
+    let r = https.get(format!("https://localhost:{}/echo", tls.addr.port())).send().await.unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    let echo: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(echo["headers"]["x-forwarded-proto"], "https");
+    let h1 = reqwest::Client::builder().add_root_certificate(ca).http1_only().build().unwrap();
+    let r = h1.get(format!("https://localhost:{}/", tls.addr.port())).send().await.unwrap();
+    assert_eq!((r.version(), r.status().as_u16()), (reqwest::Version::HTTP_11, 200));
+    plain.shutdown().await;
+    tls.shutdown().await;
+}
+
+#[tokio::test]
+async fn https_upstreams_are_verified_against_the_configured_ca() {
+    let cp = ControlPlane::start().await;
+    let pki = pki();
+    let port = tls_upstream(&pki).await;
+    let svc = cp.service("secure", "secure.example.com").await;
+    cp.route_table(
+        svc,
+        "failover",
+        vec![json!({"provider": "on_prem", "region": "dc1", "endpoint": format!("https://localhost:{port}")})],
+        quiet_probe(),
+    )
+    .await;
+    let dir = temp_dir();
+    let ca = write(&dir, "ca.pem", &pki.ca_pem);
+    let trusting = proxy(&cp, |c| c.upstream_ca = Some(ca.clone())).await;
+    let default_roots = proxy(&cp, |_| {}).await;
+    synced(&cp, &trusting).await;
+    synced(&cp, &default_roots).await;
+    let c = client();
+    assert_eq!(get(&c, &trusting, "secure.example.com", "/").await.1, "secure");
+    let (s, _, e) = get(&c, &default_roots, "secure.example.com", "/").await;
+    assert_eq!((s, e.as_deref()), (502, Some("connect_failed")), "an unknown CA is refused");
+    trusting.shutdown().await;
+    default_roots.shutdown().await;
+}
