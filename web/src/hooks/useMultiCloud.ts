@@ -1,36 +1,25 @@
 import { useCallback } from 'react';
 import { multiCloudApi } from '../services/api';
-import type { EndpointHealth, FailoverRequest, ListFilters, RouteTableInput } from '../services/types';
+import type { EndpointHealth, FailoverRequest, ListFilters } from '../services/types';
+import { useCrudResource } from './useCrudResource';
 import { useResource } from './useResource';
 
 export const HEALTH_POLL_MS = 3000;
 
 export function useMultiCloud(filters: ListFilters = {}) {
-  const key = `mc:${JSON.stringify(filters)}`;
-  const res = useResource(key, () => multiCloudApi.list(filters));
-  const { reload } = res;
-
-  const after = useCallback(
-    <T,>(p: Promise<T>): Promise<T> =>
-      p.then((v) => {
-        reload();
-        return v;
-      }),
-    [reload],
-  );
-
+  const r = useCrudResource('mc', multiCloudApi, filters);
   return {
-    routeTables: res.data?.items ?? [],
-    total: res.data?.total ?? 0,
-    loaded: res.data !== undefined,
-    loading: res.loading,
-    error: res.error,
-    reload,
-    createRouteTable: useCallback((t: RouteTableInput) => after(multiCloudApi.create(t)), [after]),
-    updateRouteTable: useCallback((id: number, t: RouteTableInput) => after(multiCloudApi.update(id, t)), [after]),
-    deleteRouteTable: useCallback((id: number) => after(multiCloudApi.remove(id)), [after]),
-    enableRouteTable: useCallback((id: number) => after(multiCloudApi.enable(id)), [after]),
-    disableRouteTable: useCallback((id: number) => after(multiCloudApi.disable(id)), [after]),
+    routeTables: r.items,
+    total: r.total,
+    loaded: r.loaded,
+    loading: r.loading,
+    error: r.error,
+    reload: r.reload,
+    createRouteTable: r.create,
+    updateRouteTable: r.update,
+    deleteRouteTable: r.remove,
+    enableRouteTable: r.enable,
+    disableRouteTable: r.disable,
     testFailover: useCallback((id: number, req: FailoverRequest) => multiCloudApi.testFailover(id, req), []),
   };
 }

@@ -1,36 +1,25 @@
 import { useCallback, useState } from 'react';
 import { observabilityApi } from '../services/api';
-import type { LatencyParams, ListFilters, SpanSearchParams, SpanSearchResult, TracingConfigInput } from '../services/types';
+import type { LatencyParams, ListFilters, SpanSearchParams, SpanSearchResult } from '../services/types';
+import { useCrudResource } from './useCrudResource';
 import { useResource } from './useResource';
 
 export const TRACING_STATS_POLL_MS = 5000;
 
 export function useObservability(filters: ListFilters = {}) {
-  const key = `tr:${JSON.stringify(filters)}`;
-  const res = useResource(key, () => observabilityApi.list(filters));
-  const { reload } = res;
-
-  const after = useCallback(
-    <T,>(p: Promise<T>): Promise<T> =>
-      p.then((v) => {
-        reload();
-        return v;
-      }),
-    [reload],
-  );
-
+  const r = useCrudResource('tr', observabilityApi, filters);
   return {
-    configs: res.data?.items ?? [],
-    total: res.data?.total ?? 0,
-    loaded: res.data !== undefined,
-    loading: res.loading,
-    error: res.error,
-    reload,
-    createConfig: useCallback((c: TracingConfigInput) => after(observabilityApi.create(c)), [after]),
-    updateConfig: useCallback((id: number, c: TracingConfigInput) => after(observabilityApi.update(id, c)), [after]),
-    deleteConfig: useCallback((id: number) => after(observabilityApi.remove(id)), [after]),
-    enableConfig: useCallback((id: number) => after(observabilityApi.enable(id)), [after]),
-    disableConfig: useCallback((id: number) => after(observabilityApi.disable(id)), [after]),
+    configs: r.items,
+    total: r.total,
+    loaded: r.loaded,
+    loading: r.loading,
+    error: r.error,
+    reload: r.reload,
+    createConfig: r.create,
+    updateConfig: r.update,
+    deleteConfig: r.remove,
+    enableConfig: r.enable,
+    disableConfig: r.disable,
     testConnection: useCallback((id: number) => observabilityApi.test(id), []),
   };
 }

@@ -1,11 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { Field, OtherErrors } from '../components/Common/Field';
-import { EmptyState, ErrorState, InlineError, Loading } from '../components/Common/States';
+import { AsyncList, InlineError } from '../components/Common/States';
 import { fmtTime } from '../components/Common/format';
 import { useAuth } from '../hooks/useAuth';
 import { useClusters } from '../hooks/useClusters';
+import { useFormSubmission } from '../hooks/useFormSubmission';
 import { clustersApi } from '../services/api';
-import { ValidationError } from '../services/errors';
 
 export function validateCluster(name: string, description: string): Record<string, string> {
   const e: Record<string, string> = {};
@@ -40,31 +40,20 @@ export default function Clusters() {
   const { isAdmin } = useAuth();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [formError, setFormError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { errors, formError, busy, check, send } = useFormSubmission();
   const [shownKey, setShownKey] = useState<{ name: string; apiKey: string } | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
-    const v = validateCluster(name, description);
-    setErrors(v);
-    setFormError(null);
-    if (Object.keys(v).length) return;
-    setBusy(true);
-    try {
+    if (!check(validateCluster(name, description))) return;
+    await send(async () => {
       const c = await clustersApi.create({ name: name.trim(), description: description.trim() || null });
       setShownKey({ name: c.name, apiKey: c.api_key });
       setName('');
       setDescription('');
       clusters.reload();
-    } catch (err) {
-      if (err instanceof ValidationError) setErrors(err.fieldErrors);
-      else setFormError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   async function act(fn: () => Promise<unknown>) {
@@ -100,63 +89,59 @@ export default function Clusters() {
         </form>
       )}
       <InlineError error={actionError} />
-      {clusters.error && !clusters.data ? (
-        <ErrorState error={clusters.error} onRetry={clusters.reload} />
-      ) : clusters.loading || !clusters.data ? (
-        <Loading />
-      ) : clusters.data.items.length === 0 ? (
-        <EmptyState title="No clusters">Create the first cluster with the form above.</EmptyState>
-      ) : (
-        <table className="table" aria-label="Clusters">
-          <thead>
-            <tr>
-              <th scope="col">ID</th>
-              <th scope="col">Name</th>
-              <th scope="col">Description</th>
-              <th scope="col">Created</th>
-              {isAdmin && <th scope="col">Actions</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {clusters.data.items.map((c) => (
-              <tr key={c.id}>
-                <td>{c.id}</td>
-                <td>{c.name}</td>
-                <td>{c.description || '—'}</td>
-                <td>{fmtTime(c.created_at)}</td>
-                {isAdmin && (
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="btn btn-small"
-                      onClick={() =>
-                        act(async () => {
-                          if (!window.confirm(`Rotate the API key of cluster “${c.name}”? Proxies using the old key must be updated.`)) return;
-                          const r = await clustersApi.rotateKey(c.id);
-                          setShownKey({ name: c.name, apiKey: r.api_key });
-                        })
-                      }
-                    >
-                      Rotate key
-                    </button>
-                    <button
-                      type="button"
-                      className="btn btn-small btn-danger"
-                      onClick={() =>
-                        act(async () => {
-                          if (window.confirm(`Delete cluster “${c.name}”?`)) await clustersApi.remove(c.id);
-                        })
-                      }
-                    >
-                      Delete
-                    </button>
-                  </td>
-                )}
+      <AsyncList items={clusters.data?.items} error={clusters.error} onRetry={clusters.reload} emptyTitle="No clusters" empty="Create the first cluster with the form above.">
+        {(items) => (
+          <table className="table" aria-label="Clusters">
+            <thead>
+              <tr>
+                <th scope="col">ID</th>
+                <th scope="col">Name</th>
+                <th scope="col">Description</th>
+                <th scope="col">Created</th>
+                {isAdmin && <th scope="col">Actions</th>}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {items.map((c) => (
+                <tr key={c.id}>
+                  <td>{c.id}</td>
+                  <td>{c.name}</td>
+                  <td>{c.description || '—'}</td>
+                  <td>{fmtTime(c.created_at)}</td>
+                  {isAdmin && (
+                    <td className="row-actions">
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        onClick={() =>
+                          act(async () => {
+                            if (!window.confirm(`Rotate the API key of cluster “${c.name}”? Proxies using the old key must be updated.`)) return;
+                            const r = await clustersApi.rotateKey(c.id);
+                            setShownKey({ name: c.name, apiKey: r.api_key });
+                          })
+                        }
+                      >
+                        Rotate key
+                      </button>
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger"
+                        onClick={() =>
+                          act(async () => {
+                            if (window.confirm(`Delete cluster “${c.name}”?`)) await clustersApi.remove(c.id);
+                          })
+                        }
+                      >
+                        Delete
+                      </button>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </AsyncList>
     </section>
   );
 }

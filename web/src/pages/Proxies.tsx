@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { EmptyState, ErrorState, Loading } from '../components/Common/States';
+import { EntitySelect } from '../components/Common/EntitySelect';
+import { AsyncList } from '../components/Common/States';
 import { fmtTime } from '../components/Common/format';
 import { useClusters, useProxies } from '../hooks/useClusters';
 
@@ -14,58 +15,45 @@ export default function Proxies() {
       <h1 id="proxies-title">Proxies</h1>
       <div className="toolbar">
         <label htmlFor="proxy-filter">Filter by cluster</label>
-        <select id="proxy-filter" value={filter} onChange={(e) => setFilter(e.target.value)}>
-          <option value="">All clusters</option>
-          {clusters.data?.items.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name}
-            </option>
-          ))}
-        </select>
+        <EntitySelect id="proxy-filter" value={filter} onChange={setFilter} placeholder="All clusters" options={clusters.data?.items ?? []} />
         <span className="muted">Refreshes every 10 s</span>
       </div>
-      {proxies.error && !proxies.data ? (
-        <ErrorState error={proxies.error} onRetry={proxies.reload} />
-      ) : proxies.loading || !proxies.data ? (
-        <Loading />
-      ) : proxies.data.items.length === 0 ? (
-        <EmptyState title="No proxies registered">
-          Proxies appear here once they register with a cluster's API key.
-        </EmptyState>
-      ) : (
-        <table className="table" aria-label="Proxies">
-          <thead>
-            <tr>
-              <th scope="col">ID</th>
-              <th scope="col">Name</th>
-              <th scope="col">Cluster</th>
-              <th scope="col">Status</th>
-              <th scope="col">Address</th>
-              <th scope="col">Version</th>
-              <th scope="col">Config version</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Registered</th>
-            </tr>
-          </thead>
-          <tbody>
-            {proxies.data.items.map((p) => (
-              <tr key={p.id}>
-                <td>{p.id}</td>
-                <td>{p.name}</td>
-                <td>{clusterName(p.cluster_id)}</td>
-                <td>
-                  <span className={`badge ${p.status === 'online' ? 'badge-ok' : 'badge-bad'}`}>{p.status}</span>
-                </td>
-                <td>{p.address}</td>
-                <td>{p.version}</td>
-                <td>{p.config_version ?? '—'}</td>
-                <td>{fmtTime(p.last_seen)}</td>
-                <td>{fmtTime(p.registered_at)}</td>
+      <AsyncList items={proxies.data?.items} error={proxies.error} onRetry={proxies.reload} emptyTitle="No proxies registered" empty="Proxies appear here once they register with a cluster's API key.">
+        {(items) => (
+          <table className="table" aria-label="Proxies">
+            <thead>
+              <tr>
+                <th scope="col">ID</th>
+                <th scope="col">Name</th>
+                <th scope="col">Cluster</th>
+                <th scope="col">Status</th>
+                <th scope="col">Address</th>
+                <th scope="col">Version</th>
+                <th scope="col">Config version</th>
+                <th scope="col">Last seen</th>
+                <th scope="col">Registered</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {items.map((p) => (
+                <tr key={p.id}>
+                  <td>{p.id}</td>
+                  <td>{p.name}</td>
+                  <td>{clusterName(p.cluster_id)}</td>
+                  <td>
+                    <span className={`badge ${p.status === 'online' ? 'badge-ok' : 'badge-bad'}`}>{p.status}</span>
+                  </td>
+                  <td>{p.address}</td>
+                  <td>{p.version}</td>
+                  <td>{p.config_version ?? '—'}</td>
+                  <td>{fmtTime(p.last_seen)}</td>
+                  <td>{fmtTime(p.registered_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </AsyncList>
     </section>
   );
 }

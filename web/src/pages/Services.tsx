@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { Checkbox, Field, OtherErrors } from '../components/Common/Field';
-import { EmptyState, ErrorState, InlineError, Loading } from '../components/Common/States';
+import { EntitySelect } from '../components/Common/EntitySelect';
+import { AsyncList, InlineError } from '../components/Common/States';
 import { useAuth } from '../hooks/useAuth';
 import { useClusters, useServices } from '../hooks/useClusters';
+import { useFormSubmission } from '../hooks/useFormSubmission';
 import { servicesApi } from '../services/api';
-import { ValidationError } from '../services/errors';
 import type { ServiceInput, ServiceProtocol } from '../services/types';
 
 export interface ServiceForm {
@@ -75,30 +76,19 @@ export default function Services() {
   const [filter, setFilter] = useState<string>('');
   const services = useServices(filter ? Number(filter) : undefined);
   const [form, setForm] = useState<ServiceForm>(EMPTY);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [formError, setFormError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { errors, formError, busy, check, send } = useFormSubmission();
   const [actionError, setActionError] = useState<unknown>(null);
   const clusterName = (id: number) => clusters.data?.items.find((c) => c.id === id)?.name ?? `#${id}`;
   const set = <K extends keyof ServiceForm>(k: K, v: ServiceForm[K]) => setForm((f) => ({ ...f, [k]: v }));
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
-    const v = validateService(form);
-    setErrors(v);
-    setFormError(null);
-    if (Object.keys(v).length) return;
-    setBusy(true);
-    try {
+    if (!check(validateService(form))) return;
+    await send(async () => {
       await servicesApi.create(toServiceInput(form));
       setForm({ ...EMPTY, cluster_id: form.cluster_id });
       services.reload();
-    } catch (err) {
-      if (err instanceof ValidationError) setErrors(err.fieldErrors);
-      else setFormError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const noClusters = clusters.data && clusters.data.items.length === 0;
@@ -115,14 +105,7 @@ export default function Services() {
               <input value={form.name} onChange={(e) => set('name', e.target.value)} />
             </Field>
             <Field id="svc-cluster" label="Cluster" error={errors.cluster_id}>
-              <select value={form.cluster_id} onChange={(e) => set('cluster_id', e.target.value)}>
-                <option value="">Choose…</option>
-                {clusters.data?.items.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}
-                  </option>
-                ))}
-              </select>
+              <EntitySelect value={form.cluster_id} onChange={(v) => set('cluster_id', v)} placeholder="Choose…" options={clusters.data?.items ?? []} />
             </Field>
             <Field id="svc-protocol" label="Protocol" error={errors.protocol}>
               <select value={form.protocol} onChange={(e) => set('protocol', e.target.value as ServiceProtocol)}>
@@ -159,73 +142,62 @@ export default function Services() {
       )}
       <div className="toolbar">
         <label htmlFor="svc-filter">Filter by cluster</label>
-        <select id="svc-filter" value={filter} onChange={(e) => setFilter(e.target.value)}>
-          <option value="">All clusters</option>
-          {clusters.data?.items.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name}
-            </option>
-          ))}
-        </select>
+        <EntitySelect id="svc-filter" value={filter} onChange={setFilter} placeholder="All clusters" options={clusters.data?.items ?? []} />
       </div>
       <InlineError error={actionError} />
-      {services.error && !services.data ? (
-        <ErrorState error={services.error} onRetry={services.reload} />
-      ) : services.loading || !services.data ? (
-        <Loading />
-      ) : services.data.items.length === 0 ? (
-        <EmptyState title="No services">Services describe the traffic a cluster's proxies accept.</EmptyState>
-      ) : (
-        <table className="table" aria-label="Services">
-          <thead>
-            <tr>
-              <th scope="col">ID</th>
-              <th scope="col">Name</th>
-              <th scope="col">Cluster</th>
-              <th scope="col">Protocol</th>
-              <th scope="col">Hostnames</th>
-              <th scope="col">Path</th>
-              <th scope="col">Port</th>
-              <th scope="col">Enabled</th>
-              {isAdmin && <th scope="col">Actions</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {services.data.items.map((s) => (
-              <tr key={s.id}>
-                <td>{s.id}</td>
-                <td>{s.name}</td>
-                <td>{clusterName(s.cluster_id)}</td>
-                <td>{s.protocol}</td>
-                <td>{s.hostnames.join(', ') || '—'}</td>
-                <td>{s.path_prefix}</td>
-                <td>{s.listen_port ?? '—'}</td>
-                <td>{s.enabled ? 'yes' : 'no'}</td>
-                {isAdmin && (
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="btn btn-small btn-danger"
-                      onClick={async () => {
-                        if (!window.confirm(`Delete service “${s.name}”?`)) return;
-                        setActionError(null);
-                        try {
-                          await servicesApi.remove(s.id);
-                          services.reload();
-                        } catch (err) {
-                          setActionError(err);
-                        }
-                      }}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                )}
+      <AsyncList items={services.data?.items} error={services.error} onRetry={services.reload} emptyTitle="No services" empty="Services describe the traffic a cluster's proxies accept.">
+        {(items) => (
+          <table className="table" aria-label="Services">
+            <thead>
+              <tr>
+                <th scope="col">ID</th>
+                <th scope="col">Name</th>
+                <th scope="col">Cluster</th>
+                <th scope="col">Protocol</th>
+                <th scope="col">Hostnames</th>
+                <th scope="col">Path</th>
+                <th scope="col">Port</th>
+                <th scope="col">Enabled</th>
+                {isAdmin && <th scope="col">Actions</th>}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {items.map((s) => (
+                <tr key={s.id}>
+                  <td>{s.id}</td>
+                  <td>{s.name}</td>
+                  <td>{clusterName(s.cluster_id)}</td>
+                  <td>{s.protocol}</td>
+                  <td>{s.hostnames.join(', ') || '—'}</td>
+                  <td>{s.path_prefix}</td>
+                  <td>{s.listen_port ?? '—'}</td>
+                  <td>{s.enabled ? 'yes' : 'no'}</td>
+                  {isAdmin && (
+                    <td className="row-actions">
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger"
+                        onClick={async () => {
+                          if (!window.confirm(`Delete service “${s.name}”?`)) return;
+                          setActionError(null);
+                          try {
+                            await servicesApi.remove(s.id);
+                            services.reload();
+                          } catch (err) {
+                            setActionError(err);
+                          }
+                        }}
+                      >
+                        Delete
+                      </button>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </AsyncList>
     </section>
   );
 }

@@ -1,11 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { Field, OtherErrors } from '../components/Common/Field';
-import { EmptyState, ErrorState, InlineError, Loading } from '../components/Common/States';
+import { AsyncList, EmptyState, InlineError } from '../components/Common/States';
 import { fmtTime } from '../components/Common/format';
 import { useAuth } from '../hooks/useAuth';
+import { useFormSubmission } from '../hooks/useFormSubmission';
 import { useResource } from '../hooks/useResource';
 import { usersApi } from '../services/api';
-import { ValidationError } from '../services/errors';
 
 export function validateUser(username: string, password: string): Record<string, string> {
   const e: Record<string, string> = {};
@@ -21,10 +21,8 @@ export default function Users() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<'admin' | 'viewer'>('viewer');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [formError, setFormError] = useState<unknown>(null);
+  const { errors, formError, busy, check, send } = useFormSubmission();
   const [actionError, setActionError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
 
   if (!isAdmin) {
     return (
@@ -37,22 +35,13 @@ export default function Users() {
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
-    const v = validateUser(username, password);
-    setErrors(v);
-    setFormError(null);
-    if (Object.keys(v).length) return;
-    setBusy(true);
-    try {
+    if (!check(validateUser(username, password))) return;
+    await send(async () => {
       await usersApi.create({ username: username.trim(), password, role });
       setUsername('');
       setPassword('');
       users.reload();
-    } catch (err) {
-      if (err instanceof ValidationError) setErrors(err.fieldErrors);
-      else setFormError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -81,56 +70,52 @@ export default function Users() {
         </button>
       </form>
       <InlineError error={actionError} />
-      {users.error && !users.data ? (
-        <ErrorState error={users.error} onRetry={users.reload} />
-      ) : users.loading || !users.data ? (
-        <Loading />
-      ) : users.data.items.length === 0 ? (
-        <EmptyState title="No users" />
-      ) : (
-        <table className="table" aria-label="Users">
-          <thead>
-            <tr>
-              <th scope="col">ID</th>
-              <th scope="col">Username</th>
-              <th scope="col">Role</th>
-              <th scope="col">Created</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data.items.map((u) => (
-              <tr key={u.id}>
-                <td>{u.id}</td>
-                <td>{u.username}</td>
-                <td>{u.role}</td>
-                <td>{fmtTime(u.created_at)}</td>
-                <td className="row-actions">
-                  {u.id !== me?.id && (
-                    <button
-                      type="button"
-                      className="btn btn-small btn-danger"
-                      aria-label={`Delete ${u.username}`}
-                      onClick={async () => {
-                        if (!window.confirm(`Delete user “${u.username}”?`)) return;
-                        setActionError(null);
-                        try {
-                          await usersApi.remove(u.id);
-                          users.reload();
-                        } catch (err) {
-                          setActionError(err);
-                        }
-                      }}
-                    >
-                      Delete
-                    </button>
-                  )}
-                </td>
+      <AsyncList items={users.data?.items} error={users.error} onRetry={users.reload} emptyTitle="No users">
+        {(items) => (
+          <table className="table" aria-label="Users">
+            <thead>
+              <tr>
+                <th scope="col">ID</th>
+                <th scope="col">Username</th>
+                <th scope="col">Role</th>
+                <th scope="col">Created</th>
+                <th scope="col">Actions</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {items.map((u) => (
+                <tr key={u.id}>
+                  <td>{u.id}</td>
+                  <td>{u.username}</td>
+                  <td>{u.role}</td>
+                  <td>{fmtTime(u.created_at)}</td>
+                  <td className="row-actions">
+                    {u.id !== me?.id && (
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger"
+                        aria-label={`Delete ${u.username}`}
+                        onClick={async () => {
+                          if (!window.confirm(`Delete user “${u.username}”?`)) return;
+                          setActionError(null);
+                          try {
+                            await usersApi.remove(u.id);
+                            users.reload();
+                          } catch (err) {
+                            setActionError(err);
+                          }
+                        }}
+                      >
+                        Delete
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </AsyncList>
     </section>
   );
 }

@@ -40,3 +40,21 @@ export function InlineError({ error }: { error: unknown }) {
     </p>
   );
 }
+
+interface AsyncListProps<T> {
+  /** undefined until the first answer arrives. */
+  items: readonly T[] | undefined;
+  error: unknown;
+  onRetry: () => void;
+  emptyTitle: string;
+  /** Body of the empty state. */
+  empty?: ReactNode;
+  children: (items: readonly T[]) => ReactNode;
+}
+
+/** A fetched list: error (before any data), loading, empty, or the list itself. */
+export function AsyncList<T>({ items, error, onRetry, emptyTitle, empty, children }: AsyncListProps<T>) {
+  if (items === undefined) return error ? <ErrorState error={error} onRetry={onRetry} /> : <Loading />;
+  if (items.length === 0) return <EmptyState title={emptyTitle}>{empty}</EmptyState>;
+  return <>{children(items)}</>;
+}

@@ -1,7 +1,9 @@
 import { useState } from 'react';
 import LicenseGate, { UpgradePrompt } from '../../components/Common/LicenseGate';
 import { Checkbox, Field } from '../../components/Common/Field';
-import { EmptyState, ErrorState, InlineError, Loading } from '../../components/Common/States';
+import { EntitySelect } from '../../components/Common/EntitySelect';
+import { EnabledBadge, RowActions } from '../../components/Common/RowActions';
+import { AsyncList, EmptyState, ErrorState, InlineError, Loading } from '../../components/Common/States';
 import { fmtNum, fmtTime } from '../../components/Common/format';
 import { useAuth } from '../../hooks/useAuth';
 import { useServices } from '../../hooks/useClusters';
@@ -196,14 +198,7 @@ export function MultiCloudRouting() {
       )}
       <div className="toolbar">
         <label htmlFor="mc-filter">Filter by service</label>
-        <select id="mc-filter" value={serviceFilter} onChange={(e) => setServiceFilter(e.target.value)}>
-          <option value="">All services</option>
-          {services.data?.items.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name}
-            </option>
-          ))}
-        </select>
+        <EntitySelect id="mc-filter" value={serviceFilter} onChange={setServiceFilter} placeholder="All services" options={services.data?.items ?? []} />
         {mc.loaded && mc.total > mc.routeTables.length && (
           <span className="muted">
             Showing {mc.routeTables.length} of {mc.total}
@@ -211,81 +206,64 @@ export function MultiCloudRouting() {
         )}
       </div>
       <InlineError error={actionError} />
-      {mc.error && !mc.loaded ? (
-        <ErrorState error={mc.error} onRetry={mc.reload} />
-      ) : !mc.loaded ? (
-        <Loading />
-      ) : mc.routeTables.length === 0 ? (
-        <EmptyState title="No route tables">Create a route table to spread a service over cloud endpoints.</EmptyState>
-      ) : (
-        <table className="table" aria-label="Route tables">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Service</th>
-              <th scope="col">Algorithm</th>
-              <th scope="col">Endpoints</th>
-              <th scope="col">Auto failover</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {mc.routeTables.map((t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
-                <td>{serviceName(t.service_id)}</td>
-                <td>{t.algorithm}</td>
-                <td>
-                  {t.routes.map((r) => (
-                    <div key={r.endpoint}>
-                      <span className="badge badge-muted">{r.provider}</span> {r.region} · {r.endpoint}
-                    </div>
-                  ))}
-                </td>
-                <td>{t.enable_auto_failover ? 'on' : 'off'}</td>
-                <td>
-                  <span className={`badge ${t.enabled ? 'badge-ok' : 'badge-muted'}`}>{t.enabled ? 'enabled' : 'disabled'}</span>
-                </td>
-                <td className="row-actions">
-                  <button type="button" className="btn btn-small" aria-expanded={openId === t.id} onClick={() => setOpenId(openId === t.id ? null : t.id)} aria-label={`${openId === t.id ? 'Hide' : 'Health & drill'} ${t.name}`}>
-                    {openId === t.id ? 'Hide' : 'Health & drill'}
-                    
-                  </button>
-                  {isAdmin && (
-                    <>
-                      <button type="button" className="btn btn-small" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small"
-                        onClick={() => act(() => (t.enabled ? mc.disableRouteTable(t.id) : mc.enableRouteTable(t.id)))}
-                       aria-label={`${t.enabled ? 'Disable' : 'Enable'} ${t.name}`}>
-                        {t.enabled ? 'Disable' : 'Enable'}
-                        
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small btn-danger"
-                        onClick={() =>
+      <AsyncList items={mc.loaded ? mc.routeTables : undefined} error={mc.error} onRetry={mc.reload} emptyTitle="No route tables" empty="Create a route table to spread a service over cloud endpoints.">
+        {(items) => (
+          <table className="table" aria-label="Route tables">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Service</th>
+                <th scope="col">Algorithm</th>
+                <th scope="col">Endpoints</th>
+                <th scope="col">Auto failover</th>
+                <th scope="col">Status</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((t) => (
+                <tr key={t.id}>
+                  <td>{t.name}</td>
+                  <td>{serviceName(t.service_id)}</td>
+                  <td>{t.algorithm}</td>
+                  <td>
+                    {t.routes.map((r) => (
+                      <div key={r.endpoint}>
+                        <span className="badge badge-muted">{r.provider}</span> {r.region} · {r.endpoint}
+                      </div>
+                    ))}
+                  </td>
+                  <td>{t.enable_auto_failover ? 'on' : 'off'}</td>
+                  <td>
+                    <EnabledBadge enabled={t.enabled} />
+                  </td>
+                  <td className="row-actions">
+                    <button type="button" className="btn btn-small" aria-expanded={openId === t.id} onClick={() => setOpenId(openId === t.id ? null : t.id)} aria-label={`${openId === t.id ? 'Hide' : 'Health & drill'} ${t.name}`}>
+                      {openId === t.id ? 'Hide' : 'Health & drill'}
+                      
+                    </button>
+                    {isAdmin && (
+                      <RowActions
+                        name={t.name}
+                        enabled={t.enabled}
+                        onEdit={() => setEditing(t)}
+                        onToggle={() => act(() => (t.enabled ? mc.disableRouteTable(t.id) : mc.enableRouteTable(t.id)))}
+                        onDelete={() =>
                           act(async () => {
                             if (!window.confirm(`Delete route table “${t.name}”?`)) return;
                             await mc.deleteRouteTable(t.id);
                             if (openId === t.id) setOpenId(null);
                           })
                         }
-                       aria-label={`Delete ${t.name}`}>
-                        Delete
-                      </button>
-                    </>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+                      />
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </AsyncList>
       {open && (
         <section className="card" aria-labelledby={`rt-detail-${open.id}`}>
           <h2 id={`rt-detail-${open.id}`}>Endpoints of “{open.name}”</h2>

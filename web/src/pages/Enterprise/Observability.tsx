@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import LicenseGate, { UpgradePrompt } from '../../components/Common/LicenseGate';
-import { EmptyState, ErrorState, InlineError, Loading } from '../../components/Common/States';
+import { EntitySelect } from '../../components/Common/EntitySelect';
+import { EnabledBadge, RowActions } from '../../components/Common/RowActions';
+import { AsyncList, ErrorState, InlineError, Loading } from '../../components/Common/States';
 import { fmtNum, fmtTime } from '../../components/Common/format';
 import { useAuth } from '../../hooks/useAuth';
 import { useClusters } from '../../hooks/useClusters';
@@ -141,99 +143,77 @@ export function Observability() {
       <h2>Tracing configurations</h2>
       <div className="toolbar">
         <label htmlFor="tr-filter">Filter by cluster</label>
-        <select id="tr-filter" value={clusterFilter} onChange={(e) => setClusterFilter(e.target.value)}>
-          <option value="">All clusters</option>
-          {clusters.data?.items.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name}
-            </option>
-          ))}
-        </select>
+        <EntitySelect id="tr-filter" value={clusterFilter} onChange={setClusterFilter} placeholder="All clusters" options={clusters.data?.items ?? []} />
         {obs.loaded && obs.total > obs.configs.length && (
           <span className="muted">
             Showing {obs.configs.length} of {obs.total}
           </span>
         )}
       </div>
-      {obs.error && !obs.loaded ? (
-        <ErrorState error={obs.error} onRetry={obs.reload} />
-      ) : !obs.loaded ? (
-        <Loading />
-      ) : obs.configs.length === 0 ? (
-        <EmptyState title="No tracing configs">Create one to export spans to Jaeger, Zipkin or an OTLP collector.</EmptyState>
-      ) : (
-        <table className="table" aria-label="Tracing configs">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Cluster</th>
-              <th scope="col">Backend</th>
-              <th scope="col">Endpoint</th>
-              <th scope="col">Sampling</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {obs.configs.map((c) => (
-              <tr key={c.id}>
-                <td>{c.name}</td>
-                <td>{clusterName(c.cluster_id)}</td>
-                <td>
-                  {c.backend} / {c.exporter}
-                </td>
-                <td>{c.endpoint}</td>
-                <td>
-                  {c.sampling_strategy}
-                  {c.sampling_strategy === 'probabilistic' || c.sampling_strategy === 'adaptive' ? ` (${c.sampling_rate})` : ''}
-                  {c.max_traces_per_second ? ` · ${c.max_traces_per_second}/s` : ''}
-                </td>
-                <td>
-                  <span className={`badge ${c.enabled ? 'badge-ok' : 'badge-muted'}`}>{c.enabled ? 'enabled' : 'disabled'}</span>
-                </td>
-                <td className="row-actions">
-                  <button type="button" className="btn btn-small" aria-expanded={openId === c.id} onClick={() => setOpenId(openId === c.id ? null : c.id)} aria-label={`${openId === c.id ? 'Hide stats' : 'Stats'} ${c.name}`}>
-                    {openId === c.id ? 'Hide stats' : 'Stats'}
-                    
-                  </button>
-                  {isAdmin && (
-                    <>
-                      <button type="button" className="btn btn-small" disabled={testing === c.id} onClick={() => runTest(c.id)} aria-label={`${testing === c.id ? 'Testing…' : 'Test connection'} ${c.name}`}>
-                        {testing === c.id ? 'Testing…' : 'Test connection'}
-                        
-                      </button>
-                      <button type="button" className="btn btn-small" onClick={() => setEditing(c)} aria-label={`Edit ${c.name}`}>
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small"
-                        onClick={() => act(() => (c.enabled ? obs.disableConfig(c.id) : obs.enableConfig(c.id)))}
-                       aria-label={`${c.enabled ? 'Disable' : 'Enable'} ${c.name}`}>
-                        {c.enabled ? 'Disable' : 'Enable'}
-                        
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small btn-danger"
-                        onClick={() =>
-                          act(async () => {
-                            if (!window.confirm(`Delete tracing config “${c.name}”?`)) return;
-                            await obs.deleteConfig(c.id);
-                            if (openId === c.id) setOpenId(null);
-                          })
-                        }
-                       aria-label={`Delete ${c.name}`}>
-                        Delete
-                      </button>
-                    </>
-                  )}
-                </td>
+      <AsyncList items={obs.loaded ? obs.configs : undefined} error={obs.error} onRetry={obs.reload} emptyTitle="No tracing configs" empty="Create one to export spans to Jaeger, Zipkin or an OTLP collector.">
+        {(items) => (
+          <table className="table" aria-label="Tracing configs">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Cluster</th>
+                <th scope="col">Backend</th>
+                <th scope="col">Endpoint</th>
+                <th scope="col">Sampling</th>
+                <th scope="col">Status</th>
+                <th scope="col">Actions</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {items.map((c) => (
+                <tr key={c.id}>
+                  <td>{c.name}</td>
+                  <td>{clusterName(c.cluster_id)}</td>
+                  <td>
+                    {c.backend} / {c.exporter}
+                  </td>
+                  <td>{c.endpoint}</td>
+                  <td>
+                    {c.sampling_strategy}
+                    {c.sampling_strategy === 'probabilistic' || c.sampling_strategy === 'adaptive' ? ` (${c.sampling_rate})` : ''}
+                    {c.max_traces_per_second ? ` · ${c.max_traces_per_second}/s` : ''}
+                  </td>
+                  <td>
+                    <EnabledBadge enabled={c.enabled} />
+                  </td>
+                  <td className="row-actions">
+                    <button type="button" className="btn btn-small" aria-expanded={openId === c.id} onClick={() => setOpenId(openId === c.id ? null : c.id)} aria-label={`${openId === c.id ? 'Hide stats' : 'Stats'} ${c.name}`}>
+                      {openId === c.id ? 'Hide stats' : 'Stats'}
+                      
+                    </button>
+                    {isAdmin && (
+                      <>
+                        <button type="button" className="btn btn-small" disabled={testing === c.id} onClick={() => runTest(c.id)} aria-label={`${testing === c.id ? 'Testing…' : 'Test connection'} ${c.name}`}>
+                          {testing === c.id ? 'Testing…' : 'Test connection'}
+                          
+                        </button>
+                        <RowActions
+                          name={c.name}
+                          enabled={c.enabled}
+                          onEdit={() => setEditing(c)}
+                          onToggle={() => act(() => (c.enabled ? obs.disableConfig(c.id) : obs.enableConfig(c.id)))}
+                          onDelete={() =>
+                            act(async () => {
+                              if (!window.confirm(`Delete tracing config “${c.name}”?`)) return;
+                              await obs.deleteConfig(c.id);
+                              if (openId === c.id) setOpenId(null);
+                            })
+                          }
+                        />
+                      </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </AsyncList>
       {open && (
         <section className="card" aria-labelledby={`tr-detail-${open.id}`}>
           <h2 id={`tr-detail-${open.id}`}>“{open.name}”</h2>

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import { Checkbox, Field, OtherErrors } from '../../components/Common/Field';
-import { InlineError } from '../../components/Common/States';
-import { ValidationError } from '../../services/errors';
+import { EntitySelect } from '../../components/Common/EntitySelect';
+import { Checkbox, Field, FormFooter } from '../../components/Common/Field';
+import { useFormSubmission } from '../../hooks/useFormSubmission';
 import type { Dscp, Priority, QosPolicyInput, Service } from '../../services/types';
-import { DSCP_VALUES, PRIORITIES, qosToInput, validateQos, type Errors, type QosForm } from './validation';
+import { DSCP_VALUES, PRIORITIES, qosToInput, validateQos, type QosForm } from './validation';
 
 const SHOWN = [
   'name',
@@ -30,31 +30,18 @@ interface Props {
 
 export default function QosPolicyForm({ initial, services, title, submitLabel, onSubmit, onCancel }: Props) {
   const [f, setF] = useState<QosForm>(initial);
-  const [errors, setErrors] = useState<Errors>({});
-  const [formError, setFormError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { errors, setErrors, formError, busy, check, send } = useFormSubmission();
   const set = <K extends keyof QosForm>(k: K, v: QosForm[K]) => setF((x) => ({ ...x, [k]: v }));
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const v = validateQos(f);
-    setErrors(v);
-    setFormError(null);
-    if (Object.keys(v).length) return;
+    if (!check(validateQos(f))) return;
     const svc = services.find((s) => String(s.id) === f.service_id);
     if (!svc) {
       setErrors({ service_id: 'choose a service' });
       return;
     }
-    setBusy(true);
-    try {
-      await onSubmit(qosToInput(f, svc.cluster_id));
-    } catch (err) {
-      if (err instanceof ValidationError) setErrors(err.fieldErrors);
-      else setFormError(err);
-    } finally {
-      setBusy(false);
-    }
+    await send(() => onSubmit(qosToInput(f, svc.cluster_id)));
   }
 
   return (
@@ -65,14 +52,7 @@ export default function QosPolicyForm({ initial, services, title, submitLabel, o
           <input value={f.name} onChange={(e) => set('name', e.target.value)} />
         </Field>
         <Field id="qos-service" label="Service" error={errors.service_id ?? errors.cluster_id}>
-          <select value={f.service_id} onChange={(e) => set('service_id', e.target.value)}>
-            <option value="">Choose…</option>
-            {services.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
+          <EntitySelect value={f.service_id} onChange={(v) => set('service_id', v)} placeholder="Choose…" options={services} />
         </Field>
         <Field id="qos-description" label="Description" error={errors.description}>
           <input value={f.description} onChange={(e) => set('description', e.target.value)} />
@@ -122,16 +102,7 @@ export default function QosPolicyForm({ initial, services, title, submitLabel, o
         </div>
       </fieldset>
       <Checkbox id="qos-enabled" label="Enabled" checked={f.enabled} onChange={(v) => set('enabled', v)} />
-      <OtherErrors errors={errors} shown={SHOWN} />
-      <InlineError error={formError} />
-      <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : submitLabel}
-        </button>
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormFooter errors={errors} shown={SHOWN} formError={formError} busy={busy} submitLabel={submitLabel} onCancel={onCancel} />
     </form>
   );
 }

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { Checkbox, Field, OtherErrors } from '../../components/Common/Field';
-import { InlineError } from '../../components/Common/States';
-import { ValidationError } from '../../services/errors';
+import { EntitySelect } from '../../components/Common/EntitySelect';
+import { Checkbox, Field, FormFooter } from '../../components/Common/Field';
+import { useFormSubmission } from '../../hooks/useFormSubmission';
 import type { CloudProvider, HealthProbe, RouteTableInput, RoutingAlgorithm, Service } from '../../services/types';
 import {
   ALGORITHMS,
@@ -10,7 +10,6 @@ import {
   PROVIDERS,
   routeTableToInput,
   validateRouteTable,
-  type Errors,
   type RouteForm,
   type RouteTableForm as Form,
 } from './validation';
@@ -43,9 +42,7 @@ const TOP_KEYS = [
 
 export default function RouteTableForm({ initial, services, title, submitLabel, onSubmit, onCancel }: Props) {
   const [f, setF] = useState<Form>(initial);
-  const [errors, setErrors] = useState<Errors>({});
-  const [formError, setFormError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { errors, setErrors, formError, busy, check, send } = useFormSubmission();
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setF((x) => ({ ...x, [k]: v }));
   const setRoute = <K extends keyof RouteForm>(i: number, k: K, v: RouteForm[K]) =>
     setF((x) => ({ ...x, routes: x.routes.map((r, j) => (j === i ? { ...r, [k]: v } : r)) }));
@@ -55,24 +52,13 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const v = validateRouteTable(f);
-    setErrors(v);
-    setFormError(null);
-    if (Object.keys(v).length) return;
+    if (!check(validateRouteTable(f))) return;
     const svc = services.find((s) => String(s.id) === f.service_id);
     if (!svc) {
       setErrors({ service_id: 'choose a service' });
       return;
     }
-    setBusy(true);
-    try {
-      await onSubmit(routeTableToInput(f, svc.cluster_id));
-    } catch (err) {
-      if (err instanceof ValidationError) setErrors(err.fieldErrors);
-      else setFormError(err);
-    } finally {
-      setBusy(false);
-    }
+    await send(() => onSubmit(routeTableToInput(f, svc.cluster_id)));
   }
 
   return (
@@ -83,14 +69,7 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
           <input value={f.name} onChange={(e) => set('name', e.target.value)} />
         </Field>
         <Field id="rt-service" label="Service" error={errors.service_id ?? errors.cluster_id}>
-          <select value={f.service_id} onChange={(e) => set('service_id', e.target.value)}>
-            <option value="">Choose…</option>
-            {services.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
+          <EntitySelect value={f.service_id} onChange={(v) => set('service_id', v)} placeholder="Choose…" options={services} />
         </Field>
         <Field id="rt-algorithm" label="Algorithm" error={errors.algorithm}>
           <select value={f.algorithm} onChange={(e) => set('algorithm', e.target.value as RoutingAlgorithm)}>
@@ -208,16 +187,7 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
         onChange={(v) => set('enable_auto_failover', v)}
       />
       <Checkbox id="rt-enabled" label="Enabled" checked={f.enabled} onChange={(v) => set('enabled', v)} />
-      <OtherErrors errors={errors} shown={shown} />
-      <InlineError error={formError} />
-      <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : submitLabel}
-        </button>
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormFooter errors={errors} shown={shown} formError={formError} busy={busy} submitLabel={submitLabel} onCancel={onCancel} />
     </form>
   );
 }

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import { Checkbox, Field, OtherErrors } from '../../components/Common/Field';
-import { InlineError } from '../../components/Common/States';
-import { ValidationError } from '../../services/errors';
+import { EntitySelect } from '../../components/Common/EntitySelect';
+import { Checkbox, Field, FormFooter } from '../../components/Common/Field';
+import { useFormSubmission } from '../../hooks/useFormSubmission';
 import type { Cluster, SamplingStrategy, SpanExporter, TracingBackend, TracingConfigInput } from '../../services/types';
-import { BACKENDS, EXPORTERS, STRATEGIES, tracingToInput, validateTracing, type Errors, type TracingForm } from './validation';
+import { BACKENDS, EXPORTERS, STRATEGIES, tracingToInput, validateTracing, type TracingForm } from './validation';
 
 const SHOWN = [
   'name',
@@ -32,9 +32,7 @@ interface Props {
 
 export default function TracingConfigForm({ initial, clusters, title, submitLabel, onSubmit, onCancel }: Props) {
   const [f, setF] = useState<TracingForm>(initial);
-  const [errors, setErrors] = useState<Errors>({});
-  const [formError, setFormError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { errors, formError, busy, check, send } = useFormSubmission();
   const set = <K extends keyof TracingForm>(k: K, v: TracingForm[K]) => setF((x) => ({ ...x, [k]: v }));
 
   // Tag errors come back keyed per tag (custom_tags.<name>): show them on the tags field.
@@ -43,19 +41,8 @@ export default function TracingConfigForm({ initial, clusters, title, submitLabe
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const v = validateTracing(f);
-    setErrors(v);
-    setFormError(null);
-    if (Object.keys(v).length) return;
-    setBusy(true);
-    try {
-      await onSubmit(tracingToInput(f));
-    } catch (err) {
-      if (err instanceof ValidationError) setErrors(err.fieldErrors);
-      else setFormError(err);
-    } finally {
-      setBusy(false);
-    }
+    if (!check(validateTracing(f))) return;
+    await send(() => onSubmit(tracingToInput(f)));
   }
 
   return (
@@ -66,14 +53,7 @@ export default function TracingConfigForm({ initial, clusters, title, submitLabe
           <input value={f.name} onChange={(e) => set('name', e.target.value)} />
         </Field>
         <Field id="tr-cluster" label="Cluster" error={errors.cluster_id}>
-          <select value={f.cluster_id} onChange={(e) => set('cluster_id', e.target.value)}>
-            <option value="">Choose…</option>
-            {clusters.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
+          <EntitySelect value={f.cluster_id} onChange={(v) => set('cluster_id', v)} placeholder="Choose…" options={clusters} />
         </Field>
         <Field id="tr-service-name" label="Service name in spans" error={errors.service_name}>
           <input value={f.service_name} onChange={(e) => set('service_name', e.target.value)} />
@@ -149,16 +129,7 @@ export default function TracingConfigForm({ initial, clusters, title, submitLabe
         </div>
       </fieldset>
       <Checkbox id="tr-enabled" label="Enabled" checked={f.enabled} onChange={(v) => set('enabled', v)} />
-      <OtherErrors errors={errors} shown={shown} />
-      <InlineError error={formError} />
-      <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : submitLabel}
-        </button>
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormFooter errors={errors} shown={shown} formError={formError} busy={busy} submitLabel={submitLabel} onCancel={onCancel} />
     </form>
   );
 }

@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import LicenseGate, { UpgradePrompt } from '../../components/Common/LicenseGate';
-import { EmptyState, ErrorState, InlineError, Loading } from '../../components/Common/States';
+import { EntitySelect } from '../../components/Common/EntitySelect';
+import { EnabledBadge, RowActions } from '../../components/Common/RowActions';
+import { AsyncList, ErrorState, InlineError, Loading } from '../../components/Common/States';
 import { fmtBytes, fmtNum, fmtTime } from '../../components/Common/format';
 import { useAuth } from '../../hooks/useAuth';
 import { useServices } from '../../hooks/useClusters';
@@ -128,14 +130,7 @@ export function TrafficShaping() {
       )}
       <div className="toolbar">
         <label htmlFor="ts-filter">Filter by service</label>
-        <select id="ts-filter" value={serviceFilter} onChange={(e) => setServiceFilter(e.target.value)}>
-          <option value="">All services</option>
-          {services.data?.items.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name}
-            </option>
-          ))}
-        </select>
+        <EntitySelect id="ts-filter" value={serviceFilter} onChange={setServiceFilter} placeholder="All services" options={services.data?.items ?? []} />
         {ts.loaded && ts.total > ts.policies.length && (
           <span className="muted">
             Showing {ts.policies.length} of {ts.total}
@@ -143,85 +138,68 @@ export function TrafficShaping() {
         )}
       </div>
       <InlineError error={actionError} />
-      {ts.error && !ts.loaded ? (
-        <ErrorState error={ts.error} onRetry={ts.reload} />
-      ) : !ts.loaded ? (
-        <Loading />
-      ) : ts.policies.length === 0 ? (
-        <EmptyState title="No QoS policies">Create a policy to limit bandwidth and prioritise a service's traffic.</EmptyState>
-      ) : (
-        <table className="table" aria-label="QoS policies">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Service</th>
-              <th scope="col">Ingress</th>
-              <th scope="col">Egress</th>
-              <th scope="col">Burst</th>
-              <th scope="col">Class</th>
-              <th scope="col">Weight</th>
-              <th scope="col">DSCP</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {ts.policies.map((p) => (
-              <tr key={p.id} data-testid={`qos-row-${p.id}`}>
-                <td>{p.name}</td>
-                <td>{serviceName(p.service_id)}</td>
-                <td>{fmtLimit(p.bandwidth.ingress_mbps)}</td>
-                <td>{fmtLimit(p.bandwidth.egress_mbps)}</td>
-                <td>{p.bandwidth.burst_size_kb} KB</td>
-                <td>{p.priority_config.priority}</td>
-                <td>{p.priority_config.weight}</td>
-                <td>{p.priority_config.dscp_marking}</td>
-                <td>
-                  <span className={`badge ${p.enabled ? 'badge-ok' : 'badge-muted'}`}>{p.enabled ? 'enabled' : 'disabled'}</span>
-                </td>
-                <td className="row-actions">
-                  <button
-                    type="button"
-                    className="btn btn-small"
-                    aria-pressed={statsFor === p.id}
-                    onClick={() => setStatsFor(statsFor === p.id ? null : p.id)}
-                   aria-label={`Stats of ${p.name}`}>
-                    Stats
-                  </button>
-                  {isAdmin && (
-                    <>
-                      <button type="button" className="btn btn-small" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small"
-                        onClick={() => act(() => (p.enabled ? ts.disablePolicy(p.id) : ts.enablePolicy(p.id)))}
-                       aria-label={`${p.enabled ? 'Disable' : 'Enable'} ${p.name}`}>
-                        {p.enabled ? 'Disable' : 'Enable'}
-                        
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small btn-danger"
-                        onClick={() =>
+      <AsyncList items={ts.loaded ? ts.policies : undefined} error={ts.error} onRetry={ts.reload} emptyTitle="No QoS policies" empty="Create a policy to limit bandwidth and prioritise a service's traffic.">
+        {(items) => (
+          <table className="table" aria-label="QoS policies">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Service</th>
+                <th scope="col">Ingress</th>
+                <th scope="col">Egress</th>
+                <th scope="col">Burst</th>
+                <th scope="col">Class</th>
+                <th scope="col">Weight</th>
+                <th scope="col">DSCP</th>
+                <th scope="col">Status</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((p) => (
+                <tr key={p.id} data-testid={`qos-row-${p.id}`}>
+                  <td>{p.name}</td>
+                  <td>{serviceName(p.service_id)}</td>
+                  <td>{fmtLimit(p.bandwidth.ingress_mbps)}</td>
+                  <td>{fmtLimit(p.bandwidth.egress_mbps)}</td>
+                  <td>{p.bandwidth.burst_size_kb} KB</td>
+                  <td>{p.priority_config.priority}</td>
+                  <td>{p.priority_config.weight}</td>
+                  <td>{p.priority_config.dscp_marking}</td>
+                  <td>
+                    <EnabledBadge enabled={p.enabled} />
+                  </td>
+                  <td className="row-actions">
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      aria-pressed={statsFor === p.id}
+                      onClick={() => setStatsFor(statsFor === p.id ? null : p.id)}
+                     aria-label={`Stats of ${p.name}`}>
+                      Stats
+                    </button>
+                    {isAdmin && (
+                      <RowActions
+                        name={p.name}
+                        enabled={p.enabled}
+                        onEdit={() => setEditing(p)}
+                        onToggle={() => act(() => (p.enabled ? ts.disablePolicy(p.id) : ts.enablePolicy(p.id)))}
+                        onDelete={() =>
                           act(async () => {
                             if (!window.confirm(`Delete QoS policy “${p.name}”?`)) return;
                             await ts.deletePolicy(p.id);
                             if (statsFor === p.id) setStatsFor(null);
                           })
                         }
-                       aria-label={`Delete ${p.name}`}>
-                        Delete
-                      </button>
-                    </>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+                      />
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </AsyncList>
       {statsFor !== null && <PolicyStats policyId={statsFor} />}
     </section>
   );
