@@ -178,6 +178,15 @@ async fn lists_filter_and_paginate() {
     assert_eq!(resp.headers()["x-total-count"], "5");
     let v: Value = resp.json().await.unwrap();
     assert_eq!(names(&v), ["p1", "p2"]);
+    let past = app
+        .http
+        .get(format!("{}/api/v1/traffic-shaping/policies?skip=10&limit=2", app.base))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.headers()["x-total-count"], "5", "a page past the end still knows the total");
+    assert_eq!(past.json::<Value>().await.unwrap(), json!([]));
     let (s, e) = app.get("/api/v1/traffic-shaping/policies?limit=0").await;
     assert_eq!((s, &e["detail"][0]["loc"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!(["query", "limit"])));
     let (s, e) = app.get("/api/v1/traffic-shaping/policies?cluster_id=abc").await;
