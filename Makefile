@@ -45,3 +45,6 @@ clean-test-dbs:
 
 bench:
 	bench/api.sh
+	bench/proxy.sh
+	bench/qos.sh
+	bench/tracing.sh
