@@ -207,7 +207,11 @@ async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i
             .await
             .ok()
             .and_then(|v| v.into_iter().find(|h| h.endpoint == endpoint));
-        let Some(mut h) = current else { return };
+        // A database hiccup must not end probing: try again next interval.
+        let Some(mut h) = current else {
+            tokio::time::sleep(interval).await;
+            continue;
+        };
         let flipped = apply(&mut h, &result, &cfg, chrono::Utc::now());
         if flipped {
             tracing::info!(route_table = table_id, endpoint = %endpoint, healthy = h.is_healthy, error = ?h.last_error, "endpoint health changed");

@@ -22,7 +22,7 @@ pub async fn search(
     let base = cfg.spec.query_url.as_deref().ok_or("no query_url")?.trim_end_matches('/');
     let source = format!("{}:{}", cfg.spec.backend.as_str(), cfg.spec.name);
     let service = q.service.clone().unwrap_or_else(|| cfg.spec.service_name.clone());
-    let limit = (q.skip + q.limit).to_string();
+    let limit = q.skip.saturating_add(q.limit).to_string();
     let req = match (cfg.spec.backend, &q.trace_id) {
         (TracingBackend::Zipkin, Some(id)) => http.get(format!("{base}/api/v2/trace/{id}")),
         (TracingBackend::Zipkin, None) => {

@@ -198,12 +198,13 @@ impl Proxy {
         *up.version_mut() = Version::HTTP_11;
         *up.headers_mut() = headers;
 
-        state.inflight.fetch_add(1, Ordering::Relaxed);
+        // A guard, so a request cancelled by its client still releases its slot.
+        let inflight = InflightGuard::new(&state.inflight);
         let started = Instant::now();
         // One pool per DSCP mark: pooled connections never mix classes.
         let client = &self.clients[crate::dscp::mark_index(ctx.tos >> 2)];
         let result = tokio::time::timeout(self.upstream_timeout, client.request(up)).await;
-        state.inflight.fetch_sub(1, Ordering::Relaxed);
+        drop(inflight);
         let elapsed = started.elapsed();
         let now = crate::now_ms();
         let counters = &state.counters;
@@ -283,6 +284,22 @@ fn append_forwarded_for(h: &mut HeaderMap, peer: SocketAddr) {
     };
     if let Ok(v) = HeaderValue::from_str(&v) {
         h.insert(X_FORWARDED_FOR, v);
+    }
+}
+
+/// Counts one request in flight to an endpoint until dropped.
+struct InflightGuard<'a>(&'a std::sync::atomic::AtomicU32);
+
+impl<'a> InflightGuard<'a> {
+    fn new(c: &'a std::sync::atomic::AtomicU32) -> Self {
+        c.fetch_add(1, Ordering::Relaxed);
+        Self(c)
+    }
+}
+
+impl Drop for InflightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

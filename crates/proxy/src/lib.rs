@@ -191,7 +191,9 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         (None, None) => None,
         _ => anyhow::bail!("--tls-cert and --tls-key go together"),
     };
-    let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build()?;
+    // Every control-plane call has a deadline (the long-poll sets a longer one per request).
+    let http =
+        reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(15)).build()?;
     let proxy = Arc::new(Proxy {
         runtime: ArcSwapOption::empty(),
         registry: Registry::default(),
