@@ -71,7 +71,16 @@ pub fn redact_url(url: &str) -> String {
             let _ = u.set_password(Some("****"));
             u.to_string()
         }
-        _ => url.to_string(),
+        // Unparsable, or parsed without a password because a raw `#`, `/` or `?` in it cut the
+        // authority short: mask everything between the user name and the last `@`.
+        _ => {
+            let Some(auth) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+            let Some(at) = url.rfind('@').filter(|at| *at > auth) else { return url.to_string() };
+            match url[auth..at].find(':') {
+                Some(colon) => format!("{}:****{}", &url[..auth + colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
     }
 }
 
@@ -143,5 +152,9 @@ mod tests {
         assert!(dir.exists());
         assert!(normalise_url("mysql://x").unwrap_err().to_string().contains("DATABASE_URL"));
         assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:****@h/db");
+        // Raw `#` and `/` make the URL unparsable; the password is still masked.
+        assert_eq!(redact_url("postgres://u:se#c/ret@h:5432/db"), "postgres://u:****@h:5432/db");
+        assert_eq!(redact_url("postgres://u:12/ab@h/db"), "postgres://u:****@h/db");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
     }
 }

@@ -88,6 +88,34 @@ async fn wrong_password_is_401_and_repeated_failures_lock_out() {
     app.stop().await;
 }
 
+/// A burst of parallel guesses counts every guess: the failure counter is one atomic upsert,
+/// not a read-then-write that parallel requests would overwrite.
+#[tokio::test]
+async fn parallel_wrong_passwords_all_count_toward_the_lockout() {
+    let app = TestApp::start().await;
+    let guesses = (0..5).map(|i| {
+        app.call_as(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"username": "admin", "password": format!("guess-{i}")})),
+        )
+    });
+    for (s, b) in futures::future::join_all(guesses).await {
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    }
+    let (s, _) = app
+        .call_as(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"username": "admin", "password": "admin-password"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn viewers_read_but_cannot_write() {
     let app = TestApp::start().await;

@@ -132,3 +132,24 @@ async fn development_mode_has_everything() {
     assert_eq!(st["features"].as_array().unwrap().len(), 3);
     app.stop().await;
 }
+
+/// Parallel registrations cannot overrun the Community cap: they queue on the cluster row.
+#[tokio::test]
+async fn parallel_registrations_stop_at_the_community_cap() {
+    let app = TestApp::with_config(release(None, "http://127.0.0.1:9").await).await;
+    let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
+    let calls = (0..6).map(|i| {
+        app.http
+            .post(format!("{}/api/v1/proxy/register", app.base))
+            .bearer_auth(&key)
+            .json(&json!({"name": format!("edge-{i}"), "version": "test"}))
+            .send()
+    });
+    let statuses: Vec<u16> =
+        futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 3, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 403).count(), 3, "{statuses:?}");
+    let (_, proxies) = app.get("/api/v1/proxies").await;
+    assert_eq!(proxies.as_array().map(Vec::len), Some(3), "{proxies}");
+    app.stop().await;
+}

@@ -106,3 +106,38 @@ async fn exactly_one_replica_probes_and_another_takes_over_when_it_stops() {
     assert!(after >= before + 2, "probing continued on the remaining replica ({before} -> {after})");
     b.stop().await;
 }
+
+/// A proxy that runs a version the database no longer has (restored from an older backup,
+/// so `config_version` went down) gets the current snapshot at once, not a 304 until the
+/// version climbs past its own.
+#[tokio::test]
+async fn a_proxy_ahead_of_the_database_gets_the_current_snapshot_at_once() {
+    let app = TestApp::start().await;
+    let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
+    let get = |version: i64| {
+        let (base, http, key) = (app.base.clone(), app.http.clone(), key.clone());
+        async move {
+            let t = Instant::now();
+            let r = http
+                .get(format!("{base}/api/v1/proxy/config?version={version}&wait_seconds=3"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), t.elapsed(), r.json::<serde_json::Value>().await.ok())
+        }
+    };
+    let (s, _, body) = get(-1).await;
+    assert_eq!(s, StatusCode::OK);
+    let current = body.unwrap()["version"].as_i64().unwrap();
+    // Same version: nothing to send, the long-poll runs to its end.
+    let (s, waited, _) = get(current).await;
+    assert_eq!(s, StatusCode::NOT_MODIFIED);
+    assert!(waited >= Duration::from_secs(2), "{waited:?}");
+    // A version the database has never reached: the current snapshot, immediately.
+    let (s, waited, body) = get(current + 1000).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(waited < Duration::from_secs(1), "{waited:?}");
+    assert_eq!(body.unwrap()["version"].as_i64().unwrap(), current);
+    app.stop().await;
+}

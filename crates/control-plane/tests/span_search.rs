@@ -112,3 +112,25 @@ async fn stored_spans_feed_dependencies_and_latency_histograms() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     app.stop().await;
 }
+
+/// Span names longer than the store's columns are cut, not rejected (PostgreSQL's VARCHAR
+/// columns would otherwise fail the whole batch there and only there).
+#[tokio::test]
+async fn overlong_service_and_operation_names_are_stored_cut() {
+    let app = TestApp::start().await;
+    let service = "s".repeat(400);
+    let operation = "é".repeat(1000);
+    let start = chrono::Utc::now().timestamp_nanos_opt().unwrap() - 1_000_000_000;
+    let span = json!({"traceId": "0123456789abcdef0123456789abcdef", "spanId": "0123456789abcdef", "name": operation,
+        "kind": 2, "startTimeUnixNano": start.to_string(), "endTimeUnixNano": (start + 5_000_000).to_string()});
+    let body = json!({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+        "scopeSpans": [{"spans": [span]}]}]});
+    let resp = app.http.post(format!("{}/v1/traces", app.base)).json(&body).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    let (s, r) = app.get(&format!("/api/v1/observability/spans/search?service={}", "s".repeat(100))).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let spans = r["spans"].as_array().unwrap();
+    assert_eq!(spans.len(), 1, "{r}");
+    assert_eq!(spans[0]["operation"].as_str().unwrap().chars().count(), 255);
+    app.stop().await;
+}

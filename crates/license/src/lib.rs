@@ -405,6 +405,7 @@ impl LicenseManager {
         match self.ask_server(key).await {
             Ok(resp) => {
                 if !resp.valid {
+                    self.forget_validation(key, resp, now).await;
                     return LicenseStatus::community(
                         Source::LicenseServer,
                         hint,
@@ -416,7 +417,12 @@ impl LicenseManager {
                 self.store.save(v.clone()).await;
                 self.status_from_response(&v, Source::LicenseServer, hint, now, None)
             }
-            Err(ServerError::Rejected(msg)) => LicenseStatus::community(Source::LicenseServer, hint, msg),
+            Err(ServerError::Rejected(msg)) => {
+                let tombstone =
+                    ServerResponse { valid: false, tier: None, features: vec![], limits: None, expires_at: None };
+                self.forget_validation(key, tombstone, now).await;
+                LicenseStatus::community(Source::LicenseServer, hint, msg)
+            }
             Err(ServerError::Unreachable(err)) => {
                 tracing::warn!(error = %err, "license server unreachable");
                 let mem = self.last_good.lock().expect("license lock").clone();
@@ -425,7 +431,9 @@ impl LicenseManager {
                     None => self.store.load(&key_hash(key)).await,
                 };
                 match cached {
-                    Some(v) if v.key_hash == key_hash(key) => {
+                    // Only a good validation carries a grace period: a rejection recorded
+                    // since then (valid: false) keeps the key rejected through an outage.
+                    Some(v) if v.key_hash == key_hash(key) && v.response.valid => {
                         let grace_end = v.validated_at + chrono::Duration::from_std(s.grace).unwrap_or_default();
                         if now <= grace_end {
                             *self.last_good.lock().expect("license lock") = Some(v.clone());
@@ -454,6 +462,14 @@ impl LicenseManager {
                 }
             }
         }
+    }
+
+    /// An explicit rejection replaces the last good validation, in memory and in the store,
+    /// so a later license-server outage cannot restore the tier from the grace cache.
+    async fn forget_validation(&self, key: &str, response: ServerResponse, now: DateTime<Utc>) {
+        let v = PersistedValidation { key_hash: key_hash(key), response, validated_at: now };
+        *self.last_good.lock().expect("license lock") = None;
+        self.store.save(v).await;
     }
 
     fn status_from_response(

@@ -149,6 +149,42 @@ async fn outage_keeps_enterprise_for_the_grace_period_then_downgrades() {
 }
 
 #[tokio::test]
+async fn a_rejection_is_not_undone_by_a_later_outage() {
+    let (srv, url) = fake_server().await;
+    let store = Arc::new(MemStore::default());
+    let m = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
+    assert_eq!(m.status().tier, Tier::Enterprise);
+
+    // The vendor revokes the key, then the license server goes down.
+    *srv.reply.lock().unwrap() = serde_json::json!({"valid": false});
+    assert_eq!(m.refresh().await.tier, Tier::Community);
+    srv.down.store(true, Ordering::SeqCst);
+    let st = m.refresh().await;
+    assert_eq!(st.tier, Tier::Community, "{:?}", st.message);
+    assert!(!st.has_feature(TRAFFIC_SHAPING));
+    // Nor by a restart during the outage: the rejection was persisted.
+    let fresh = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
+    assert_eq!(fresh.status().tier, Tier::Community);
+}
+
+#[tokio::test]
+async fn a_401_rejection_is_not_undone_by_a_later_outage() {
+    let (srv, url) = fake_server().await;
+    let store = Arc::new(MemStore::default());
+    let m = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
+    assert_eq!(m.status().tier, Tier::Enterprise);
+    // A key with a good validation on record that the server now refuses with 401 (the
+    // fake server accepts only KEY): the 401 replaces the record.
+    let other = "PENG-AAAA-BBBB-CCCC-DDDD-EEEE";
+    let good = store.0.lock().unwrap().clone().unwrap();
+    store.save(PersistedValidation { key_hash: key_hash(other), ..good }).await;
+    let m2 = LicenseManager::new(settings(&url, Some(other)), store.clone()).await;
+    assert_eq!(m2.status().tier, Tier::Community);
+    srv.down.store(true, Ordering::SeqCst);
+    assert_eq!(m2.refresh().await.tier, Tier::Community);
+}
+
+#[tokio::test]
 async fn unreachable_server_without_history_is_community() {
     let m = LicenseManager::new(settings("http://127.0.0.1:9", Some(KEY)), Arc::new(NoStore)).await;
     let st = m.status();

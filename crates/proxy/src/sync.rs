@@ -63,8 +63,11 @@ impl Proxy {
     /// Long-poll for snapshots forever.
     pub async fn sync_loop(self: Arc<Self>) {
         let mut backoff = BACKOFF_MIN;
+        // The last version the control plane sent, applied or rejected: a rejected snapshot is
+        // not asked for again until the configuration changes.
+        let mut seen: Option<i64> = None;
         loop {
-            let have = self.runtime.load().as_ref().map(|r| r.version);
+            let have = seen.or_else(|| self.runtime.load().as_ref().map(|r| r.version));
             let mut url =
                 format!("{}/api/v1/proxy/config?wait_seconds=25&proxy_id={}", self.control_plane, self.proxy_id());
             if let Some(v) = have {
@@ -75,8 +78,8 @@ impl Proxy {
                 Ok(r) if r.status() == StatusCode::NOT_MODIFIED => true,
                 Ok(r) if r.status().is_success() => match r.json::<ClusterSnapshot>().await {
                     Ok(snap) => {
-                        self.apply(&snap);
-                        true
+                        seen = Some(snap.version);
+                        self.apply(&snap)
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "rejected an unreadable snapshot; keeping the last good configuration");

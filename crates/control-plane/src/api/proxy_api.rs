@@ -83,8 +83,9 @@ pub struct ConfigQuery {
     pub wait_seconds: Option<u64>,
 }
 
-/// The cluster's snapshot: immediately when newer than `version`, otherwise a long-poll
-/// that answers as soon as the configuration changes, or 304 after `wait_seconds`.
+/// The cluster's snapshot: immediately when it differs from `version` (newer, or older after
+/// a database restore), otherwise a long-poll that answers as soon as the configuration
+/// changes, or 304 after `wait_seconds`.
 #[utoipa::path(get, path = "/api/v1/proxy/config", tag = "proxies", params(ConfigQuery),
     responses((status = 200, body = ClusterSnapshot), (status = 304, description = "no change"), (status = 401)))]
 async fn config(
@@ -102,7 +103,7 @@ async fn config(
     }
     loop {
         let version = store::core::cluster_version(&st.db.pool, cluster_id).await?;
-        if q.version.is_none_or(|have| version > have) {
+        if q.version != Some(version) {
             let snap = store::sync::snapshot(&st.db.pool, cluster_id).await?;
             return Ok(Json(snap).into_response());
         }

@@ -17,6 +17,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Our stored form of a decoded span.
+/// Column widths of `spans.service` / `spans.operation` (VARCHAR on PostgreSQL): longer
+/// names are cut, so one long span name cannot fail a whole batch on one database only.
+const SERVICE_MAX_CHARS: usize = 100;
+const OPERATION_MAX_CHARS: usize = 255;
+
+/// The first `max` characters (not bytes: VARCHAR(n) counts characters).
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => s[..cut].to_string(),
+        None => s.to_string(),
+    }
+}
+
 pub fn to_stored(s: &SpanData) -> StoredSpan {
     let mut attributes = serde_json::Map::new();
     // Resource attributes (custom tags) first; the span's own attributes win on conflict.
@@ -37,8 +50,8 @@ pub fn to_stored(s: &SpanData) -> StoredSpan {
         trace_id: s.trace_id_hex(),
         span_id: s.span_id_hex(),
         parent_span_id: s.parent_span_id.map(hex::encode),
-        service: s.resource.service_name.to_string(),
-        operation: s.name.to_string(),
+        service: clip(&s.resource.service_name, SERVICE_MAX_CHARS),
+        operation: clip(&s.name, OPERATION_MAX_CHARS),
         kind: s.kind.as_str().to_ascii_lowercase(),
         start_time: chrono::DateTime::from_timestamp_micros(start_us).unwrap_or_default(),
         duration_ms: s.duration_nanos() as f64 / 1e6,

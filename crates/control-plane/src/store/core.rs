@@ -106,27 +106,24 @@ pub async fn login_locked(pool: &AnyPool, key: &str) -> ApiResult<Option<u64>> {
 /// Record a failure; lock the key once `max` failures fall within `window_ms`.
 pub async fn login_failed(pool: &AnyPool, key: &str, max: i64, window_ms: i64, lockout_ms: i64) -> ApiResult<()> {
     let now = now_ms();
-    let mut tx = pool.begin().await?;
-    let row = sqlx::query("SELECT failures, window_start FROM login_attempts WHERE attempt_key = $1")
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let (failures, start) = match row {
-        Some(r) if now - r.i64("window_start")? <= window_ms => (r.i64("failures")? + 1, r.i64("window_start")?),
-        _ => (1, now),
-    };
-    let locked: Option<i64> = (failures >= max).then_some(now + lockout_ms);
-    sqlx::query("DELETE FROM login_attempts WHERE attempt_key = $1").bind(key).execute(&mut *tx).await?;
+    // One atomic upsert: concurrent failures each count (a read-then-write would let a burst
+    // of parallel guesses count as one). A window older than `window_ms` starts over.
     sqlx::query(
-        "INSERT INTO login_attempts (attempt_key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO login_attempts (attempt_key, failures, window_start, locked_until)
+         VALUES ($1, 1, $2, CASE WHEN 1 >= $3 THEN $4 ELSE NULL END)
+         ON CONFLICT (attempt_key) DO UPDATE SET
+           failures = CASE WHEN $2 - login_attempts.window_start <= $5 THEN login_attempts.failures + 1 ELSE 1 END,
+           window_start = CASE WHEN $2 - login_attempts.window_start <= $5 THEN login_attempts.window_start ELSE $2 END,
+           locked_until = CASE WHEN (CASE WHEN $2 - login_attempts.window_start <= $5 THEN login_attempts.failures + 1 ELSE 1 END) >= $3
+                               THEN $4 ELSE NULL END",
     )
     .bind(key)
-    .bind(failures)
-    .bind(start)
-    .bind(locked)
-    .execute(&mut *tx)
+    .bind(now)
+    .bind(max)
+    .bind(now + lockout_ms)
+    .bind(window_ms)
+    .execute(pool)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -462,6 +459,13 @@ pub async fn register_proxy(
 ) -> ApiResult<Proxy> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
+    // Write-lock the cluster row first (a row lock on PostgreSQL, the write lock on SQLite):
+    // concurrent registrations in one cluster queue here, so the proxy cap below cannot be
+    // overrun by two registrations that both counted the same number.
+    sqlx::query("UPDATE clusters SET config_version = config_version WHERE id = $1")
+        .bind(cluster_id)
+        .execute(&mut *tx)
+        .await?;
     let existing = sqlx::query("SELECT id FROM proxies WHERE cluster_id = $1 AND name = $2")
         .bind(cluster_id)
         .bind(name)

@@ -126,39 +126,27 @@ pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> A
             None => ("unknown".to_string(), "unknown".to_string(), 0.0),
         };
         let bucket = s.bucket_start_ms - s.bucket_start_ms.rem_euclid(60_000);
-        let updated = sqlx::query(
-            "UPDATE traffic_stats SET bytes_in = bytes_in + $1, bytes_out = bytes_out + $2, requests = requests + $3, errors = errors + $4
-             WHERE route_table_id = $5 AND endpoint = $6 AND bucket_start = $7",
+        // One statement, so two reports racing on a new bucket cannot both insert it.
+        sqlx::query(
+            "INSERT INTO traffic_stats (route_table_id, service_id, endpoint, provider, region, bucket_start, bytes_in, bytes_out, requests, errors, cost_per_gb)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (route_table_id, endpoint, bucket_start) DO UPDATE SET
+               bytes_in = traffic_stats.bytes_in + excluded.bytes_in, bytes_out = traffic_stats.bytes_out + excluded.bytes_out,
+               requests = traffic_stats.requests + excluded.requests, errors = traffic_stats.errors + excluded.errors",
         )
+        .bind(s.route_table_id)
+        .bind(table.i64("service_id")?)
+        .bind(s.endpoint.as_str())
+        .bind(provider)
+        .bind(region)
+        .bind(bucket)
         .bind(clamp(s.bytes_in))
         .bind(clamp(s.bytes_out))
         .bind(clamp(s.requests))
         .bind(clamp(s.errors))
-        .bind(s.route_table_id)
-        .bind(s.endpoint.as_str())
-        .bind(bucket)
+        .bind(cost)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            sqlx::query(
-                "INSERT INTO traffic_stats (route_table_id, service_id, endpoint, provider, region, bucket_start, bytes_in, bytes_out, requests, errors, cost_per_gb)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(s.route_table_id)
-            .bind(table.i64("service_id")?)
-            .bind(s.endpoint.as_str())
-            .bind(provider)
-            .bind(region)
-            .bind(bucket)
-            .bind(clamp(s.bytes_in))
-            .bind(clamp(s.bytes_out))
-            .bind(clamp(s.requests))
-            .bind(clamp(s.errors))
-            .bind(cost)
-            .execute(&mut *tx)
-            .await?;
-        }
+        .await?;
     }
     for t in &r.tracing {
         upsert_tracing(&mut tx, cluster_id, r.proxy_id, t, now).await?;
