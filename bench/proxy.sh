@@ -229,10 +229,44 @@ run() {
     "$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" -v d="$d" 'BEGIN{printf "%.0f", (b - a) / hz / d * 100}')" "$errs" >>"$RESULTS"
 }
 
+# PERF=1: profile marchproxy under the 64-connection load instead (perf from apt), print
+# the hottest symbols and stop.
+# PERF=stat: syscalls, context switches and CPU time per request, marchproxy and HAProxy.
+if [ "${PERF:-}" = stat ]; then
+  command -v perf >/dev/null || die "PERF=stat needs perf (apt-get install linux-perf)"
+  for target in "marchproxy $P_MP $MP_PID" "haproxy $P_HA $HA_PID"; do
+    read -r name port pid <<<"$target"
+    wrk -t"$THREADS" -c"$CONNS" -d2s -H "Host: $HOST" "http://127.0.0.1:$port/" >/dev/null
+    perf stat -e raw_syscalls:sys_enter,context-switches,task-clock -p "$pid" -o "$DIR/stat-$name.txt" -- sleep "$DUR" &
+    spid=$!
+    n=$(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" -H "Host: $HOST" "http://127.0.0.1:$port/" | awk '/requests in/{print $1}')
+    wait "$spid" || true
+    awk -v n="$n" -v name="$name" '
+      /raw_syscalls:sys_enter/ {gsub(/,/, "", $1); sc = $1}
+      /context-switches/ {gsub(/,/, "", $1); cs = $1}
+      /task-clock/ {gsub(/,/, "", $1); tc = $1}
+      END {printf "%-11s %9d requests  %5.2f syscalls/req  %5.3f switches/req  %6.2f us CPU/req\n", name, n, sc / n, cs / n, tc * 1000 / n}' \
+      "$DIR/stat-$name.txt"
+  done
+  exit 0
+fi
+if [ -n "${PERF:-}" ]; then
+  command -v perf >/dev/null || die "PERF=1 needs perf (apt-get install linux-perf)"
+  wrk -t"$THREADS" -c"$CONNS" -d2s -H "Host: $HOST" "http://127.0.0.1:$P_MP/" >/dev/null
+  perf record -q -F 1999 -g -p "$MP_PID" -o "$DIR/perf.data" -- sleep "$DUR" 2>/dev/null &
+  PERF_PID=$!
+  wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" -H "Host: $HOST" "http://127.0.0.1:$P_MP/" | grep Requests/sec
+  wait "$PERF_PID" || true
+  perf report -i "$DIR/perf.data" --no-children --sort "${PERF_SORT:-symbol}" ${PERF_DSO:+--dsos "$PERF_DSO"} -g none --stdio 2>/dev/null |
+    grep -E "^ +[0-9]" | cut -c1-150 | head -n "${PERF_TOP:-45}"
+  exit 0
+fi
+
 echo "== $("$BIN" --version) ($(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- crates 2>/dev/null || echo ', modified')), $("$HAPROXY" -v | head -n 1 | cut -d' ' -f1-3), $("$NGINX" -v 2>&1 | cut -d' ' -f3), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
 echo "== $(nproc) CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(uname -sr)"
 echo "== wrk -t$THREADS -c$CONNS -d${DUR}s --latency, Host: $HOST, 1 KiB body, $ROUNDS round(s)"
 echo "   upstream nginx :$P_UP  marchproxy :$P_MP  haproxy :$P_HA  nginx-proxy :$P_NG"
+[ -n "${MEM_ONLY:-}" ] && ROUNDS=0
 for r in $(seq 1 "$ROUNDS"); do
   run direct "$P_UP" "$UP_PID" "$CONNS" "$DUR"
   run marchproxy "$P_MP" "$MP_PID" "$CONNS" "$DUR"
@@ -255,12 +289,18 @@ mem() { # NAME PORT PID
     sleep 0.25
   done
   wait "$wpid" || true
+  # Connections the proxy holds to the upstream afterwards (its pool).
+  ss -Htn state established "( dport = :$P_UP )" 2>/dev/null | wc -l >"$DIR/upconns-$name.txt"
   sleep 1
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$idle" "$peak" "$(rss_kib "$pid")" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$idle" "$peak" "$(rss_kib "$pid")" \
     "$(awk '/^Requests\/sec/{print $2}' "$DIR/wrk-$name-$BIG_CONNS.txt")" \
-    "$(awk '/Socket errors/{gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$DIR/wrk-$name-$BIG_CONNS.txt")" >>"$MEM"
+    "$(awk '/Socket errors/{gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$DIR/wrk-$name-$BIG_CONNS.txt")" \
+    "$(cat "$DIR/upconns-$name.txt")" >>"$MEM"
 }
 mem marchproxy "$P_MP" "$MP_PID"
+if [ -n "${MEM_ONLY:-}" ]; then # quick check of marchproxy's memory only
+  echo "name before_kib peak_kib after_kib req/s sock_errs upstream_conns"; cat "$MEM"; exit 0
+fi
 mem haproxy "$P_HA" "$HA_PID"
 mem nginx "$P_NG" "$NG_PID"
 MP_HWM=$(awk '/^VmHWM/{print $2}' "/proc/$MP_PID/status")
@@ -284,11 +324,11 @@ for n in ("direct", "marchproxy", "haproxy", "nginx"):
 print("(direct = wrk against the upstream itself; CPU % = the proxy's CPU time / wall time, 100 = one core;")
 print(" errors = non-2xx responses + socket errors)")
 print()
-print(f"{'memory':<12}{'RSS before':>12}{f'peak @ {big} conns':>19}{'1 s after':>11}{f'req/s @ {big}':>14}{'sock errs':>11}")
+print(f"{'memory':<12}{'RSS before':>12}{f'peak @ {big} conns':>19}{'1 s after':>11}{f'req/s @ {big}':>14}{'sock errs':>11}{'upstream conns':>16}")
 for line in open(mem):
-    n, before, peak, after, rps, errs = line.split("\t")
+    n, before, peak, after, rps, errs, up = line.split("\t")
     print(f"{n:<12}{int(before) / 1024:>8.1f} MiB{int(peak) / 1024:>15.1f} MiB{int(after) / 1024:>7.1f} MiB"
-          f"{float(rps or 0):>14,.0f}{int(errs):>11}")
+          f"{float(rps or 0):>14,.0f}{int(errs):>11}{int(up):>16}")
 print(f"(VmRSS sampled every 0.25 s during wrk -t2 -c{big} -d<seconds>; nginx = master + workers;"
       f" marchproxy VmHWM {hwm / 1024:.1f} MiB)")
 mp = med["marchproxy"]

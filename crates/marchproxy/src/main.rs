@@ -29,19 +29,34 @@ fn init_logs(json: bool) {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve(cfg) => {
-            init_logs(cfg.log_format == "json");
-            serve(cfg).await
-        }
-        Command::Proxy(cfg) => {
-            init_logs(std::env::var("MARCHPROXY_LOG_FORMAT").is_ok_and(|f| f == "json"));
-            proxy(cfg).await
+    // The proxy's request path runs on its own worker threads (see marchproxy_proxy::server);
+    // the main runtime only carries background work there, so one thread is enough. The
+    // control plane serves its API from a multi-threaded runtime.
+    let rt = match &cli.command {
+        Command::Serve(_) => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        Command::Proxy(_) => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+    };
+    let rt = match rt {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("marchproxy: error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
         }
     };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Serve(cfg) => {
+                init_logs(cfg.log_format == "json");
+                serve(cfg).await
+            }
+            Command::Proxy(cfg) => {
+                init_logs(std::env::var("MARCHPROXY_LOG_FORMAT").is_ok_and(|f| f == "json"));
+                proxy(cfg).await
+            }
+        }
+    });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

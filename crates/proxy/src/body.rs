@@ -14,6 +14,7 @@ use hyper::body::Incoming;
 use crate::balancer::EndpointState;
 use crate::shaping::{self, Flow, Link, Pending, PolicyShaper, ServiceSlot};
 use crate::trace::{RequestTrace, Tap};
+use crate::upstream::{UpBody, UpError};
 
 /// Which counter a body feeds.
 #[derive(Clone, Copy, Debug)]
@@ -145,10 +146,11 @@ impl<B: Body<Data = Bytes> + Unpin> Body for Shaped<B> {
     fn size_hint(&self) -> SizeHint {
         let mut h = self.inner.size_hint();
         let extra = self.rest.len() as u64 + self.waiting.as_ref().map_or(0, |w| w.0.len() as u64);
-        h.set_lower(h.lower() + extra);
+        // Upper first: set_lower panics when the new lower bound exceeds the old upper.
         if let Some(u) = h.upper() {
             h.set_upper(u + extra);
         }
+        h.set_lower(h.lower() + extra);
         h
     }
 }
@@ -156,9 +158,14 @@ impl<B: Body<Data = Bytes> + Unpin> Body for Shaped<B> {
 /// The body sent upstream: the client's streamed body (with an optional capture tap for
 /// tracing), or nothing (a retry).
 pub enum ReqBody {
-    Stream(Counting<Shaped<Incoming>>, Option<Arc<Tap>>),
+    /// Boxed: the request rides in the upstream connection's dispatch queue, whose blocks
+    /// hold 32 slots each, so a small enum keeps every pooled connection small.
+    Stream(Box<StreamedRequest>),
     Empty,
 }
+
+/// The client's body, shaped and counted, with its capture tap.
+pub type StreamedRequest = (Counting<Shaped<Incoming>>, Option<Arc<Tap>>);
 
 impl Body for ReqBody {
     type Data = Bytes;
@@ -166,7 +173,8 @@ impl Body for ReqBody {
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         match self.get_mut() {
-            ReqBody::Stream(b, tap) => {
+            ReqBody::Stream(s) => {
+                let (b, tap) = &mut **s;
                 let r = Pin::new(b).poll_frame(cx);
                 if let (Poll::Ready(Some(Ok(f))), Some(tap)) = (&r, tap.as_ref())
                     && let Some(d) = f.data_ref()
@@ -181,14 +189,14 @@ impl Body for ReqBody {
 
     fn is_end_stream(&self) -> bool {
         match self {
-            ReqBody::Stream(b, _) => b.is_end_stream(),
+            ReqBody::Stream(s) => s.0.is_end_stream(),
             ReqBody::Empty => true,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            ReqBody::Stream(b, _) => b.size_hint(),
+            ReqBody::Stream(s) => s.0.size_hint(),
             ReqBody::Empty => SizeHint::with_exact(0),
         }
     }
@@ -203,7 +211,7 @@ pub struct RespBody {
 }
 
 enum RespInner {
-    Stream(Counting<Shaped<Incoming>>),
+    Stream(Counting<Shaped<UpBody>>),
     Full(Full<Bytes>),
 }
 
@@ -212,7 +220,7 @@ impl RespBody {
         RespBody { inner: RespInner::Full(Full::new(b)), tap: None, trace: None }
     }
 
-    pub fn stream(b: Counting<Shaped<Incoming>>) -> Self {
+    pub fn stream(b: Counting<Shaped<UpBody>>) -> Self {
         RespBody { inner: RespInner::Stream(b), tap: None, trace: None }
     }
 
@@ -226,9 +234,9 @@ impl RespBody {
 
 impl Body for RespBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = UpError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, UpError>>> {
         let this = self.get_mut();
         let r = match &mut this.inner {
             RespInner::Stream(b) => Pin::new(b).poll_frame(cx),

@@ -59,6 +59,11 @@ pub struct ProxyConfig {
     /// How often traffic counters are reported to the control plane, in milliseconds.
     #[arg(long, env = "MARCHPROXY_REPORT_INTERVAL_MS", default_value_t = 1000)]
     pub report_interval_ms: u64,
+
+    /// Worker threads serving the proxy listener (default: one per CPU). Each runs its own
+    /// event loop, accept queue (SO_REUSEPORT) and upstream connection pools.
+    #[arg(long, env = "MARCHPROXY_WORKERS")]
+    pub workers: Option<usize>,
 }
 
 impl ProxyConfig {
@@ -78,7 +83,13 @@ impl ProxyConfig {
             upstream_timeout_seconds: 30,
             link_mbps: None,
             report_interval_ms: 1000,
+            workers: None,
         }
+    }
+
+    /// Worker threads: `--workers`, else one per CPU; at least 1, at most 256.
+    pub fn worker_count(&self) -> usize {
+        self.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).clamp(1, 256)
     }
 
     pub fn upstream_timeout(&self) -> Duration {

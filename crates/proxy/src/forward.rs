@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::uri::{PathAndQuery, Uri};
+use http::uri::PathAndQuery;
 use http::{Method, Request, Response, Version};
 use hyper::body::Incoming;
 
@@ -20,6 +20,7 @@ use crate::body::{Counting, Direction, ReqBody, RespBody, Shaped};
 use crate::dscp::Downstream;
 use crate::error::ProxyError;
 use crate::runtime::TableRt;
+use crate::server::Upstreams;
 use crate::shaping::{Flow, ServiceSlot};
 use crate::trace::{RequestInfo, RequestTrace};
 
@@ -39,8 +40,38 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
+/// What every request on one downstream connection shares, built once at accept.
+pub struct ConnInfo {
+    pub peer: SocketAddr,
+    pub tls: bool,
+    /// A handle on the socket so the service's DSCP mark can be applied after routing.
+    pub downstream: Option<Downstream>,
+    /// The client's IP as a header value, for `X-Forwarded-For`.
+    pub peer_ip: HeaderValue,
+    /// This worker's upstream pools.
+    pub upstreams: Upstreams,
+}
+
+impl ConnInfo {
+    pub fn new(peer: SocketAddr, tls: bool, downstream: Option<Downstream>, upstreams: Upstreams) -> Self {
+        Self { peer, tls, downstream, peer_ip: Self::peer_ip(peer), upstreams }
+    }
+
+    fn peer_ip(peer: SocketAddr) -> HeaderValue {
+        HeaderValue::from_str(&peer.ip().to_string()).expect("an IP address is a valid header value")
+    }
+}
+
+fn is_hop_by_hop(n: &HeaderName) -> bool {
+    n == header::UPGRADE || HOP_BY_HOP.contains(n)
+}
+
 /// Remove hop-by-hop headers, including those named by `Connection`.
 pub fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // One pass over the names, without hashing: most messages carry none of them.
+    if !h.keys().any(is_hop_by_hop) {
+        return;
+    }
     let named: Vec<HeaderName> = h
         .get_all(header::CONNECTION)
         .iter()
@@ -66,13 +97,11 @@ impl Proxy {
     pub async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
-        peer: SocketAddr,
-        tls: bool,
-        downstream: Option<Arc<Downstream>>,
+        conn: Arc<ConnInfo>,
     ) -> Result<Response<RespBody>, Infallible> {
         let start = Instant::now();
         let mut trace = None;
-        let result = self.route_and_forward(req, peer, tls, downstream.as_deref(), &mut trace).await;
+        let result = self.route_and_forward(req, &conn, &mut trace).await;
         let (resp, proxy_error) = match result {
             Ok(r) => (r, None),
             Err(e) => (e.response(), Some(e.code())),
@@ -88,11 +117,10 @@ impl Proxy {
     async fn route_and_forward(
         &self,
         mut req: Request<Incoming>,
-        peer: SocketAddr,
-        tls: bool,
-        downstream: Option<&Downstream>,
+        conn: &ConnInfo,
         trace: &mut Option<Box<RequestTrace>>,
     ) -> Result<Response<RespBody>, ProxyError> {
+        let (peer, tls) = (conn.peer, conn.tls);
         let rt = self.runtime.load_full().ok_or(ProxyError::NoConfig)?;
         let host = match req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
             Some(h) => h,
@@ -104,7 +132,7 @@ impl Proxy {
         let policy = slot.active();
         // DSCP of the service's policy on both sides (BE when it has none).
         let tos = policy.as_ref().map(|s| s.params().tos).unwrap_or(0);
-        if let Some(d) = downstream {
+        if let Some(d) = &conn.downstream {
             d.mark(tos);
         }
         *trace = RequestTrace::begin(
@@ -137,23 +165,29 @@ impl Proxy {
             .or_else(|| req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
         let headers = req.headers_mut();
         strip_hop_by_hop(headers);
-        append_forwarded_for(headers, peer);
+        append_forwarded_for(headers, &conn.peer_ip);
         headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(if tls { "https" } else { "http" }));
         if let Some(h) = original_host {
             headers.insert(X_FORWARDED_HOST, h);
         }
-        let retry_ok = idempotent(req.method()) && http_body::Body::is_end_stream(req.body());
+        let empty = http_body::Body::is_end_stream(req.body());
+        let retry_ok = idempotent(req.method()) && empty;
         let (parts, body) = req.into_parts();
         let pq = parts.uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
         let retry_parts = retry_ok.then(|| (parts.method.clone(), parts.headers.clone()));
 
-        let state = table.states[first].clone();
-        let link = self.shaping.link.clone();
         let delay_sink = trace.as_ref().map(|t| t.shaping_delay_ns.clone());
-        let req_tap = trace.as_ref().and_then(|t| t.req_tap.clone());
-        let shaped = Shaped::new(body, Some(slot.clone()), link, Flow::Ingress, delay_sink.clone());
-        let body = ReqBody::Stream(Counting::new(shaped, Some(state), Direction::In), req_tap);
-        let mut ctx = SendCtx { slot: &slot, tos, trace, delay_sink, attempt: 0 };
+        // A request without a body (most GETs) has nothing to shape, count or capture.
+        let body = if empty {
+            ReqBody::Empty
+        } else {
+            let req_tap = trace.as_ref().and_then(|t| t.req_tap.clone());
+            let shaped =
+                Shaped::new(body, Some(slot.clone()), self.shaping.link.clone(), Flow::Ingress, delay_sink.clone());
+            let counted = Counting::new(shaped, Some(table.states[first].clone()), Direction::In);
+            ReqBody::Stream(Box::new((counted, req_tap)))
+        };
+        let mut ctx = SendCtx { slot: &slot, tos, trace, delay_sink, attempt: 0, upstreams: &conn.upstreams };
         match self.send(&table, first, parts.method, parts.headers, &pq, body, &mut ctx).await {
             // Connect failures and connections reset before any response are retried once,
             // on another endpoint, for idempotent requests without a body.
@@ -182,28 +216,22 @@ impl Proxy {
     ) -> Result<Response<RespBody>, ProxyError> {
         let ep = &table.endpoints[idx];
         let state = &table.states[idx];
-        let uri = Uri::builder()
-            .scheme(ep.scheme.clone())
-            .authority(ep.authority.clone())
-            .path_and_query(pq.clone())
-            .build()
-            .map_err(|_| ProxyError::BadRequest)?;
         headers.insert(header::HOST, ep.host_header.clone());
         if let Some(t) = ctx.trace.as_mut() {
-            t.start_attempt(&mut headers, method.as_str(), &uri.to_string(), ep, ctx.attempt);
+            let url = format!("{}://{}{}", ep.scheme, ep.authority, pq);
+            t.start_attempt(&mut headers, method.as_str(), &url, ep, ctx.attempt);
         }
-        let mut up = Request::new(body);
-        *up.method_mut() = method;
-        *up.uri_mut() = uri;
-        *up.version_mut() = Version::HTTP_11;
-        *up.headers_mut() = headers;
 
         // A guard, so a request cancelled by its client still releases its slot.
         let inflight = InflightGuard::new(&state.inflight);
         let started = Instant::now();
         // One pool per DSCP mark: pooled connections never mix classes.
-        let client = &self.clients[crate::dscp::mark_index(ctx.tos >> 2)];
-        let result = tokio::time::timeout(self.upstream_timeout, client.request(up)).await;
+        let pool = &ctx.upstreams[crate::dscp::mark_index(ctx.tos >> 2)];
+        let result = tokio::time::timeout(
+            self.upstream_timeout,
+            pool.send(&ep.scheme, &ep.authority, &method, pq, &headers, body),
+        )
+        .await;
         drop(inflight);
         let elapsed = started.elapsed();
         let now = crate::now_ms();
@@ -264,6 +292,8 @@ struct SendCtx<'a> {
     trace: &'a mut Option<Box<RequestTrace>>,
     delay_sink: Option<Arc<std::sync::atomic::AtomicU64>>,
     attempt: usize,
+    /// This worker's upstream pools.
+    upstreams: &'a [crate::UpstreamClient],
 }
 
 fn version_str(v: Version) -> &'static str {
@@ -276,14 +306,21 @@ fn version_str(v: Version) -> &'static str {
     }
 }
 
-fn append_forwarded_for(h: &mut HeaderMap, peer: SocketAddr) {
-    let ip = peer.ip().to_string();
-    let v = match h.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prev) => format!("{prev}, {ip}"),
-        None => ip,
-    };
-    if let Ok(v) = HeaderValue::from_str(&v) {
-        h.insert(X_FORWARDED_FOR, v);
+/// Append the client's address (formatted once per connection) to `X-Forwarded-For`.
+fn append_forwarded_for(h: &mut HeaderMap, ip: &HeaderValue) {
+    match h.get(X_FORWARDED_FOR) {
+        Some(prev) => {
+            let mut v = Vec::with_capacity(prev.len() + 2 + ip.len());
+            v.extend_from_slice(prev.as_bytes());
+            v.extend_from_slice(b", ");
+            v.extend_from_slice(ip.as_bytes());
+            if let Ok(v) = HeaderValue::from_bytes(&v) {
+                h.insert(X_FORWARDED_FOR, v);
+            }
+        }
+        None => {
+            h.insert(X_FORWARDED_FOR, ip.clone());
+        }
     }
 }
 
@@ -323,8 +360,8 @@ mod tests {
     #[test]
     fn forwarded_for_appends() {
         let mut h = HeaderMap::new();
-        append_forwarded_for(&mut h, "10.0.0.1:5000".parse().unwrap());
-        append_forwarded_for(&mut h, "[::1]:5000".parse().unwrap());
+        append_forwarded_for(&mut h, &ConnInfo::peer_ip("10.0.0.1:5000".parse().unwrap()));
+        append_forwarded_for(&mut h, &ConnInfo::peer_ip("[::1]:5000".parse().unwrap()));
         assert_eq!(h[X_FORWARDED_FOR], "10.0.0.1, ::1");
     }
 }

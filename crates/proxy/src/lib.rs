@@ -33,6 +33,7 @@ pub mod server;
 pub mod shaping;
 pub mod sync;
 pub mod trace;
+pub mod upstream;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -41,21 +42,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 pub use config::ProxyConfig;
 use runtime::{Registry, Runtime};
 
 pub type HttpsConnector = hyper_rustls::HttpsConnector<dscp::DscpConnector>;
+/// A pooled upstream HTTP client (one per DSCP mark per worker thread).
+pub type UpstreamClient = upstream::Pool;
 
 /// Shared state of one proxy process.
 pub struct Proxy {
     pub runtime: ArcSwapOption<Runtime>,
     pub registry: Registry,
     pub metrics: metrics::Metrics,
-    /// Upstream clients, one pool per DSCP mark ([`dscp::MARKS`]).
-    pub clients: Vec<Client<HttpsConnector, body::ReqBody>>,
     pub shaping: shaping::Shaping,
     pub tracing: trace::Tracing,
     /// Control-plane client.
@@ -124,12 +123,12 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Idle keep-alive connections kept per upstream, worker thread and DSCP mark.
+const MAX_IDLE_PER_UPSTREAM: usize = 256;
+
 /// The upstream HTTP client: pooled keep-alive connections, TCP_NODELAY, TLS with
 /// certificate verification against the web PKI roots plus an optional extra CA bundle.
-pub fn upstream_client(
-    extra_ca: Option<&std::path::Path>,
-    dscp: u8,
-) -> anyhow::Result<Client<HttpsConnector, body::ReqBody>> {
+pub fn upstream_client(extra_ca: Option<&std::path::Path>, dscp: u8) -> anyhow::Result<UpstreamClient> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_ca {
@@ -148,10 +147,7 @@ pub fn upstream_client(
         .https_or_http()
         .enable_http1()
         .wrap_connector(dscp::DscpConnector::new(dscp, Duration::from_secs(5)));
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(1024)
-        .build(https))
+    Ok(upstream::Pool::new(https, MAX_IDLE_PER_UPSTREAM))
 }
 
 /// A running proxy.
@@ -184,7 +180,17 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
     let location = cfg.location()?;
     // Each downstream connection holds two descriptors (see dscp::Downstream).
     let _ = rlimit::increase_nofile_limit(u64::MAX);
-    let (listener, addr) = server::bind(&cfg.listen).await?;
+    let workers = cfg.worker_count();
+    let (listeners, addr) = server::bind_workers(&cfg.listen, workers).await?;
+    // Per worker: its listener and its own pools, built here so a bad CA file fails the start.
+    let mut per_worker = Vec::with_capacity(workers);
+    for l in listeners {
+        let pools = dscp::MARKS
+            .iter()
+            .map(|m| upstream_client(cfg.upstream_ca.as_deref(), *m))
+            .collect::<anyhow::Result<_>>()?;
+        per_worker.push((l, Arc::new(pools)));
+    }
     let (admin_listener, admin_addr) = server::bind(&cfg.admin_listen).await?;
     let tls = match (&cfg.tls_cert, &cfg.tls_key) {
         (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),
@@ -198,10 +204,6 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         runtime: ArcSwapOption::empty(),
         registry: Registry::default(),
         metrics: metrics::Metrics::default(),
-        clients: dscp::MARKS
-            .iter()
-            .map(|m| upstream_client(cfg.upstream_ca.as_deref(), *m))
-            .collect::<anyhow::Result<_>>()?,
         shaping: shaping::Shaping::new(cfg.link_mbps),
         tracing: trace::Tracing::default(),
         http,
@@ -221,9 +223,9 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
     let reg =
         proxy.register().await.map_err(|e| anyhow::anyhow!("registration with {} failed: {e}", cfg.control_plane))?;
     proxy.set_proxy_id(reg.proxy_id);
-    tracing::info!(proxy_id = reg.proxy_id, cluster = reg.cluster_id, listen = %addr, admin = %admin_addr, "proxy registered");
+    tracing::info!(proxy_id = reg.proxy_id, cluster = reg.cluster_id, listen = %addr, admin = %admin_addr, workers, "proxy registered");
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let http_task = tokio::spawn(server::serve_http(proxy.clone(), listener, tls, stop_rx.clone()));
+    let http_task = tokio::spawn(server::serve_http(proxy.clone(), per_worker, tls, stop_rx.clone()));
     let tasks = vec![
         tokio::spawn(server::serve_admin(proxy.clone(), admin_listener, stop_rx)),
         tokio::spawn(proxy.clone().sync_loop()),

@@ -22,8 +22,17 @@ impl Proxy {
     pub fn drain_traffic(&self) -> Vec<TrafficSample> {
         let now = crate::now_ms();
         let bucket = now - now.rem_euclid(60_000);
+        // Endpoints that left the configuration and that nothing holds any more are removed
+        // first and drained below one last time: a body that streamed to an endpoint after it
+        // was removed from the configuration is still counted.
+        let live = self.runtime.load_full();
+        let removed = self.registry.remove_unused(|(t, e)| {
+            live.as_ref()
+                .is_some_and(|rt| rt.tables.iter().any(|x| x.id == *t && x.endpoints.iter().any(|p| &p.raw == e)))
+        });
+        drop(live);
         let mut out = Vec::new();
-        for ((table, endpoint), st) in self.registry.all() {
+        for ((table, endpoint), st) in self.registry.all().into_iter().chain(removed) {
             let c = &st.counters;
             let (bi, bo, rq, er) = (
                 c.bytes_in.swap(0, Ordering::Relaxed),
@@ -45,13 +54,6 @@ impl Proxy {
                 errors: er,
             });
         }
-        // Forget endpoints that left the configuration and are idle.
-        let live = self.runtime.load_full();
-        self.registry.retain(|(t, e), st| {
-            live.as_ref()
-                .is_some_and(|rt| rt.tables.iter().any(|x| x.id == *t && x.endpoints.iter().any(|p| &p.raw == e)))
-                || st.inflight.load(Ordering::Relaxed) > 0
-        });
         out
     }
 

@@ -36,9 +36,15 @@ impl Registry {
         self.map.lock().expect("registry lock").iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
-    /// Forget endpoints that are gone from the configuration and have nothing left to report.
-    pub fn retain(&self, keep: impl Fn(&(i64, String), &EndpointState) -> bool) {
-        self.map.lock().expect("registry lock").retain(|k, v| keep(k, v));
+    /// Remove and return the endpoints that are gone from the configuration (`live` is
+    /// false) and that nothing else holds any more: no runtime, no request in flight, no
+    /// body still streaming. Their counters can no longer change, so the caller reports
+    /// them one last time and nothing is lost.
+    pub fn remove_unused(&self, live: impl Fn(&(i64, String)) -> bool) -> Vec<((i64, String), Arc<EndpointState>)> {
+        let mut m = self.map.lock().expect("registry lock");
+        let dead: Vec<(i64, String)> =
+            m.iter().filter(|(k, v)| Arc::strong_count(v) == 1 && !live(k)).map(|(k, _)| k.clone()).collect();
+        dead.into_iter().filter_map(|k| m.remove(&k).map(|v| (k, v))).collect()
     }
 }
 

@@ -15,6 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::Proxy;
+use crate::forward::ConnInfo;
 
 /// TLS for the listener, from PEM files.
 pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
@@ -33,34 +34,78 @@ pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Re
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
 }
 
-/// Accept proxied HTTP connections until `stop` flips; in-flight connections finish.
+/// The upstream pools of one worker thread (one pool per DSCP mark, [`crate::dscp::MARKS`]).
+pub type Upstreams = Arc<Vec<crate::UpstreamClient>>;
+
+/// Serve the proxy listener on one thread per listener until `stop` flips; in-flight
+/// connections finish. Each worker thread runs a single-threaded Tokio runtime with its own
+/// SO_REUSEPORT listener (the kernel spreads connections over them) and its own upstream
+/// pools, so a request and its upstream connection are served by one thread: no cross-thread
+/// wakeups or work stealing on the request path (the thread-per-core layout of nginx and
+/// HAProxy).
 pub async fn serve_http(
     proxy: Arc<Proxy>,
+    workers: Vec<(std::net::TcpListener, Upstreams)>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    stop: watch::Receiver<bool>,
+) {
+    let mut done = Vec::with_capacity(workers.len());
+    for (i, (listener, upstreams)) in workers.into_iter().enumerate() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (proxy, tls, stop) = (proxy.clone(), tls.clone(), stop.clone());
+        let spawned = std::thread::Builder::new().name(format!("marchproxy-w{i}")).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => return tracing::error!(worker = i, error = %e, "cannot start a worker runtime"),
+            };
+            rt.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(l) => accept_loop(proxy, l, upstreams, tls, stop).await,
+                    Err(e) => tracing::error!(worker = i, error = %e, "cannot register the listener"),
+                }
+            });
+            drop(tx);
+        });
+        match spawned {
+            Ok(_) => done.push(rx),
+            Err(e) => tracing::error!(worker = i, error = %e, "cannot start a worker thread"),
+        }
+    }
+    for rx in done {
+        let _ = rx.await;
+    }
+}
+
+/// One worker's accept loop.
+async fn accept_loop(
+    proxy: Arc<Proxy>,
     listener: TcpListener,
+    upstreams: Upstreams,
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // A client that never finishes its request head is cut off (slowloris).
+    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(x) => x,
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    accept_error(&e).await;
                     continue;
                 }
             },
             _ = stopped(&mut stop) => break,
         };
         let _ = stream.set_nodelay(true);
-        // A handle on the socket so the service's DSCP mark can be applied after routing.
-        let ds = crate::dscp::Downstream::new(&stream).map(Arc::new);
+        let info =
+            Arc::new(ConnInfo::new(peer, tls.is_some(), crate::dscp::Downstream::new(&stream), upstreams.clone()));
         let proxy = proxy.clone();
         match &tls {
             None => {
-                let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, peer, false, ds.clone()));
+                let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, info.clone()));
                 let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -72,9 +117,12 @@ pub async fn serve_http(
                 let builder = builder.clone();
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
-                    let Ok(tls_stream) = acceptor.accept(stream).await else { return };
-                    let svc =
-                        service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, peer, true, ds.clone()));
+                    // The handshake has a deadline too.
+                    let Ok(Ok(tls_stream)) = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, info.clone()));
                     let conn = builder.serve_connection(TokioIo::new(tls_stream), svc).into_owned();
                     let _ = watcher.watch(conn).await;
                 });
@@ -84,11 +132,27 @@ pub async fn serve_http(
     graceful.shutdown().await;
 }
 
+/// How long a client may take to send a request head (and a TLS handshake).
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// An accept error (EMFILE, ENOBUFS, ...): log it and pause, so a persistent error does not
+/// spin the loop.
+async fn accept_error(e: &std::io::Error) {
+    tracing::warn!(error = %e, "accept failed");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+}
+
 /// The admin listener: `/metrics`, `/healthz`, `/ready` (a configuration is loaded).
 pub async fn serve_admin(proxy: Arc<Proxy>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
     loop {
         let (stream, _) = tokio::select! {
-            r = listener.accept() => match r { Ok(x) => x, Err(_) => continue },
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    accept_error(&e).await;
+                    continue;
+                }
+            },
             _ = stopped(&mut stop) => break,
         };
         let proxy = proxy.clone();
@@ -123,7 +187,13 @@ pub async fn serve_admin(proxy: Arc<Proxy>, listener: TcpListener, mut stop: wat
 /// One L4 listener: each connection goes to an endpoint picked by the service's route table.
 pub async fn serve_tcp(proxy: Arc<Proxy>, listener: TcpListener, port: u16) {
     loop {
-        let Ok((client, peer)) = listener.accept().await else { continue };
+        let (client, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                accept_error(&e).await;
+                continue;
+            }
+        };
         let proxy = proxy.clone();
         tokio::spawn(async move {
             if let Err(e) = proxy.tcp_connection(client, port).await {
@@ -188,4 +258,29 @@ pub async fn bind(addr: &str) -> anyhow::Result<(TcpListener, SocketAddr)> {
     let l = TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let a = l.local_addr()?;
     Ok((l, a))
+}
+
+/// Bind `n` listeners on one address with SO_REUSEPORT, one per worker. The address is
+/// first bound alone (without SO_REUSEPORT), so a port another process listens on is
+/// still an error rather than a silently shared port.
+pub async fn bind_workers(addr: &str, n: usize) -> anyhow::Result<(Vec<std::net::TcpListener>, SocketAddr)> {
+    let err = |e: std::io::Error| anyhow::anyhow!("cannot listen on {addr}: {e}");
+    let mut resolved = tokio::net::lookup_host(addr).await.map_err(err)?;
+    let want = resolved.next().ok_or_else(|| anyhow::anyhow!("cannot listen on {addr}: no address"))?;
+    let probe = std::net::TcpListener::bind(want).map_err(err)?;
+    let actual = probe.local_addr().map_err(err)?;
+    drop(probe);
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n.max(1) {
+        let sock =
+            socket2::Socket::new(socket2::Domain::for_address(actual), socket2::Type::STREAM, None).map_err(err)?;
+        sock.set_reuse_address(true).map_err(err)?;
+        #[cfg(unix)]
+        sock.set_reuse_port(true).map_err(err)?;
+        sock.set_nonblocking(true).map_err(err)?;
+        sock.bind(&actual.into()).map_err(err)?;
+        sock.listen(4096).map_err(err)?;
+        out.push(std::net::TcpListener::from(sock));
+    }
+    Ok((out, actual))
 }

@@ -152,7 +152,8 @@ pub struct RequestTrace {
 impl RequestTrace {
     /// Start tracing a request, or `None` when no config records it.
     pub fn begin(tracing: &Tracing, headers: &HeaderMap, info: &RequestInfo<'_>) -> Option<Box<Self>> {
-        let tracers = tracing.active();
+        // A guard, not a clone of the Arc: no shared reference count touched per request.
+        let tracers = tracing.tracers.load();
         if tracers.is_empty() {
             return None;
         }

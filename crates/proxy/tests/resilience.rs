@@ -281,3 +281,76 @@ async fn invalid_snapshots_are_rejected_whole() {
     assert!(p.proxy.render_metrics().contains("marchproxy_rejected_snapshots_total 1"));
     p.shutdown().await;
 }
+
+/// A response still streaming from an endpoint when a new configuration removes that
+/// endpoint is counted to the last byte: its counters outlive the configuration until the
+/// body ends, and are reported once more after that.
+#[tokio::test]
+async fn bytes_streamed_after_an_endpoint_left_the_configuration_are_counted() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const HALF: usize = 150_000;
+    let cp = ControlPlane::start().await;
+    // An upstream that sends half of a 2×HALF body, then the rest when told to.
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow = format!("http://{}", l.local_addr().unwrap());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let rel = release.clone();
+    tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let mut head = Vec::new();
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            head.extend_from_slice(&buf[..n]);
+        }
+        let hdr = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", 2 * HALF);
+        s.write_all(hdr.as_bytes()).await.unwrap();
+        s.write_all(&vec![b'x'; HALF]).await.unwrap();
+        rel.notified().await;
+        s.write_all(&vec![b'y'; HALF]).await.unwrap();
+        let _ = s.read(&mut buf).await;
+    });
+    let other = Upstream::start("other").await;
+    let svc = cp.service("web", "web.example.com").await;
+    let slow_route = json!({"provider": "aws", "region": "us-east-1", "endpoint": slow, "weight": 100,
+        "cost_per_gb": 0.05, "is_active": true});
+    let t = cp.route_table(svc, "failover", vec![slow_route], quiet_probe()).await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+
+    let mut resp =
+        client().get(format!("http://{}/big", p.addr)).header("host", "web.example.com").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut got = 0usize;
+    while got < HALF {
+        got += resp.chunk().await.unwrap().expect("first half").len();
+    }
+    // The first half is reported while the endpoint is still configured (priced as aws).
+    eventually(Duration::from_secs(5), || async {
+        cp.get("/api/v1/multi-cloud/analytics/cost?days=1").await["total_egress_gb"].as_f64().unwrap_or(0.0) > 0.0
+    })
+    .await;
+    // The endpoint leaves the configuration mid-body; several report cycles pass.
+    let mut table = cp.get(&format!("/api/v1/multi-cloud/routes/{t}")).await;
+    table["routes"] = json!([route(&other, "gcp", "us-central1")]);
+    for k in ["id", "created_at", "updated_at"] {
+        table.as_object_mut().unwrap().remove(k);
+    }
+    cp.put(&format!("/api/v1/multi-cloud/routes/{t}"), table).await;
+    synced(&cp, &p).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    release.notify_one();
+    while let Some(c) = resp.chunk().await.unwrap() {
+        got += c.len();
+    }
+    assert_eq!(got, 2 * HALF);
+    eventually(Duration::from_secs(5), || async {
+        cp.get("/api/v1/multi-cloud/analytics/cost?days=1").await["by_provider"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["provider"] == "aws").map(|x| x["egress_bytes"] == 2 * HALF))
+            .unwrap_or(false)
+    })
+    .await;
+    p.shutdown().await;
+}

@@ -123,7 +123,22 @@ pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> A
         let route = routes.iter().find(|x| x.endpoint == s.endpoint);
         let (provider, region, cost) = match route {
             Some(x) => (x.provider.as_str().to_string(), x.region.clone(), x.cost_per_gb.unwrap_or(0.0)),
-            None => ("unknown".to_string(), "unknown".to_string(), 0.0),
+            // Bytes that finished streaming after the endpoint left the table: priced as the
+            // endpoint was when it last carried traffic.
+            None => {
+                let last = sqlx::query(
+                    "SELECT provider, region, cost_per_gb FROM traffic_stats WHERE route_table_id = $1 AND endpoint = $2
+                     ORDER BY bucket_start DESC LIMIT 1",
+                )
+                .bind(s.route_table_id)
+                .bind(s.endpoint.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                match last {
+                    Some(r) => (r.str("provider")?, r.str("region")?, r.f64_opt("cost_per_gb")?.unwrap_or(0.0)),
+                    None => ("unknown".to_string(), "unknown".to_string(), 0.0),
+                }
+            }
         };
         let bucket = s.bucket_start_ms - s.bucket_start_ms.rem_euclid(60_000);
         // One statement, so two reports racing on a new bucket cannot both insert it.
