@@ -116,11 +116,14 @@ api /api/v1/multi-cloud/routes "{\"name\":\"bench\",\"service_id\":1,\"cluster_i
   \"routes\":[{\"provider\":\"on_prem\",\"region\":\"lab\",\"endpoint\":\"http://127.0.0.1:$P_UP\"}],
   \"health_probe\":{\"protocol\":\"tcp\",\"interval_seconds\":10,\"timeout_seconds\":2}}" ||
   die "creating the route table failed"
-MARCHPROXY_LOG=warn "$BIN" proxy --control-plane "$CP" --cluster-api-key "$KEY" \
+# MP_WRAP: a command to run the proxy under (e.g. MP_WRAP="heaptrack -o /tmp/mp"); the
+# measured PID is then the wrapper's child.
+MARCHPROXY_LOG=warn ${MP_WRAP:-} "$BIN" proxy --control-plane "$CP" --cluster-api-key "$KEY" \
   --listen "127.0.0.1:$P_MP" --admin-listen "127.0.0.1:$P_MPADMIN" --name bench >"$DIR/marchproxy.log" 2>&1 &
 PIDS+=($!)
 MP_PID=$!
 wait_http "http://127.0.0.1:$P_MP/" || die "marchproxy proxy never answered 200 for Host: $HOST"
+if [ -n "${MP_WRAP:-}" ]; then MP_PID=$(pgrep -n -f "$BIN proxy --control-plane $CP") || die "no proxy process"; fi
 curl -fs "http://127.0.0.1:$P_MPADMIN/ready" >/dev/null || die "marchproxy proxy /ready is not 200"
 
 # --- HAProxy ---------------------------------------------------------------------------
@@ -299,7 +302,8 @@ mem() { # NAME PORT PID
 }
 mem marchproxy "$P_MP" "$MP_PID"
 if [ -n "${MEM_ONLY:-}" ]; then # quick check of marchproxy's memory only
-  echo "name before_kib peak_kib after_kib req/s sock_errs upstream_conns"; cat "$MEM"; exit 0
+  echo "name before_kib peak_kib after_kib req/s sock_errs upstream_conns"; cat "$MEM"
+  grep -E "^(Rss|Anonymous|Private_Clean|Shared_Clean)" "/proc/$MP_PID/smaps_rollup"; exit 0
 fi
 mem haproxy "$P_HA" "$HA_PID"
 mem nginx "$P_NG" "$NG_PID"

@@ -11,7 +11,6 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::uri::PathAndQuery;
 use http::{Method, Request, Response, Version};
 use hyper::body::Incoming;
 
@@ -23,6 +22,7 @@ use crate::runtime::TableRt;
 use crate::server::Upstreams;
 use crate::shaping::{Flow, ServiceSlot};
 use crate::trace::{RequestInfo, RequestTrace};
+use crate::upstream::RequestHead;
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded.
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -173,8 +173,13 @@ impl Proxy {
         let empty = http_body::Body::is_end_stream(req.body());
         let retry_ok = idempotent(req.method()) && empty;
         let (parts, body) = req.into_parts();
-        let pq = parts.uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
-        let retry_parts = retry_ok.then(|| (parts.method.clone(), parts.headers.clone()));
+        // Encode the upstream head once, into owned bytes. The parsed request (whose header
+        // values share the connection's read buffer) is dropped before the first await, so
+        // hyper can reuse that buffer for the next request instead of allocating another.
+        let head = RequestHead::new(&parts.method, parts.uri.path_and_query(), &parts.headers, empty);
+        let method = parts.method;
+        drop(parts.headers);
+        drop(parts.uri);
 
         let delay_sink = trace.as_ref().map(|t| t.shaping_delay_ns.clone());
         // A request without a body (most GETs) has nothing to shape, count or capture.
@@ -188,15 +193,14 @@ impl Proxy {
             ReqBody::Stream(Box::new((counted, req_tap)))
         };
         let mut ctx = SendCtx { slot: &slot, tos, trace, delay_sink, attempt: 0, upstreams: &conn.upstreams };
-        match self.send(&table, first, parts.method, parts.headers, &pq, body, &mut ctx).await {
+        match self.send(&table, first, &method, &head, body, &mut ctx).await {
             // Connect failures and connections reset before any response are retried once,
             // on another endpoint, for idempotent requests without a body.
-            Err(e @ (ProxyError::ConnectFailed | ProxyError::UpstreamError)) if retry_parts.is_some() => {
-                let (method, headers) = retry_parts.expect("checked");
+            Err(e @ (ProxyError::ConnectFailed | ProxyError::UpstreamError)) if retry_ok => {
                 let second = table.pick(Some(first), crate::now_ms()).ok_or(e)?;
                 self.metrics.retries.fetch_add(1, Ordering::Relaxed);
                 ctx.attempt = 1;
-                self.send(&table, second, method, headers, &pq, ReqBody::Empty, &mut ctx).await
+                self.send(&table, second, &method, &head, ReqBody::Empty, &mut ctx).await
             }
             other => other,
         }
@@ -208,19 +212,21 @@ impl Proxy {
         &self,
         table: &TableRt,
         idx: usize,
-        method: Method,
-        mut headers: HeaderMap,
-        pq: &PathAndQuery,
+        method: &Method,
+        head: &RequestHead,
         body: ReqBody,
         ctx: &mut SendCtx<'_>,
     ) -> Result<Response<RespBody>, ProxyError> {
         let ep = &table.endpoints[idx];
         let state = &table.states[idx];
-        headers.insert(header::HOST, ep.host_header.clone());
+        // Headers of this attempt only (trace context); empty, without allocating, otherwise.
+        let mut extra = HeaderMap::new();
         if let Some(t) = ctx.trace.as_mut() {
-            let url = format!("{}://{}{}", ep.scheme, ep.authority, pq);
-            t.start_attempt(&mut headers, method.as_str(), &url, ep, ctx.attempt);
+            let url = format!("{}://{}{}", ep.scheme, ep.authority, head.path());
+            t.start_attempt(&mut extra, method.as_str(), &url, ep, ctx.attempt);
         }
+        let bytes = head.encode(&ep.host_header, &extra, matches!(body, ReqBody::Empty));
+        drop(extra);
 
         // A guard, so a request cancelled by its client still releases its slot.
         let inflight = InflightGuard::new(&state.inflight);
@@ -229,7 +235,14 @@ impl Proxy {
         let pool = &ctx.upstreams[crate::dscp::mark_index(ctx.tos >> 2)];
         let result = tokio::time::timeout(
             self.upstream_timeout,
-            pool.send(&ep.scheme, &ep.authority, &method, pq, &headers, body),
+            pool.send(
+                &ep.scheme,
+                &ep.authority,
+                bytes,
+                head.chunked(matches!(body, ReqBody::Empty)),
+                head.head_only(),
+                body,
+            ),
         )
         .await;
         drop(inflight);

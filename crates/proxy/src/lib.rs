@@ -126,9 +126,10 @@ pub fn now_ms() -> i64 {
 /// Idle keep-alive connections kept per upstream, worker thread and DSCP mark.
 const MAX_IDLE_PER_UPSTREAM: usize = 256;
 
-/// The upstream HTTP client: pooled keep-alive connections, TCP_NODELAY, TLS with
-/// certificate verification against the web PKI roots plus an optional extra CA bundle.
-pub fn upstream_client(extra_ca: Option<&std::path::Path>, dscp: u8) -> anyhow::Result<UpstreamClient> {
+/// TLS settings for https upstreams: certificate verification against the web PKI roots
+/// plus an optional extra CA bundle. Built once and shared by every pool (the root store
+/// is ~130 KB).
+pub fn upstream_tls(extra_ca: Option<&std::path::Path>) -> anyhow::Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_ca {
@@ -138,16 +139,21 @@ pub fn upstream_client(extra_ca: Option<&std::path::Path>, dscp: u8) -> anyhow::
             roots.add(c.map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))?)?;
         }
     }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_no_client_auth())
+}
+
+/// The upstream HTTP client of one worker and DSCP mark: pooled keep-alive connections,
+/// TCP_NODELAY, the mark set before the SYN, TLS per [`upstream_tls`].
+pub fn upstream_client(tls: &rustls::ClientConfig, dscp: u8) -> UpstreamClient {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
+        .with_tls_config(tls.clone())
         .https_or_http()
         .enable_http1()
         .wrap_connector(dscp::DscpConnector::new(dscp, Duration::from_secs(5)));
-    Ok(upstream::Pool::new(https, MAX_IDLE_PER_UPSTREAM))
+    upstream::Pool::new(https, MAX_IDLE_PER_UPSTREAM)
 }
 
 /// A running proxy.
@@ -183,14 +189,11 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
     let workers = cfg.worker_count();
     let (listeners, addr) = server::bind_workers(&cfg.listen, workers).await?;
     // Per worker: its listener and its own pools, built here so a bad CA file fails the start.
-    let mut per_worker = Vec::with_capacity(workers);
-    for l in listeners {
-        let pools = dscp::MARKS
-            .iter()
-            .map(|m| upstream_client(cfg.upstream_ca.as_deref(), *m))
-            .collect::<anyhow::Result<_>>()?;
-        per_worker.push((l, Arc::new(pools)));
-    }
+    let tls_config = upstream_tls(cfg.upstream_ca.as_deref())?;
+    let per_worker = listeners
+        .into_iter()
+        .map(|l| (l, Arc::new(dscp::MARKS.iter().map(|m| upstream_client(&tls_config, *m)).collect())))
+        .collect();
     let (admin_listener, admin_addr) = server::bind(&cfg.admin_listen).await?;
     let tls = match (&cfg.tls_cert, &cfg.tls_key) {
         (Some(c), Some(k)) => Some(server::tls_acceptor(c, k)?),

@@ -108,22 +108,19 @@ impl Pool {
         self.0.idle.lock().expect("pool lock").iter().map(|(_, v)| v.len()).sum()
     }
 
-    /// Send one request and return the response with its body still streaming.
-    /// `headers` must already hold the upstream `Host` and no hop-by-hop headers.
+    /// Send one request (`head` from [`RequestHead::encode`]) and return the response with
+    /// its body still streaming.
     pub async fn send(
         &self,
         scheme: &Scheme,
         authority: &Authority,
-        method: &Method,
-        pq: &PathAndQuery,
-        headers: &HeaderMap,
+        head: Vec<u8>,
+        chunked: bool,
+        head_only: bool,
         mut body: ReqBody,
     ) -> Result<Response<UpBody>, UpError> {
         let key = Key { https: *scheme == Scheme::HTTPS, authority: authority.clone() };
         let replayable = matches!(body, ReqBody::Empty);
-        let chunked = !replayable && !headers.contains_key(header::CONTENT_LENGTH);
-        let head = encode_head(method, pq, headers, replayable, chunked);
-        let head_only = *method == Method::HEAD;
         loop {
             let (mut conn, reused) = match self.checkout(&key) {
                 Some(c) => (c, true),
@@ -312,29 +309,95 @@ impl Conn {
     }
 }
 
-/// `METHOD path HTTP/1.1`, the headers, and the framing of the body.
-fn encode_head(method: &Method, pq: &PathAndQuery, headers: &HeaderMap, empty: bool, chunked: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + pq.as_str().len() + headers.len() * 48);
-    out.extend_from_slice(method.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(pq.as_str().as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
+/// A request head encoded once per request, owning its bytes: the request line and every
+/// header but `Host` (which depends on the endpoint of each attempt).
+pub struct RequestHead {
+    /// `METHOD path HTTP/1.1\r\n`
+    line: Vec<u8>,
+    /// `name: value\r\n` lines, without Host.
+    fields: Vec<u8>,
+    path_len: usize,
+    method_len: usize,
+    has_length: bool,
+    needs_length: bool,
+    head_only: bool,
+}
+
+impl RequestHead {
+    pub fn new(method: &Method, pq: Option<&PathAndQuery>, headers: &HeaderMap, empty: bool) -> Self {
+        let path = pq.map_or("/", |p| p.as_str());
+        let path = if path.is_empty() { "/" } else { path };
+        let mut line = Vec::with_capacity(method.as_str().len() + path.len() + 12);
+        line.extend_from_slice(method.as_str().as_bytes());
+        line.push(b' ');
+        line.extend_from_slice(path.as_bytes());
+        line.extend_from_slice(b" HTTP/1.1\r\n");
+        let mut fields = Vec::with_capacity(headers.len() * 40);
+        for (name, value) in headers {
+            if name != header::HOST {
+                push_field(&mut fields, name, value);
+            }
+        }
+        RequestHead {
+            line,
+            fields,
+            path_len: path.len(),
+            method_len: method.as_str().len(),
+            has_length: headers.contains_key(header::CONTENT_LENGTH),
+            needs_length: empty && matches!(*method, Method::POST | Method::PUT | Method::PATCH),
+            head_only: *method == Method::HEAD,
+        }
+    }
+
+    /// The path and query, as sent.
+    pub fn path(&self) -> &str {
+        std::str::from_utf8(&self.line[self.method_len + 1..self.method_len + 1 + self.path_len]).unwrap_or("/")
+    }
+
+    pub fn head_only(&self) -> bool {
+        self.head_only
+    }
+
+    /// Whether a body is sent chunked (it has one and no Content-Length).
+    pub fn chunked(&self, empty_body: bool) -> bool {
+        !empty_body && !self.has_length
+    }
+
+    /// The whole head for one attempt: request line, Host, `extra`, the client's headers
+    /// and the framing.
+    pub fn encode(&self, host: &HeaderValue, extra: &HeaderMap, empty_body: bool) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.line.len() + self.fields.len() + host.len() + 48 + extra.len() * 64);
+        out.extend_from_slice(&self.line);
+        push_field(&mut out, &header::HOST, host);
+        for (name, value) in extra {
+            push_field(&mut out, name, value);
+        }
+        if extra.is_empty() {
+            out.extend_from_slice(&self.fields);
+        } else {
+            // `extra` replaces the client's headers of the same names (trace context).
+            for line in self.fields.split_inclusive(|b| *b == b'\n') {
+                let name = line.split(|b| *b == b':').next().unwrap_or_default();
+                if !extra.keys().any(|k| k.as_str().as_bytes() == name) {
+                    out.extend_from_slice(line);
+                }
+            }
+        }
+        if self.chunked(empty_body) {
+            out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        } else if self.needs_length && !self.has_length {
+            out.extend_from_slice(b"content-length: 0\r\n");
+        }
         out.extend_from_slice(b"\r\n");
+        out
     }
-    if chunked {
-        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
-    } else if empty
-        && matches!(*method, Method::POST | Method::PUT | Method::PATCH)
-        && !headers.contains_key(header::CONTENT_LENGTH)
-    {
-        out.extend_from_slice(b"content-length: 0\r\n");
-    }
+}
+
+fn push_field(out: &mut Vec<u8>, name: &HeaderName, value: &HeaderValue) {
+    out.extend_from_slice(name.as_str().as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
     out.extend_from_slice(b"\r\n");
-    out
 }
 
 /// How the response body ends.
@@ -590,13 +653,29 @@ mod tests {
     #[test]
     fn request_head_frames_the_body() {
         let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("up.example"));
+        h.insert(header::HOST, HeaderValue::from_static("client.example"));
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
         let pq = PathAndQuery::from_static("/a?b=1");
-        let head = String::from_utf8(encode_head(&Method::GET, &pq, &h, true, false)).unwrap();
-        assert_eq!(head, "GET /a?b=1 HTTP/1.1\r\nhost: up.example\r\n\r\n");
-        let head = String::from_utf8(encode_head(&Method::POST, &pq, &h, true, false)).unwrap();
-        assert!(head.ends_with("content-length: 0\r\n\r\n"), "{head}");
-        let head = String::from_utf8(encode_head(&Method::POST, &pq, &h, false, true)).unwrap();
-        assert!(head.ends_with("transfer-encoding: chunked\r\n\r\n"), "{head}");
+        let up = HeaderValue::from_static("up.example");
+        let none = HeaderMap::new();
+        let head = RequestHead::new(&Method::GET, Some(&pq), &h, true);
+        assert_eq!(head.path(), "/a?b=1");
+        let text = String::from_utf8(head.encode(&up, &none, true)).unwrap();
+        assert_eq!(text, "GET /a?b=1 HTTP/1.1\r\nhost: up.example\r\naccept: */*\r\n\r\n");
+        let post = RequestHead::new(&Method::POST, Some(&pq), &h, true);
+        assert!(String::from_utf8(post.encode(&up, &none, true)).unwrap().ends_with("content-length: 0\r\n\r\n"));
+        let upload = RequestHead::new(&Method::POST, Some(&pq), &h, false);
+        assert!(upload.chunked(false));
+        let text = String::from_utf8(upload.encode(&up, &none, false)).unwrap();
+        assert!(text.ends_with("transfer-encoding: chunked\r\n\r\n"), "{text}");
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
+        assert!(!RequestHead::new(&Method::PUT, Some(&pq), &h, false).chunked(false));
+        assert!(RequestHead::new(&Method::HEAD, None, &h, true).head_only());
+        // Headers of the attempt replace the client's of the same name.
+        h.insert("traceparent", HeaderValue::from_static("client"));
+        let mut extra = HeaderMap::new();
+        extra.insert("traceparent", HeaderValue::from_static("ours"));
+        let text = String::from_utf8(RequestHead::new(&Method::GET, None, &h, true).encode(&up, &extra, true)).unwrap();
+        assert!(text.contains("traceparent: ours\r\n") && !text.contains("client\r\n"), "{text}");
     }
 }

@@ -135,6 +135,10 @@ struct Adaptive {
     prob_bits: AtomicU64,
     window_start: AtomicU64,
     seen: AtomicU64,
+    /// Traces sampled in the current window: capped at twice the target, so a load step
+    /// (or a start under load, at probability 1) cannot export a burst while the
+    /// probability is still coming down.
+    window_sampled: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -208,6 +212,7 @@ impl Sampler {
                     prob_bits: AtomicU64::new(p.to_bits()),
                     window_start: AtomicU64::new(now),
                     seen: AtomicU64::new(0),
+                    window_sampled: AtomicU64::new(0),
                 })
             }
         };
@@ -257,7 +262,7 @@ impl Sampler {
             }
             Inner::Adaptive(a) => {
                 let p = a.tick(self.clock.now_nanos());
-                trace_id_below(trace_id, ratio_threshold(p))
+                trace_id_below(trace_id, ratio_threshold(p)) && a.take_budget()
             }
         };
         if yes { Decision::RecordAndSample } else { Decision::Drop }
@@ -326,6 +331,7 @@ impl Adaptive {
         if elapsed >= self.window_nanos
             && self.window_start.compare_exchange(start, now, Ordering::AcqRel, Ordering::Relaxed).is_ok()
         {
+            self.window_sampled.store(0, Ordering::Relaxed);
             let seen = self.seen.swap(0, Ordering::AcqRel) as f64;
             let rps = seen / (elapsed as f64 / 1e9);
             let p = self.probability();
@@ -335,6 +341,12 @@ impl Adaptive {
         }
         self.seen.fetch_add(1, Ordering::Relaxed);
         self.probability()
+    }
+
+    /// One more sampled trace in this window, unless the window's budget is spent.
+    fn take_budget(&self) -> bool {
+        let budget = (2.0 * self.target_tps * self.window_nanos as f64 / 1e9).ceil().max(1.0) as u64;
+        self.window_sampled.fetch_add(1, Ordering::Relaxed) < budget
     }
 }
 
@@ -483,6 +495,18 @@ mod tests {
         drive(&s, &c, &mut rng, 100, 10);
         let p = s.current_probability().unwrap();
         assert!((0.09..=0.11).contains(&p), "p={p}");
+    }
+
+    #[test]
+    fn adaptive_caps_a_burst_at_twice_the_target_per_window() {
+        let mut rng = StdRng::seed_from_u64(6);
+        // Starts at probability 1; a sudden 20,000 rps must not export thousands of traces
+        // while the probability comes down.
+        let (s, c) = sampler(SamplingStrategy::Adaptive, 1.0, 10);
+        for _ in 0..5 {
+            let n = drive(&s, &c, &mut rng, 20_000, 1);
+            assert!(n <= 21, "{n} traces sampled in one second at a target of 10/s");
+        }
     }
 
     #[test]
