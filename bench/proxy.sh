@@ -250,6 +250,11 @@ if [ "${PERF:-}" = stat ]; then
       /task-clock/ {gsub(/,/, "", $1); tc = $1}
       END {printf "%-11s %9d requests  %5.2f syscalls/req  %5.3f switches/req  %6.2f us CPU/req\n", name, n, sc / n, cs / n, tc * 1000 / n}' \
       "$DIR/stat-$name.txt"
+    # CPU ticks per thread (balance between worker threads).
+    for t in /proc/"$pid"/task/*; do
+      printf '  %s %s' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+    done
+    echo
   done
   exit 0
 fi
