@@ -261,12 +261,13 @@ fi
 if [ -n "${PERF:-}" ]; then
   command -v perf >/dev/null || die "PERF=1 needs perf (apt-get install linux-perf)"
   wrk -t"$THREADS" -c"$CONNS" -d2s -H "Host: $HOST" "http://127.0.0.1:$P_MP/" >/dev/null
-  perf record -q -F 1999 -g -p "$MP_PID" -o "$DIR/perf.data" -- sleep "$DUR" 2>/dev/null &
+  perf record -q ${PERF_EVENT:+-e "$PERF_EVENT"} -F 1999 -g -p "$MP_PID" -o "$DIR/perf.data" -- sleep "$DUR" 2>/dev/null &
   PERF_PID=$!
   wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" -H "Host: $HOST" "http://127.0.0.1:$P_MP/" | grep Requests/sec
   wait "$PERF_PID" || true
+  [ -n "${PERF_SCRIPT:-}" ] && perf script -i "$DIR/perf.data" 2>/dev/null >"$PERF_SCRIPT"
   perf report -i "$DIR/perf.data" --no-children --sort "${PERF_SORT:-symbol}" ${PERF_DSO:+--dsos "$PERF_DSO"} -g none --stdio 2>/dev/null |
-    grep -E "^ +[0-9]" | cut -c1-150 | head -n "${PERF_TOP:-45}"
+    grep -E "${PERF_GREP:-^ +[0-9]}" | cut -c1-150 | head -n "${PERF_TOP:-45}"
   exit 0
 fi
 
