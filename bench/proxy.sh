@@ -123,7 +123,10 @@ MARCHPROXY_LOG=warn ${MP_WRAP:-} "$BIN" proxy --control-plane "$CP" --cluster-ap
 PIDS+=($!)
 MP_PID=$!
 wait_http "http://127.0.0.1:$P_MP/" || die "marchproxy proxy never answered 200 for Host: $HOST"
-if [ -n "${MP_WRAP:-}" ]; then MP_PID=$(pgrep -n -f "$BIN proxy --control-plane $CP") || die "no proxy process"; fi
+if [ -n "${MP_WRAP:-}" ]; then
+  MP_PID=$(pgrep -n -f "$BIN proxy --control-plane $CP") || die "no proxy process"
+  PIDS+=("$MP_PID")
+fi
 curl -fs "http://127.0.0.1:$P_MPADMIN/ready" >/dev/null || die "marchproxy proxy /ready is not 200"
 
 # --- HAProxy ---------------------------------------------------------------------------
