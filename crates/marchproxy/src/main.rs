@@ -50,13 +50,10 @@ fn fix_malloc_thresholds() {}
 fn main() -> std::process::ExitCode {
     fix_malloc_thresholds();
     let cli = Cli::parse();
-    // The proxy's request path runs on its own worker threads (see marchproxy_proxy::server);
-    // the main runtime only carries background work there, so one thread is enough. The
-    // control plane serves its API from a multi-threaded runtime.
-    let rt = match &cli.command {
-        Command::Serve(_) => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
-        Command::Proxy(_) => tokio::runtime::Builder::new_current_thread().enable_all().build(),
-    };
+    // The proxy's HTTP path runs on its own worker threads (see marchproxy_proxy::server);
+    // the main runtime carries the control plane, the proxy's sync and reports, and the L4
+    // (TCP service) listeners.
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build();
     let rt = match rt {
         Ok(rt) => rt,
         Err(e) => {

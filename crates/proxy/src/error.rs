@@ -27,6 +27,8 @@ pub enum ProxyError {
     UpstreamError,
     /// The request cannot be proxied (bad Host, bad URI).
     BadRequest,
+    /// The client's request body failed while it was being sent upstream.
+    ClientBodyError,
 }
 
 impl ProxyError {
@@ -38,7 +40,7 @@ impl ProxyError {
             }
             ProxyError::ConnectFailed | ProxyError::UpstreamError => StatusCode::BAD_GATEWAY,
             ProxyError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
-            ProxyError::BadRequest => StatusCode::BAD_REQUEST,
+            ProxyError::BadRequest | ProxyError::ClientBodyError => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -52,6 +54,7 @@ impl ProxyError {
             ProxyError::UpstreamTimeout => "upstream_timeout",
             ProxyError::UpstreamError => "upstream_error",
             ProxyError::BadRequest => "bad_request",
+            ProxyError::ClientBodyError => "client_body_error",
         }
     }
 

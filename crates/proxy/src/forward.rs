@@ -22,7 +22,7 @@ use crate::runtime::TableRt;
 use crate::server::Upstreams;
 use crate::shaping::{Flow, ServiceSlot};
 use crate::trace::{RequestInfo, RequestTrace};
-use crate::upstream::RequestHead;
+use crate::upstream::{RequestHead, UpError};
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded.
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -241,6 +241,7 @@ impl Proxy {
                 bytes,
                 head.chunked(matches!(body, ReqBody::Empty)),
                 head.head_only(),
+                idempotent(method),
                 body,
             ),
         )
@@ -253,6 +254,8 @@ impl Proxy {
         let outcome = match result {
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(e)) if e.is_connect() => Err(ProxyError::ConnectFailed),
+            // The client's own body failed (it went away mid-upload): not the endpoint's fault.
+            Ok(Err(UpError::Body(_))) => Err(ProxyError::ClientBodyError),
             Ok(Err(_)) => Err(ProxyError::UpstreamError),
             Err(_) => Err(ProxyError::UpstreamTimeout),
         };
@@ -286,6 +289,7 @@ impl Proxy {
                     RespBody::stream(Counting::new(shaped, Some(state.clone()), Direction::Out)),
                 ))
             }
+            Err(e @ ProxyError::ClientBodyError) => Err(e),
             Err(e) => {
                 state.observe(elapsed, false);
                 counters.errors.fetch_add(1, Ordering::Relaxed);

@@ -85,6 +85,18 @@ async fn accept_loop(
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Idle upstream connections past their timeout are closed even when nothing asks for them.
+    let sweeper = {
+        let upstreams = upstreams.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(IDLE_SWEEP).await;
+                for pool in upstreams.iter() {
+                    pool.evict_idle();
+                }
+            }
+        })
+    };
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // A client that never finishes its request head is cut off (slowloris).
     builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
@@ -129,8 +141,19 @@ async fn accept_loop(
             }
         }
     }
-    graceful.shutdown().await;
+    // Stop accepting at once (new connections are refused, not queued and then reset), then
+    // let in-flight requests finish, for at most DRAIN_TIMEOUT.
+    drop(listener);
+    sweeper.abort();
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
+    }
 }
+
+/// How often idle upstream connections are swept.
+const IDLE_SWEEP: std::time::Duration = std::time::Duration::from_secs(10);
+/// Longest wait for in-flight requests at shutdown.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How long a client may take to send a request head (and a TLS handshake).
 const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);

@@ -28,7 +28,7 @@ use http::{Method, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::HttpsConnector;
 use crate::body::ReqBody;
@@ -94,6 +94,8 @@ pub struct Pool(Arc<PoolInner>);
 /// One upstream connection (boxed everywhere: a TLS stream is over a kilobyte).
 struct Conn {
     io: Stream,
+    /// False once the connection's framing is unknown (a request body left unsent).
+    reusable: bool,
     /// Bytes read and not yet consumed. Empty (no allocation) while the connection is idle.
     buf: BytesMut,
 }
@@ -109,7 +111,10 @@ impl Pool {
     }
 
     /// Send one request (`head` from [`RequestHead::encode`]) and return the response with
-    /// its body still streaming.
+    /// its body still streaming. `idempotent`: the request may be sent twice (RFC 9110
+    /// §9.2.2); only then, and only without a body, is it replayed after a pooled
+    /// connection turned out closed.
+    #[allow(clippy::too_many_arguments)]
     pub async fn send(
         &self,
         scheme: &Scheme,
@@ -117,26 +122,41 @@ impl Pool {
         head: Vec<u8>,
         chunked: bool,
         head_only: bool,
+        idempotent: bool,
         mut body: ReqBody,
     ) -> Result<Response<UpBody>, UpError> {
         let key = Key { https: *scheme == Scheme::HTTPS, authority: authority.clone() };
-        let replayable = matches!(body, ReqBody::Empty);
+        let replayable = idempotent && matches!(body, ReqBody::Empty);
+        let (mut conn, mut reused) = match self.checkout(&key) {
+            Some(c) => (c, true),
+            None => (self.connect(scheme, authority).await?, false),
+        };
         loop {
-            let (mut conn, reused) = match self.checkout(&key) {
-                Some(c) => (c, true),
-                None => (self.connect(scheme, authority).await?, false),
-            };
             match conn.exchange(&head, &mut body, chunked).await {
-                Ok(parts) => return Ok(UpBody::start(conn, parts, head_only, self.clone(), key)),
-                // The upstream closed a pooled connection as we reused it: nothing of the
-                // request was processed, so a request without a body goes again, fresh.
+                Ok(mut parts) => {
+                    let framing = framing_of(&mut parts, head_only)?;
+                    return Ok(UpBody::start(conn, parts, framing, self.clone(), key));
+                }
+                // The upstream closed a pooled connection as we reused it, before answering
+                // anything: the request goes once more, on a new connection.
                 Err(Exchange { error, responded: false }) if reused && replayable => {
                     tracing::debug!(error = %error, "pooled upstream connection was closed; retrying on a new one");
-                    continue;
+                    conn = self.connect(scheme, authority).await?;
+                    reused = false;
                 }
                 Err(e) => return Err(e.error),
             }
         }
+    }
+
+    /// Close idle connections past [`IDLE_TIMEOUT`] for every upstream, and forget
+    /// upstreams with none left (run periodically by each worker).
+    pub fn evict_idle(&self) {
+        let mut idle = self.0.idle.lock().expect("pool lock");
+        for (_, list) in idle.iter_mut() {
+            list.retain(|i| i.since.elapsed() <= IDLE_TIMEOUT);
+        }
+        idle.retain(|(_, list)| !list.is_empty());
     }
 
     fn checkout(&self, key: &Key) -> Option<Box<Conn>> {
@@ -177,7 +197,7 @@ impl Pool {
             .map_err(|e| UpError::Connect(e.to_string()))?;
         let mut connector = self.0.connector.clone();
         let io = connector.call(uri).await.map_err(|e| UpError::Connect(e.to_string()))?;
-        Ok(Box::new(Conn { io: TokioIo::new(io), buf: BytesMut::new() }))
+        Ok(Box::new(Conn { io: TokioIo::new(io), reusable: true, buf: BytesMut::new() }))
     }
 }
 
@@ -211,99 +231,142 @@ impl Conn {
     fn is_open(&mut self) -> bool {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let mut probe = [0u8; 1];
-        let mut rb = ReadBuf::new(&mut probe);
-        matches!(Pin::new(&mut self.io).poll_read(&mut cx, &mut rb), Poll::Pending)
+        // Outside Tokio's cooperative budget: with the budget spent, a read would answer
+        // Pending without looking at the socket, and a closed connection would look open.
+        let io = &mut self.io;
+        let read = tokio::task::coop::unconstrained(std::future::poll_fn(move |cx| {
+            let mut rb = ReadBuf::new(&mut probe);
+            Pin::new(&mut *io).poll_read(cx, &mut rb)
+        }));
+        matches!(std::pin::pin!(read).poll(&mut cx), Poll::Pending)
     }
 
-    /// Write the request, then read the response head (skipping 1xx). Returns the head and
-    /// the number of bytes of `buf` it took.
+    /// Write the request and read the final response head (1xx skipped). A request body
+    /// streams while the head is awaited: an upstream that answers early (413, 401, 417)
+    /// gets its answer through, and the connection, with part of a body unsent, is closed
+    /// afterwards.
     async fn exchange(&mut self, head: &[u8], body: &mut ReqBody, chunked: bool) -> Result<Head, Exchange> {
         self.io.write_all(head).await?;
         if let ReqBody::Stream(_) = body {
-            while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| UpError::Body(e.to_string()))?;
-                let Ok(data) = frame.into_data() else { continue }; // trailers are not forwarded
-                if data.is_empty() {
-                    continue;
+            let early = {
+                let (mut rd, mut wr) = tokio::io::split(&mut self.io);
+                let write = async {
+                    write_body(&mut wr, body, chunked).await?;
+                    wr.flush().await.map_err(Exchange::from)
+                };
+                let read = read_final_head(&mut rd, &mut self.buf);
+                tokio::pin!(write, read);
+                tokio::select! {
+                    biased;
+                    w = &mut write => { w?; None }
+                    h = &mut read => Some(h),
                 }
-                if chunked {
-                    self.io.write_all(format!("{:x}\r\n", data.len()).as_bytes()).await?;
-                    self.io.write_all(&data).await?;
-                    self.io.write_all(b"\r\n").await?;
-                } else {
-                    self.io.write_all(&data).await?;
-                }
+            };
+            if let Some(head) = early {
+                self.reusable = false;
+                return head;
             }
-            if chunked {
-                self.io.write_all(b"0\r\n\r\n").await?;
-            }
+        } else {
+            self.io.flush().await?;
         }
-        self.io.flush().await?;
-        loop {
-            let head = self.read_head().await?;
-            if head.status == StatusCode::SWITCHING_PROTOCOLS {
-                return Err(Exchange {
-                    error: UpError::Protocol("protocol upgrades are not proxied"),
-                    responded: true,
-                });
-            }
-            if !head.status.is_informational() {
-                return Ok(head);
-            }
+        read_final_head(&mut self.io, &mut self.buf).await
+    }
+}
+
+/// Stream a request body to the upstream (chunked when it has no Content-Length).
+async fn write_body<W: AsyncWrite + Unpin>(w: &mut W, body: &mut ReqBody, chunked: bool) -> Result<(), Exchange> {
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| UpError::Body(e.to_string()))?;
+        let Ok(data) = frame.into_data() else { continue }; // request trailers are not forwarded
+        if data.is_empty() {
+            continue;
+        }
+        if chunked {
+            w.write_all(format!("{:x}\r\n", data.len()).as_bytes()).await?;
+            w.write_all(&data).await?;
+            w.write_all(b"\r\n").await?;
+        } else {
+            w.write_all(&data).await?;
         }
     }
+    if chunked {
+        w.write_all(b"0\r\n\r\n").await?;
+    }
+    Ok(())
+}
 
-    /// Read and parse one response head, removing it from the buffer. Header values share
-    /// the head's bytes (no copy per header).
-    async fn read_head(&mut self) -> Result<Head, Exchange> {
-        let responded = |error| Exchange { error, responded: true };
+/// Read response heads until a final one (1xx skipped; 101 refused). Cancel-safe: bytes
+/// read stay in `buf`.
+async fn read_final_head<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> Result<Head, Exchange> {
+    let mut informational = false;
+    loop {
+        let head = read_head(io, buf, informational).await?;
+        if head.status == StatusCode::SWITCHING_PROTOCOLS {
+            return Err(Exchange { error: UpError::Protocol("protocol upgrades are not proxied"), responded: true });
+        }
+        if !head.status.is_informational() {
+            return Ok(head);
+        }
+        informational = true;
+    }
+}
+
+/// Read and parse one response head, removing it from the buffer. Header values share the
+/// head's bytes (no copy per header). `responded`: a response (a 1xx) was already seen.
+async fn read_head<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut, responded: bool) -> Result<Head, Exchange> {
+    let answered = |error| Exchange { error, responded: true };
+    {
         loop {
-            if !self.buf.is_empty() {
+            if !buf.is_empty() {
                 // Byte ranges of each name and value within the head.
                 let mut ranges = [(0u32, 0u32, 0u32, 0u32); MAX_HEADERS];
                 let (n, code, version, count) = {
                     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
                     let mut resp = httparse::Response::new(&mut slots);
-                    match resp.parse(&self.buf) {
+                    match resp.parse(buf) {
                         Ok(httparse::Status::Complete(n)) => {
-                            let base = self.buf.as_ptr() as usize;
+                            let base = buf.as_ptr() as usize;
                             for (r, h) in ranges.iter_mut().zip(resp.headers.iter()) {
                                 let (name, value) = (h.name.as_ptr() as usize - base, h.value.as_ptr() as usize - base);
                                 *r = (name as u32, h.name.len() as u32, value as u32, h.value.len() as u32);
                             }
                             (n, resp.code, resp.version, resp.headers.len())
                         }
-                        Ok(httparse::Status::Partial) if self.buf.len() < MAX_HEAD => (0, None, None, 0),
+                        Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => (0, None, None, 0),
                         Ok(httparse::Status::Partial) => {
-                            return Err(responded(UpError::Protocol("response head too large")));
+                            return Err(answered(UpError::Protocol("response head too large")));
                         }
-                        Err(_) => return Err(responded(UpError::Protocol("malformed response head"))),
+                        Err(_) => return Err(answered(UpError::Protocol("malformed response head"))),
                     }
                 };
                 if n > 0 {
-                    let raw = self.buf.split_to(n).freeze();
+                    let raw = buf.split_to(n).freeze();
                     let status = code
                         .and_then(|c| StatusCode::from_u16(c).ok())
-                        .ok_or_else(|| responded(UpError::Protocol("bad status code")))?;
+                        .ok_or_else(|| answered(UpError::Protocol("bad status code")))?;
                     let mut headers = HeaderMap::with_capacity(count);
                     for &(ns, nl, vs, vl) in &ranges[..count] {
                         let (ns, nl, vs, vl) = (ns as usize, nl as usize, vs as usize, vl as usize);
                         let name = HeaderName::from_bytes(&raw[ns..ns + nl])
-                            .map_err(|_| responded(UpError::Protocol("bad header name")))?;
+                            .map_err(|_| answered(UpError::Protocol("bad header name")))?;
                         let value = HeaderValue::from_maybe_shared(raw.slice(vs..vs + vl))
-                            .map_err(|_| responded(UpError::Protocol("bad header value")))?;
+                            .map_err(|_| answered(UpError::Protocol("bad header value")))?;
                         headers.append(name, value);
                     }
                     return Ok(Head { status, headers, http10: version == Some(0) });
                 }
             }
-            self.buf.reserve(HEAD_CHUNK);
-            let had = !self.buf.is_empty();
-            if self.io.read_buf(&mut self.buf).await? == 0 {
-                return Err(Exchange {
-                    error: UpError::Io(io::Error::new(io::ErrorKind::UnexpectedEof, "closed before a response")),
-                    responded: had,
-                });
+            buf.reserve(HEAD_CHUNK);
+            let responded = responded || !buf.is_empty();
+            match io.read_buf(buf).await {
+                Ok(0) => {
+                    return Err(Exchange {
+                        error: UpError::Io(io::Error::new(io::ErrorKind::UnexpectedEof, "closed before a response")),
+                        responded,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => return Err(Exchange { error: UpError::Io(e), responded }),
             }
         }
     }
@@ -423,10 +486,49 @@ enum Chunk {
     Trailers,
 }
 
+/// How a response's body is delimited (RFC 9112 §6.3). Removes a Content-Length that
+/// Transfer-Encoding overrides, so the client is never told a length the body does not
+/// have; differing or malformed Content-Length values are an error.
+fn framing_of(head: &mut Head, head_only: bool) -> Result<Framing, UpError> {
+    let status = head.status;
+    if head_only || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        return Ok(Framing::Length(0));
+    }
+    let headers = &mut head.headers;
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        // The last coding of the last Transfer-Encoding line decides.
+        let last = headers.get_all(header::TRANSFER_ENCODING).iter().next_back().and_then(|v| v.to_str().ok());
+        let chunked = last.and_then(|s| s.rsplit(',').next()).is_some_and(|t| t.trim().eq_ignore_ascii_case("chunked"));
+        headers.remove(header::CONTENT_LENGTH);
+        return Ok(if chunked { Framing::Chunked(Chunk::Size) } else { Framing::UntilClose });
+    }
+    let mut length = None;
+    for v in headers.get_all(header::CONTENT_LENGTH) {
+        for part in v.as_bytes().split(|b| *b == b',') {
+            let digits = part.trim_ascii();
+            if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+                return Err(UpError::Protocol("invalid Content-Length"));
+            }
+            let n: u64 = std::str::from_utf8(digits).ok().and_then(|d| d.parse().ok()).unwrap_or(u64::MAX);
+            if length.is_some_and(|l| l != n) {
+                return Err(UpError::Protocol("conflicting Content-Length values"));
+            }
+            length = Some(n);
+        }
+    }
+    if let Some(n) = length {
+        // One clean value for the client (`5, 5` or ` 5` become `5`).
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+    }
+    Ok(length.map_or(Framing::UntilClose, Framing::Length))
+}
+
 /// A response body read from the upstream socket as the client consumes it. At its end, a
 /// reusable connection goes back to the pool; dropped early, the connection is closed.
 pub struct UpBody {
     conn: Option<Box<Conn>>,
+    /// Trailer fields of a chunked body, sent as its last frame.
+    trailers: Option<HeaderMap>,
     framing: Framing,
     reusable: bool,
     pool: Pool,
@@ -434,31 +536,15 @@ pub struct UpBody {
 }
 
 impl UpBody {
-    fn start(conn: Box<Conn>, head: Head, head_only: bool, pool: Pool, key: Key) -> Response<UpBody> {
+    fn start(conn: Box<Conn>, head: Head, framing: Framing, pool: Pool, key: Key) -> Response<UpBody> {
         let Head { status, headers, http10 } = head;
         let close = headers
             .get_all(header::CONNECTION)
             .iter()
             .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))));
-        let framing = if head_only || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
-            Framing::Length(0)
-        } else if let Some(te) = headers.get(header::TRANSFER_ENCODING) {
-            let last_chunked = te
-                .to_str()
-                .ok()
-                .and_then(|s| s.rsplit(',').next())
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("chunked"));
-            if last_chunked { Framing::Chunked(Chunk::Size) } else { Framing::UntilClose }
-        } else if let Some(cl) = headers.get(header::CONTENT_LENGTH) {
-            match cl.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()) {
-                Some(n) => Framing::Length(n),
-                None => Framing::UntilClose,
-            }
-        } else {
-            Framing::UntilClose
-        };
-        let reusable = !close && !http10 && framing != Framing::UntilClose;
-        let mut resp = Response::new(UpBody { conn: Some(conn), framing, reusable, pool, key: Some(key) });
+        let reusable = conn.reusable && !close && !http10 && framing != Framing::UntilClose;
+        let mut resp =
+            Response::new(UpBody { conn: Some(conn), trailers: None, framing, reusable, pool, key: Some(key) });
         *resp.status_mut() = status;
         *resp.headers_mut() = headers;
         let body = resp.body_mut();
@@ -513,6 +599,16 @@ impl UpBody {
             None => None,
         }
     }
+}
+
+/// `name: value` of a trailer line.
+fn parse_field(line: &Bytes) -> Option<(HeaderName, HeaderValue)> {
+    let colon = line.iter().position(|b| *b == b':')?;
+    let name = HeaderName::from_bytes(&line[..colon]).ok()?;
+    let value = line.slice(colon + 1..);
+    let start = value.iter().position(|b| *b != b' ' && *b != b'\t').unwrap_or(value.len());
+    let end = value.iter().rposition(|b| *b != b' ' && *b != b'\t').map_or(start, |e| e + 1);
+    HeaderValue::from_maybe_shared(value.slice(start..end.max(start))).ok().map(|v| (name, v))
 }
 
 fn parse_chunk_size(line: &[u8]) -> Option<u64> {
@@ -579,10 +675,17 @@ impl Body for UpBody {
                                 None => return this.fail("bad chunk size"),
                             },
                             Some(Ok(line)) => {
-                                // A trailer line (not forwarded); an empty line ends the body.
+                                // A trailer field; an empty line ends the body, and the
+                                // trailers (if any) are its last frame.
                                 if line.is_empty() {
                                     this.finish();
-                                    return Poll::Ready(None);
+                                    return Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t))));
+                                }
+                                if let Some((name, value)) = parse_field(&line) {
+                                    let t = this.trailers.get_or_insert_with(HeaderMap::new);
+                                    if t.len() < MAX_HEADERS {
+                                        t.append(name, value);
+                                    }
                                 }
                                 true
                             }
@@ -648,6 +751,124 @@ mod tests {
         assert_eq!(parse_chunk_size(b""), None);
         assert_eq!(parse_chunk_size(b"xyz"), None);
         assert_eq!(parse_chunk_size(b"ffffffffffffffffff"), None);
+    }
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::net::TcpListener;
+
+    /// A raw HTTP/1.1 upstream: `answer(connection number, request number on it)` gives the
+    /// bytes to write back for each request head read, or None to close the connection.
+    async fn raw_upstream(
+        answer: impl Fn(usize, usize) -> Option<&'static str> + Send + Sync + 'static,
+    ) -> (Authority, Arc<AtomicUsize>) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let authority: Authority = l.local_addr().unwrap().to_string().parse().unwrap();
+        let heads = Arc::new(AtomicUsize::new(0));
+        let (answer, seen) = (Arc::new(answer), heads.clone());
+        tokio::spawn(async move {
+            for conn_no in 0.. {
+                let (mut s, _) = l.accept().await.unwrap();
+                let (answer, seen) = (answer.clone(), seen.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    for req_no in 0.. {
+                        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                            let mut chunk = [0u8; 4096];
+                            match s.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                        buf.drain(..end);
+                        seen.fetch_add(1, Ordering::SeqCst);
+                        match answer(conn_no, req_no) {
+                            Some(r) => s.write_all(r.as_bytes()).await.unwrap(),
+                            None => return,
+                        }
+                    }
+                });
+            }
+        });
+        (authority, heads)
+    }
+
+    fn pool() -> Pool {
+        crate::upstream_client(&crate::upstream_tls(None).unwrap(), 0)
+    }
+
+    fn get_head(method: Method) -> RequestHead {
+        RequestHead::new(&method, Some(&PathAndQuery::from_static("/")), &HeaderMap::new(), true)
+    }
+
+    async fn call(pool: &Pool, authority: &Authority, method: Method) -> Result<Response<UpBody>, UpError> {
+        let head = get_head(method.clone());
+        let bytes = head.encode(&HeaderValue::from_static("up"), &HeaderMap::new(), true);
+        let idempotent = method == Method::GET;
+        pool.send(&Scheme::HTTP, authority, bytes, false, false, idempotent, ReqBody::Empty).await
+    }
+
+    #[tokio::test]
+    async fn transfer_encoding_overrides_content_length_and_trailers_arrive() {
+        let (up, _) = raw_upstream(|_, _| {
+            Some("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nx-checksum: abc\r\n\r\n")
+        })
+        .await;
+        let p = pool();
+        let resp = call(&p, &up, Method::GET).await.unwrap();
+        assert!(!resp.headers().contains_key(header::CONTENT_LENGTH), "{:?}", resp.headers());
+        let collected = resp.into_body().collect().await.unwrap();
+        assert_eq!(collected.trailers().unwrap()["x-checksum"], "abc");
+        assert_eq!(&collected.to_bytes()[..], b"hello world");
+        // The connection went back to the pool and serves the next request.
+        assert_eq!(p.idle_count(), 1);
+        assert!(call(&p, &up, Method::GET).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn conflicting_or_malformed_content_lengths_are_refused() {
+        for bad in [
+            "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello",
+            "HTTP/1.1 200 OK\r\ncontent-length: +5\r\n\r\nhello",
+        ] {
+            let (up, _) = raw_upstream(move |_, _| Some(bad)).await;
+            let err = call(&pool(), &up, Method::GET).await.err().expect("refused");
+            assert!(matches!(err, UpError::Protocol(_)), "{err}");
+        }
+        // Repeated identical values are one length.
+        let (up, _) = raw_upstream(|_, _| Some("HTTP/1.1 200 OK\r\ncontent-length: 5, 5\r\n\r\nhello")).await;
+        let resp = call(&pool(), &up, Method::GET).await.unwrap();
+        assert_eq!(resp.headers()[header::CONTENT_LENGTH], "5");
+        assert_eq!(&resp.into_body().collect().await.unwrap().to_bytes()[..], b"hello");
+    }
+
+    /// The first connection answers one request, then closes on the next one without an
+    /// answer (an upstream's keep-alive timeout racing our reuse).
+    async fn stale_after_one() -> (Authority, Arc<AtomicUsize>) {
+        raw_upstream(|conn, req| match (conn, req) {
+            (0, 0) | (1.., _) => Some("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+            _ => None,
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn only_idempotent_requests_are_replayed_after_a_stale_pooled_connection() {
+        let (up, heads) = stale_after_one().await;
+        let p = pool();
+        let first = call(&p, &up, Method::GET).await.unwrap();
+        first.into_body().collect().await.unwrap();
+        // A POST written to the stale connection may have been acted on: not replayed.
+        assert!(call(&p, &up, Method::POST).await.is_err());
+        assert_eq!(heads.load(Ordering::SeqCst), 2);
+
+        let (up, heads) = stale_after_one().await;
+        let p = pool();
+        call(&p, &up, Method::GET).await.unwrap().into_body().collect().await.unwrap();
+        // A GET is sent again, on a new connection, and succeeds.
+        let resp = call(&p, &up, Method::GET).await.unwrap();
+        assert_eq!(&resp.into_body().collect().await.unwrap().to_bytes()[..], b"ok");
+        assert_eq!(heads.load(Ordering::SeqCst), 3);
     }
 
     #[test]

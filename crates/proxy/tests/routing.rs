@@ -248,3 +248,52 @@ async fn fast_errors_do_not_attract_latency_traffic() {
     assert!(ok >= 90, "fast errors attracted traffic: bad {} good {}", bad.hits(), good.hits());
     p.shutdown().await;
 }
+
+/// An upstream that refuses an upload at once (413) and stops reading: the client gets the
+/// 413 right away, not a 502 after a failed write or a 504 after a blocked one.
+#[tokio::test]
+async fn an_early_answer_to_an_upload_reaches_the_client() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cp = ControlPlane::start().await;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let refusing = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (mut s, _) = l.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = s
+                    .write_all(
+                        b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 8\r\nconnection: close\r\n\r\ntoo big!",
+                    )
+                    .await;
+                // Keep the socket open without reading the body.
+                tokio::time::sleep(Duration::from_secs(20)).await;
+            });
+        }
+    });
+    let svc = cp.service("upload", "upload.example.com").await;
+    let r = json!({"provider": "aws", "region": "us-east-1", "endpoint": refusing, "is_active": true});
+    cp.route_table(svc, "failover", vec![r], quiet_probe()).await;
+    let p = proxy(&cp, |c| c.upstream_timeout_seconds = 10).await;
+    synced(&cp, &p).await;
+    let started = Instant::now();
+    let resp = client()
+        .post(format!("http://{}/upload", p.addr))
+        .header("host", "upload.example.com")
+        .body(vec![b'x'; 32 * 1024 * 1024])
+        .send()
+        .await
+        .expect("an answer, not a failed request");
+    assert_eq!(resp.status(), 413);
+    assert_eq!(resp.text().await.unwrap_or_default(), "too big!");
+    assert!(started.elapsed() < Duration::from_secs(5), "answered after {:?}", started.elapsed());
+    p.shutdown().await;
+}
