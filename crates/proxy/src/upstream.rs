@@ -248,28 +248,33 @@ impl Conn {
     async fn exchange(&mut self, head: &[u8], body: &mut ReqBody, chunked: bool) -> Result<Head, Exchange> {
         self.io.write_all(head).await?;
         if let ReqBody::Stream(_) = body {
-            let early = {
-                let (mut rd, mut wr) = tokio::io::split(&mut self.io);
-                let write = async {
-                    write_body(&mut wr, body, chunked).await?;
-                    wr.flush().await.map_err(Exchange::from)
-                };
-                let read = read_final_head(&mut rd, &mut self.buf);
-                tokio::pin!(write, read);
-                tokio::select! {
-                    biased;
-                    w = &mut write => { w?; None }
-                    h = &mut read => Some(h),
-                }
-            };
-            if let Some(head) = early {
+            // Boxed: this future is large, and inline it would enlarge every request's future
+            // (and so every connection's task) even for requests without a body.
+            if let Some(head) = Box::pin(self.send_body(body, chunked)).await? {
                 self.reusable = false;
-                return head;
+                return Ok(head);
             }
         } else {
             self.io.flush().await?;
         }
         read_final_head(&mut self.io, &mut self.buf).await
+    }
+
+    /// Stream the body while watching for the response head. `Some(head)`: the upstream
+    /// answered before the body was all sent.
+    async fn send_body(&mut self, body: &mut ReqBody, chunked: bool) -> Result<Option<Head>, Exchange> {
+        let (mut rd, mut wr) = tokio::io::split(&mut self.io);
+        let write = async {
+            write_body(&mut wr, body, chunked).await?;
+            wr.flush().await.map_err(Exchange::from)
+        };
+        let read = read_final_head(&mut rd, &mut self.buf);
+        tokio::pin!(write, read);
+        tokio::select! {
+            biased;
+            w = &mut write => w.map(|()| None),
+            h = &mut read => h.map(Some),
+        }
     }
 }
 
