@@ -44,6 +44,8 @@ const MAX_HEADERS: usize = 128;
 const READ_CHUNK: usize = 8 * 1024;
 /// Buffer for a response head (and, usually, a small body with it).
 const HEAD_CHUNK: usize = 4 * 1024;
+/// How long to look for an answer after a request body could not be written.
+const EARLY_ANSWER_GRACE: Duration = Duration::from_secs(1);
 /// Longest chunk-size or trailer line.
 const MAX_LINE: usize = 4096;
 
@@ -272,7 +274,15 @@ impl Conn {
         tokio::pin!(write, read);
         tokio::select! {
             biased;
-            w = &mut write => w.map(|()| None),
+            w = &mut write => match w {
+                Ok(()) => Ok(None),
+                // The upstream may have answered and closed before taking the whole body
+                // (the write then fails): an answer it sent still wins over the write error.
+                Err(e) => match tokio::time::timeout(EARLY_ANSWER_GRACE, &mut read).await {
+                    Ok(Ok(head)) => Ok(Some(head)),
+                    _ => Err(e),
+                },
+            },
             h = &mut read => h.map(Some),
         }
     }

@@ -274,7 +274,11 @@ async fn an_early_answer_to_an_upload_reaches_the_client() {
                         b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 8\r\nconnection: close\r\n\r\ntoo big!",
                     )
                     .await;
-                // Keep the socket open without reading the body.
+                // Keep the socket open without reading the body, or (CLOSE) close it at once,
+                // so the proxy's next write of the body fails.
+                if CLOSE.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
                 tokio::time::sleep(Duration::from_secs(20)).await;
             });
         }
@@ -284,16 +288,24 @@ async fn an_early_answer_to_an_upload_reaches_the_client() {
     cp.route_table(svc, "failover", vec![r], quiet_probe()).await;
     let p = proxy(&cp, |c| c.upstream_timeout_seconds = 10).await;
     synced(&cp, &p).await;
-    let started = Instant::now();
-    let resp = client()
-        .post(format!("http://{}/upload", p.addr))
-        .header("host", "upload.example.com")
-        .body(vec![b'x'; 32 * 1024 * 1024])
-        .send()
-        .await
-        .expect("an answer, not a failed request");
-    assert_eq!(resp.status(), 413);
-    assert_eq!(resp.text().await.unwrap_or_default(), "too big!");
-    assert!(started.elapsed() < Duration::from_secs(5), "answered after {:?}", started.elapsed());
+    // 32 MiB that the upstream never reads (the proxy's write blocks), then 256 KiB to an
+    // upstream that closes (the proxy's write fails; small enough that the test's client has
+    // sent it all before the proxy answers and closes the client connection).
+    for (close, size) in [(false, 32 * 1024 * 1024), (true, 256 * 1024)] {
+        CLOSE.store(close, std::sync::atomic::Ordering::SeqCst);
+        let started = Instant::now();
+        let resp = client()
+            .post(format!("http://{}/upload", p.addr))
+            .header("host", "upload.example.com")
+            .body(vec![b'x'; size])
+            .send()
+            .await
+            .expect("an answer, not a failed request");
+        assert_eq!(resp.status(), 413, "upstream closing: {close}");
+        assert_eq!(resp.text().await.unwrap_or_default(), "too big!");
+        assert!(started.elapsed() < Duration::from_secs(5), "answered after {:?}", started.elapsed());
+    }
     p.shutdown().await;
 }
+
+static CLOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
