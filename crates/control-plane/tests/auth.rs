@@ -9,14 +9,7 @@ use serde_json::json;
 #[tokio::test]
 async fn login_refresh_me_and_bearer_required() {
     let app = TestApp::start().await;
-    let (s, body) = app
-        .call_as(
-            None,
-            Method::POST,
-            "/api/v1/auth/login",
-            Some(json!({"username": "admin", "password": "admin-password"})),
-        )
-        .await;
+    let (s, body) = app.try_login("admin", "admin-password").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["expires_in"], 1800);
@@ -64,9 +57,7 @@ async fn login_refresh_me_and_bearer_required() {
 async fn wrong_password_is_401_and_repeated_failures_lock_out() {
     let app = TestApp::start().await;
     for _ in 0..5 {
-        let (s, b) = app
-            .call_as(None, Method::POST, "/api/v1/auth/login", Some(json!({"username": "admin", "password": "nope"})))
-            .await;
+        let (s, b) = app.try_login("admin", "nope").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
     }
     // Locked now, even with the right password.
@@ -81,9 +72,7 @@ async fn wrong_password_is_401_and_repeated_failures_lock_out() {
     let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= 900);
     // Unknown users fail the same way.
-    let (s, _) = app
-        .call_as(None, Method::POST, "/api/v1/auth/login", Some(json!({"username": "ghost", "password": "x"})))
-        .await;
+    let (s, _) = app.try_login("ghost", "x").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
@@ -94,24 +83,13 @@ async fn wrong_password_is_401_and_repeated_failures_lock_out() {
 async fn parallel_wrong_passwords_all_count_toward_the_lockout() {
     let app = TestApp::start().await;
     let guesses = (0..5).map(|i| {
-        app.call_as(
-            None,
-            Method::POST,
-            "/api/v1/auth/login",
-            Some(json!({"username": "admin", "password": format!("guess-{i}")})),
-        )
+        let app = &app;
+        async move { app.try_login("admin", &format!("guess-{i}")).await }
     });
     for (s, b) in futures::future::join_all(guesses).await {
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
     }
-    let (s, _) = app
-        .call_as(
-            None,
-            Method::POST,
-            "/api/v1/auth/login",
-            Some(json!({"username": "admin", "password": "admin-password"})),
-        )
-        .await;
+    let (s, _) = app.try_login("admin", "admin-password").await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
     app.stop().await;
 }

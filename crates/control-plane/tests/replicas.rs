@@ -41,19 +41,7 @@ async fn a_write_on_one_replica_wakes_long_polls_on_the_other_through_redis() {
         .unwrap();
     let version = snap["version"].as_i64().unwrap();
 
-    let poll = {
-        let (base, http, key) = (b.base.clone(), b.http.clone(), key.clone());
-        tokio::spawn(async move {
-            let t = Instant::now();
-            let r = http
-                .get(format!("{base}/api/v1/proxy/config?version={version}&wait_seconds=15"))
-                .bearer_auth(&key)
-                .send()
-                .await
-                .unwrap();
-            (r.status(), t.elapsed(), r.json::<serde_json::Value>().await.ok())
-        })
-    };
+    let poll = tokio::spawn(poll_config(b.base.clone(), b.http.clone(), key.clone(), version, 15));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let written = Instant::now();
     let (s, _) = a
@@ -114,19 +102,7 @@ async fn exactly_one_replica_probes_and_another_takes_over_when_it_stops() {
 async fn a_proxy_ahead_of_the_database_gets_the_current_snapshot_at_once() {
     let app = TestApp::start().await;
     let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
-    let get = |version: i64| {
-        let (base, http, key) = (app.base.clone(), app.http.clone(), key.clone());
-        async move {
-            let t = Instant::now();
-            let r = http
-                .get(format!("{base}/api/v1/proxy/config?version={version}&wait_seconds=3"))
-                .bearer_auth(&key)
-                .send()
-                .await
-                .unwrap();
-            (r.status(), t.elapsed(), r.json::<serde_json::Value>().await.ok())
-        }
-    };
+    let get = |version: i64| poll_config(app.base.clone(), app.http.clone(), key.clone(), version, 3);
     let (s, _, body) = get(-1).await;
     assert_eq!(s, StatusCode::OK);
     let current = body.unwrap()["version"].as_i64().unwrap();
@@ -140,4 +116,22 @@ async fn a_proxy_ahead_of_the_database_gets_the_current_snapshot_at_once() {
     assert!(waited < Duration::from_secs(1), "{waited:?}");
     assert_eq!(body.unwrap()["version"].as_i64().unwrap(), current);
     app.stop().await;
+}
+
+/// One config long-poll as a proxy: status, how long it took, and the snapshot if any.
+async fn poll_config(
+    base: String,
+    http: reqwest::Client,
+    key: String,
+    version: i64,
+    wait_seconds: u64,
+) -> (StatusCode, Duration, Option<serde_json::Value>) {
+    let t = Instant::now();
+    let r = http
+        .get(format!("{base}/api/v1/proxy/config?version={version}&wait_seconds={wait_seconds}"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), t.elapsed(), r.json::<serde_json::Value>().await.ok())
 }

@@ -121,12 +121,18 @@ async fn wrong_key_and_invalid_answer_are_community() {
     assert_eq!(m.status().tier, Tier::Community);
 }
 
-#[tokio::test]
-async fn outage_keeps_enterprise_for_the_grace_period_then_downgrades() {
+/// A license server, a persisting store, and a manager whose key validated as Enterprise.
+async fn enterprise_with_store() -> (Arc<FakeServer>, String, Arc<MemStore>, Arc<LicenseManager>) {
     let (srv, url) = fake_server().await;
     let store = Arc::new(MemStore::default());
     let m = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
     assert_eq!(m.status().tier, Tier::Enterprise);
+    (srv, url, store, m)
+}
+
+#[tokio::test]
+async fn outage_keeps_enterprise_for_the_grace_period_then_downgrades() {
+    let (srv, url, store, m) = enterprise_with_store().await;
 
     srv.down.store(true, Ordering::SeqCst);
     let st = m.refresh().await;
@@ -150,10 +156,7 @@ async fn outage_keeps_enterprise_for_the_grace_period_then_downgrades() {
 
 #[tokio::test]
 async fn a_rejection_is_not_undone_by_a_later_outage() {
-    let (srv, url) = fake_server().await;
-    let store = Arc::new(MemStore::default());
-    let m = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
-    assert_eq!(m.status().tier, Tier::Enterprise);
+    let (srv, url, store, m) = enterprise_with_store().await;
 
     // The vendor revokes the key, then the license server goes down.
     *srv.reply.lock().unwrap() = serde_json::json!({"valid": false});
@@ -169,10 +172,7 @@ async fn a_rejection_is_not_undone_by_a_later_outage() {
 
 #[tokio::test]
 async fn a_401_rejection_is_not_undone_by_a_later_outage() {
-    let (srv, url) = fake_server().await;
-    let store = Arc::new(MemStore::default());
-    let m = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
-    assert_eq!(m.status().tier, Tier::Enterprise);
+    let (srv, url, store, _m) = enterprise_with_store().await;
     // A key with a good validation on record that the server now refuses with 401 (the
     // fake server accepts only KEY): the 401 replaces the record.
     let other = "PENG-AAAA-BBBB-CCCC-DDDD-EEEE";

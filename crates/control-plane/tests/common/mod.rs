@@ -77,10 +77,14 @@ impl TestApp {
         app
     }
 
+    /// One login attempt, whatever its outcome.
+    pub async fn try_login(&self, user: &str, password: &str) -> (StatusCode, Value) {
+        self.call_as(None, Method::POST, "/api/v1/auth/login", Some(json!({"username": user, "password": password})))
+            .await
+    }
+
     pub async fn login(&self, user: &str, password: &str) -> String {
-        let (status, body) = self
-            .call_as(None, Method::POST, "/api/v1/auth/login", Some(json!({"username": user, "password": password})))
-            .await;
+        let (status, body) = self.try_login(user, password).await;
         assert_eq!(status, StatusCode::OK, "login failed: {body}");
         body["access_token"].as_str().unwrap().to_string()
     }
