@@ -135,3 +135,47 @@ async fn poll_config(
         .unwrap();
     (r.status(), t.elapsed(), r.json::<serde_json::Value>().await.ok())
 }
+
+/// Proxy reports (which read before they write) racing configuration writes never fail:
+/// on SQLite a deferred transaction that read first cannot take the write lock once another
+/// connection wrote (SQLITE_BUSY_SNAPSHOT); write transactions begin IMMEDIATE instead.
+#[tokio::test]
+async fn reports_racing_configuration_writes_all_succeed() {
+    let app = TestApp::start().await;
+    let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
+    let reg: serde_json::Value = app
+        .http
+        .post(format!("{}/api/v1/proxy/register", app.base))
+        .bearer_auth(&key)
+        .json(&json!({"name": "edge", "version": "test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let proxy_id = reg["proxy_id"].as_i64().unwrap();
+    let reports = (0..20).map(|i| {
+        let (base, http, key) = (app.base.clone(), app.http.clone(), key.clone());
+        async move {
+            http.post(format!("{base}/api/v1/proxy/report"))
+                .bearer_auth(&key)
+                .json(&json!({"proxy_id": proxy_id, "report_id": format!("r{i}"), "config_version": 1}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let writes = (0..20).map(|i| {
+        let app = &app;
+        async move {
+            let body = json!({"name": format!("svc-{i}"), "cluster_id": 1, "hostnames": [format!("s{i}.example.com")], "protocol": "http"});
+            app.post("/api/v1/services", body).await.0
+        }
+    });
+    let (reports, writes) = tokio::join!(futures::future::join_all(reports), futures::future::join_all(writes));
+    assert!(reports.iter().all(|s| *s == StatusCode::OK), "{reports:?}");
+    assert!(writes.iter().all(|s| *s == StatusCode::CREATED), "{writes:?}");
+    app.stop().await;
+}

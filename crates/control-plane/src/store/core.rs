@@ -299,7 +299,7 @@ async fn check_service_refs(pool: &AnyPool, spec: &ServiceSpec, id: Option<i64>)
 pub async fn create_service(pool: &AnyPool, spec: &ServiceSpec) -> ApiResult<Service> {
     check_service_refs(pool, spec, None).await?;
     let now = now_ms();
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let row = sqlx::query(
         "INSERT INTO services (cluster_id, name, description, hostnames, path_prefix, protocol, listen_port, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *",
@@ -345,7 +345,7 @@ pub async fn list_services(
 pub async fn update_service(pool: &AnyPool, id: i64, spec: &ServiceSpec) -> ApiResult<Service> {
     let old = get_service(pool, id).await?;
     check_service_refs(pool, spec, Some(id)).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let row = sqlx::query(
         "UPDATE services SET cluster_id = $1, name = $2, description = $3, hostnames = $4, path_prefix = $5, protocol = $6,
          listen_port = $7, enabled = $8, updated_at = $9 WHERE id = $10 RETURNING *",
@@ -380,7 +380,7 @@ pub async fn update_service(pool: &AnyPool, id: i64, spec: &ServiceSpec) -> ApiR
 
 pub async fn delete_service(pool: &AnyPool, id: i64) -> ApiResult<()> {
     let old = get_service(pool, id).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     sqlx::query("DELETE FROM services WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(
         |e| match ApiError::from(e) {
             ApiError::Conflict(_) => {
@@ -458,10 +458,10 @@ pub async fn register_proxy(
     max: Option<u32>,
 ) -> ApiResult<Proxy> {
     let now = now_ms();
-    let mut tx = pool.begin().await?;
-    // Write-lock the cluster row first (a row lock on PostgreSQL, the write lock on SQLite):
-    // concurrent registrations in one cluster queue here, so the proxy cap below cannot be
-    // overrun by two registrations that both counted the same number.
+    let mut tx = super::begin_write(pool).await?;
+    // Lock the cluster row first (PostgreSQL; SQLite's write transactions already hold the
+    // database write lock): concurrent registrations in one cluster queue here, so the proxy
+    // cap below cannot be overrun by two registrations that both counted the same number.
     sqlx::query("UPDATE clusters SET config_version = config_version WHERE id = $1")
         .bind(cluster_id)
         .execute(&mut *tx)
@@ -556,7 +556,7 @@ pub async fn save_license_validation(
     response: &str,
     validated_at: i64,
 ) -> ApiResult<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     sqlx::query("DELETE FROM license_validations WHERE key_hash = $1").bind(key_hash).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO license_validations (key_hash, response, validated_at) VALUES ($1, $2, $3)")
         .bind(key_hash)

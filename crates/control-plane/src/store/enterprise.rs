@@ -39,7 +39,7 @@ async fn cluster_of(pool: &AnyPool, table: &str, what: &str, id: i64) -> ApiResu
 /// Delete a row and bump its cluster's version.
 async fn delete_row(pool: &AnyPool, table: &str, what: &str, id: i64) -> ApiResult<()> {
     let cluster_id = cluster_of(pool, table, what, id).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let sql = format!("DELETE FROM {table} WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *tx).await?;
     bump_version(&mut tx, cluster_id).await?;
@@ -50,7 +50,7 @@ async fn delete_row(pool: &AnyPool, table: &str, what: &str, id: i64) -> ApiResu
 /// Flip `enabled` and bump the version.
 async fn set_enabled_row(pool: &AnyPool, table: &str, what: &str, id: i64, enabled: bool) -> ApiResult<()> {
     let cluster_id = cluster_of(pool, table, what, id).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let sql = format!("UPDATE {table} SET enabled = $1, updated_at = $2 WHERE id = $3");
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(enabled).bind(now_ms()).bind(id).execute(&mut *tx).await?;
     bump_version(&mut tx, cluster_id).await?;
@@ -80,7 +80,7 @@ fn qos_from_row(r: &AnyRow) -> ApiResult<QosPolicy> {
 pub async fn create_qos(pool: &AnyPool, spec: &QosPolicySpec) -> ApiResult<QosPolicy> {
     check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
     let now = now_ms();
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let row = sqlx::query(
         "INSERT INTO qos_policies (name, description, service_id, cluster_id, bandwidth_config, priority_config, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *",
@@ -113,7 +113,7 @@ pub async fn list_qos(pool: &AnyPool, p: &ListParams) -> ApiResult<(Vec<QosPolic
 pub async fn update_qos(pool: &AnyPool, id: i64, spec: &QosPolicySpec) -> ApiResult<QosPolicy> {
     let old_cluster = cluster_of(pool, "qos_policies", "QoS policy", id).await?;
     check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let row = sqlx::query(
         "UPDATE qos_policies SET name = $1, description = $2, service_id = $3, cluster_id = $4, bandwidth_config = $5,
          priority_config = $6, enabled = $7, updated_at = $8 WHERE id = $9 RETURNING *",
@@ -224,7 +224,7 @@ pub async fn create_route_table(pool: &AnyPool, spec: &RouteTableSpec) -> ApiRes
     check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
     let spec = trimmed(spec);
     let now = now_ms();
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let row = sqlx::query(
         "INSERT INTO route_tables (name, description, service_id, cluster_id, algorithm, routes, health_probe_config, enable_auto_failover, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING *",
@@ -262,7 +262,7 @@ pub async fn update_route_table(pool: &AnyPool, id: i64, spec: &RouteTableSpec) 
     let old_cluster = cluster_of(pool, "route_tables", "route table", id).await?;
     check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
     let spec = trimmed(spec);
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let row = sqlx::query(
         "UPDATE route_tables SET name = $1, description = $2, service_id = $3, cluster_id = $4, algorithm = $5, routes = $6,
          health_probe_config = $7, enable_auto_failover = $8, enabled = $9, updated_at = $10 WHERE id = $11 RETURNING *",
@@ -344,7 +344,7 @@ pub async fn health_for_cluster(pool: &AnyPool, cluster_id: i64) -> ApiResult<Ve
 /// Store one probe's outcome. Returns true when `is_healthy` flipped (and the cluster's
 /// version was bumped so proxies learn of it).
 pub async fn record_health(pool: &AnyPool, h: &EndpointHealth, cluster_id: i64, flipped: bool) -> ApiResult<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     sqlx::query(
         "UPDATE route_health_status SET is_healthy = $1, last_check = $2, rtt_ms = $3, consecutive_failures = $4,
          consecutive_successes = $5, last_error = $6 WHERE route_table_id = $7 AND endpoint = $8",
@@ -433,7 +433,7 @@ macro_rules! bind_tracing {
 
 pub async fn create_tracing(pool: &AnyPool, spec: &TracingConfigSpec) -> ApiResult<TracingConfig> {
     check_cluster(pool, spec.cluster_id).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let q = sqlx::query(
         "INSERT INTO tracing_configs (name, description, cluster_id, backend, endpoint, exporter, sampling_strategy, sampling_rate,
          max_traces_per_second, include_request_headers, include_response_headers, include_request_body, include_response_body,
@@ -459,7 +459,7 @@ pub async fn list_tracing(pool: &AnyPool, p: &ListParams) -> ApiResult<(Vec<Trac
 pub async fn update_tracing(pool: &AnyPool, id: i64, spec: &TracingConfigSpec) -> ApiResult<TracingConfig> {
     let old_cluster = cluster_of(pool, "tracing_configs", "tracing config", id).await?;
     check_cluster(pool, spec.cluster_id).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let q = sqlx::query(
         "UPDATE tracing_configs SET name = $1, description = $2, cluster_id = $3, backend = $4, endpoint = $5, exporter = $6,
          sampling_strategy = $7, sampling_rate = $8, max_traces_per_second = $9, include_request_headers = $10,

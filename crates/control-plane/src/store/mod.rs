@@ -17,6 +17,15 @@ use crate::error::ApiError;
 
 pub type Tx<'a> = Transaction<'a, Any>;
 
+/// Begin a transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`, taking
+/// the write lock up front: a deferred transaction that reads first and writes later fails
+/// at once with SQLITE_BUSY_SNAPSHOT (517) when another connection wrote in between, which
+/// the busy timeout cannot absorb. PostgreSQL uses a plain `BEGIN`.
+pub async fn begin_write(pool: &sqlx::AnyPool) -> Result<Tx<'static>, ApiError> {
+    let sqlite = pool.connect_options().database_url.scheme() == "sqlite";
+    Ok(if sqlite { pool.begin_with("BEGIN IMMEDIATE").await? } else { pool.begin().await? })
+}
+
 /// Column helpers for `AnyRow`.
 pub(crate) trait RowExt {
     fn i64(&self, col: &str) -> Result<i64, ApiError>;

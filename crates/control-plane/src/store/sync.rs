@@ -53,7 +53,7 @@ pub async fn add_drain(
     endpoint: &str,
     until_ms: i64,
 ) -> ApiResult<i64> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let row = sqlx::query("INSERT INTO drains (route_table_id, endpoint, until_ms) VALUES ($1, $2, $3) RETURNING id")
         .bind(table_id)
         .bind(endpoint)
@@ -66,7 +66,7 @@ pub async fn add_drain(
 }
 
 pub async fn remove_drain(pool: &AnyPool, drain_id: i64, cluster_id: i64) -> ApiResult<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     sqlx::query("DELETE FROM drains WHERE id = $1").bind(drain_id).execute(&mut *tx).await?;
     super::bump_version(&mut tx, cluster_id).await?;
     tx.commit().await?;
@@ -93,7 +93,7 @@ pub async fn traffic_by_endpoint(
 /// Apply a report exactly once (per `report_id`). Returns false for a duplicate.
 pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> ApiResult<bool> {
     let now = now_ms();
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     let owner =
         sqlx::query("SELECT cluster_id FROM proxies WHERE id = $1").bind(r.proxy_id).fetch_optional(&mut *tx).await?;
     match owner {

@@ -355,7 +355,7 @@ pub const SPAN_STORE_MAX: i64 = 200_000;
 /// Insert spans and evict the oldest beyond [`SPAN_STORE_MAX`].
 pub async fn insert_spans(pool: &AnyPool, spans: &[StoredSpan]) -> ApiResult<()> {
     let now = crate::db::now_ms();
-    let mut tx = pool.begin().await?;
+    let mut tx = super::begin_write(pool).await?;
     for s in spans {
         sqlx::query(
             "INSERT INTO spans (trace_id, span_id, parent_span_id, service, operation, kind, start_unix_us, duration_us, is_error, attributes, received_at)
