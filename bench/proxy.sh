@@ -6,7 +6,8 @@
 # 1,000 concurrent client connections.
 #
 # Usage: bench/proxy.sh [seconds]      (default 10 s per measured run)
-# Environment: CONNS (64), THREADS (2), BIG_CONNS (1000), ROUNDS (1; >1 reports medians)
+# Environment: CONNS (64), THREADS (2), BIG_CONNS (1000), ROUNDS (1; >1 reports medians),
+#   HOLD=1 (start everything, print the ports and wait), PERF=1/stat, MEM_ONLY=1, MP_WRAP
 # Needs: wrk, nginx, haproxy, curl, python3 (Debian: apt-get install wrk nginx haproxy).
 #
 # Equivalence of the three proxies: 127.0.0.1 only; keep-alive on both sides with no
@@ -235,6 +236,13 @@ run() {
     "$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" -v d="$d" 'BEGIN{printf "%.0f", (b - a) / hz / d * 100}')" "$errs" >>"$RESULTS"
 }
 
+# HOLD=1: keep everything running for manual experiments (wrk, perf, ss) and print the
+# ports; Ctrl-C stops it all.
+if [ -n "${HOLD:-}" ]; then
+  echo "upstream nginx :$P_UP (pid $UP_PID)  marchproxy :$P_MP (pid $MP_PID, admin :$P_MPADMIN)"
+  echo "haproxy :$P_HA (pid $HA_PID)  nginx-proxy :$P_NG (pid $NG_PID)  control plane $CP  Host: $HOST"
+  while :; do sleep 3600; done
+fi
 # PERF=1: profile marchproxy under the 64-connection load instead (perf from apt), print
 # the hottest symbols and stop.
 # PERF=stat: syscalls, context switches and CPU time per request, marchproxy and HAProxy.

@@ -99,6 +99,7 @@ impl Proxy {
         req: Request<Incoming>,
         conn: Arc<ConnInfo>,
     ) -> Result<Response<RespBody>, Infallible> {
+        let _active = crate::batch::Active::enter();
         let start = Instant::now();
         let mut trace = None;
         let result = self.route_and_forward(req, &conn, &mut trace).await;
@@ -111,6 +112,8 @@ impl Proxy {
             t.response(resp.status().as_u16(), resp.headers(), proxy_error);
         }
         let (parts, body) = resp.into_parts();
+        // The response leaves with the other responses of this event-loop turn (batch.rs).
+        crate::batch::batch_point().await;
         Ok(Response::from_parts(parts, body.with_trace(trace)))
     }
 

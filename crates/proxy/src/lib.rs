@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod balancer;
+mod batch;
 pub mod body;
 pub mod config;
 pub mod dscp;

@@ -248,6 +248,8 @@ impl Conn {
     /// gets its answer through, and the connection, with part of a body unsent, is closed
     /// afterwards.
     async fn exchange(&mut self, head: &[u8], body: &mut ReqBody, chunked: bool) -> Result<Head, Exchange> {
+        // Written with the other upstream requests of this event-loop turn (batch.rs).
+        crate::batch::batch_point().await;
         self.io.write_all(head).await?;
         if let ReqBody::Stream(_) = body {
             // Boxed: this future is large, and inline it would enlarge every request's future
