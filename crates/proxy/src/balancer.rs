@@ -2,6 +2,7 @@
 //! with per-endpoint state (peak-EWMA latency, in-flight count, passive ejection,
 //! traffic counters) that survives configuration reloads.
 
+use std::borrow::Borrow;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -151,10 +152,10 @@ impl Selector {
     }
 
     /// Pick an endpoint, or `None` when no endpoint may take traffic.
-    pub fn pick(
+    pub fn pick<S: Borrow<EndpointState>>(
         &self,
         eps: &[Candidate],
-        states: &[&EndpointState],
+        states: &[S],
         exclude: Option<usize>,
         now_ms: i64,
     ) -> Option<usize> {
@@ -207,10 +208,10 @@ impl Selector {
         })
     }
 
-    fn candidates(
+    fn candidates<S: Borrow<EndpointState>>(
         &self,
         eps: &[Candidate],
-        states: &[&EndpointState],
+        states: &[S],
         exclude: Option<usize>,
         now_ms: i64,
         respect_ejection: bool,
@@ -221,7 +222,7 @@ impl Selector {
             if !e.is_active || Some(i) == exclude || e.drained_until_ms.is_some_and(|u| u > now_ms) {
                 continue;
             }
-            if self.auto_failover && (!e.healthy || (respect_ejection && states[i].ejected(now_ms))) {
+            if self.auto_failover && (!e.healthy || (respect_ejection && states[i].borrow().ejected(now_ms))) {
                 continue;
             }
             out.push(i);
@@ -231,7 +232,7 @@ impl Selector {
 }
 
 /// Power of two choices by load-aware latency cost.
-fn p2c(c: &[usize], states: &[&EndpointState]) -> usize {
+fn p2c<S: Borrow<EndpointState>>(c: &[usize], states: &[S]) -> usize {
     if c.len() == 1 {
         return c[0];
     }
@@ -241,7 +242,7 @@ fn p2c(c: &[usize], states: &[&EndpointState]) -> usize {
         b += 1;
     }
     let (a, b) = (c[a], c[b]);
-    if states[a].cost() <= states[b].cost() { a } else { b }
+    if states[a].borrow().cost() <= states[b].borrow().cost() { a } else { b }
 }
 
 /// A tiny inline vector of indices (route tables hold at most 20 endpoints).

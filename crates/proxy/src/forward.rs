@@ -66,26 +66,44 @@ fn is_hop_by_hop(n: &HeaderName) -> bool {
     n == header::UPGRADE || HOP_BY_HOP.contains(n)
 }
 
+/// [`is_hop_by_hop`] for a raw field name in any case (upstream response heads).
+pub(crate) fn is_hop_by_hop_name(name: &[u8]) -> bool {
+    // By length first: most names are rejected without comparing a byte.
+    let is = |want: &[u8]| name.eq_ignore_ascii_case(want);
+    match name.len() {
+        2 => is(b"te"),
+        7 => is(b"upgrade") || is(b"trailer"),
+        10 => is(b"connection") || is(b"keep-alive"),
+        16 => is(b"proxy-connection"),
+        17 => is(b"transfer-encoding"),
+        18 => is(b"proxy-authenticate"),
+        19 => is(b"proxy-authorization"),
+        _ => false,
+    }
+}
+
 /// Remove hop-by-hop headers, including those named by `Connection`.
 pub fn strip_hop_by_hop(h: &mut HeaderMap) {
     // One pass over the names, without hashing: most messages carry none of them.
     if !h.keys().any(is_hop_by_hop) {
         return;
     }
-    let named: Vec<HeaderName> = h
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect();
-    for n in named {
+    // Remove only what is there: the hop-by-hop names present, and the names a Connection
+    // line lists (`keep-alive` and `close`, the usual tokens, need no lookup of their own).
+    let mut doomed: Vec<HeaderName> = h.keys().filter(|n| is_hop_by_hop(n)).cloned().collect();
+    for v in h.get_all(header::CONNECTION) {
+        for token in v.as_bytes().split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+            if token.is_empty() || token.eq_ignore_ascii_case(b"close") || is_hop_by_hop_name(token) {
+                continue;
+            }
+            if let Ok(n) = HeaderName::from_bytes(token) {
+                doomed.push(n);
+            }
+        }
+    }
+    for n in doomed {
         h.remove(n);
     }
-    for n in &HOP_BY_HOP {
-        h.remove(n);
-    }
-    h.remove(header::UPGRADE);
 }
 
 fn idempotent(m: &Method) -> bool {
@@ -278,8 +296,8 @@ impl Proxy {
                 if state.record_result(failed, now) {
                     tracing::warn!(route_table = table.id, endpoint = %ep.raw, "endpoint ejected after consecutive failures");
                 }
-                let (mut parts, body) = resp.into_parts();
-                strip_hop_by_hop(&mut parts.headers);
+                // The upstream client leaves hop-by-hop fields out of the head it returns.
+                let (parts, body) = resp.into_parts();
                 let shaped = Shaped::new(
                     body,
                     Some(ctx.slot.clone()),
@@ -375,6 +393,17 @@ mod tests {
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
         assert_eq!(h["x-end-to-end"], "kept");
+    }
+
+    #[test]
+    fn raw_names_are_hop_by_hop_exactly_when_the_list_says_so() {
+        for n in HOP_BY_HOP.iter().chain([&header::UPGRADE]) {
+            assert!(is_hop_by_hop_name(n.as_str().as_bytes()), "{n}");
+            assert!(is_hop_by_hop_name(n.as_str().to_ascii_uppercase().as_bytes()), "{n}");
+        }
+        for n in ["content-length", "connectio", "tee", "x-upgrade", "keep-alive2", ""] {
+            assert!(!is_hop_by_hop_name(n.as_bytes()), "{n}");
+        }
     }
 
     #[test]

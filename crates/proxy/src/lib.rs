@@ -121,7 +121,8 @@ impl Proxy {
 
 /// Epoch milliseconds.
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    // SystemTime rather than chrono: one clock read, no calendar arithmetic (per request).
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Idle keep-alive connections kept per upstream, worker thread and DSCP mark.

@@ -72,8 +72,7 @@ pub struct TableRt {
 
 impl TableRt {
     pub fn pick(&self, exclude: Option<usize>, now_ms: i64) -> Option<usize> {
-        let refs: Vec<&EndpointState> = self.states.iter().map(|s| s.as_ref()).collect();
-        self.selector.pick(&self.candidates, &refs, exclude, now_ms)
+        self.selector.pick(&self.candidates, &self.states, exclude, now_ms)
     }
 }
 

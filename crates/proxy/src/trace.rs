@@ -157,7 +157,13 @@ impl RequestTrace {
         if tracers.is_empty() {
             return None;
         }
-        let ex = propagation::extract(|name| headers.get(name).and_then(|v| v.to_str().ok()));
+        // Most requests carry no trace context: one pass over the names instead of a lookup
+        // for each propagation header.
+        let ex = if headers.keys().any(|k| propagation::is_context_header(k.as_str())) {
+            propagation::extract(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+        } else {
+            propagation::Extracted::default()
+        };
         let trace_id = ex.context.as_ref().map(|c| c.trace_id).unwrap_or_else(span::new_trace_id);
         let recording: Vec<(Arc<Tracer>, Decision)> = tracers
             .iter()

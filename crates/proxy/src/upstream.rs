@@ -224,8 +224,97 @@ impl From<io::Error> for Exchange {
 /// The response head as parsed.
 struct Head {
     status: StatusCode,
+    /// End-to-end fields only: hop-by-hop fields, and those named by `Connection`, are
+    /// left out as the head is parsed.
     headers: HeaderMap,
     http10: bool,
+    /// `Connection: close` was sent.
+    close: bool,
+    /// The value of the last `Transfer-Encoding` line.
+    transfer_encoding: Option<Bytes>,
+    /// `Content-Length`: absent, one agreed value, or why it is invalid.
+    content_length: Result<Option<u64>, &'static str>,
+    /// Exactly one `Content-Length` line, holding only digits: forwarded as it is.
+    length_clean: bool,
+}
+
+impl Head {
+    /// Build a head from the parsed fields (byte ranges of name and value within `raw`), in
+    /// one pass and without a header-map lookup: framing and `Connection` are read from the
+    /// bytes, and hop-by-hop fields never enter the map.
+    fn build(
+        status: StatusCode,
+        http10: bool,
+        raw: &Bytes,
+        fields: impl Iterator<Item = (std::ops::Range<usize>, std::ops::Range<usize>)> + Clone,
+    ) -> Result<Head, UpError> {
+        let is = |name: &[u8], want: &[u8]| name.eq_ignore_ascii_case(want);
+        // Connection: `close`, and the other names it lists (rare: no allocation without).
+        let mut close = false;
+        let mut listed: Vec<&[u8]> = Vec::new();
+        for (n, v) in fields.clone() {
+            if is(&raw[n], b"connection") {
+                for token in raw[v].split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+                    if is(token, b"close") {
+                        close = true;
+                    } else if !token.is_empty() && !crate::forward::is_hop_by_hop_name(token) {
+                        listed.push(token);
+                    }
+                }
+            }
+        }
+        let mut head = Head {
+            status,
+            headers: HeaderMap::with_capacity(fields.clone().count()),
+            http10,
+            close,
+            transfer_encoding: None,
+            content_length: Ok(None),
+            length_clean: false,
+        };
+        let mut length_lines = 0;
+        for (n, v) in fields {
+            let (name, value) = (&raw[n], &raw[v.clone()]);
+            if crate::forward::is_hop_by_hop_name(name) {
+                if is(name, b"transfer-encoding") {
+                    head.transfer_encoding = Some(raw.slice(v));
+                }
+                continue;
+            }
+            if is(name, b"content-length") {
+                // Framing reads every Content-Length line, even one Connection lists.
+                length_lines += 1;
+                head.length_clean = length_lines == 1 && !value.is_empty() && value.iter().all(u8::is_ascii_digit);
+                head.content_length = merge_length(head.content_length, value);
+            }
+            if listed.iter().any(|t| is(t, name)) {
+                continue;
+            }
+            let name = HeaderName::from_bytes(name).map_err(|_| UpError::Protocol("bad header name"))?;
+            let value =
+                HeaderValue::from_maybe_shared(raw.slice(v)).map_err(|_| UpError::Protocol("bad header value"))?;
+            head.headers.append(name, value);
+        }
+        Ok(head)
+    }
+}
+
+/// Fold one `Content-Length` line (possibly a list, `5, 5`) into what was seen so far: all
+/// values must be valid and agree (RFC 9112 §6.3).
+fn merge_length(seen: Result<Option<u64>, &'static str>, line: &[u8]) -> Result<Option<u64>, &'static str> {
+    let mut length = seen?;
+    for part in line.split(|b| *b == b',') {
+        let digits = part.trim_ascii();
+        if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+            return Err("invalid Content-Length");
+        }
+        let n = digits.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+        if length.is_some_and(|l| l != n) {
+            return Err("conflicting Content-Length values");
+        }
+        length = Some(n);
+    }
+    Ok(length)
 }
 
 impl Conn {
@@ -361,16 +450,11 @@ async fn read_head<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut, respond
                     let status = code
                         .and_then(|c| StatusCode::from_u16(c).ok())
                         .ok_or_else(|| answered(UpError::Protocol("bad status code")))?;
-                    let mut headers = HeaderMap::with_capacity(count);
-                    for &(ns, nl, vs, vl) in &ranges[..count] {
+                    let fields = ranges[..count].iter().map(|&(ns, nl, vs, vl)| {
                         let (ns, nl, vs, vl) = (ns as usize, nl as usize, vs as usize, vl as usize);
-                        let name = HeaderName::from_bytes(&raw[ns..ns + nl])
-                            .map_err(|_| answered(UpError::Protocol("bad header name")))?;
-                        let value = HeaderValue::from_maybe_shared(raw.slice(vs..vs + vl))
-                            .map_err(|_| answered(UpError::Protocol("bad header value")))?;
-                        headers.append(name, value);
-                    }
-                    return Ok(Head { status, headers, http10: version == Some(0) });
+                        (ns..ns + nl, vs..vs + vl)
+                    });
+                    return Head::build(status, version == Some(0), &raw, fields).map_err(answered);
                 }
             }
             buf.reserve(HEAD_CHUNK);
@@ -392,10 +476,10 @@ async fn read_head<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut, respond
 /// A request head encoded once per request, owning its bytes: the request line and every
 /// header but `Host` (which depends on the endpoint of each attempt).
 pub struct RequestHead {
-    /// `METHOD path HTTP/1.1\r\n`
-    line: Vec<u8>,
-    /// `name: value\r\n` lines, without Host.
-    fields: Vec<u8>,
+    /// `METHOD path HTTP/1.1\r\n` (the first `line_len` bytes), then `name: value\r\n`
+    /// lines without Host: one allocation.
+    bytes: Vec<u8>,
+    line_len: usize,
     path_len: usize,
     method_len: usize,
     has_length: bool,
@@ -407,20 +491,21 @@ impl RequestHead {
     pub fn new(method: &Method, pq: Option<&PathAndQuery>, headers: &HeaderMap, empty: bool) -> Self {
         let path = pq.map_or("/", |p| p.as_str());
         let path = if path.is_empty() { "/" } else { path };
-        let mut line = Vec::with_capacity(method.as_str().len() + path.len() + 12);
-        line.extend_from_slice(method.as_str().as_bytes());
-        line.push(b' ');
-        line.extend_from_slice(path.as_bytes());
-        line.extend_from_slice(b" HTTP/1.1\r\n");
-        let mut fields = Vec::with_capacity(headers.len() * 40);
+        let line_len = method.as_str().len() + path.len() + 12;
+        let mut bytes = Vec::with_capacity(line_len + headers.len() * 48);
+        bytes.extend_from_slice(method.as_str().as_bytes());
+        bytes.push(b' ');
+        bytes.extend_from_slice(path.as_bytes());
+        bytes.extend_from_slice(b" HTTP/1.1\r\n");
+        debug_assert_eq!(bytes.len(), line_len);
         for (name, value) in headers {
             if name != header::HOST {
-                push_field(&mut fields, name, value);
+                push_field(&mut bytes, name, value);
             }
         }
         RequestHead {
-            line,
-            fields,
+            bytes,
+            line_len,
             path_len: path.len(),
             method_len: method.as_str().len(),
             has_length: headers.contains_key(header::CONTENT_LENGTH),
@@ -431,7 +516,7 @@ impl RequestHead {
 
     /// The path and query, as sent.
     pub fn path(&self) -> &str {
-        std::str::from_utf8(&self.line[self.method_len + 1..self.method_len + 1 + self.path_len]).unwrap_or("/")
+        std::str::from_utf8(&self.bytes[self.method_len + 1..self.method_len + 1 + self.path_len]).unwrap_or("/")
     }
 
     pub fn head_only(&self) -> bool {
@@ -446,17 +531,18 @@ impl RequestHead {
     /// The whole head for one attempt: request line, Host, `extra`, the client's headers
     /// and the framing.
     pub fn encode(&self, host: &HeaderValue, extra: &HeaderMap, empty_body: bool) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.line.len() + self.fields.len() + host.len() + 48 + extra.len() * 64);
-        out.extend_from_slice(&self.line);
+        let (line, fields) = self.bytes.split_at(self.line_len);
+        let mut out = Vec::with_capacity(self.bytes.len() + host.len() + 48 + extra.len() * 64);
+        out.extend_from_slice(line);
         push_field(&mut out, &header::HOST, host);
         for (name, value) in extra {
             push_field(&mut out, name, value);
         }
         if extra.is_empty() {
-            out.extend_from_slice(&self.fields);
+            out.extend_from_slice(fields);
         } else {
             // `extra` replaces the client's headers of the same names (trace context).
-            for line in self.fields.split_inclusive(|b| *b == b'\n') {
+            for line in fields.split_inclusive(|b| *b == b'\n') {
                 let name = line.split(|b| *b == b':').next().unwrap_or_default();
                 if !extra.keys().any(|k| k.as_str().as_bytes() == name) {
                     out.extend_from_slice(line);
@@ -511,31 +597,20 @@ fn framing_of(head: &mut Head, head_only: bool) -> Result<Framing, UpError> {
     if head_only || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
         return Ok(Framing::Length(0));
     }
-    let headers = &mut head.headers;
-    if headers.contains_key(header::TRANSFER_ENCODING) {
-        // The last coding of the last Transfer-Encoding line decides.
-        let last = headers.get_all(header::TRANSFER_ENCODING).iter().next_back().and_then(|v| v.to_str().ok());
-        let chunked = last.and_then(|s| s.rsplit(',').next()).is_some_and(|t| t.trim().eq_ignore_ascii_case("chunked"));
-        headers.remove(header::CONTENT_LENGTH);
+    if let Some(te) = &head.transfer_encoding {
+        // The last coding of the last Transfer-Encoding line decides; Content-Length is void.
+        let chunked = te.rsplit(|b| *b == b',').next().is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        if head.content_length != Ok(None) {
+            head.headers.remove(header::CONTENT_LENGTH);
+        }
         return Ok(if chunked { Framing::Chunked(Chunk::Size) } else { Framing::UntilClose });
     }
-    let mut length = None;
-    for v in headers.get_all(header::CONTENT_LENGTH) {
-        for part in v.as_bytes().split(|b| *b == b',') {
-            let digits = part.trim_ascii();
-            if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-                return Err(UpError::Protocol("invalid Content-Length"));
-            }
-            let n: u64 = std::str::from_utf8(digits).ok().and_then(|d| d.parse().ok()).unwrap_or(u64::MAX);
-            if length.is_some_and(|l| l != n) {
-                return Err(UpError::Protocol("conflicting Content-Length values"));
-            }
-            length = Some(n);
-        }
-    }
-    if let Some(n) = length {
+    let length = head.content_length.map_err(UpError::Protocol)?;
+    if let Some(n) = length
+        && !head.length_clean
+    {
         // One clean value for the client (`5, 5` or ` 5` become `5`).
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+        head.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
     }
     Ok(length.map_or(Framing::UntilClose, Framing::Length))
 }
@@ -554,11 +629,7 @@ pub struct UpBody {
 
 impl UpBody {
     fn start(conn: Box<Conn>, head: Head, framing: Framing, pool: Pool, key: Key) -> Response<UpBody> {
-        let Head { status, headers, http10 } = head;
-        let close = headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))));
+        let Head { status, headers, http10, close, .. } = head;
         let reusable = conn.reusable && !close && !http10 && framing != Framing::UntilClose;
         let mut resp =
             Response::new(UpBody { conn: Some(conn), trailers: None, framing, reusable, pool, key: Some(key) });
@@ -857,6 +928,33 @@ mod tests {
         let resp = call(&pool(), &up, Method::GET).await.unwrap();
         assert_eq!(resp.headers()[header::CONTENT_LENGTH], "5");
         assert_eq!(&resp.into_body().collect().await.unwrap().to_bytes()[..], b"hello");
+    }
+
+    #[tokio::test]
+    async fn hop_by_hop_fields_are_left_out_of_the_response_and_close_is_honoured() {
+        let (up, heads) = raw_upstream(|_, req| {
+            Some(match req {
+                0 => {
+                    "HTTP/1.1 200 OK\r\nConnection: Keep-Alive, X-Secret\r\nKeep-Alive: timeout=5\r\n\
+                     X-SECRET: s\r\nProxy-Connection: x\r\nUpgrade: h2c\r\nTrailer: x-t\r\n\
+                     X-Kept: yes\r\nContent-Length: 2\r\n\r\nok"
+                }
+                _ => "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok",
+            })
+        })
+        .await;
+        let pool = pool();
+        let resp = call(&pool, &up, Method::GET).await.unwrap();
+        let names: Vec<&str> = resp.headers().keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["x-kept", "content-length"]);
+        assert_eq!(&resp.into_body().collect().await.unwrap().to_bytes()[..], b"ok");
+        assert_eq!(pool.idle_count(), 1);
+        // Kept alive: the second request reuses the connection; `close` then ends it.
+        let resp = call(&pool, &up, Method::GET).await.unwrap();
+        assert!(resp.headers().get(header::CONNECTION).is_none());
+        assert_eq!(&resp.into_body().collect().await.unwrap().to_bytes()[..], b"ok");
+        assert_eq!(heads.load(Ordering::SeqCst), 2);
+        assert_eq!(pool.idle_count(), 0, "a connection that announced close is not pooled");
     }
 
     /// The first connection answers one request, then closes on the next one without an

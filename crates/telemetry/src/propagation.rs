@@ -94,6 +94,12 @@ impl Formats {
     }
 }
 
+/// Whether a (lower-case) header name is one [`extract`] reads. A request whose names all
+/// fail this test carries no context, so a caller can skip `extract` and its lookups.
+pub fn is_context_header(name: &str) -> bool {
+    name == TRACEPARENT || name == B3 || name.starts_with("x-b3-")
+}
+
 /// What a request's headers said.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Extracted {
@@ -476,6 +482,24 @@ mod tests {
     }
 
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn every_header_extract_reads_first_is_a_context_header() {
+        // With no headers, extract asks for each name it could start from; a request none of
+        // whose names passes is_context_header must be one extract gets nothing from.
+        let asked = std::cell::RefCell::new(Vec::new());
+        let ex = extract(|name| {
+            asked.borrow_mut().push(name.to_string());
+            None
+        });
+        assert_eq!(ex, Extracted::default());
+        let asked = asked.into_inner();
+        assert!(asked.len() >= 5, "{asked:?}");
+        for name in &asked {
+            assert!(is_context_header(name), "{name} is read by extract but not a context header");
+        }
+        assert!(!is_context_header("user-agent") && !is_context_header("tracestate"));
+    }
 
     #[test]
     fn w3c_parse_and_format() {
