@@ -228,10 +228,10 @@ impl RespBody {
     }
 
     /// Attach the request's trace (and its response-body tap).
-    pub fn with_trace(mut self, trace: Option<Box<RequestTrace>>) -> Self {
+    /// Attach the request's trace (in place: a response is large to move).
+    pub fn set_trace(&mut self, trace: Option<Box<RequestTrace>>) {
         self.tap = trace.as_ref().and_then(|t| t.resp_tap.clone());
         self.trace = trace;
-        self
     }
 }
 

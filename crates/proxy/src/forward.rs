@@ -121,7 +121,7 @@ impl Proxy {
         let start = Instant::now();
         let mut trace = None;
         let result = self.route_and_forward(req, &conn, &mut trace).await;
-        let (resp, proxy_error) = match result {
+        let (mut resp, proxy_error) = match result {
             Ok(r) => (r, None),
             Err(e) => (e.response(), Some(e.code())),
         };
@@ -129,10 +129,10 @@ impl Proxy {
         if let Some(t) = trace.as_mut() {
             t.response(resp.status().as_u16(), resp.headers(), proxy_error);
         }
-        let (parts, body) = resp.into_parts();
+        resp.body_mut().set_trace(trace);
         // The response leaves with the other responses of this event-loop turn (batch.rs).
         crate::batch::batch_point().await;
-        Ok(Response::from_parts(parts, body.with_trace(trace)))
+        Ok(resp)
     }
 
     async fn route_and_forward(

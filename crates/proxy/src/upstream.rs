@@ -72,10 +72,19 @@ impl UpError {
 /// timeouts, so the upstream rarely closes one under us).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Eq)]
 struct Key {
     https: bool,
     authority: Authority,
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        // Byte-equal first (the usual case: both come from the same endpoint), then
+        // Authority's case-insensitive comparison.
+        self.https == other.https
+            && (self.authority.as_str() == other.authority.as_str() || self.authority == other.authority)
+    }
 }
 
 struct Idle {
@@ -427,9 +436,12 @@ async fn read_head<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut, respond
                 // Byte ranges of each name and value within the head.
                 let mut ranges = [(0u32, 0u32, 0u32, 0u32); MAX_HEADERS];
                 let (n, code, version, count) = {
-                    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                    let mut resp = httparse::Response::new(&mut slots);
-                    match resp.parse(buf) {
+                    // Uninitialised slots: nothing to fill per response head.
+                    let mut slots = [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+                    let mut resp = httparse::Response::new(&mut []);
+                    match httparse::ParserConfig::default()
+                        .parse_response_with_uninit_headers(&mut resp, buf, &mut slots)
+                    {
                         Ok(httparse::Status::Complete(n)) => {
                             let base = buf.as_ptr() as usize;
                             for (r, h) in ranges.iter_mut().zip(resp.headers.iter()) {
