@@ -23,6 +23,8 @@ pub struct Metrics {
     pub config_version: AtomicI64,
     /// Last config version the control plane acknowledged through a report.
     pub acked_version: AtomicI64,
+    /// Open downstream connections per worker thread (set when the listener starts).
+    pub worker_connections: std::sync::OnceLock<std::sync::Arc<[AtomicU64]>>,
     /// Cumulative reported traffic per (table, endpoint): bytes in, bytes out, requests, errors.
     reported: Mutex<HashMap<(i64, String), [u64; 4]>>,
 }
@@ -80,6 +82,13 @@ impl Proxy {
             "# TYPE marchproxy_retries_total counter\nmarchproxy_retries_total {}",
             m.retries.load(Ordering::Relaxed)
         );
+        if let Some(load) = m.worker_connections.get() {
+            o.push_str("# HELP marchproxy_worker_connections Open downstream connections per worker thread.\n");
+            o.push_str("# TYPE marchproxy_worker_connections gauge\n");
+            for (i, n) in load.iter().enumerate() {
+                let _ = writeln!(o, "marchproxy_worker_connections{{worker=\"{i}\"}} {}", n.load(Ordering::Relaxed));
+            }
+        }
         let _ = writeln!(
             o,
             "# TYPE marchproxy_rejected_snapshots_total counter\nmarchproxy_rejected_snapshots_total {}",

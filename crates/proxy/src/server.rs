@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -12,7 +13,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::Proxy;
 use crate::forward::ConnInfo;
@@ -49,10 +50,16 @@ pub async fn serve_http(
     tls: Option<tokio_rustls::TlsAcceptor>,
     stop: watch::Receiver<bool>,
 ) {
-    let mut done = Vec::with_capacity(workers.len());
-    for (i, (listener, upstreams)) in workers.into_iter().enumerate() {
+    let n = workers.len();
+    let load: Arc<[AtomicU64]> = (0..n).map(|_| AtomicU64::new(0)).collect();
+    let _ = proxy.metrics.worker_connections.set(load.clone());
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..n).map(|_| mpsc::unbounded_channel::<Handoff>()).unzip();
+    let senders: Arc<[mpsc::UnboundedSender<Handoff>]> = senders.into();
+    let mut done = Vec::with_capacity(n);
+    for (i, ((listener, upstreams), handoffs)) in workers.into_iter().zip(receivers).enumerate() {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let (proxy, tls, stop) = (proxy.clone(), tls.clone(), stop.clone());
+        let w = Worker { index: i, load: load.clone(), peers: senders.clone(), upstreams, tls: tls.clone() };
+        let (proxy, stop) = (proxy.clone(), stop.clone());
         let spawned = std::thread::Builder::new().name(format!("marchproxy-w{i}")).spawn(move || {
             let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
@@ -60,7 +67,7 @@ pub async fn serve_http(
             };
             rt.block_on(async move {
                 match TcpListener::from_std(listener) {
-                    Ok(l) => accept_loop(proxy, l, upstreams, tls, stop).await,
+                    Ok(l) => accept_loop(proxy, l, w, handoffs, stop).await,
                     Err(e) => tracing::error!(worker = i, error = %e, "cannot register the listener"),
                 }
             });
@@ -76,18 +83,55 @@ pub async fn serve_http(
     }
 }
 
-/// One worker's accept loop.
+/// A connection accepted by one worker and passed to another.
+type Handoff = (std::net::TcpStream, SocketAddr);
+
+/// What one worker thread owns.
+struct Worker {
+    index: usize,
+    /// Open downstream connections of every worker (shared; also `/metrics`).
+    load: Arc<[AtomicU64]>,
+    /// Every worker's hand-off queue, this one's included.
+    peers: Arc<[mpsc::UnboundedSender<Handoff>]>,
+    upstreams: Upstreams,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// The worker that should serve a connection `me` just accepted: `me`, unless another worker
+/// holds at least two connections fewer (then the least loaded one). The kernel spreads
+/// connections over the SO_REUSEPORT listeners by a hash of their addresses, which leaves
+/// one worker with noticeably more of a few dozen long-lived connections than another, and
+/// its requests wait longer; HAProxy likewise dispatches accepted connections to its least
+/// loaded thread.
+fn balance(load: &[AtomicU64], me: usize) -> usize {
+    let mine = load[me].load(Ordering::Relaxed);
+    let (least, min) =
+        load.iter().map(|l| l.load(Ordering::Relaxed)).enumerate().min_by_key(|&(_, n)| n).unwrap_or((me, mine));
+    if mine >= min + 2 { least } else { me }
+}
+
+/// Counts a connection against its worker while it is open.
+struct Open(Arc<[AtomicU64]>, usize);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0[self.1].fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One worker's accept loop: connections from its own listener and those other workers
+/// hand it.
 async fn accept_loop(
     proxy: Arc<Proxy>,
     listener: TcpListener,
-    upstreams: Upstreams,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    w: Worker,
+    mut handoffs: mpsc::UnboundedReceiver<Handoff>,
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     // Idle upstream connections past their timeout are closed even when nothing asks for them.
     let sweeper = {
-        let upstreams = upstreams.clone();
+        let upstreams = w.upstreams.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(IDLE_SWEEP).await;
@@ -103,25 +147,51 @@ async fn accept_loop(
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok(x) => x,
+                Ok((stream, peer)) => {
+                    let target = balance(&w.load, w.index);
+                    w.load[target].fetch_add(1, Ordering::Relaxed);
+                    if target != w.index {
+                        // Counted against the target already; it registers the socket itself.
+                        match stream.into_std() {
+                            Ok(s) => {
+                                if w.peers[target].send((s, peer)).is_err() {
+                                    w.load[target].fetch_sub(1, Ordering::Relaxed);
+                                }
+                            }
+                            Err(_) => { w.load[target].fetch_sub(1, Ordering::Relaxed); }
+                        }
+                        continue;
+                    }
+                    (stream, peer)
+                }
                 Err(e) => {
                     accept_error(&e).await;
                     continue;
                 }
             },
+            Some((s, peer)) = handoffs.recv() => match TcpStream::from_std(s) {
+                Ok(stream) => (stream, peer),
+                Err(e) => {
+                    w.load[w.index].fetch_sub(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "cannot register a handed-off connection");
+                    continue;
+                }
+            },
             _ = stopped(&mut stop) => break,
         };
+        let open = Open(w.load.clone(), w.index);
         let _ = stream.set_nodelay(true);
         let info =
-            Arc::new(ConnInfo::new(peer, tls.is_some(), crate::dscp::Downstream::new(&stream), upstreams.clone()));
+            Arc::new(ConnInfo::new(peer, w.tls.is_some(), crate::dscp::Downstream::new(&stream), w.upstreams.clone()));
         let proxy = proxy.clone();
-        match &tls {
+        match &w.tls {
             None => {
                 let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, info.clone()));
                 let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;
+                    drop(open);
                 });
             }
             Some(acceptor) => {
@@ -129,6 +199,7 @@ async fn accept_loop(
                 let builder = builder.clone();
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
+                    let _open = open;
                     // The handshake has a deadline too.
                     let Ok(Ok(tls_stream)) = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await
                     else {
@@ -144,6 +215,10 @@ async fn accept_loop(
     // Stop accepting at once (new connections are refused, not queued and then reset), then
     // let in-flight requests finish, for at most DRAIN_TIMEOUT.
     drop(listener);
+    handoffs.close();
+    while let Ok(_dropped) = handoffs.try_recv() {
+        w.load[w.index].fetch_sub(1, Ordering::Relaxed);
+    }
     sweeper.abort();
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
         tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
@@ -306,4 +381,31 @@ pub async fn bind_workers(addr: &str, n: usize) -> anyhow::Result<(Vec<std::net:
         out.push(std::net::TcpListener::from(sock));
     }
     Ok((out, actual))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loads(v: &[u64]) -> Vec<AtomicU64> {
+        v.iter().map(|&n| AtomicU64::new(n)).collect()
+    }
+
+    #[test]
+    fn a_connection_moves_only_to_a_worker_with_two_fewer() {
+        assert_eq!(balance(&loads(&[0, 0]), 0), 0);
+        assert_eq!(balance(&loads(&[1, 0]), 0), 0, "one more is tolerated (no ping-pong)");
+        assert_eq!(balance(&loads(&[2, 0]), 0), 1);
+        assert_eq!(balance(&loads(&[5, 4, 1, 3]), 0), 2, "to the least loaded");
+        assert_eq!(balance(&loads(&[5, 4, 1, 3]), 2), 2);
+        assert_eq!(balance(&loads(&[7]), 0), 0);
+        // Sequential accepts all landing on worker 0 end up spread.
+        let l = loads(&[0, 0, 0]);
+        for _ in 0..30 {
+            let t = balance(&l, 0);
+            l[t].fetch_add(1, Ordering::Relaxed);
+        }
+        let n: Vec<u64> = l.iter().map(|x| x.load(Ordering::Relaxed)).collect();
+        assert!(n.iter().max().unwrap() - n.iter().min().unwrap() <= 2, "{n:?}");
+    }
 }

@@ -309,3 +309,40 @@ async fn an_early_answer_to_an_upload_reaches_the_client() {
 }
 
 static CLOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Connections are spread evenly over the worker threads whatever the kernel's
+/// SO_REUSEPORT hash does: a worker holding two more than another hands new ones over.
+#[tokio::test]
+async fn connections_are_balanced_across_workers() {
+    let cp = ControlPlane::start().await;
+    let up = Upstream::start("a").await;
+    let svc = cp.service("web", "web.example.com").await;
+    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let p = proxy(&cp, |c| c.workers = Some(4)).await;
+    synced(&cp, &p).await;
+    // 24 separate keep-alive connections (one client each), opened one after another.
+    let mut clients = Vec::new();
+    for _ in 0..24 {
+        let c = client();
+        let (status, body, _) = get(&c, &p, "web.example.com", "/").await;
+        assert_eq!((status, body.as_str()), (200, "a"), "every connection is served, handed over or not");
+        clients.push(c);
+    }
+    let metrics = reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap();
+    let per_worker: Vec<u64> = metrics
+        .lines()
+        .filter(|l| l.starts_with("marchproxy_worker_connections{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(per_worker.len(), 4, "{metrics}");
+    assert_eq!(per_worker.iter().sum::<u64>(), 24, "{per_worker:?}");
+    let (min, max) = (per_worker.iter().min().unwrap(), per_worker.iter().max().unwrap());
+    assert!(max - min <= 2, "unbalanced: {per_worker:?}");
+    // Closed connections leave the count.
+    drop(clients);
+    eventually(Duration::from_secs(5), || async {
+        let m = reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap();
+        m.lines().filter(|l| l.starts_with("marchproxy_worker_connections{")).all(|l| l.ends_with(" 0"))
+    })
+    .await;
+}
