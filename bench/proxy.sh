@@ -7,7 +7,8 @@
 #
 # Usage: bench/proxy.sh [seconds]      (default 10 s per measured run)
 # Environment: CONNS (64), THREADS (2), BIG_CONNS (1000), ROUNDS (1; >1 reports medians),
-#   HOLD=1 (start everything, print the ports and wait), PERF=1/stat, MEM_ONLY=1, MP_WRAP
+#   HOLD=1 (start everything, print the ports and wait), CALLGRIND=1 (instructions per
+#   request), PERF=1/stat, MEM_ONLY=1, MP_WRAP
 # Needs: wrk, nginx, haproxy, curl, python3 (Debian: apt-get install wrk nginx haproxy).
 #
 # Equivalence of the three proxies: 127.0.0.1 only; keep-alive on both sides with no
@@ -242,6 +243,58 @@ if [ -n "${HOLD:-}" ]; then
   echo "upstream nginx :$P_UP (pid $UP_PID)  marchproxy :$P_MP (pid $MP_PID, admin :$P_MPADMIN)"
   echo "haproxy :$P_HA (pid $HA_PID)  nginx-proxy :$P_NG (pid $NG_PID)  control plane $CP  Host: $HOST"
   while :; do sleep 3600; done
+fi
+# CALLGRIND=1: user-space instructions per proxied request under valgrind's callgrind, for
+# marchproxy (one worker) and HAProxy (one thread). Instruction counts do not depend on the
+# machine's speed or on other load, unlike req/s: each proxy runs once for a single request
+# and once under wrk -t1 -c16 for DUR seconds, and the difference is divided by the
+# difference in requests.
+if [ -n "${CALLGRIND:-}" ]; then
+  command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
+    die "CALLGRIND=1 needs valgrind (apt-get install valgrind)"
+  read -r P_CGMP P_CGMPADMIN P_CGHA < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+  sed -e "s/nbthread $NCPU/nbthread 1/" -e "s/bind 127.0.0.1:$P_HA/bind 127.0.0.1:$P_CGHA/" "$DIR/haproxy.cfg" >"$DIR/haproxy-cg.cfg"
+  cg_run() { # NAME PORT SECONDS CMD... -> "requests instructions"
+    local name=$1 port=$2 secs=$3 n=1 out vp
+    shift 3
+    out="$DIR/cg-$name-$secs.out"
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >"$DIR/cg-$name.log" 2>&1 &
+    vp=$!
+    for _ in $(seq 1 600); do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $HOST" "http://127.0.0.1:$port/" || true)" = 200 ] && break
+      sleep 0.1
+    done
+    if [ "$secs" != 0 ]; then
+      n=$(($(wrk -t1 -c16 -d"${secs}s" -H "Host: $HOST" "http://127.0.0.1:$port/" | awk '/requests in/{print $1}') + 1))
+    fi
+    # Both write their profile on exit: HAProxy stops softly on SIGUSR1, marchproxy on SIGTERM.
+    if [ "$name" = haproxy ]; then kill -USR1 "$vp" 2>/dev/null || true; else kill "$vp" 2>/dev/null || true; fi
+    for _ in $(seq 1 100); do kill -0 "$vp" 2>/dev/null || break; sleep 0.1; done
+    kill "$vp" 2>/dev/null || true
+    wait "$vp" 2>/dev/null || true
+    echo "$n $(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(/,/, "", $1); print $1}')"
+  }
+  for name in marchproxy haproxy; do
+    if [ "$name" = marchproxy ]; then
+      cmd=("$BIN" proxy --control-plane "$CP" --cluster-api-key "$KEY"
+        --listen "127.0.0.1:$P_CGMP" --admin-listen "127.0.0.1:$P_CGMPADMIN" --name callgrind)
+      port=$P_CGMP
+    else
+      cmd=("$HAPROXY" -f "$DIR/haproxy-cg.cfg" -db)
+      port=$P_CGHA
+    fi
+    # (valgrind must start the binary itself: `env` in between would be what it profiles)
+    read -r n0 i0 < <(MARCHPROXY_WORKERS=1 MARCHPROXY_LOG=warn cg_run "$name" "$port" 0 "${cmd[@]}")
+    read -r n1 i1 < <(MARCHPROXY_WORKERS=1 MARCHPROXY_LOG=warn cg_run "$name" "$port" "$DUR" "${cmd[@]}")
+    awk -v name="$name" -v n0="$n0" -v i0="$i0" -v n1="$n1" -v i1="$i1" 'BEGIN {
+      if (i0 == "" || i1 == "" || n1 <= n0) { printf "%-11s no profile (see the cg-*.log files)\n", name; exit }
+      printf "%-11s %8d requests  %7.0f instructions per request (user space)\n", name, n1 - n0, (i1 - i0) / (n1 - n0) }'
+  done
+  exit 0
 fi
 # PERF=1: profile marchproxy under the 64-connection load instead (perf from apt), print
 # the hottest symbols and stop.
