@@ -390,9 +390,16 @@ impl Conn {
 
 /// Stream a request body to the upstream (chunked when it has no Content-Length).
 async fn write_body<W: AsyncWrite + Unpin>(w: &mut W, body: &mut ReqBody, chunked: bool) -> Result<(), Exchange> {
+    let mut trailers = None;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| UpError::Body(e.to_string()))?;
-        let Ok(data) = frame.into_data() else { continue }; // request trailers are not forwarded
+        let data = match frame.into_data() {
+            Ok(data) => data,
+            Err(frame) => {
+                trailers = frame.into_trailers().ok();
+                continue;
+            }
+        };
         if data.is_empty() {
             continue;
         }
@@ -405,9 +412,25 @@ async fn write_body<W: AsyncWrite + Unpin>(w: &mut W, body: &mut ReqBody, chunke
         }
     }
     if chunked {
-        w.write_all(b"0\r\n\r\n").await?;
+        // Request trailers ride in the last chunk; a body sent with a Content-Length has no
+        // place for them.
+        w.write_all(&last_chunk(trailers.as_ref())).await?;
     }
     Ok(())
+}
+
+/// The last chunk of a chunked body, with the trailer fields a proxy may forward (framing,
+/// routing and hop-by-hop fields never travel as trailers, RFC 9110 §6.5.1).
+fn last_chunk(trailers: Option<&HeaderMap>) -> Vec<u8> {
+    let mut out = b"0\r\n".to_vec();
+    for (name, value) in trailers.into_iter().flatten() {
+        let n = name.as_str().as_bytes();
+        if !crate::forward::is_hop_by_hop_name(n) && name != header::CONTENT_LENGTH && name != header::HOST {
+            push_field(&mut out, name, value);
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 /// Read response heads until a final one (1xx skipped; 101 refused). Cancel-safe: bytes
@@ -842,6 +865,16 @@ impl Body for UpBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_chunk_carries_forwardable_trailers() {
+        assert_eq!(last_chunk(None), b"0\r\n\r\n");
+        let mut t = HeaderMap::new();
+        t.insert("x-checksum", HeaderValue::from_static("abc"));
+        t.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
+        t.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        assert_eq!(last_chunk(Some(&t)), b"0\r\nx-checksum: abc\r\n\r\n");
+    }
 
     #[test]
     fn chunk_sizes_parse_with_extensions_and_reject_garbage() {

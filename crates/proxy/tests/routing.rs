@@ -346,3 +346,31 @@ async fn connections_are_balanced_across_workers() {
     })
     .await;
 }
+
+/// Trailer fields of a chunked request reach the upstream (in the last chunk).
+#[tokio::test]
+async fn request_trailers_are_forwarded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cp = ControlPlane::start().await;
+    let up = Upstream::start("a").await;
+    let svc = cp.service("web", "web.example.com").await;
+    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let p = proxy(&cp, |_| {}).await;
+    synced(&cp, &p).await;
+    let mut s = tokio::net::TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(
+        b"POST /echo HTTP/1.1\r\nhost: web.example.com\r\ntransfer-encoding: chunked\r\ntrailer: x-checksum\r\n\
+          connection: close\r\n\r\n5\r\nhello\r\n0\r\nx-checksum: abc123\r\ncontent-length: 99\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut resp = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut resp)).await.unwrap().unwrap();
+    let resp = String::from_utf8(resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let body = &resp[resp.find("\r\n\r\n").unwrap() + 4..];
+    let echo: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {resp}"));
+    assert_eq!(echo["body_len"], 5);
+    assert_eq!(echo["trailers"]["x-checksum"], "abc123", "{echo}");
+    assert!(echo["trailers"].get("content-length").is_none(), "framing fields are not forwarded: {echo}");
+}

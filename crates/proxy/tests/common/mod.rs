@@ -236,8 +236,17 @@ async fn answer(req: Request<Incoming>, name: &str, hits: &AtomicU64, delay: &At
     if path.ends_with("/echo") {
         let headers: serde_json::Map<String, Value> =
             req.headers().iter().map(|(k, v)| (k.to_string(), Value::from(v.to_str().unwrap_or("")))).collect();
-        let body = req.into_body().collect().await.map(|b| b.to_bytes().len()).unwrap_or(0);
-        let v = json!({"name": name, "headers": headers, "body_len": body});
+        let (body, trailers) = match req.into_body().collect().await {
+            Ok(c) => {
+                let t: serde_json::Map<String, Value> = c
+                    .trailers()
+                    .map(|t| t.iter().map(|(k, v)| (k.to_string(), Value::from(v.to_str().unwrap_or("")))).collect())
+                    .unwrap_or_default();
+                (c.to_bytes().len(), t)
+            }
+            Err(_) => (0, Default::default()),
+        };
+        let v = json!({"name": name, "headers": headers, "body_len": body, "trailers": trailers});
         return Response::new(Full::new(Bytes::from(v.to_string())));
     }
     Response::new(Full::new(Bytes::from(name.to_string())))
