@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode as AxStatus};
 use common::*;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const KEY: &str = "PENG-ABCD-EFGH-IJKL-MNOP-QRST";
@@ -139,14 +139,10 @@ async fn parallel_registrations_stop_at_the_community_cap() {
     let app = TestApp::with_config(release(None, "http://127.0.0.1:9").await).await;
     let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
     let calls = (0..6).map(|i| {
-        app.http
-            .post(format!("{}/api/v1/proxy/register", app.base))
-            .bearer_auth(&key)
-            .json(&json!({"name": format!("edge-{i}"), "version": "test"}))
-            .send()
+        let body = json!({"name": format!("edge-{i}"), "version": "test"});
+        app.call_as(Some(&key), Method::POST, "/api/v1/proxy/register", Some(body))
     });
-    let statuses: Vec<u16> =
-        futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+    let statuses: Vec<u16> = futures::future::join_all(calls).await.into_iter().map(|(s, _)| s.as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 3, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 403).count(), 3, "{statuses:?}");
     let (_, proxies) = app.get("/api/v1/proxies").await;

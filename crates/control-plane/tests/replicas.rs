@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[tokio::test]
@@ -29,16 +29,7 @@ async fn a_write_on_one_replica_wakes_long_polls_on_the_other_through_redis() {
         .clone()
         .or(b.running.bootstrapped.default_cluster_key.clone())
         .unwrap();
-    let snap: serde_json::Value = b
-        .http
-        .get(format!("{}/api/v1/proxy/config?wait_seconds=0", b.base))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, snap) = b.call_as(Some(&key), Method::GET, "/api/v1/proxy/config?wait_seconds=0", None).await;
     let version = snap["version"].as_i64().unwrap();
 
     let poll = tokio::spawn(poll_config(b.base.clone(), b.http.clone(), key.clone(), version, 15));
@@ -143,28 +134,14 @@ async fn poll_config(
 async fn reports_racing_configuration_writes_all_succeed() {
     let app = TestApp::start().await;
     let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
-    let reg: serde_json::Value = app
-        .http
-        .post(format!("{}/api/v1/proxy/register", app.base))
-        .bearer_auth(&key)
-        .json(&json!({"name": "edge", "version": "test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let register = json!({"name": "edge", "version": "test"});
+    let (_, reg) = app.call_as(Some(&key), Method::POST, "/api/v1/proxy/register", Some(register)).await;
     let proxy_id = reg["proxy_id"].as_i64().unwrap();
     let reports = (0..20).map(|i| {
-        let (base, http, key) = (app.base.clone(), app.http.clone(), key.clone());
+        let (app, key) = (&app, &key);
         async move {
-            http.post(format!("{base}/api/v1/proxy/report"))
-                .bearer_auth(&key)
-                .json(&json!({"proxy_id": proxy_id, "report_id": format!("r{i}"), "config_version": 1}))
-                .send()
-                .await
-                .unwrap()
-                .status()
+            let report = json!({"proxy_id": proxy_id, "report_id": format!("r{i}"), "config_version": 1});
+            app.call_as(Some(key), Method::POST, "/api/v1/proxy/report", Some(report)).await.0
         }
     });
     let writes = (0..20).map(|i| {

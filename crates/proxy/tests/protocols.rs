@@ -75,10 +75,7 @@ async fn tls_upstream(p: &Pki) -> u16 {
 
 #[tokio::test]
 async fn h2c_and_tls_with_alpn_h2_are_served() {
-    let cp = ControlPlane::start().await;
-    let up = Upstream::start("origin").await;
-    let svc = cp.service("local", "localhost").await;
-    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let (cp, _up, _svc) = one_upstream_service("origin", "local", "localhost").await;
     let plain = proxy(&cp, |_| {}).await;
     let dir = temp_dir();
     let pki = pki();

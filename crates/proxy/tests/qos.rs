@@ -83,10 +83,7 @@ async fn egress_limits_are_accurate_and_bursts_honoured() {
 
 #[tokio::test]
 async fn ingress_limit_shapes_uploads() {
-    let cp = ControlPlane::start().await;
-    let up = Upstream::start("origin").await;
-    let svc = cp.service("up", "up.example.com").await;
-    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let (cp, _up, svc) = one_upstream_service("origin", "up", "up.example.com").await;
     policy(&cp, svc, json!({"ingress_mbps": 10, "burst_size_kb": 16}), json!({"priority": "P2"})).await;
     let p = proxy(&cp, |_| {}).await;
     synced(&cp, &p).await;
@@ -196,10 +193,7 @@ async fn futures_join<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
 
 #[tokio::test]
 async fn disabling_a_policy_lifts_the_limit_on_an_open_stream() {
-    let cp = ControlPlane::start().await;
-    let up = Upstream::start("origin").await;
-    let svc = cp.service("web", "web.example.com").await;
-    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let (cp, _up, svc) = one_upstream_service("origin", "web", "web.example.com").await;
     let pid = policy(&cp, svc, json!({"egress_mbps": 1, "burst_size_kb": 16}), json!({"priority": "P2"})).await;
     let p = proxy(&cp, |_| {}).await;
     synced(&cp, &p).await;

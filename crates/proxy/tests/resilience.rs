@@ -257,10 +257,7 @@ async fn community_license_caps_a_cluster_at_three_proxies() {
 
 #[tokio::test]
 async fn invalid_snapshots_are_rejected_whole() {
-    let cp = ControlPlane::start().await;
-    let a = Upstream::start("a").await;
-    let svc = cp.service("web", "web.example.com").await;
-    cp.route_table(svc, "failover", vec![route(&a, "aws", "us-east-1")], quiet_probe()).await;
+    let (cp, _a, _svc) = one_upstream_service("a", "web", "web.example.com").await;
     let p = proxy(&cp, |_| {}).await;
     synced(&cp, &p).await;
     let good = p.proxy.runtime.load().as_ref().unwrap().version;

@@ -314,10 +314,7 @@ static CLOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new
 /// SO_REUSEPORT hash does: a worker holding two more than another hands new ones over.
 #[tokio::test]
 async fn connections_are_balanced_across_workers() {
-    let cp = ControlPlane::start().await;
-    let up = Upstream::start("a").await;
-    let svc = cp.service("web", "web.example.com").await;
-    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
     let p = proxy(&cp, |c| c.workers = Some(4)).await;
     synced(&cp, &p).await;
     // 24 separate keep-alive connections (one client each), opened one after another.
@@ -351,10 +348,7 @@ async fn connections_are_balanced_across_workers() {
 #[tokio::test]
 async fn request_trailers_are_forwarded() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let cp = ControlPlane::start().await;
-    let up = Upstream::start("a").await;
-    let svc = cp.service("web", "web.example.com").await;
-    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
     let p = proxy(&cp, |_| {}).await;
     synced(&cp, &p).await;
     let mut s = tokio::net::TcpStream::connect(p.addr).await.unwrap();

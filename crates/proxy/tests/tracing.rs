@@ -128,10 +128,7 @@ async fn a_trace_crosses_two_proxies_and_keeps_its_id() {
 
 #[tokio::test]
 async fn captured_headers_are_redacted_and_attributes_truncated() {
-    let cp = ControlPlane::start().await;
-    let up = Upstream::start("origin").await;
-    let svc = cp.service("web", "web.example.com").await;
-    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let (cp, _up, _svc) = one_upstream_service("origin", "web", "web.example.com").await;
     tracing_config(
         &cp,
         json!({"include_request_headers": true, "include_response_headers": true, "include_request_body": true,
@@ -182,10 +179,7 @@ async fn captured_headers_are_redacted_and_attributes_truncated() {
 
 #[tokio::test]
 async fn samplers_and_live_changes_decide_what_is_exported() {
-    let cp = ControlPlane::start().await;
-    let up = Upstream::start("origin").await;
-    let svc = cp.service("web", "web.example.com").await;
-    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let (cp, _up, _svc) = one_upstream_service("origin", "web", "web.example.com").await;
     let cfg = tracing_config(&cp, json!({"sampling_strategy": "error_only"})).await;
     let p = proxy(&cp, |_| {}).await;
     synced(&cp, &p).await;
@@ -234,10 +228,7 @@ async fn samplers_and_live_changes_decide_what_is_exported() {
 
 #[tokio::test]
 async fn a_dead_backend_never_slows_requests_and_drops_are_counted() {
-    let cp = ControlPlane::start().await;
-    let up = Upstream::start("origin").await;
-    let svc = cp.service("web", "web.example.com").await;
-    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    let (cp, _up, _svc) = one_upstream_service("origin", "web", "web.example.com").await;
     let cfg = tracing_config(&cp, json!({"endpoint": "http://127.0.0.1:9"})).await;
     let p = proxy(&cp, |_| {}).await;
     synced(&cp, &p).await;

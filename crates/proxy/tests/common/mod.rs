@@ -252,6 +252,17 @@ async fn answer(req: Request<Incoming>, name: &str, hits: &AtomicU64, delay: &At
     Response::new(Full::new(Bytes::from(name.to_string())))
 }
 
+/// A control plane with one HTTP service (`service`, `host`) whose failover route table
+/// sends everything to one upstream named `upstream` (aws us-east-1, quiet probe). Returns
+/// the service id too.
+pub async fn one_upstream_service(upstream: &str, service: &str, host: &str) -> (ControlPlane, Upstream, i64) {
+    let cp = ControlPlane::start().await;
+    let up = Upstream::start(upstream).await;
+    let svc = cp.service(service, host).await;
+    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+    (cp, up, svc)
+}
+
 /// Start a proxy of cluster 1.
 pub async fn proxy(
     cp: &ControlPlane,
