@@ -55,10 +55,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 die() { echo "bench/proxy.sh: $*" >&2; for f in "$DIR"/*.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2; done; exit 1; }
 
-# Seven free loopback ports.
-read -r P_UP P_MP P_MPADMIN P_CP P_HA P_NG _ < <(python3 -c '
+# Free loopback ports (the last three for CALLGRIND=1).
+read -r P_UP P_MP P_MPADMIN P_CP P_HA P_NG P_CGMP P_CGMPADMIN P_CGHA < <(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(7)]
+ss = [socket.socket() for _ in range(9)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
 
@@ -252,11 +252,6 @@ fi
 if [ -n "${CALLGRIND:-}" ]; then
   command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
     die "CALLGRIND=1 needs valgrind (apt-get install valgrind)"
-  read -r P_CGMP P_CGMPADMIN P_CGHA < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
   sed -e "s/nbthread $NCPU/nbthread 1/" -e "s/bind 127.0.0.1:$P_HA/bind 127.0.0.1:$P_CGHA/" "$DIR/haproxy.cfg" >"$DIR/haproxy-cg.cfg"
   cg_run() { # NAME PORT SECONDS CMD... -> "requests instructions"
     local name=$1 port=$2 secs=$3 n=1 out vp

@@ -53,7 +53,7 @@ fn fix_malloc_thresholds(proxy: bool) {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn fix_malloc_thresholds(proxy: bool) {}
+fn fix_malloc_thresholds(_proxy: bool) {}
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

@@ -227,8 +227,8 @@ impl RespBody {
         RespBody { inner: RespInner::Stream(b), tap: None, trace: None }
     }
 
-    /// Attach the request's trace (and its response-body tap).
-    /// Attach the request's trace (in place: a response is large to move).
+    /// Attach the request's trace and its response-body tap (in place: a response is large
+    /// to move).
     pub fn set_trace(&mut self, trace: Option<Box<RequestTrace>>) {
         self.tap = trace.as_ref().and_then(|t| t.resp_tap.clone());
         self.trace = trace;

@@ -24,18 +24,6 @@ use crate::shaping::{Flow, ServiceSlot};
 use crate::trace::{RequestInfo, RequestTrace};
 use crate::upstream::{RequestHead, UpError};
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded.
-const HOP_BY_HOP: [HeaderName; 8] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-];
-
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
@@ -63,10 +51,11 @@ impl ConnInfo {
 }
 
 fn is_hop_by_hop(n: &HeaderName) -> bool {
-    n == header::UPGRADE || HOP_BY_HOP.contains(n)
+    is_hop_by_hop_name(n.as_str().as_bytes())
 }
 
-/// [`is_hop_by_hop`] for a raw field name in any case (upstream response heads).
+/// Hop-by-hop fields (RFC 9110 §7.6.1, plus the old Keep-Alive and Proxy-Connection and the
+/// proxy authentication fields), never forwarded; `name` in any case.
 pub(crate) fn is_hop_by_hop_name(name: &[u8]) -> bool {
     // By length first: most names are rejected without comparing a byte.
     let is = |want: &[u8]| name.eq_ignore_ascii_case(want);
@@ -82,6 +71,15 @@ pub(crate) fn is_hop_by_hop_name(name: &[u8]) -> bool {
     }
 }
 
+/// The tokens of one `Connection` line that name further fields to remove: `close` and the
+/// hop-by-hop names (removed anyway) are left out.
+pub(crate) fn connection_listed(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|b| *b == b',')
+        .map(<[u8]>::trim_ascii)
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case(b"close") && !is_hop_by_hop_name(t))
+}
+
 /// Remove hop-by-hop headers, including those named by `Connection`.
 pub fn strip_hop_by_hop(h: &mut HeaderMap) {
     // One pass over the names, without hashing: most messages carry none of them.
@@ -92,14 +90,7 @@ pub fn strip_hop_by_hop(h: &mut HeaderMap) {
     // line lists (`keep-alive` and `close`, the usual tokens, need no lookup of their own).
     let mut doomed: Vec<HeaderName> = h.keys().filter(|n| is_hop_by_hop(n)).cloned().collect();
     for v in h.get_all(header::CONNECTION) {
-        for token in v.as_bytes().split(|b| *b == b',').map(<[u8]>::trim_ascii) {
-            if token.is_empty() || token.eq_ignore_ascii_case(b"close") || is_hop_by_hop_name(token) {
-                continue;
-            }
-            if let Ok(n) = HeaderName::from_bytes(token) {
-                doomed.push(n);
-            }
-        }
+        doomed.extend(connection_listed(v.as_bytes()).filter_map(|t| HeaderName::from_bytes(t).ok()));
     }
     for n in doomed {
         h.remove(n);
@@ -396,9 +387,20 @@ mod tests {
     }
 
     #[test]
-    fn raw_names_are_hop_by_hop_exactly_when_the_list_says_so() {
-        for n in HOP_BY_HOP.iter().chain([&header::UPGRADE]) {
-            assert!(is_hop_by_hop_name(n.as_str().as_bytes()), "{n}");
+    fn the_hop_by_hop_names_match_in_any_case_and_nothing_else_does() {
+        let hop = [
+            header::CONNECTION,
+            HeaderName::from_static("keep-alive"),
+            HeaderName::from_static("proxy-connection"),
+            header::PROXY_AUTHENTICATE,
+            header::PROXY_AUTHORIZATION,
+            header::TE,
+            header::TRAILER,
+            header::TRANSFER_ENCODING,
+            header::UPGRADE,
+        ];
+        for n in &hop {
+            assert!(is_hop_by_hop(n), "{n}");
             assert!(is_hop_by_hop_name(n.as_str().to_ascii_uppercase().as_bytes()), "{n}");
         }
         for n in ["content-length", "connectio", "tee", "x-upgrade", "keep-alive2", ""] {

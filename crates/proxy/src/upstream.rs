@@ -263,13 +263,9 @@ impl Head {
         let mut listed: Vec<&[u8]> = Vec::new();
         for (n, v) in fields.clone() {
             if is(&raw[n], b"connection") {
-                for token in raw[v].split(|b| *b == b',').map(<[u8]>::trim_ascii) {
-                    if is(token, b"close") {
-                        close = true;
-                    } else if !token.is_empty() && !crate::forward::is_hop_by_hop_name(token) {
-                        listed.push(token);
-                    }
-                }
+                let value = &raw[v];
+                close |= value.split(|b| *b == b',').any(|t| is(t.trim_ascii(), b"close"));
+                listed.extend(crate::forward::connection_listed(value));
             }
         }
         let mut head = Head {
