@@ -25,7 +25,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test-rust:
+test-rust: web
 	$(CARGO) $(NEXTEST) --workspace
 
 test-postgres: clean-test-dbs

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 #[derive(rust_embed::RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../web/dist"]
+#[folder = "../../web/dist"] // relative to this crate's manifest directory
 #[allow_missing = true]
 struct Assets;
 
@@ -49,4 +49,24 @@ async fn file(dir: &Option<PathBuf>, path: &str) -> Option<Response> {
     let cache = if path.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     Some(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The embedded UI is the built `web/dist` (`make test` builds it before the Rust tests).
+    /// A folder path rust-embed cannot resolve would silently embed nothing (`allow_missing`),
+    /// and `make run` would serve no UI.
+    #[tokio::test]
+    async fn the_built_ui_is_what_gets_embedded_and_served() {
+        let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/dist/index.html");
+        assert_eq!(Assets::get("index.html").is_some(), dist.exists(), "embedded UI vs {}", dist.display());
+        if dist.exists() {
+            let resp = serve(None, Uri::from_static("/multi-cloud")).await;
+            assert_eq!(resp.status(), StatusCode::OK);
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+            assert_eq!(&body[..], &std::fs::read(&dist).unwrap()[..], "client routes get index.html");
+        }
+    }
 }
