@@ -9,9 +9,9 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
-use hyper::body::Incoming;
 
 use crate::balancer::EndpointState;
+use crate::h1::ClientBody;
 use crate::shaping::{self, Flow, Link, Pending, PolicyShaper, ServiceSlot};
 use crate::trace::{RequestTrace, Tap};
 use crate::upstream::{UpBody, UpError};
@@ -165,13 +165,13 @@ pub enum ReqBody {
 }
 
 /// The client's body, shaped and counted, with its capture tap.
-pub type StreamedRequest = (Counting<Shaped<Incoming>>, Option<Arc<Tap>>);
+pub type StreamedRequest = (Counting<Shaped<ClientBody>>, Option<Arc<Tap>>);
 
 impl Body for ReqBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = std::io::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         match self.get_mut() {
             ReqBody::Stream(s) => {
                 let (b, tap) = &mut **s;

@@ -52,6 +52,12 @@ pub struct ProxyConfig {
     #[arg(long, env = "MARCHPROXY_UPSTREAM_TIMEOUT_SECONDS", default_value_t = 30)]
     pub upstream_timeout_seconds: u64,
 
+    /// How long a client may take to send a request head, and how long an idle keep-alive
+    /// connection stays open, in milliseconds (checked once per period, so a connection is
+    /// cut between one and two periods).
+    #[arg(long, env = "MARCHPROXY_HEADER_TIMEOUT_MS", default_value_t = 30_000)]
+    pub header_timeout_ms: u64,
+
     /// Proxy-wide capacity shared by shaped traffic, in Mbps; enables P0–P3 scheduling.
     #[arg(long, env = "MARCHPROXY_LINK_MBPS")]
     pub link_mbps: Option<f64>,
@@ -64,6 +70,12 @@ pub struct ProxyConfig {
     /// event loop, accept queue (SO_REUSEPORT) and upstream connection pools.
     #[arg(long, env = "MARCHPROXY_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Pin each worker thread to its own CPU (when there are as many workers as CPUs this
+    /// process may run on). Two workers sharing a CPU for a time slice delay every request
+    /// either holds: pinned, the p99 under load halves (docs/BENCHMARKS.md).
+    #[arg(long, env = "MARCHPROXY_PIN_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub pin_workers: bool,
 }
 
 impl ProxyConfig {
@@ -81,15 +93,21 @@ impl ProxyConfig {
             tls_cert: None,
             tls_key: None,
             upstream_timeout_seconds: 30,
+            header_timeout_ms: 30_000,
             link_mbps: None,
             report_interval_ms: 1000,
             workers: None,
+            pin_workers: true,
         }
     }
 
     /// Worker threads: `--workers`, else one per CPU; at least 1, at most 256.
     pub fn worker_count(&self) -> usize {
         self.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).clamp(1, 256)
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_timeout_ms.max(100))
     }
 
     pub fn upstream_timeout(&self) -> Duration {

@@ -29,6 +29,8 @@ pub enum ProxyError {
     BadRequest,
     /// The client's request body failed while it was being sent upstream.
     ClientBodyError,
+    /// The request head is larger than the proxy accepts, or has too many fields.
+    HeadTooLarge,
 }
 
 impl ProxyError {
@@ -41,6 +43,7 @@ impl ProxyError {
             ProxyError::ConnectFailed | ProxyError::UpstreamError => StatusCode::BAD_GATEWAY,
             ProxyError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             ProxyError::BadRequest | ProxyError::ClientBodyError => StatusCode::BAD_REQUEST,
+            ProxyError::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         }
     }
 
@@ -55,6 +58,7 @@ impl ProxyError {
             ProxyError::UpstreamError => "upstream_error",
             ProxyError::BadRequest => "bad_request",
             ProxyError::ClientBodyError => "client_body_error",
+            ProxyError::HeadTooLarge => "request_header_too_large",
         }
     }
 

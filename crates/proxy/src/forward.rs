@@ -12,12 +12,12 @@ use std::time::Instant;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, Version};
-use hyper::body::Incoming;
 
 use crate::Proxy;
 use crate::body::{Counting, Direction, ReqBody, RespBody, Shaped};
 use crate::dscp::Downstream;
 use crate::error::ProxyError;
+use crate::h1::ClientBody;
 use crate::runtime::TableRt;
 use crate::server::Upstreams;
 use crate::shaping::{Flow, ServiceSlot};
@@ -105,7 +105,7 @@ impl Proxy {
     /// Serve one request (never fails: errors become responses).
     pub async fn handle(
         self: Arc<Self>,
-        req: Request<Incoming>,
+        req: Request<ClientBody>,
         conn: Arc<ConnInfo>,
     ) -> Result<Response<RespBody>, Infallible> {
         let _active = crate::batch::Active::enter();
@@ -128,7 +128,7 @@ impl Proxy {
 
     async fn route_and_forward(
         &self,
-        mut req: Request<Incoming>,
+        mut req: Request<ClientBody>,
         conn: &ConnInfo,
         trace: &mut Option<Box<RequestTrace>>,
     ) -> Result<Response<RespBody>, ProxyError> {

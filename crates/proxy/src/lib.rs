@@ -25,6 +25,7 @@ pub mod config;
 pub mod dscp;
 pub mod error;
 pub mod forward;
+pub mod h1;
 pub mod l4;
 pub mod metrics;
 pub mod regions;
@@ -66,6 +67,8 @@ pub struct Proxy {
     pub listen_addr: SocketAddr,
     pub location: Option<(f64, f64)>,
     pub upstream_timeout: Duration,
+    /// Request-head (and keep-alive idle) deadline of client connections.
+    pub header_timeout: Duration,
     pub report_interval: Duration,
     proxy_id: AtomicI64,
     pub report_now: tokio::sync::Notify,
@@ -218,6 +221,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         listen_addr: addr,
         location,
         upstream_timeout: cfg.upstream_timeout(),
+        header_timeout: cfg.header_timeout(),
         report_interval: Duration::from_millis(cfg.report_interval_ms.max(50)),
         proxy_id: AtomicI64::new(0),
         report_now: tokio::sync::Notify::new(),
@@ -230,7 +234,9 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
     proxy.set_proxy_id(reg.proxy_id);
     tracing::info!(proxy_id = reg.proxy_id, cluster = reg.cluster_id, listen = %addr, admin = %admin_addr, workers, "proxy registered");
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let http_task = tokio::spawn(server::serve_http(proxy.clone(), per_worker, tls, stop_rx.clone()));
+    // Each worker on its own CPU, when there is one CPU per worker.
+    let cpus = server::allowed_cpus().filter(|c| cfg.pin_workers && workers > 1 && c.len() == workers);
+    let http_task = tokio::spawn(server::serve_http(proxy.clone(), per_worker, cpus, tls, stop_rx.clone()));
     let tasks = vec![
         tokio::spawn(server::serve_admin(proxy.clone(), admin_listener, stop_rx)),
         tokio::spawn(proxy.clone().sync_loop()),

@@ -11,7 +11,6 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
@@ -47,6 +46,7 @@ pub type Upstreams = Arc<Vec<crate::UpstreamClient>>;
 pub async fn serve_http(
     proxy: Arc<Proxy>,
     workers: Vec<(std::net::TcpListener, Upstreams)>,
+    cpus: Option<Vec<usize>>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     stop: watch::Receiver<bool>,
 ) {
@@ -60,7 +60,13 @@ pub async fn serve_http(
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let w = Worker { index: i, load: load.clone(), peers: senders.clone(), upstreams, tls: tls.clone() };
         let (proxy, stop) = (proxy.clone(), stop.clone());
+        let cpu = cpus.as_ref().and_then(|c| c.get(i).copied());
         let spawned = std::thread::Builder::new().name(format!("marchproxy-w{i}")).spawn(move || {
+            if let Some(cpu) = cpu
+                && let Err(e) = pin_current_thread(cpu)
+            {
+                tracing::warn!(worker = i, cpu, error = %e, "cannot pin the worker to its CPU");
+            }
             let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => return tracing::error!(worker = i, error = %e, "cannot start a worker runtime"),
@@ -80,6 +86,34 @@ pub async fn serve_http(
     }
     for rx in done {
         let _ = rx.await;
+    }
+}
+
+/// The CPUs this process may run on, in ascending order (Linux only).
+pub fn allowed_cpus() -> Option<Vec<usize>> {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sched::{CpuSet, sched_getaffinity};
+        let set = sched_getaffinity(nix::unistd::Pid::from_raw(0)).ok()?;
+        Some((0..CpuSet::count()).filter(|&c| set.is_set(c).unwrap_or(false)).collect())
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// Bind the calling thread to one CPU.
+fn pin_current_thread(cpu: usize) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sched::{CpuSet, sched_setaffinity};
+        let mut set = CpuSet::new();
+        set.set(cpu).map_err(|e| e.to_string())?;
+        sched_setaffinity(nix::unistd::Pid::from_raw(0), &set).map_err(|e| e.to_string())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = cpu;
+        Err("CPU pinning is supported on Linux only".into())
     }
 }
 
@@ -128,7 +162,10 @@ async fn accept_loop(
     mut handoffs: mpsc::UnboundedReceiver<Handoff>,
     mut stop: watch::Receiver<bool>,
 ) {
+    // HTTP/2 connections drain through hyper's graceful shutdown (GOAWAY); HTTP/1 ones
+    // finish their request and close, and each holds a `drain` sender until it has.
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let (drain, mut drained) = mpsc::channel::<()>(1);
     // Idle upstream connections past their timeout are closed even when nothing asks for them.
     let sweeper = {
         let upstreams = w.upstreams.clone();
@@ -141,9 +178,8 @@ async fn accept_loop(
             }
         })
     };
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    // A client that never finishes its request head is cut off (slowloris).
-    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    let mut h2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    h2.timer(hyper_util::rt::TokioTimer::new());
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -183,31 +219,28 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let info =
             Arc::new(ConnInfo::new(peer, w.tls.is_some(), crate::dscp::Downstream::new(&stream), w.upstreams.clone()));
-        let proxy = proxy.clone();
+        let conn = Conn {
+            proxy: proxy.clone(),
+            info,
+            stop: stop.clone(),
+            h2: h2.clone(),
+            graceful: graceful.watcher(),
+            _open: open,
+            _drain: drain.clone(),
+        };
         match &w.tls {
             None => {
-                let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, info.clone()));
-                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                    drop(open);
-                });
+                tokio::spawn(conn.serve_plain(stream));
             }
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
-                let builder = builder.clone();
-                let watcher = graceful.watcher();
                 tokio::spawn(async move {
-                    let _open = open;
                     // The handshake has a deadline too.
-                    let Ok(Ok(tls_stream)) = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await
+                    let Ok(Ok(tls)) = tokio::time::timeout(conn.proxy.header_timeout, acceptor.accept(stream)).await
                     else {
                         return;
                     };
-                    let svc = service_fn(move |req: Request<Incoming>| proxy.clone().handle(req, info.clone()));
-                    let conn = builder.serve_connection(TokioIo::new(tls_stream), svc).into_owned();
-                    let _ = watcher.watch(conn).await;
+                    conn.serve_tls(tls).await
                 });
             }
         }
@@ -220,8 +253,136 @@ async fn accept_loop(
         w.load[w.index].fetch_sub(1, Ordering::Relaxed);
     }
     sweeper.abort();
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+    drop(drain);
+    let all = async {
+        tokio::join!(graceful.shutdown(), drained.recv());
+    };
+    if tokio::time::timeout(DRAIN_TIMEOUT, all).await.is_err() {
         tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
+    }
+}
+
+/// The HTTP/2 connection preface (RFC 9113 §3.4): h2c by prior knowledge starts with it.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// One accepted client connection and what serving it needs.
+struct Conn {
+    proxy: Arc<Proxy>,
+    info: Arc<ConnInfo>,
+    stop: watch::Receiver<bool>,
+    h2: hyper::server::conn::http2::Builder<TokioExecutor>,
+    graceful: hyper_util::server::graceful::Watcher,
+    /// Counts the connection against its worker while it is open.
+    _open: Open,
+    /// Held until the connection is done (shutdown waits for every one).
+    _drain: mpsc::Sender<()>,
+}
+
+impl Conn {
+    /// A plain connection: HTTP/2 by prior knowledge if it starts with the preface,
+    /// HTTP/1.x otherwise.
+    async fn serve_plain(self, mut stream: TcpStream) {
+        use tokio::io::AsyncReadExt;
+        let mut buf = bytes::BytesMut::with_capacity(1024);
+        let mut stop = self.stop.clone();
+        loop {
+            let n = buf.len().min(H2_PREFACE.len());
+            if buf[..n] != H2_PREFACE[..n] {
+                break;
+            }
+            if n == H2_PREFACE.len() {
+                let io = Prefixed { pre: buf.freeze(), io: stream };
+                return self.serve_h2(io).await;
+            }
+            tokio::select! {
+                r = tokio::time::timeout(self.proxy.header_timeout, stream.read_buf(&mut buf)) => match r {
+                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
+                    Ok(Ok(_)) => {}
+                },
+                _ = stopped(&mut stop) => return,
+            }
+        }
+        let (rd, wr) = stream.into_split();
+        crate::h1::serve(self.proxy, self.info, crate::h1::Reader::new(Box::new(rd), buf), wr, self.stop).await;
+    }
+
+    /// A TLS connection: HTTP/2 when ALPN chose it, HTTP/1.x otherwise.
+    async fn serve_tls(self, tls: tokio_rustls::server::TlsStream<TcpStream>) {
+        if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+            return self.serve_h2(tls).await;
+        }
+        let (rd, wr) = tokio::io::split(tls);
+        let reader = crate::h1::Reader::new(Box::new(rd), bytes::BytesMut::new());
+        crate::h1::serve(self.proxy, self.info, reader, wr, self.stop).await;
+    }
+
+    async fn serve_h2<I>(self, io: I)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+    {
+        let (proxy, info) = (self.proxy, self.info);
+        let svc = service_fn(move |req: Request<Incoming>| {
+            proxy.clone().handle(req.map(crate::h1::ClientBody::H2), info.clone())
+        });
+        let conn = self.h2.serve_connection(TokioIo::new(io), svc);
+        let _ = self.graceful.watch(conn).await;
+    }
+}
+
+/// A stream whose first bytes were already read (to look for the HTTP/2 preface).
+struct Prefixed<I> {
+    pre: Bytes,
+    io: I,
+}
+
+impl<I: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Prefixed<I> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if !self.pre.is_empty() {
+            let n = self.pre.len().min(buf.remaining());
+            buf.put_slice(&self.pre.split_to(n));
+            return std::task::Poll::Ready(Ok(()));
+        }
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<I: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Prefixed<I> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
@@ -229,9 +390,6 @@ async fn accept_loop(
 const IDLE_SWEEP: std::time::Duration = std::time::Duration::from_secs(10);
 /// Longest wait for in-flight requests at shutdown.
 const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// How long a client may take to send a request head (and a TLS handshake).
-const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An accept error (EMFILE, ENOBUFS, ...): log it and pause, so a persistent error does not
 /// spin the loop.

@@ -288,10 +288,12 @@ async fn an_early_answer_to_an_upload_reaches_the_client() {
     cp.route_table(svc, "failover", vec![r], quiet_probe()).await;
     let p = proxy(&cp, |c| c.upstream_timeout_seconds = 10).await;
     synced(&cp, &p).await;
-    // 32 MiB that the upstream never reads (the proxy's write blocks), then 256 KiB to an
-    // upstream that closes (the proxy's write fails; small enough that the test's client has
-    // sent it all before the proxy answers and closes the client connection).
-    for (close, size) in [(false, 32 * 1024 * 1024), (true, 256 * 1024)] {
+    // 32 MiB that the upstream never reads (the proxy's write blocks), then 32 MiB to an
+    // upstream that closes (the proxy's write fails). Either way the proxy answers before
+    // the client has sent its body, and closes the connection lingering (draining what the
+    // client still sends), so the client reads the 413 instead of a reset.
+    for close in [false, true] {
+        let size = 32 * 1024 * 1024;
         CLOSE.store(close, std::sync::atomic::Ordering::SeqCst);
         let started = Instant::now();
         let resp = client()
