@@ -277,7 +277,8 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, ProxyError> {
     let raw = buf.split_to(n).freeze();
     let uri = Uri::from_maybe_shared(raw.slice(target.0..target.0 + target.1)).map_err(|_| ProxyError::BadRequest)?;
     let version = if version == Some(0) { Version::HTTP_10 } else { Version::HTTP_11 };
-    let mut headers = HeaderMap::with_capacity(count);
+    // Room for the X-Forwarded-For/-Proto/-Host the request path adds: growing a map rehashes it.
+    let mut headers = HeaderMap::with_capacity(count + 3);
     let mut length: Option<u64> = None;
     let (mut chunked, mut te_seen, mut close, mut ka, mut expect_continue) = (false, false, false, false, false);
     for &(ns, nl, vs, vl) in &ranges[..count] {
