@@ -370,3 +370,52 @@ async fn request_trailers_are_forwarded() {
     assert_eq!(echo["trailers"]["x-checksum"], "abc123", "{echo}");
     assert!(echo["trailers"].get("content-length").is_none(), "framing fields are not forwarded: {echo}");
 }
+
+/// With one worker per CPU, each worker thread runs on its own CPU only; with
+/// `pin_workers` off, the workers may run anywhere.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn workers_are_pinned_one_per_cpu() {
+    let cpus: Vec<usize> = marchproxy_proxy::server::allowed_cpus().expect("the allowed CPUs");
+    if cpus.len() < 2 {
+        // One CPU: one worker, nothing to pin (the proxy pins only with two workers or more).
+        return;
+    }
+    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
+    // Worker threads of every proxy in this process, by name: CPUs each may run on.
+    let affinity = || -> Vec<(String, String)> {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| {
+                let t = t.ok()?.path();
+                let name = std::fs::read_to_string(t.join("comm")).ok()?.trim().to_string();
+                let status = std::fs::read_to_string(t.join("status")).ok()?;
+                let cpus = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?.trim().to_string();
+                name.starts_with("marchproxy-w").then_some((name, cpus))
+            })
+            .collect()
+    };
+    let p = proxy(&cp, |c| c.workers = Some(cpus.len())).await;
+    // The worker threads start right after the proxy does.
+    eventually(Duration::from_secs(5), || async { affinity().len() == cpus.len() }).await;
+    let mut pinned = affinity();
+    pinned.sort();
+    assert_eq!(pinned.len(), cpus.len(), "{pinned:?}");
+    for (i, (name, allowed)) in pinned.iter().enumerate() {
+        assert_eq!(
+            (name.as_str(), allowed.as_str()),
+            (format!("marchproxy-w{i}").as_str(), cpus[i].to_string().as_str())
+        );
+    }
+    p.shutdown().await;
+    eventually(Duration::from_secs(5), || async { affinity().is_empty() }).await;
+    let p = proxy(&cp, |c| {
+        c.workers = Some(cpus.len());
+        c.pin_workers = false;
+    })
+    .await;
+    eventually(Duration::from_secs(5), || async { affinity().len() == cpus.len() }).await;
+    let all = affinity();
+    assert!(all.iter().all(|(_, allowed)| allowed.contains(['-', ','])), "not pinned: {all:?}");
+    drop(p);
+}
