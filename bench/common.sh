@@ -3,7 +3,7 @@
 # DIR, CP, TOKEN, KEY, P_UP (upstream port) and defines api(), start_proxy(), wait_http().
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-BIN=target/release/marchproxy
+BIN=${BIN:-target/release/marchproxy}
 export PATH=$PATH:/usr/sbin:/sbin
 for tool in wrk nginx curl python3; do
   command -v "$tool" >/dev/null || { echo "$0: $tool is required" >&2; exit 1; }

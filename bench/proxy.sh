@@ -8,7 +8,8 @@
 # Usage: bench/proxy.sh [seconds]      (default 10 s per measured run)
 # Environment: CONNS (64), THREADS (2), BIG_CONNS (1000), ROUNDS (1; >1 reports medians),
 #   HOLD=1 (start everything, print the ports and wait), CALLGRIND=1 (instructions per
-#   request), PERF=1/stat, MEM_ONLY=1, MP_WRAP
+#   request), PERF=1/stat, MEM_ONLY=1, MP_WRAP, PIN=1 (every proxy's threads/workers pinned
+#   one per CPU: marchproxy --pin-workers, HAProxy cpu-map, nginx worker_cpu_affinity)
 # Needs: wrk, nginx, haproxy, curl, python3 (Debian: apt-get install wrk nginx haproxy).
 #
 # Equivalence of the three proxies: 127.0.0.1 only; keep-alive on both sides with no
@@ -120,7 +121,7 @@ api /api/v1/multi-cloud/routes "{\"name\":\"bench\",\"service_id\":1,\"cluster_i
   die "creating the route table failed"
 # MP_WRAP: a command to run the proxy under (e.g. MP_WRAP="heaptrack -o /tmp/mp"); the
 # measured PID is then the wrapper's child.
-MARCHPROXY_LOG=warn ${MP_WRAP:-} "$BIN" proxy --control-plane "$CP" --cluster-api-key "$KEY" \
+MARCHPROXY_PIN_WORKERS=$([ -n "${PIN:-}" ] && echo true || echo false) MARCHPROXY_LOG=warn ${MP_WRAP:-} "$BIN" proxy --control-plane "$CP" --cluster-api-key "$KEY" \
   --listen "127.0.0.1:$P_MP" --admin-listen "127.0.0.1:$P_MPADMIN" --name bench >"$DIR/marchproxy.log" 2>&1 &
 PIDS+=($!)
 MP_PID=$!
@@ -135,6 +136,7 @@ curl -fs "http://127.0.0.1:$P_MPADMIN/ready" >/dev/null || die "marchproxy proxy
 cat >"$DIR/haproxy.cfg" <<EOF
 global
   nbthread $NCPU
+$([ -n "${PIN:-}" ] && echo "  cpu-map auto:1/1-$NCPU 0-$((NCPU - 1))")
   maxconn $((BIG_CONNS * 4))
 defaults
   mode http
@@ -163,6 +165,7 @@ cat >"$DIR/ngx/nginx.conf" <<EOF
 $NGX_USER
 daemon off;
 worker_processes $NCPU;
+$([ -n "${PIN:-}" ] && echo "worker_cpu_affinity auto;")
 pid $DIR/ngx/nginx.pid;
 error_log $DIR/nginx-proxy.log warn;
 events { worker_connections 8192; }

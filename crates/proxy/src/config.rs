@@ -71,10 +71,13 @@ pub struct ProxyConfig {
     #[arg(long, env = "MARCHPROXY_WORKERS")]
     pub workers: Option<usize>,
 
-    /// Pin each worker thread to its own CPU (when there are as many workers as CPUs this
-    /// process may run on). Two workers sharing a CPU for a time slice delay every request
-    /// either holds: pinned, the p99 under load halves (docs/BENCHMARKS.md).
-    #[arg(long, env = "MARCHPROXY_PIN_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
+    /// Pin each worker thread to its own CPU (only when there are as many workers as CPUs
+    /// this process may run on), like nginx's `worker_cpu_affinity` or HAProxy's `cpu-map`.
+    /// Under a many-connection load two workers sharing a CPU for a time slice delay every
+    /// request either holds, and pinning halves the p99 there (docs/BENCHMARKS.md); but a
+    /// pinned worker cannot move away from a CPU that other busy processes use, which
+    /// costs a single fast stream up to 12 % of its rate. Off by default.
+    #[arg(long, env = "MARCHPROXY_PIN_WORKERS", default_value_t = false, action = clap::ArgAction::Set)]
     pub pin_workers: bool,
 }
 
@@ -97,7 +100,7 @@ impl ProxyConfig {
             link_mbps: None,
             report_interval_ms: 1000,
             workers: None,
-            pin_workers: true,
+            pin_workers: false,
         }
     }
 

@@ -371,8 +371,8 @@ async fn request_trailers_are_forwarded() {
     assert!(echo["trailers"].get("content-length").is_none(), "framing fields are not forwarded: {echo}");
 }
 
-/// With one worker per CPU, each worker thread runs on its own CPU only; with
-/// `pin_workers` off, the workers may run anywhere.
+/// With `pin_workers` and one worker per CPU, each worker thread runs on its own CPU only;
+/// by default the workers may run anywhere.
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn workers_are_pinned_one_per_cpu() {
@@ -395,7 +395,11 @@ async fn workers_are_pinned_one_per_cpu() {
             })
             .collect()
     };
-    let p = proxy(&cp, |c| c.workers = Some(cpus.len())).await;
+    let p = proxy(&cp, |c| {
+        c.workers = Some(cpus.len());
+        c.pin_workers = true;
+    })
+    .await;
     // The worker threads start right after the proxy does.
     eventually(Duration::from_secs(5), || async { affinity().len() == cpus.len() }).await;
     let mut pinned = affinity();
@@ -409,11 +413,7 @@ async fn workers_are_pinned_one_per_cpu() {
     }
     p.shutdown().await;
     eventually(Duration::from_secs(5), || async { affinity().is_empty() }).await;
-    let p = proxy(&cp, |c| {
-        c.workers = Some(cpus.len());
-        c.pin_workers = false;
-    })
-    .await;
+    let p = proxy(&cp, |c| c.workers = Some(cpus.len())).await;
     eventually(Duration::from_secs(5), || async { affinity().len() == cpus.len() }).await;
     let all = affinity();
     assert!(all.iter().all(|(_, allowed)| allowed.contains(['-', ','])), "not pinned: {all:?}");
