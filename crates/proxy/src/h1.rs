@@ -655,7 +655,9 @@ async fn write_response<W: AsyncWrite + Unpin>(
         if out == Out::Chunked {
             wbuf.extend_from_slice(b"\r\n");
         }
-        if wbuf.len() >= 4 * COPY_LIMIT {
+        // The whole declared body is here: send it before the body's end is polled, which
+        // finishes the request's trace (span export is not on the response's path).
+        if wbuf.len() >= 4 * COPY_LIMIT || left == 0 {
             w.write_all(wbuf).await?;
             wbuf.clear();
         }
