@@ -32,7 +32,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
-use crate::encode::{encode_jaeger_batch, encode_zipkin_json, to_otlp_request};
+use crate::encode::{encode_jaeger_batch, encode_otlp_protobuf, encode_zipkin_json, to_otlp_request};
 use crate::span::{Resource, SpanData, SpanKind, SpanStatus, new_span_id, new_trace_id, now_unix_nanos};
 
 /// Tuning of the export pipeline.
@@ -264,7 +264,7 @@ impl Transport {
     /// Encodes a batch in this transport's wire format.
     pub fn encode(&self, spans: &[SpanData]) -> Payload {
         match self.kind {
-            TransportKind::OtlpHttp => Payload::Bytes(to_otlp_request(spans).encode_to_vec().into()),
+            TransportKind::OtlpHttp => Payload::Bytes(encode_otlp_protobuf(spans).into()),
             TransportKind::OtlpGrpc => Payload::Grpc(to_otlp_request(spans)),
             TransportKind::ZipkinJson => Payload::Bytes(encode_zipkin_json(spans).into()),
             TransportKind::JaegerThrift => Payload::Bytes(encode_jaeger_batch(spans).into()),

@@ -6,8 +6,10 @@
 
 pub mod jaeger;
 pub mod otlp;
+mod otlp_wire;
 pub mod zipkin;
 
 pub use jaeger::{JaegerBatch, decode_jaeger_batch, encode_jaeger_batch};
-pub use otlp::{DecodeError, decode_otlp_request, encode_otlp_protobuf, from_otlp_request, to_otlp_request};
+pub use otlp::{DecodeError, decode_otlp_request, from_otlp_request, to_otlp_request};
+pub use otlp_wire::encode_otlp_protobuf;
 pub use zipkin::encode_zipkin_json;

@@ -129,11 +129,6 @@ pub fn to_otlp_request(spans: &[SpanData]) -> ExportTraceServiceRequest {
     }
 }
 
-/// The protobuf bytes of [`to_otlp_request`] (the OTLP/HTTP body).
-pub fn encode_otlp_protobuf(spans: &[SpanData]) -> Vec<u8> {
-    to_otlp_request(spans).encode_to_vec()
-}
-
 fn attr_value(v: &AnyValue) -> Option<AttrValue> {
     Some(match v.value.as_ref()? {
         any_value::Value::StringValue(s) => AttrValue::String(Cow::Owned(s.clone())),
