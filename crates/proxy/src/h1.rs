@@ -37,6 +37,7 @@ use crate::Proxy;
 use crate::body::RespBody;
 use crate::error::ProxyError;
 use crate::forward::ConnInfo;
+use crate::wire::{chunk_line, chunked_last, frame_data, parse_chunk_size, parse_length};
 
 /// Largest request head (request line and headers).
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -294,11 +295,7 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, ProxyError> {
         } else if name == header::TRANSFER_ENCODING {
             te_seen = true;
             // `chunked` must be the last coding; any other final coding cannot be delimited.
-            chunked = value
-                .as_bytes()
-                .rsplit(|b| *b == b',')
-                .next()
-                .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            chunked = chunked_last(value.as_bytes());
         } else if name == header::CONNECTION {
             for t in value.as_bytes().split(|b| *b == b',').map(<[u8]>::trim_ascii) {
                 close |= t.eq_ignore_ascii_case(b"close");
@@ -319,14 +316,6 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, ProxyError> {
     };
     let keep_alive = !close && (version == Version::HTTP_11 || ka);
     Ok(Some(Head { method, uri, version, headers, framing, keep_alive, expect_continue }))
-}
-
-/// A Content-Length value: digits only (RFC 9110 §8.6).
-fn parse_length(v: &[u8]) -> Option<u64> {
-    if v.is_empty() || v.len() > 19 {
-        return None;
-    }
-    v.iter().try_fold(0u64, |n, &b| if b.is_ascii_digit() { Some(n * 10 + u64::from(b - b'0')) } else { None })
 }
 
 /// A request body as the proxy path sees it: none, read from an HTTP/1 connection, or
@@ -502,15 +491,6 @@ fn find_crlf(b: &[u8]) -> Option<usize> {
     (i > 0 && b[i - 1] == b'\r').then(|| i - 1)
 }
 
-/// `1a;ext=1` → 26.
-fn parse_chunk_size(line: &[u8]) -> Option<u64> {
-    let digits = line.split(|b| *b == b';').next()?.trim_ascii();
-    if digits.is_empty() || digits.len() > 15 {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |n, &b| Some(n * 16 + u64::from((b as char).to_digit(16)? as u8)))
-}
-
 fn parse_trailers(raw: &[u8]) -> io::Result<HeaderMap> {
     let mut slots = [httparse::EMPTY_HEADER; 32];
     let httparse::Status::Complete((_, fields)) =
@@ -624,17 +604,11 @@ async fn write_response<W: AsyncWrite + Unpin>(
                 let _ = w.write_all(wbuf).await;
                 return Ok(false);
             }
-            Some(Ok(f)) => match f.into_data() {
-                Ok(d) => d,
-                Err(f) => {
-                    trailers = f.into_trailers().ok();
-                    continue;
-                }
+            Some(Ok(f)) => match frame_data(f, &mut trailers) {
+                Some(d) => d,
+                None => continue,
             },
         };
-        if data.is_empty() {
-            continue;
-        }
         if out == Out::Length(0) || (matches!(out, Out::Length(_)) && data.len() as u64 > left) {
             // More than the declared length: never put extra bytes on a keep-alive connection.
             let _ = w.write_all(wbuf).await;
@@ -643,7 +617,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
         left = left.saturating_sub(data.len() as u64);
         if out == Out::Chunked {
             let mut line = [0u8; 18];
-            wbuf.extend_from_slice(hex_len(data.len(), &mut line));
+            wbuf.extend_from_slice(chunk_line(data.len(), &mut line));
         }
         if data.len() <= COPY_LIMIT {
             wbuf.extend_from_slice(&data);
@@ -688,22 +662,6 @@ fn put_field(wbuf: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     wbuf.extend_from_slice(b": ");
     wbuf.extend_from_slice(value);
     wbuf.extend_from_slice(b"\r\n");
-}
-
-/// `{len:x}\r\n` without formatting machinery.
-fn hex_len(mut n: usize, out: &mut [u8; 18]) -> &[u8] {
-    let mut i = 16;
-    loop {
-        i -= 1;
-        out[i] = b"0123456789abcdef"[n & 15];
-        n >>= 4;
-        if n == 0 {
-            break;
-        }
-    }
-    out[16] = b'\r';
-    out[17] = b'\n';
-    &out[i..]
 }
 
 #[cfg(test)]
@@ -824,22 +782,6 @@ mod tests {
         let (data, _, reader) = decode(Framing::Length(5), b"helloGET /", 3).await;
         assert_eq!(data.unwrap(), b"hello");
         assert!(reader.body_done);
-    }
-
-    #[test]
-    fn chunk_sizes_and_lengths() {
-        assert_eq!(parse_chunk_size(b"1A"), Some(26));
-        assert_eq!(parse_chunk_size(b"ff ; name=v"), Some(255));
-        assert_eq!(parse_chunk_size(b""), None);
-        assert_eq!(parse_chunk_size(b"-1"), None);
-        assert_eq!(parse_chunk_size(b"1234567890abcdef0"), None, "overflow");
-        assert_eq!(parse_length(b"0"), Some(0));
-        assert_eq!(parse_length(b"12"), Some(12));
-        assert_eq!(parse_length(b"1 2"), None);
-        let mut buf = [0u8; 18];
-        assert_eq!(hex_len(0, &mut buf), b"0\r\n");
-        assert_eq!(hex_len(0x1a2b, &mut buf), b"1a2b\r\n");
-        assert_eq!(hex_len(usize::MAX, &mut buf), b"ffffffffffffffff\r\n");
     }
 
     async fn written(resp: Response<RespBody>, version: Version, head: bool, keep_alive: bool) -> (String, bool) {

@@ -36,6 +36,7 @@ pub mod shaping;
 pub mod sync;
 pub mod trace;
 pub mod upstream;
+mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -309,11 +309,7 @@ impl Head {
 fn merge_length(seen: Result<Option<u64>, &'static str>, line: &[u8]) -> Result<Option<u64>, &'static str> {
     let mut length = seen?;
     for part in line.split(|b| *b == b',') {
-        let digits = part.trim_ascii();
-        if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-            return Err("invalid Content-Length");
-        }
-        let n = digits.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+        let n = crate::wire::parse_length(part.trim_ascii()).ok_or("invalid Content-Length")?;
         if length.is_some_and(|l| l != n) {
             return Err("conflicting Content-Length values");
         }
@@ -389,18 +385,9 @@ async fn write_body<W: AsyncWrite + Unpin>(w: &mut W, body: &mut ReqBody, chunke
     let mut trailers = None;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| UpError::Body(e.to_string()))?;
-        let data = match frame.into_data() {
-            Ok(data) => data,
-            Err(frame) => {
-                trailers = frame.into_trailers().ok();
-                continue;
-            }
-        };
-        if data.is_empty() {
-            continue;
-        }
+        let Some(data) = crate::wire::frame_data(frame, &mut trailers) else { continue };
         if chunked {
-            w.write_all(format!("{:x}\r\n", data.len()).as_bytes()).await?;
+            w.write_all(crate::wire::chunk_line(data.len(), &mut [0; 18])).await?;
             w.write_all(&data).await?;
             w.write_all(b"\r\n").await?;
         } else {
@@ -630,7 +617,7 @@ fn framing_of(head: &mut Head, head_only: bool) -> Result<Framing, UpError> {
     }
     if let Some(te) = &head.transfer_encoding {
         // The last coding of the last Transfer-Encoding line decides; Content-Length is void.
-        let chunked = te.rsplit(|b| *b == b',').next().is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        let chunked = crate::wire::chunked_last(te);
         if head.content_length != Ok(None) {
             head.headers.remove(header::CONTENT_LENGTH);
         }
@@ -730,15 +717,6 @@ fn parse_field(line: &Bytes) -> Option<(HeaderName, HeaderValue)> {
     HeaderValue::from_maybe_shared(value.slice(start..end.max(start))).ok().map(|v| (name, v))
 }
 
-fn parse_chunk_size(line: &[u8]) -> Option<u64> {
-    let hex = line.split(|b| *b == b';').next()?;
-    let hex = std::str::from_utf8(hex).ok()?.trim();
-    if hex.is_empty() || hex.len() > 15 {
-        return None;
-    }
-    u64::from_str_radix(hex, 16).ok()
-}
-
 impl Body for UpBody {
     type Data = Bytes;
     type Error = UpError;
@@ -782,7 +760,7 @@ impl Body for UpBody {
                 Framing::Chunked(state) => {
                     let progressed = match state {
                         Chunk::Size | Chunk::Trailers => match this.take_line() {
-                            Some(Ok(line)) if state == Chunk::Size => match parse_chunk_size(&line) {
+                            Some(Ok(line)) if state == Chunk::Size => match crate::wire::parse_chunk_size(&line) {
                                 Some(0) => {
                                     this.framing = Framing::Chunked(Chunk::Trailers);
                                     true
@@ -870,16 +848,6 @@ mod tests {
         t.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
         t.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
         assert_eq!(last_chunk(Some(&t)), b"0\r\nx-checksum: abc\r\n\r\n");
-    }
-
-    #[test]
-    fn chunk_sizes_parse_with_extensions_and_reject_garbage() {
-        assert_eq!(parse_chunk_size(b"1a"), Some(26));
-        assert_eq!(parse_chunk_size(b"0"), Some(0));
-        assert_eq!(parse_chunk_size(b"FF;name=value"), Some(255));
-        assert_eq!(parse_chunk_size(b""), None);
-        assert_eq!(parse_chunk_size(b"xyz"), None);
-        assert_eq!(parse_chunk_size(b"ffffffffffffffffff"), None);
     }
 
     use std::sync::atomic::{AtomicUsize, Ordering};
