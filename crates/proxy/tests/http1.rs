@@ -87,9 +87,7 @@ async fn closed(s: &mut TcpStream) -> bool {
 
 #[tokio::test]
 async fn pipelined_requests_are_answered_in_order_on_one_connection() {
-    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let (_cp, _up, p) = web_behind_proxy(|_| {}).await;
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     // Three requests in one write; the last one closes.
     s.write_all(
@@ -124,9 +122,7 @@ async fn pipelined_requests_are_answered_in_order_on_one_connection() {
 
 #[tokio::test]
 async fn http10_clients_get_keep_alive_only_when_they_ask() {
-    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let (_cp, _up, p) = web_behind_proxy(|_| {}).await;
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     let mut buf = Vec::new();
     for _ in 0..2 {
@@ -143,9 +139,7 @@ async fn http10_clients_get_keep_alive_only_when_they_ask() {
 
 #[tokio::test]
 async fn malformed_ambiguous_and_oversized_heads_are_refused_and_the_connection_closed() {
-    let (cp, up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let (_cp, up, p) = web_behind_proxy(|_| {}).await;
     let mut huge = b"GET / HTTP/1.1\r\nhost: web.example.com\r\n".to_vec();
     for i in 0..2000 {
         huge.extend_from_slice(format!("x-pad-{i}: 0123456789012345678901234567890123456789\r\n").as_bytes());
@@ -176,9 +170,7 @@ async fn malformed_ambiguous_and_oversized_heads_are_refused_and_the_connection_
 
 #[tokio::test]
 async fn expect_100_continue_is_answered_by_the_proxy_and_not_forwarded() {
-    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let (_cp, _up, p) = web_behind_proxy(|_| {}).await;
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     s.write_all(b"POST /echo HTTP/1.1\r\nhost: web.example.com\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n")
         .await
@@ -205,10 +197,8 @@ async fn inflight(p: &marchproxy_proxy::Running) -> u64 {
 
 #[tokio::test]
 async fn a_client_that_goes_away_cancels_its_request() {
-    let (cp, up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
+    let (_cp, up, p) = web_behind_proxy(|_| {}).await;
     up.delay_ms.store(5_000, std::sync::atomic::Ordering::Relaxed);
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nhost: web.example.com\r\n\r\n").await.unwrap();
     eventually(Duration::from_secs(3), || async { inflight(&p).await == 1 }).await;
@@ -225,9 +215,7 @@ async fn a_client_that_goes_away_cancels_its_request() {
 
 #[tokio::test]
 async fn slow_heads_and_idle_connections_are_cut_busy_ones_are_not() {
-    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
-    let p = proxy(&cp, |c| c.header_timeout_ms = 300).await;
-    synced(&cp, &p).await;
+    let (_cp, _up, p) = web_behind_proxy(|c| c.header_timeout_ms = 300).await;
 
     // A head dribbled one byte every 50 ms never completes: cut within two periods.
     let mut slow = TcpStream::connect(p.addr).await.unwrap();
@@ -270,9 +258,7 @@ async fn slow_heads_and_idle_connections_are_cut_busy_ones_are_not() {
 /// only later gets it (the proxy half-closes and drains what the client sends meanwhile).
 #[tokio::test]
 async fn an_early_answer_survives_a_client_still_sending() {
-    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let (_cp, _up, p) = web_behind_proxy(|_| {}).await;
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     s.write_all(b"POST /status/413 HTTP/1.1\r\nhost: web.example.com\r\ncontent-length: 67108864\r\n\r\n")
         .await

@@ -257,9 +257,7 @@ async fn community_license_caps_a_cluster_at_three_proxies() {
 
 #[tokio::test]
 async fn invalid_snapshots_are_rejected_whole() {
-    let (cp, _a, _svc) = one_upstream_service("a", "web", "web.example.com").await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let (cp, _a, p) = web_behind_proxy(|_| {}).await;
     let good = p.proxy.runtime.load().as_ref().unwrap().version;
     // A snapshot from a confused control plane: a route with an unparsable endpoint.
     let r = cp

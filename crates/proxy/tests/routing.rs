@@ -316,9 +316,7 @@ static CLOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new
 /// SO_REUSEPORT hash does: a worker holding two more than another hands new ones over.
 #[tokio::test]
 async fn connections_are_balanced_across_workers() {
-    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
-    let p = proxy(&cp, |c| c.workers = Some(4)).await;
-    synced(&cp, &p).await;
+    let (_cp, _up, p) = web_behind_proxy(|c| c.workers = Some(4)).await;
     // 24 separate keep-alive connections (one client each), opened one after another.
     let mut clients = Vec::new();
     for _ in 0..24 {
@@ -350,9 +348,7 @@ async fn connections_are_balanced_across_workers() {
 #[tokio::test]
 async fn request_trailers_are_forwarded() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let (_cp, _up, p) = web_behind_proxy(|_| {}).await;
     let mut s = tokio::net::TcpStream::connect(p.addr).await.unwrap();
     s.write_all(
         b"POST /echo HTTP/1.1\r\nhost: web.example.com\r\ntransfer-encoding: chunked\r\ntrailer: x-checksum\r\n\

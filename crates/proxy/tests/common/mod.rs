@@ -263,6 +263,17 @@ pub async fn one_upstream_service(upstream: &str, service: &str, host: &str) -> 
     (cp, up, svc)
 }
 
+/// [`one_upstream_service`] (upstream "a", service "web" at web.example.com) behind a proxy
+/// of cluster 1 (`tweak` its configuration) that runs the current configuration.
+pub async fn web_behind_proxy(
+    tweak: impl FnOnce(&mut marchproxy_proxy::ProxyConfig),
+) -> (ControlPlane, Upstream, marchproxy_proxy::Running) {
+    let (cp, up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
+    let p = proxy(&cp, tweak).await;
+    synced(&cp, &p).await;
+    (cp, up, p)
+}
+
 /// Start a proxy of cluster 1.
 pub async fn proxy(
     cp: &ControlPlane,
