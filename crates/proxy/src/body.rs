@@ -14,6 +14,7 @@ use crate::balancer::EndpointState;
 use crate::h1::ClientBody;
 use crate::shaping::{self, Flow, Link, Pending, PolicyShaper, ServiceSlot};
 use crate::trace::{RequestTrace, Tap};
+use crate::tunnel::Tunnel;
 use crate::upstream::{UpBody, UpError};
 
 /// Which counter a body feeds.
@@ -208,6 +209,8 @@ pub struct RespBody {
     inner: RespInner,
     tap: Option<Arc<Tap>>,
     trace: Option<Box<RequestTrace>>,
+    /// The client-to-upstream half of an upgraded connection (a `101` response).
+    tunnel: Option<Box<Tunnel>>,
 }
 
 // The large variant is the common one (every proxied response); boxing it would cost an
@@ -220,11 +223,11 @@ enum RespInner {
 
 impl RespBody {
     pub fn full(b: Bytes) -> Self {
-        RespBody { inner: RespInner::Full(Full::new(b)), tap: None, trace: None }
+        RespBody { inner: RespInner::Full(Full::new(b)), tap: None, trace: None, tunnel: None }
     }
 
     pub fn stream(b: Counting<Shaped<UpBody>>) -> Self {
-        RespBody { inner: RespInner::Stream(b), tap: None, trace: None }
+        RespBody { inner: RespInner::Stream(b), tap: None, trace: None, tunnel: None }
     }
 
     /// Attach the request's trace and its response-body tap (in place: a response is large
@@ -232,6 +235,15 @@ impl RespBody {
     pub fn set_trace(&mut self, trace: Option<Box<RequestTrace>>) {
         self.tap = trace.as_ref().and_then(|t| t.resp_tap.clone());
         self.trace = trace;
+    }
+
+    pub fn set_tunnel(&mut self, tunnel: Tunnel) {
+        self.tunnel = Some(Box::new(tunnel));
+    }
+
+    /// The tunnel of a `101` response to an upgrade request (tunnel.rs).
+    pub fn take_tunnel(&mut self) -> Option<Box<Tunnel>> {
+        self.tunnel.take()
     }
 }
 

@@ -175,14 +175,21 @@ impl Proxy {
             .get(header::HOST)
             .cloned()
             .or_else(|| req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
+        let empty = http_body::Body::is_end_stream(req.body());
+        // A protocol upgrade (WebSocket) is forwarded for HTTP/1.1 requests without a body.
+        let upgrade =
+            if req.version() == Version::HTTP_11 && empty { crate::tunnel::requested(req.headers()) } else { None };
         let headers = req.headers_mut();
         strip_hop_by_hop(headers);
+        if let Some(protocol) = &upgrade {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            headers.insert(header::UPGRADE, protocol.clone());
+        }
         append_forwarded_for(headers, &conn.peer_ip);
         headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(if tls { "https" } else { "http" }));
         if let Some(h) = original_host {
             headers.insert(X_FORWARDED_HOST, h);
         }
-        let empty = http_body::Body::is_end_stream(req.body());
         let retry_ok = idempotent(req.method()) && empty;
         let (parts, body) = req.into_parts();
         // Encode the upstream head once, into owned bytes. The parsed request (whose header
@@ -204,7 +211,15 @@ impl Proxy {
             let counted = Counting::new(shaped, Some(table.states[first].clone()), Direction::In);
             ReqBody::Stream(Box::new((counted, req_tap)))
         };
-        let mut ctx = SendCtx { slot: &slot, tos, trace, delay_sink, attempt: 0, upstreams: &conn.upstreams };
+        let mut ctx = SendCtx {
+            slot: &slot,
+            tos,
+            trace,
+            delay_sink,
+            attempt: 0,
+            upstreams: &conn.upstreams,
+            upgrade: upgrade.is_some(),
+        };
         match self.send(&table, first, &method, &head, body, &mut ctx).await {
             // Connect failures and connections reset before any response are retried once,
             // on another endpoint, for idempotent requests without a body.
@@ -254,6 +269,7 @@ impl Proxy {
                 head.chunked(matches!(body, ReqBody::Empty)),
                 head.head_only(),
                 idempotent(method),
+                ctx.upgrade,
                 body,
             ),
         )
@@ -288,7 +304,8 @@ impl Proxy {
                     tracing::warn!(route_table = table.id, endpoint = %ep.raw, "endpoint ejected after consecutive failures");
                 }
                 // The upstream client leaves hop-by-hop fields out of the head it returns.
-                let (parts, body) = resp.into_parts();
+                let (parts, mut body) = resp.into_parts();
+                let writer = body.take_upgrade_writer();
                 let shaped = Shaped::new(
                     body,
                     Some(ctx.slot.clone()),
@@ -296,10 +313,17 @@ impl Proxy {
                     Flow::Egress,
                     ctx.delay_sink.clone(),
                 );
-                Ok(Response::from_parts(
-                    parts,
-                    RespBody::stream(Counting::new(shaped, Some(state.clone()), Direction::Out)),
-                ))
+                let mut body = RespBody::stream(Counting::new(shaped, Some(state.clone()), Direction::Out));
+                if let Some(writer) = writer {
+                    body.set_tunnel(crate::tunnel::Tunnel {
+                        writer,
+                        slot: ctx.slot.clone(),
+                        link: self.shaping.link.clone(),
+                        state: state.clone(),
+                        delay_sink: ctx.delay_sink.clone(),
+                    });
+                }
+                Ok(Response::from_parts(parts, body))
             }
             Err(e @ ProxyError::ClientBodyError) => Err(e),
             Err(e) => {
@@ -323,6 +347,8 @@ struct SendCtx<'a> {
     attempt: usize,
     /// This worker's upstream pools.
     upstreams: &'a [crate::UpstreamClient],
+    /// The request asks for a protocol upgrade (tunnel.rs).
+    upgrade: bool,
 }
 
 fn version_str(v: Version) -> &'static str {

@@ -30,6 +30,7 @@ use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 
@@ -37,6 +38,7 @@ use crate::Proxy;
 use crate::body::RespBody;
 use crate::error::ProxyError;
 use crate::forward::ConnInfo;
+use crate::tunnel::Tunnel;
 use crate::wire::{chunk_line, chunked_last, frame_data, parse_chunk_size, parse_length};
 
 /// Largest request head (request line and headers).
@@ -181,8 +183,14 @@ pub async fn serve<W: AsyncWrite + Unpin>(
             }
             r
         };
-        let Ok(resp) = resp;
+        let Ok(mut resp) = resp;
         served += 1;
+        // A `101` to an upgrade request: the connection becomes a tunnel (tunnel.rs).
+        if resp.status() == StatusCode::SWITCHING_PROTOCOLS
+            && let Some(tunnel) = resp.body_mut().take_tunnel()
+        {
+            return run_tunnel(reader, w, &mut wbuf, resp, tunnel).await;
+        }
         // --- the response
         if !reader.body_done || stopping_now(&mut stopping) {
             keep_alive = false;
@@ -195,6 +203,56 @@ pub async fn serve<W: AsyncWrite + Unpin>(
             Ok(true) if keep_alive => {}
             Ok(_) => return linger(reader, w).await,
             Err(_) => return,
+        }
+    }
+}
+
+/// Write the `101` head, then carry bytes both ways until each side has closed (or either
+/// fails). The header/idle timer does not apply: a tunnel may be quiet for long.
+async fn run_tunnel<W: AsyncWrite + Unpin>(
+    mut reader: Reader,
+    mut w: W,
+    wbuf: &mut Vec<u8>,
+    resp: Response<RespBody>,
+    tunnel: Box<Tunnel>,
+) {
+    let (parts, mut body) = resp.into_parts();
+    wbuf.clear();
+    wbuf.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\n");
+    for (name, value) in &parts.headers {
+        put_field(wbuf, name.as_str().as_bytes(), value.as_bytes());
+    }
+    wbuf.extend_from_slice(b"\r\n");
+    if w.write_all(wbuf).await.is_err() || w.flush().await.is_err() {
+        return;
+    }
+    reader.body_done = false;
+    let client = ClientBody::H1(H1Body {
+        reader: Some(reader),
+        framing: Framing::Tunnel,
+        chunk: ChunkState::Size,
+        slot: Arc::new(Mutex::new(None)),
+    });
+    let up = tunnel.pump(client);
+    let down = async {
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.map_err(io::Error::other)?.into_data() {
+                w.write_all(&data).await?;
+                w.flush().await?;
+            }
+        }
+        w.shutdown().await
+    };
+    tokio::pin!(up, down);
+    let (mut up_done, mut down_done) = (false, false);
+    while !(up_done && down_done) {
+        let failed = tokio::select! {
+            r = &mut up, if !up_done => { up_done = true; r.is_err() }
+            r = &mut down, if !down_done => { down_done = true; r.is_err() }
+        };
+        if failed {
+            // A reset or a broken side ends both directions.
+            return;
         }
     }
 }
@@ -233,6 +291,8 @@ async fn linger<W: AsyncWrite + Unpin>(mut reader: Reader, mut w: W) {
 enum Framing {
     Length(u64),
     Chunked,
+    /// An upgraded connection (tunnel.rs): everything until the client closes.
+    Tunnel,
 }
 
 /// A parsed request head.
@@ -351,7 +411,7 @@ impl Body for ClientBody {
             ClientBody::Empty => SizeHint::with_exact(0),
             ClientBody::H1(b) => match b.framing {
                 Framing::Length(n) => SizeHint::with_exact(n),
-                Framing::Chunked => SizeHint::default(),
+                Framing::Chunked | Framing::Tunnel => SizeHint::default(),
             },
             ClientBody::H2(b) => b.size_hint(),
         }
@@ -415,6 +475,11 @@ impl H1Body {
             // Take what the buffer holds for the current state, or read more.
             match (&mut self.framing, &mut self.chunk) {
                 (Framing::Length(0), _) => return Poll::Ready(Ok(None)),
+                (Framing::Tunnel, _) => {
+                    if !rd.buf.is_empty() {
+                        return Poll::Ready(Ok(Some(Frame::data(rd.buf.split().freeze()))));
+                    }
+                }
                 (Framing::Length(left), _) | (Framing::Chunked, ChunkState::Data(left)) => {
                     if !rd.buf.is_empty() {
                         let n = rd.buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
@@ -464,6 +529,7 @@ impl H1Body {
                 (Framing::Chunked, ChunkState::Done) => return Poll::Ready(Ok(None)),
             }
             match std::task::ready!(rd.poll_fill(cx)) {
+                Ok(0) if self.framing == Framing::Tunnel => return Poll::Ready(Ok(None)),
                 Ok(0) => return Poll::Ready(Err(io::Error::new(io::ErrorKind::UnexpectedEof, "body cut short"))),
                 Ok(_) => {}
                 Err(e) => return Poll::Ready(Err(e)),
@@ -477,6 +543,7 @@ impl Drop for H1Body {
         let done = match self.framing {
             Framing::Length(n) => n == 0,
             Framing::Chunked => self.chunk == ChunkState::Done,
+            Framing::Tunnel => false,
         };
         self.give_back(done);
     }

@@ -35,6 +35,7 @@ pub mod server;
 pub mod shaping;
 pub mod sync;
 pub mod trace;
+pub mod tunnel;
 pub mod upstream;
 mod wire;
 

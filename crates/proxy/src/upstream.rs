@@ -10,7 +10,10 @@
 //! an idle connection costs its socket and nothing else.
 //!
 //! Scope: HTTP/1.1 to the upstream (plain or TLS), `Content-Length`, chunked and
-//! close-delimited bodies, 1xx responses skipped, no upgrades. A request without a body that
+//! close-delimited bodies, 1xx responses skipped, protocol upgrades (`101 Switching
+//! Protocols`, e.g. WebSocket) for requests that asked for one: the connection then becomes a
+//! tunnel whose read half is the response body and whose write half the caller takes with
+//! [`UpBody::take_upgrade_writer`]. A request without a body that
 //! fails on a reused connection before any response byte arrives (the upstream closed an
 //! idle keep-alive connection) is replayed once on a fresh connection.
 
@@ -124,7 +127,8 @@ impl Pool {
     /// Send one request (`head` from [`RequestHead::encode`]) and return the response with
     /// its body still streaming. `idempotent`: the request may be sent twice (RFC 9110
     /// §9.2.2); only then, and only without a body, is it replayed after a pooled
-    /// connection turned out closed.
+    /// connection turned out closed. `upgrade`: the request asks for a protocol upgrade
+    /// (it has no body); a `101` answer turns the connection into a tunnel.
     #[allow(clippy::too_many_arguments)]
     pub async fn send(
         &self,
@@ -134,6 +138,7 @@ impl Pool {
         chunked: bool,
         head_only: bool,
         idempotent: bool,
+        upgrade: bool,
         mut body: ReqBody,
     ) -> Result<Response<UpBody>, UpError> {
         let key = Key { https: *scheme == Scheme::HTTPS, authority: authority.clone() };
@@ -143,7 +148,10 @@ impl Pool {
             None => (self.connect(scheme, authority).await?, false),
         };
         loop {
-            match conn.exchange(&head, &mut body, chunked).await {
+            match conn.exchange(&head, &mut body, chunked, upgrade).await {
+                Ok(parts) if parts.status == StatusCode::SWITCHING_PROTOCOLS => {
+                    return Ok(UpBody::tunnel(conn, parts, self.clone()));
+                }
                 Ok(mut parts) => {
                     let framing = framing_of(&mut parts, head_only)?;
                     return Ok(UpBody::start(conn, parts, framing, self.clone(), key));
@@ -239,6 +247,8 @@ struct Head {
     http10: bool,
     /// `Connection: close` was sent.
     close: bool,
+    /// The `Upgrade` field (hop-by-hop, so not in `headers`): the protocol a `101` switches to.
+    upgrade: Option<Bytes>,
     /// The value of the last `Transfer-Encoding` line.
     transfer_encoding: Option<Bytes>,
     /// `Content-Length`: absent, one agreed value, or why it is invalid.
@@ -273,6 +283,7 @@ impl Head {
             headers: HeaderMap::with_capacity(fields.clone().count()),
             http10,
             close,
+            upgrade: None,
             transfer_encoding: None,
             content_length: Ok(None),
             length_clean: false,
@@ -283,6 +294,8 @@ impl Head {
             if crate::forward::is_hop_by_hop_name(name) {
                 if is(name, b"transfer-encoding") {
                     head.transfer_encoding = Some(raw.slice(v));
+                } else if is(name, b"upgrade") {
+                    head.upgrade = Some(raw.slice(v));
                 }
                 continue;
             }
@@ -337,7 +350,13 @@ impl Conn {
     /// streams while the head is awaited: an upstream that answers early (413, 401, 417)
     /// gets its answer through, and the connection, with part of a body unsent, is closed
     /// afterwards.
-    async fn exchange(&mut self, head: &[u8], body: &mut ReqBody, chunked: bool) -> Result<Head, Exchange> {
+    async fn exchange(
+        &mut self,
+        head: &[u8],
+        body: &mut ReqBody,
+        chunked: bool,
+        upgrade: bool,
+    ) -> Result<Head, Exchange> {
         // Written with the other upstream requests of this event-loop turn (batch.rs).
         crate::batch::batch_point().await;
         self.io.write_all(head).await?;
@@ -351,7 +370,7 @@ impl Conn {
         } else {
             self.io.flush().await?;
         }
-        read_final_head(&mut self.io, &mut self.buf).await
+        read_final_head(&mut self.io, &mut self.buf, upgrade).await
     }
 
     /// Stream the body while watching for the response head. `Some(head)`: the upstream
@@ -362,7 +381,7 @@ impl Conn {
             write_body(&mut wr, body, chunked).await?;
             wr.flush().await.map_err(Exchange::from)
         };
-        let read = read_final_head(&mut rd, &mut self.buf);
+        let read = read_final_head(&mut rd, &mut self.buf, false);
         tokio::pin!(write, read);
         tokio::select! {
             biased;
@@ -416,14 +435,22 @@ fn last_chunk(trailers: Option<&HeaderMap>) -> Vec<u8> {
     out
 }
 
-/// Read response heads until a final one (1xx skipped; 101 refused). Cancel-safe: bytes
-/// read stay in `buf`.
-async fn read_final_head<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> Result<Head, Exchange> {
+/// Read response heads until a final one (1xx skipped). A `101` is final when the request
+/// asked for an `upgrade` and names the protocol it switches to; otherwise it is refused.
+/// Cancel-safe: bytes read stay in `buf`.
+async fn read_final_head<R: AsyncRead + Unpin>(
+    io: &mut R,
+    buf: &mut BytesMut,
+    upgrade: bool,
+) -> Result<Head, Exchange> {
     let mut informational = false;
     loop {
         let head = read_head(io, buf, informational).await?;
         if head.status == StatusCode::SWITCHING_PROTOCOLS {
-            return Err(Exchange { error: UpError::Protocol("protocol upgrades are not proxied"), responded: true });
+            if upgrade && head.upgrade.is_some() {
+                return Ok(head);
+            }
+            return Err(Exchange { error: UpError::Protocol("unrequested protocol upgrade"), responded: true });
         }
         if !head.status.is_informational() {
             return Ok(head);
@@ -633,10 +660,23 @@ fn framing_of(head: &mut Head, head_only: bool) -> Result<Framing, UpError> {
     Ok(length.map_or(Framing::UntilClose, Framing::Length))
 }
 
+/// The write half of an upgraded upstream connection.
+pub type UpgradedWriter = tokio::io::WriteHalf<Stream>;
+
+/// An upgraded upstream connection, split.
+struct TunnelIo {
+    rd: tokio::io::ReadHalf<Stream>,
+    /// Bytes read and not yet passed on (the upstream may send right after its `101`).
+    buf: BytesMut,
+    wr: Option<UpgradedWriter>,
+}
+
 /// A response body read from the upstream socket as the client consumes it. At its end, a
 /// reusable connection goes back to the pool; dropped early, the connection is closed.
 pub struct UpBody {
     conn: Option<Box<Conn>>,
+    /// An upgraded connection (after a `101`), split: the body reads its read half.
+    tunnel: Option<Box<TunnelIo>>,
     /// Trailer fields of a chunked body, sent as its last frame.
     trailers: Option<HeaderMap>,
     framing: Framing,
@@ -649,8 +689,15 @@ impl UpBody {
     fn start(conn: Box<Conn>, head: Head, framing: Framing, pool: Pool, key: Key) -> Response<UpBody> {
         let Head { status, headers, http10, close, .. } = head;
         let reusable = conn.reusable && !close && !http10 && framing != Framing::UntilClose;
-        let mut resp =
-            Response::new(UpBody { conn: Some(conn), trailers: None, framing, reusable, pool, key: Some(key) });
+        let mut resp = Response::new(UpBody {
+            conn: Some(conn),
+            tunnel: None,
+            trailers: None,
+            framing,
+            reusable,
+            pool,
+            key: Some(key),
+        });
         *resp.status_mut() = status;
         *resp.headers_mut() = headers;
         let body = resp.body_mut();
@@ -658,6 +705,37 @@ impl UpBody {
             body.finish();
         }
         resp
+    }
+
+    /// A `101` answer: the connection is split; the body is what the upstream sends until it
+    /// closes, and the write half waits for [`UpBody::take_upgrade_writer`]. The `Upgrade`
+    /// field goes back into the head, for the client.
+    fn tunnel(conn: Box<Conn>, head: Head, pool: Pool) -> Response<UpBody> {
+        let Conn { io, buf, .. } = *conn;
+        let (rd, wr) = tokio::io::split(io);
+        let tunnel = TunnelIo { rd, buf, wr: Some(wr) };
+        let Head { status, mut headers, upgrade, .. } = head;
+        if let Some(v) = upgrade.and_then(|v| HeaderValue::from_maybe_shared(v).ok()) {
+            headers.insert(header::UPGRADE, v);
+        }
+        let body = UpBody {
+            conn: None,
+            tunnel: Some(Box::new(tunnel)),
+            trailers: None,
+            framing: Framing::UntilClose,
+            reusable: false,
+            pool,
+            key: None,
+        };
+        let mut resp = Response::new(body);
+        *resp.status_mut() = status;
+        *resp.headers_mut() = headers;
+        resp
+    }
+
+    /// The upstream's write half of an upgraded connection (once).
+    pub fn take_upgrade_writer(&mut self) -> Option<UpgradedWriter> {
+        self.tunnel.as_mut().and_then(|t| t.wr.take())
     }
 
     /// The body is complete: return the connection to the pool if it can serve another.
@@ -674,6 +752,12 @@ impl UpBody {
 
     /// Read more from the socket into the buffer; Ok(0) at EOF.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if let Some(t) = self.tunnel.as_mut() {
+            if t.buf.capacity() - t.buf.len() < 1024 {
+                t.buf.reserve(READ_CHUNK);
+            }
+            return std::pin::pin!(t.rd.read_buf(&mut t.buf)).poll(cx);
+        }
         let Some(conn) = self.conn.as_mut() else { return Poll::Ready(Ok(0)) };
         if conn.buf.capacity() - conn.buf.len() < 1024 {
             conn.buf.reserve(READ_CHUNK);
@@ -683,6 +767,9 @@ impl UpBody {
     }
 
     fn buf(&mut self) -> &mut BytesMut {
+        if let Some(t) = self.tunnel.as_mut() {
+            return &mut t.buf;
+        }
         &mut self.conn.as_mut().expect("connection while the body is open").buf
     }
 
@@ -753,6 +840,7 @@ impl Body for UpBody {
                     }
                     if ready!(this.poll_fill(cx))? == 0 {
                         this.conn = None;
+                        this.tunnel = None;
                         this.framing = Framing::Done;
                         return Poll::Ready(None);
                     }
@@ -902,7 +990,7 @@ mod tests {
         let head = get_head(method.clone());
         let bytes = head.encode(&HeaderValue::from_static("up"), &HeaderMap::new(), true);
         let idempotent = method == Method::GET;
-        pool.send(&Scheme::HTTP, authority, bytes, false, false, idempotent, ReqBody::Empty).await
+        pool.send(&Scheme::HTTP, authority, bytes, false, false, idempotent, false, ReqBody::Empty).await
     }
 
     #[tokio::test]
