@@ -241,9 +241,15 @@ impl RespBody {
         self.tunnel = Some(Box::new(tunnel));
     }
 
-    /// The tunnel of a `101` response to an upgrade request (tunnel.rs).
+    /// The tunnel of a `101` response to an upgrade request (tunnel.rs). The request's
+    /// trace ends here: a tunnel is not a response body.
     pub fn take_tunnel(&mut self) -> Option<Box<Tunnel>> {
-        self.tunnel.take()
+        let tunnel = self.tunnel.take()?;
+        self.tap = None;
+        if let Some(mut t) = self.trace.take() {
+            t.finish();
+        }
+        Some(tunnel)
     }
 }
 

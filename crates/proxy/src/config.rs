@@ -58,6 +58,11 @@ pub struct ProxyConfig {
     #[arg(long, env = "MARCHPROXY_HEADER_TIMEOUT_MS", default_value_t = 30_000)]
     pub header_timeout_ms: u64,
 
+    /// How long an upgraded connection (WebSocket) may stay silent in both directions
+    /// before the proxy closes it, in seconds.
+    #[arg(long, env = "MARCHPROXY_TUNNEL_IDLE_TIMEOUT_SECONDS", default_value_t = 3600)]
+    pub tunnel_idle_timeout_seconds: u64,
+
     /// Proxy-wide capacity shared by shaped traffic, in Mbps; enables P0–P3 scheduling.
     #[arg(long, env = "MARCHPROXY_LINK_MBPS")]
     pub link_mbps: Option<f64>,
@@ -97,6 +102,7 @@ impl ProxyConfig {
             tls_key: None,
             upstream_timeout_seconds: 30,
             header_timeout_ms: 30_000,
+            tunnel_idle_timeout_seconds: 3600,
             link_mbps: None,
             report_interval_ms: 1000,
             workers: None,
@@ -111,6 +117,10 @@ impl ProxyConfig {
 
     pub fn header_timeout(&self) -> Duration {
         Duration::from_millis(self.header_timeout_ms.max(100))
+    }
+
+    pub fn tunnel_idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.tunnel_idle_timeout_seconds.max(1))
     }
 
     pub fn upstream_timeout(&self) -> Duration {

@@ -189,7 +189,8 @@ pub async fn serve<W: AsyncWrite + Unpin>(
         if resp.status() == StatusCode::SWITCHING_PROTOCOLS
             && let Some(tunnel) = resp.body_mut().take_tunnel()
         {
-            return run_tunnel(reader, w, &mut wbuf, resp, tunnel).await;
+            let idle = proxy.tunnel_idle_timeout;
+            return run_tunnel(reader, w, &mut wbuf, resp, tunnel, idle, stopping).await;
         }
         // --- the response
         if !reader.body_done || stopping_now(&mut stopping) {
@@ -207,14 +208,16 @@ pub async fn serve<W: AsyncWrite + Unpin>(
     }
 }
 
-/// Write the `101` head, then carry bytes both ways until each side has closed (or either
-/// fails). The header/idle timer does not apply: a tunnel may be quiet for long.
-async fn run_tunnel<W: AsyncWrite + Unpin>(
+/// Write the `101` head, then carry bytes both ways until each side has closed, either
+/// fails, the tunnel is silent both ways for `idle`, or the proxy stops.
+async fn run_tunnel<W: AsyncWrite + Unpin, S: std::future::Future<Output = ()>>(
     mut reader: Reader,
     mut w: W,
     wbuf: &mut Vec<u8>,
     resp: Response<RespBody>,
     tunnel: Box<Tunnel>,
+    idle: Duration,
+    mut stopping: Pin<&mut S>,
 ) {
     let (parts, mut body) = resp.into_parts();
     wbuf.clear();
@@ -233,10 +236,23 @@ async fn run_tunnel<W: AsyncWrite + Unpin>(
         chunk: ChunkState::Size,
         slot: Arc::new(Mutex::new(None)),
     });
-    let up = tunnel.pump(client);
+    let (mut from_client, mut to_upstream, _in_flight) = tunnel.open(client);
+    // Bytes carried either way, for the idle check.
+    let moved = std::sync::atomic::AtomicU64::new(0);
+    let up = async {
+        while let Some(frame) = from_client.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                moved.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                to_upstream.write_all(&data).await?;
+                to_upstream.flush().await?;
+            }
+        }
+        to_upstream.shutdown().await
+    };
     let down = async {
         while let Some(frame) = body.frame().await {
             if let Ok(data) = frame.map_err(io::Error::other)?.into_data() {
+                moved.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
                 w.write_all(&data).await?;
                 w.flush().await?;
             }
@@ -244,11 +260,22 @@ async fn run_tunnel<W: AsyncWrite + Unpin>(
         w.shutdown().await
     };
     tokio::pin!(up, down);
-    let (mut up_done, mut down_done) = (false, false);
+    let mut timer = std::pin::pin!(tokio::time::sleep(idle));
+    let (mut up_done, mut down_done, mut seen) = (false, false, 0u64);
     while !(up_done && down_done) {
         let failed = tokio::select! {
             r = &mut up, if !up_done => { up_done = true; r.is_err() }
             r = &mut down, if !down_done => { down_done = true; r.is_err() }
+            _ = &mut timer => {
+                let now_moved = moved.load(std::sync::atomic::Ordering::Relaxed);
+                if now_moved == seen {
+                    return; // silent for a whole period
+                }
+                seen = now_moved;
+                timer.as_mut().reset(tokio::time::Instant::now() + idle);
+                false
+            }
+            _ = &mut stopping => return,
         };
         if failed {
             // A reset or a broken side ends both directions.

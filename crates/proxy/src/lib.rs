@@ -71,6 +71,8 @@ pub struct Proxy {
     pub upstream_timeout: Duration,
     /// Request-head (and keep-alive idle) deadline of client connections.
     pub header_timeout: Duration,
+    /// Silence after which an upgraded connection is closed (tunnel.rs).
+    pub tunnel_idle_timeout: Duration,
     pub report_interval: Duration,
     proxy_id: AtomicI64,
     pub report_now: tokio::sync::Notify,
@@ -224,6 +226,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         location,
         upstream_timeout: cfg.upstream_timeout(),
         header_timeout: cfg.header_timeout(),
+        tunnel_idle_timeout: cfg.tunnel_idle_timeout(),
         report_interval: Duration::from_millis(cfg.report_interval_ms.max(50)),
         proxy_id: AtomicI64::new(0),
         report_now: tokio::sync::Notify::new(),

@@ -6,16 +6,18 @@
 //! upstream-to-client stream); the request path then attaches a [`Tunnel`] to the response,
 //! and the HTTP/1 server writes the `101` to the client and carries bytes both ways until
 //! each side has closed. Both directions pass through the service's QoS shaper and the
-//! endpoint's traffic counters, like request and response bodies. Any other answer (a
-//! `200`, a `426`) is an ordinary response, and the client connection stays HTTP.
+//! endpoint's traffic counters, like request and response bodies, and the tunnel counts as
+//! a request in flight to its endpoint (the latency algorithm weighs those) for its whole
+//! life. The request's trace ends at the `101`. A tunnel silent in both directions for
+//! `--tunnel-idle-timeout-seconds` is closed, and so is every tunnel when the proxy shuts
+//! down. Any other answer (a `200`, a `426`) is an ordinary response, and the client
+//! connection stays HTTP. `h2c` is never forwarded as an upgrade: an upstream that accepted
+//! it would hand the client a raw HTTP/2 connection past the proxy's routing.
 
-use std::io;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::header::{self, HeaderMap, HeaderValue};
-use http_body_util::BodyExt;
-use tokio::io::AsyncWriteExt;
 
 use crate::balancer::EndpointState;
 use crate::body::{Counting, Direction, Shaped};
@@ -32,25 +34,38 @@ pub struct Tunnel {
     pub(crate) delay_sink: Option<Arc<AtomicU64>>,
 }
 
+/// What the client sends, shaped and counted as ingress.
+pub type ClientStream = Counting<Shaped<ClientBody>>;
+
 impl Tunnel {
-    /// Carry what the client sends to the upstream, shaped and counted as ingress, until
-    /// the client closes its side; then close the upstream's write side.
-    pub async fn pump(self, client: ClientBody) -> io::Result<()> {
-        let Tunnel { mut writer, slot, link, state, delay_sink } = self;
+    /// The client-to-upstream stream over `client` (its bytes after the request head), the
+    /// upstream's write half, and the in-flight mark the tunnel holds while it lives.
+    pub fn open(self, client: ClientBody) -> (ClientStream, UpgradedWriter, InFlight) {
+        let Tunnel { writer, slot, link, state, delay_sink } = self;
+        let in_flight = InFlight::new(state.clone());
         let shaped = Shaped::new(client, Some(slot), link, Flow::Ingress, delay_sink);
-        let mut body = Counting::new(shaped, Some(state), Direction::In);
-        while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame?.into_data() {
-                writer.write_all(&data).await?;
-                writer.flush().await?;
-            }
-        }
-        writer.shutdown().await
+        (Counting::new(shaped, Some(state), Direction::In), writer, in_flight)
+    }
+}
+
+/// Counts a tunnel as a request in flight to its endpoint until dropped.
+pub struct InFlight(Arc<EndpointState>);
+
+impl InFlight {
+    fn new(state: Arc<EndpointState>) -> Self {
+        state.inflight.fetch_add(1, Ordering::Relaxed);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.inflight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 /// The protocol an HTTP/1.1 request asks to switch to: its `Upgrade` field, when a
-/// `Connection` field lists `upgrade`.
+/// `Connection` field lists `upgrade` and the field does not offer `h2c`.
 pub fn requested(headers: &HeaderMap) -> Option<HeaderValue> {
     let listed = headers
         .get_all(header::CONNECTION)
@@ -59,7 +74,9 @@ pub fn requested(headers: &HeaderMap) -> Option<HeaderValue> {
     if !listed {
         return None;
     }
-    headers.get(header::UPGRADE).filter(|v| !v.is_empty()).cloned()
+    let protocol = headers.get(header::UPGRADE).filter(|v| !v.is_empty())?;
+    let h2c = protocol.as_bytes().split(|b| *b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"h2c"));
+    (!h2c).then(|| protocol.clone())
 }
 
 #[cfg(test)]
@@ -78,5 +95,7 @@ mod tests {
         h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         h.remove(header::UPGRADE);
         assert_eq!(requested(&h), None, "Connection: upgrade without a protocol");
+        h.insert(header::UPGRADE, HeaderValue::from_static("foo, H2C"));
+        assert_eq!(requested(&h), None, "h2c is never forwarded");
     }
 }
