@@ -1,5 +1,6 @@
-//! Protocols: HTTP/2 cleartext (prior knowledge), TLS with ALPN h2 on the listener, and
-//! https upstreams verified against a custom CA (and refused without it).
+//! Protocols: HTTP/2 cleartext (prior knowledge), TLS with ALPN h2 on the listener,
+//! https upstreams verified against a custom CA (and refused without it), and WebSockets
+//! over TLS on both sides.
 
 mod common;
 
@@ -133,4 +134,93 @@ async fn https_upstreams_are_verified_against_the_configured_ca() {
     assert_eq!((s, e.as_deref()), (502, Some("connect_failed")), "an unknown CA is refused");
     trusting.shutdown().await;
     default_roots.shutdown().await;
+}
+
+/// A WebSocket server over TLS that answers each text message in upper case.
+async fn wss_upstream(p: &Pki) -> u16 {
+    use futures::{SinkExt, StreamExt};
+    use rustls_pki_types::pem::PemObject;
+    let certs = vec![rustls_pki_types::CertificateDer::from_pem_slice(p.cert_pem.as_bytes()).unwrap()];
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(p.key_pem.as_bytes()).unwrap();
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (s, _) = l.accept().await.unwrap();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(s).await else { return };
+                let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else { return };
+                while let Some(Ok(m)) = ws.next().await {
+                    if let tokio_tungstenite::tungstenite::Message::Text(t) = m
+                        && ws.send(t.to_uppercase().into()).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn websockets_run_over_a_tls_listener_to_a_tls_endpoint() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let cp = ControlPlane::start().await;
+    let pki = pki();
+    let port = wss_upstream(&pki).await;
+    let svc = cp.service("live", "localhost").await;
+    cp.route_table(
+        svc,
+        "failover",
+        vec![json!({"provider": "on_prem", "region": "dc1", "endpoint": format!("https://localhost:{port}")})],
+        quiet_probe(),
+    )
+    .await;
+    let dir = temp_dir();
+    let (ca, cert, key) = (
+        write(&dir, "ca.pem", &pki.ca_pem),
+        write(&dir, "cert.pem", &pki.cert_pem),
+        write(&dir, "key.pem", &pki.key_pem),
+    );
+    let p = proxy(&cp, |c| {
+        c.upstream_ca = Some(ca.clone());
+        c.tls_cert = Some(cert.clone());
+        c.tls_key = Some(key.clone());
+    })
+    .await;
+    synced(&cp, &p).await;
+
+    // TLS to the proxy (no ALPN: HTTP/1.1), then the WebSocket handshake over it.
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls_pki_types::CertificateDer::from_pem_slice(pki.ca_pem.as_bytes()).unwrap()).unwrap();
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(p.addr).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+        .connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let (mut ws, resp) = tokio_tungstenite::client_async("wss://localhost/live", tls).await.unwrap();
+    assert_eq!(resp.status(), 101);
+    for m in ["over", "tls both ways"] {
+        ws.send(Message::text(m)).await.unwrap();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!(got, Message::text(m.to_uppercase()));
+    }
+    ws.close(None).await.unwrap();
+    p.shutdown().await;
 }
