@@ -39,15 +39,12 @@ use crate::body::RespBody;
 use crate::error::ProxyError;
 use crate::forward::ConnInfo;
 use crate::tunnel::Tunnel;
-use crate::wire::{chunk_line, chunked_last, frame_data, parse_chunk_size, parse_length};
+use crate::wire::{Chunked, Step, chunk_line, chunked_last, decode_chunked, frame_data, parse_length};
 
 /// Largest request head (request line and headers).
 pub const MAX_HEAD: usize = 64 * 1024;
 /// Most header fields in a request head.
 const MAX_HEADERS: usize = 100;
-/// Longest chunk-size line (with extensions) and trailer section of a chunked body.
-const MAX_CHUNK_LINE: usize = 4 * 1024;
-const MAX_TRAILERS: usize = 16 * 1024;
 /// Read buffer growth step; small, since most connections carry small heads.
 const READ_CHUNK: usize = 4 * 1024;
 /// Body data frames up to this size are copied into the write buffer (one write with the
@@ -148,7 +145,7 @@ pub async fn serve<W: AsyncWrite + Unpin>(
                 // The read half moves into the body and comes back through `slot`.
                 let mut r = std::mem::replace(&mut reader, Reader::new(Box::new(tokio::io::empty()), BytesMut::new()));
                 r.body_done = false;
-                ClientBody::H1(H1Body { reader: Some(r), framing, chunk: ChunkState::Size, slot: slot.clone() })
+                ClientBody::H1(H1Body { reader: Some(r), framing, chunk: Chunked::Size, slot: slot.clone() })
             }
         };
         let bodiless = matches!(body, ClientBody::Empty);
@@ -233,7 +230,7 @@ async fn run_tunnel<W: AsyncWrite + Unpin, S: std::future::Future<Output = ()>>(
     let client = ClientBody::H1(H1Body {
         reader: Some(reader),
         framing: Framing::Tunnel,
-        chunk: ChunkState::Size,
+        chunk: Chunked::Size,
         slot: Arc::new(Mutex::new(None)),
     });
     let (mut from_client, mut to_upstream, _in_flight) = tunnel.open(client);
@@ -428,7 +425,7 @@ impl Body for ClientBody {
     fn is_end_stream(&self) -> bool {
         match self {
             ClientBody::Empty => true,
-            ClientBody::H1(b) => b.framing == Framing::Length(0) || b.chunk == ChunkState::Done,
+            ClientBody::H1(b) => b.framing == Framing::Length(0) || b.chunk == Chunked::Done,
             ClientBody::H2(b) => b.is_end_stream(),
         }
     }
@@ -445,26 +442,12 @@ impl Body for ClientBody {
     }
 }
 
-/// Where a chunked body's decoder is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ChunkState {
-    /// Before a chunk-size line.
-    Size,
-    /// Inside a chunk's data, with this much left.
-    Data(u64),
-    /// After a chunk's data, before its CRLF.
-    DataEnd,
-    /// After the last chunk: trailer fields, then the final CRLF.
-    Trailers,
-    Done,
-}
-
 /// An HTTP/1 request body, read from the connection as the upstream write consumes it.
 pub struct H1Body {
     reader: Option<Reader>,
     /// What is left: `Length(n)` bytes, or a chunked body in state `chunk`.
     framing: Framing,
-    chunk: ChunkState,
+    chunk: Chunked,
     /// Where the reader goes back when the body ends or is dropped.
     slot: Arc<Mutex<Option<Reader>>>,
 }
@@ -500,60 +483,26 @@ impl H1Body {
         let Some(rd) = self.reader.as_mut() else { return Poll::Ready(Ok(None)) };
         loop {
             // Take what the buffer holds for the current state, or read more.
-            match (&mut self.framing, &mut self.chunk) {
-                (Framing::Length(0), _) => return Poll::Ready(Ok(None)),
-                (Framing::Tunnel, _) => {
+            match &mut self.framing {
+                Framing::Length(0) => return Poll::Ready(Ok(None)),
+                Framing::Length(left) => {
+                    if !rd.buf.is_empty() {
+                        let n = rd.buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+                        *left -= n as u64;
+                        return Poll::Ready(Ok(Some(Frame::data(rd.buf.split_to(n).freeze()))));
+                    }
+                }
+                Framing::Tunnel => {
                     if !rd.buf.is_empty() {
                         return Poll::Ready(Ok(Some(Frame::data(rd.buf.split().freeze()))));
                     }
                 }
-                (Framing::Length(left), _) | (Framing::Chunked, ChunkState::Data(left)) => {
-                    if !rd.buf.is_empty() {
-                        let n = rd.buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
-                        *left -= n as u64;
-                        if self.chunk == ChunkState::Data(0) {
-                            self.chunk = ChunkState::DataEnd;
-                        }
-                        return Poll::Ready(Ok(Some(Frame::data(rd.buf.split_to(n).freeze()))));
-                    }
-                }
-                (Framing::Chunked, ChunkState::Size) => {
-                    if let Some(end) = find_crlf(&rd.buf) {
-                        let line = rd.buf.split_to(end + 2);
-                        let size = parse_chunk_size(&line[..end]).ok_or_else(|| invalid("bad chunk size"))?;
-                        self.chunk = if size == 0 { ChunkState::Trailers } else { ChunkState::Data(size) };
-                        continue;
-                    }
-                    if rd.buf.len() > MAX_CHUNK_LINE {
-                        return Poll::Ready(Err(invalid("chunk size line too long")));
-                    }
-                }
-                (Framing::Chunked, ChunkState::DataEnd) => {
-                    if rd.buf.len() >= 2 {
-                        if &rd.buf[..2] != b"\r\n" {
-                            return Poll::Ready(Err(invalid("chunk data not followed by CRLF")));
-                        }
-                        let _ = rd.buf.split_to(2);
-                        self.chunk = ChunkState::Size;
-                        continue;
-                    }
-                }
-                (Framing::Chunked, ChunkState::Trailers) => {
-                    if rd.buf.starts_with(b"\r\n") {
-                        let _ = rd.buf.split_to(2);
-                        self.chunk = ChunkState::Done;
-                        continue;
-                    }
-                    if let Some(end) = find(&rd.buf, b"\r\n\r\n") {
-                        let raw = rd.buf.split_to(end + 4);
-                        self.chunk = ChunkState::Done;
-                        return Poll::Ready(Ok(Some(Frame::trailers(parse_trailers(&raw)?))));
-                    }
-                    if rd.buf.len() > MAX_TRAILERS {
-                        return Poll::Ready(Err(invalid("trailers too large")));
-                    }
-                }
-                (Framing::Chunked, ChunkState::Done) => return Poll::Ready(Ok(None)),
+                Framing::Chunked => match decode_chunked(&mut self.chunk, &mut rd.buf).map_err(invalid)? {
+                    Step::Data(data) => return Poll::Ready(Ok(Some(Frame::data(data)))),
+                    Step::Trailers(t) => return Poll::Ready(Ok(Some(Frame::trailers(t)))),
+                    Step::End => return Poll::Ready(Ok(None)),
+                    Step::More => {}
+                },
             }
             match std::task::ready!(rd.poll_fill(cx)) {
                 Ok(0) if self.framing == Framing::Tunnel => return Poll::Ready(Ok(None)),
@@ -569,36 +518,11 @@ impl Drop for H1Body {
     fn drop(&mut self) {
         let done = match self.framing {
             Framing::Length(n) => n == 0,
-            Framing::Chunked => self.chunk == ChunkState::Done,
+            Framing::Chunked => self.chunk == Chunked::Done,
             Framing::Tunnel => false,
         };
         self.give_back(done);
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn find_crlf(b: &[u8]) -> Option<usize> {
-    let i = b.iter().position(|&c| c == b'\n')?;
-    (i > 0 && b[i - 1] == b'\r').then(|| i - 1)
-}
-
-fn parse_trailers(raw: &[u8]) -> io::Result<HeaderMap> {
-    let mut slots = [httparse::EMPTY_HEADER; 32];
-    let httparse::Status::Complete((_, fields)) =
-        httparse::parse_headers(raw, &mut slots).map_err(|_| invalid("bad trailers"))?
-    else {
-        return Err(invalid("bad trailers"));
-    };
-    let mut map = HeaderMap::with_capacity(fields.len());
-    for f in fields {
-        let name = HeaderName::from_bytes(f.name.as_bytes()).map_err(|_| invalid("bad trailer name"))?;
-        let value = HeaderValue::from_bytes(f.value).map_err(|_| invalid("bad trailer value"))?;
-        map.append(name, value);
-    }
-    Ok(map)
 }
 
 /// How a response body is delimited on the wire.
@@ -822,7 +746,7 @@ mod tests {
         let mut body = H1Body {
             reader: Some(Reader::new(Box::new(rx), BytesMut::new())),
             framing,
-            chunk: ChunkState::Size,
+            chunk: Chunked::Size,
             slot: slot.clone(),
         };
         let (mut data, mut trailers) = (Vec::new(), None);

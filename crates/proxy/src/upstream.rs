@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{Authority, PathAndQuery, Scheme, Uri};
 use http::{Method, Response, StatusCode};
@@ -35,6 +35,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::HttpsConnector;
 use crate::body::ReqBody;
+use crate::wire::{Chunked, Step};
 
 /// The socket of one upstream connection (TCP, or TLS over TCP).
 type Stream = TokioIo<hyper_rustls::MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>>;
@@ -49,8 +50,6 @@ const READ_CHUNK: usize = 8 * 1024;
 const HEAD_CHUNK: usize = 4 * 1024;
 /// How long to look for an answer after a request body could not be written.
 const EARLY_ANSWER_GRACE: Duration = Duration::from_secs(1);
-/// Longest chunk-size or trailer line.
-const MAX_LINE: usize = 4096;
 
 /// Why an upstream exchange failed.
 #[derive(Debug, thiserror::Error)]
@@ -616,22 +615,10 @@ fn push_field(out: &mut Vec<u8>, name: &HeaderName, value: &HeaderValue) {
 enum Framing {
     /// This many bytes remain.
     Length(u64),
-    Chunked(Chunk),
+    Chunked(Chunked),
     /// Until the upstream closes the connection.
     UntilClose,
     Done,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Chunk {
-    /// Expecting a chunk-size line.
-    Size,
-    /// Inside a chunk's data, this many bytes left.
-    Data(u64),
-    /// Expecting the CRLF after a chunk's data.
-    DataEnd,
-    /// After the last chunk: trailer lines until an empty one.
-    Trailers,
 }
 
 /// How a response's body is delimited (RFC 9112 §6.3). Removes a Content-Length that
@@ -648,7 +635,7 @@ fn framing_of(head: &mut Head, head_only: bool) -> Result<Framing, UpError> {
         if head.content_length != Ok(None) {
             head.headers.remove(header::CONTENT_LENGTH);
         }
-        return Ok(if chunked { Framing::Chunked(Chunk::Size) } else { Framing::UntilClose });
+        return Ok(if chunked { Framing::Chunked(Chunked::Size) } else { Framing::UntilClose });
     }
     let length = head.content_length.map_err(UpError::Protocol)?;
     if let Some(n) = length
@@ -677,8 +664,6 @@ pub struct UpBody {
     conn: Option<Box<Conn>>,
     /// An upgraded connection (after a `101`), split: the body reads its read half.
     tunnel: Option<Box<TunnelIo>>,
-    /// Trailer fields of a chunked body, sent as its last frame.
-    trailers: Option<HeaderMap>,
     framing: Framing,
     reusable: bool,
     pool: Pool,
@@ -689,15 +674,8 @@ impl UpBody {
     fn start(conn: Box<Conn>, head: Head, framing: Framing, pool: Pool, key: Key) -> Response<UpBody> {
         let Head { status, headers, http10, close, .. } = head;
         let reusable = conn.reusable && !close && !http10 && framing != Framing::UntilClose;
-        let mut resp = Response::new(UpBody {
-            conn: Some(conn),
-            tunnel: None,
-            trailers: None,
-            framing,
-            reusable,
-            pool,
-            key: Some(key),
-        });
+        let mut resp =
+            Response::new(UpBody { conn: Some(conn), tunnel: None, framing, reusable, pool, key: Some(key) });
         *resp.status_mut() = status;
         *resp.headers_mut() = headers;
         let body = resp.body_mut();
@@ -721,7 +699,6 @@ impl UpBody {
         let body = UpBody {
             conn: None,
             tunnel: Some(Box::new(tunnel)),
-            trailers: None,
             framing: Framing::UntilClose,
             reusable: false,
             pool,
@@ -778,30 +755,6 @@ impl UpBody {
         self.framing = Framing::Done;
         Poll::Ready(Some(Err(UpError::Protocol(msg))))
     }
-
-    /// Take one CRLF-terminated line (without the CRLF), if complete.
-    fn take_line(&mut self) -> Option<Result<Bytes, ()>> {
-        let buf = self.buf();
-        match buf.windows(2).position(|w| w == b"\r\n") {
-            Some(i) => {
-                let line = buf.split_to(i).freeze();
-                buf.advance(2);
-                Some(Ok(line))
-            }
-            None if buf.len() > MAX_LINE => Some(Err(())),
-            None => None,
-        }
-    }
-}
-
-/// `name: value` of a trailer line.
-fn parse_field(line: &Bytes) -> Option<(HeaderName, HeaderValue)> {
-    let colon = line.iter().position(|b| *b == b':')?;
-    let name = HeaderName::from_bytes(&line[..colon]).ok()?;
-    let value = line.slice(colon + 1..);
-    let start = value.iter().position(|b| *b != b' ' && *b != b'\t').unwrap_or(value.len());
-    let end = value.iter().rposition(|b| *b != b' ' && *b != b'\t').map_or(start, |e| e + 1);
-    HeaderValue::from_maybe_shared(value.slice(start..end.max(start))).ok().map(|v| (name, v))
 }
 
 impl Body for UpBody {
@@ -845,66 +798,25 @@ impl Body for UpBody {
                         return Poll::Ready(None);
                     }
                 }
-                Framing::Chunked(state) => {
-                    let progressed = match state {
-                        Chunk::Size | Chunk::Trailers => match this.take_line() {
-                            Some(Ok(line)) if state == Chunk::Size => match crate::wire::parse_chunk_size(&line) {
-                                Some(0) => {
-                                    this.framing = Framing::Chunked(Chunk::Trailers);
-                                    true
-                                }
-                                Some(n) => {
-                                    this.framing = Framing::Chunked(Chunk::Data(n));
-                                    true
-                                }
-                                None => return this.fail("bad chunk size"),
-                            },
-                            Some(Ok(line)) => {
-                                // A trailer field; an empty line ends the body, and the
-                                // trailers (if any) are its last frame.
-                                if line.is_empty() {
-                                    this.finish();
-                                    return Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t))));
-                                }
-                                if let Some((name, value)) = parse_field(&line) {
-                                    let t = this.trailers.get_or_insert_with(HeaderMap::new);
-                                    if t.len() < MAX_HEADERS {
-                                        t.append(name, value);
-                                    }
-                                }
-                                true
-                            }
-                            Some(Err(())) => return this.fail("chunk line too long"),
-                            None => false,
-                        },
-                        Chunk::Data(left) => {
-                            let buf = this.buf();
-                            if !buf.is_empty() {
-                                let n = (buf.len() as u64).min(left) as usize;
-                                let data = buf.split_to(n).freeze();
-                                let left = left - n as u64;
-                                this.framing =
-                                    Framing::Chunked(if left == 0 { Chunk::DataEnd } else { Chunk::Data(left) });
-                                return Poll::Ready(Some(Ok(Frame::data(data))));
-                            }
-                            false
+                Framing::Chunked(mut state) => {
+                    let step = crate::wire::decode_chunked(&mut state, this.buf());
+                    this.framing = Framing::Chunked(state);
+                    match step {
+                        Ok(Step::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
+                        Ok(Step::Trailers(t)) => {
+                            this.finish();
+                            return Poll::Ready(Some(Ok(Frame::trailers(t))));
                         }
-                        Chunk::DataEnd => {
-                            let buf = this.buf();
-                            if buf.len() >= 2 {
-                                if &buf[..2] != b"\r\n" {
-                                    return this.fail("missing CRLF after chunk data");
-                                }
-                                buf.advance(2);
-                                this.framing = Framing::Chunked(Chunk::Size);
-                                true
-                            } else {
-                                false
+                        Ok(Step::End) => {
+                            this.finish();
+                            return Poll::Ready(None);
+                        }
+                        Ok(Step::More) => {
+                            if ready!(this.poll_fill(cx))? == 0 {
+                                return this.fail("upstream closed the connection inside a chunked body");
                             }
                         }
-                    };
-                    if !progressed && ready!(this.poll_fill(cx))? == 0 {
-                        return this.fail("upstream closed the connection inside a chunked body");
+                        Err(msg) => return this.fail(msg),
                     }
                 }
             }

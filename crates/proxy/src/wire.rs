@@ -1,10 +1,124 @@
 //! HTTP/1 wire details shared by the server side (`h1.rs`, client connections) and the
 //! client side (`upstream.rs`, upstream connections): Content-Length and chunk-size
-//! values, the Transfer-Encoding rule, chunk-size lines, and splitting body frames.
+//! values, the Transfer-Encoding rule, the chunked-body decoder, chunk-size lines, and
+//! splitting body frames.
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use http::HeaderMap;
+use http::header::{HeaderName, HeaderValue};
 use http_body::Frame;
+
+/// Longest chunk-size line (with extensions).
+const MAX_CHUNK_LINE: usize = 4 * 1024;
+/// Largest trailer section, and most fields in it.
+const MAX_TRAILERS: usize = 16 * 1024;
+const MAX_TRAILER_FIELDS: usize = 64;
+
+/// Where a chunked body's decoder is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Chunked {
+    /// Before a chunk-size line.
+    Size,
+    /// Inside a chunk's data, with this much left.
+    Data(u64),
+    /// After a chunk's data, before its CRLF.
+    DataEnd,
+    /// After the last chunk: the trailer section (maybe empty), then the final CRLF.
+    Trailers,
+    Done,
+}
+
+/// One step of [`decode_chunked`].
+#[derive(Debug, PartialEq)]
+pub(crate) enum Step {
+    Data(Bytes),
+    /// The trailer fields; the body has ended.
+    Trailers(HeaderMap),
+    /// The body has ended (without trailers, or after them).
+    End,
+    /// Nothing decodable in the buffer: read more.
+    More,
+}
+
+/// Decode what `buf` holds of a chunked body in state `state` (RFC 9112 §7.1), consuming it.
+/// Both sides of the proxy use this one decoder, with one policy: CRLF line ends, hex chunk
+/// sizes (extensions ignored), at most [`MAX_CHUNK_LINE`] bytes per size line, and a
+/// trailer section of at most [`MAX_TRAILERS`] bytes and [`MAX_TRAILER_FIELDS`] fields
+/// that must parse whole. Bytes after the body stay in `buf`.
+pub(crate) fn decode_chunked(state: &mut Chunked, buf: &mut BytesMut) -> Result<Step, &'static str> {
+    loop {
+        match *state {
+            Chunked::Size => {
+                let Some(end) = line_end(buf)? else {
+                    return if buf.len() > MAX_CHUNK_LINE { Err("chunk size line too long") } else { Ok(Step::More) };
+                };
+                let size = parse_chunk_size(&buf[..end]).ok_or("bad chunk size")?;
+                buf.advance(end + 2);
+                *state = if size == 0 { Chunked::Trailers } else { Chunked::Data(size) };
+            }
+            Chunked::Data(left) => {
+                if buf.is_empty() {
+                    return Ok(Step::More);
+                }
+                let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                *state = if left == n as u64 { Chunked::DataEnd } else { Chunked::Data(left - n as u64) };
+                return Ok(Step::Data(buf.split_to(n).freeze()));
+            }
+            Chunked::DataEnd => {
+                if buf.len() < 2 {
+                    return Ok(Step::More);
+                }
+                if &buf[..2] != b"\r\n" {
+                    return Err("chunk data not followed by CRLF");
+                }
+                buf.advance(2);
+                *state = Chunked::Size;
+            }
+            Chunked::Trailers => {
+                if buf.starts_with(b"\r\n") {
+                    buf.advance(2);
+                    *state = Chunked::Done;
+                    return Ok(Step::End);
+                }
+                let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    return if buf.len() > MAX_TRAILERS { Err("trailers too large") } else { Ok(Step::More) };
+                };
+                let trailers = parse_trailers(&buf[..end + 4])?;
+                buf.advance(end + 4);
+                *state = Chunked::Done;
+                return Ok(Step::Trailers(trailers));
+            }
+            Chunked::Done => return Ok(Step::End),
+        }
+    }
+}
+
+/// Position of the CRLF that ends the first line (`None`: no line end yet); a bare LF is
+/// an error.
+fn line_end(b: &[u8]) -> Result<Option<usize>, &'static str> {
+    match b.iter().position(|&c| c == b'\n') {
+        None => Ok(None),
+        Some(i) if i > 0 && b[i - 1] == b'\r' => Ok(Some(i - 1)),
+        Some(_) => Err("bare LF in a chunk line"),
+    }
+}
+
+/// A whole trailer section (fields and the final CRLF).
+fn parse_trailers(raw: &[u8]) -> Result<HeaderMap, &'static str> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_TRAILER_FIELDS];
+    let httparse::Status::Complete((_, fields)) =
+        httparse::parse_headers(raw, &mut slots).map_err(|_| "bad trailers")?
+    else {
+        return Err("bad trailers");
+    };
+    let mut map = HeaderMap::with_capacity(fields.len());
+    for f in fields {
+        let name = HeaderName::from_bytes(f.name.as_bytes()).map_err(|_| "bad trailer name")?;
+        let value = HeaderValue::from_bytes(f.value).map_err(|_| "bad trailer value")?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
 
 /// A Content-Length value: digits only (RFC 9110 §8.6), at most 19 of them.
 pub(crate) fn parse_length(v: &[u8]) -> Option<u64> {
@@ -84,6 +198,50 @@ mod tests {
         assert_eq!(chunk_line(usize::MAX, &mut buf), b"ffffffffffffffff\r\n");
         assert!(chunked_last(b"gzip, chunked") && chunked_last(b"Chunked"));
         assert!(!chunked_last(b"chunked, gzip") && !chunked_last(b"gzip"));
+    }
+
+    /// The data, the trailers, and the bytes left after the body.
+    type Decoded = (Vec<u8>, Option<HeaderMap>, Vec<u8>);
+
+    /// Decode `wire` fed in pieces of `step` bytes.
+    fn decode(wire: &[u8], step: usize) -> Result<Decoded, &'static str> {
+        let (mut state, mut buf, mut data, mut trailers) = (Chunked::Size, BytesMut::new(), Vec::new(), None);
+        let mut pieces = wire.chunks(step);
+        loop {
+            match decode_chunked(&mut state, &mut buf)? {
+                Step::Data(d) => data.extend_from_slice(&d),
+                Step::Trailers(t) => trailers = Some(t),
+                Step::End => return Ok((data, trailers, buf.to_vec())),
+                Step::More => buf.extend_from_slice(pieces.next().ok_or("cut short")?),
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_bodies_decode_across_any_split() {
+        let wire = b"5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nx-sum: 12\r\nx-two: a\r\n\r\nNEXT";
+        for step in 1..=wire.len() {
+            let (data, trailers, rest) = decode(wire, step).unwrap();
+            assert_eq!(data, b"hello, world", "step {step}");
+            let t = trailers.expect("trailers");
+            assert_eq!((&t["x-sum"], &t["x-two"]), (&HeaderValue::from_static("12"), &HeaderValue::from_static("a")));
+            assert!(b"NEXT".starts_with(&rest), "only bytes after the body are left: {rest:?}");
+        }
+        let (data, trailers, rest) = decode(b"3\r\nabc\r\n0\r\n\r\nGET", 64).unwrap();
+        assert_eq!((data.as_slice(), trailers, rest.as_slice()), (&b"abc"[..], None, &b"GET"[..]));
+    }
+
+    #[test]
+    fn malformed_or_oversized_chunked_bodies_are_refused() {
+        assert_eq!(decode(b"zz\r\n", 64), Err("bad chunk size"));
+        assert_eq!(decode(b"3\nabc", 64), Err("bare LF in a chunk line"));
+        assert_eq!(decode(b"3\r\nabcX\r\n", 64), Err("chunk data not followed by CRLF"));
+        assert_eq!(decode(&[b'1'; MAX_CHUNK_LINE + 1], 8192), Err("chunk size line too long"));
+        assert_eq!(decode(b"0\r\nno colon\r\n\r\n", 64), Err("bad trailers"));
+        let many: String = (0..=MAX_TRAILER_FIELDS).map(|i| format!("x-{i}: v\r\n")).collect();
+        assert_eq!(decode(format!("0\r\n{many}\r\n").as_bytes(), 64), Err("bad trailers"), "too many fields");
+        let big = format!("0\r\nx-big: {}\r\n", "v".repeat(MAX_TRAILERS));
+        assert_eq!(decode(big.as_bytes(), 64 * 1024), Err("trailers too large"));
     }
 
     #[test]
