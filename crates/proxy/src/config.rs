@@ -59,7 +59,8 @@ pub struct ProxyConfig {
     pub header_timeout_ms: u64,
 
     /// How long an upgraded connection (WebSocket) may stay silent in both directions
-    /// before the proxy closes it, in seconds.
+    /// before the proxy closes it, in seconds (checked once per period, so a silent tunnel
+    /// is closed between one and two periods).
     #[arg(long, env = "MARCHPROXY_TUNNEL_IDLE_TIMEOUT_SECONDS", default_value_t = 3600)]
     pub tunnel_idle_timeout_seconds: u64,
 
