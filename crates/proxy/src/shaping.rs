@@ -394,12 +394,13 @@ impl Link {
         self.rate
     }
 
-    /// Wait for the link to grant `n` bytes to `policy` in `class`.
-    pub async fn acquire(&self, class: Priority, policy: i64, weight: u32, n: usize) {
+    /// Wait for the link to grant `n` bytes to `policy` in `class`. Returns whether the
+    /// grant had to wait (a timer or another flow's turn).
+    pub async fn acquire(&self, class: Priority, policy: i64, weight: u32, n: usize) -> bool {
         let c = class.index();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut guard = WaitGuard { link: self, id, done: false };
-        let mut registered = false;
+        let (mut registered, mut waited) = (false, false);
         loop {
             let notified = self.notify.notified();
             let mut notified = std::pin::pin!(notified);
@@ -431,13 +432,14 @@ impl Link {
                             guard.done = true;
                             drop(s);
                             self.notify.notify_waiters();
-                            return;
+                            return waited;
                         }
                         Some(Duration::from_secs_f64((headroom - s.bucket.tokens) / self.rate))
                     }
                     _ => None,
                 }
             };
+            waited = true;
             match wait {
                 Some(d) => {
                     tokio::select! {
@@ -463,18 +465,24 @@ pub async fn acquire(shaper: &PolicyShaper, link: Option<&Link>, flow: Flow, n: 
     if !p.enabled {
         return Duration::ZERO;
     }
+    let mut waited = false;
     loop {
         match shaper.try_bucket(flow, n) {
             Ok(()) => break,
-            Err(wait) => tokio::time::sleep(wait).await,
+            Err(wait) => {
+                waited = true;
+                tokio::time::sleep(wait).await;
+            }
         }
     }
     if let Some(link) = link {
-        link.acquire(p.priority, shaper.policy_id, p.weight, n).await;
+        waited |= link.acquire(p.priority, shaper.policy_id, p.weight, n).await;
     }
+    // Only time spent waiting for tokens or a turn is shaping delay. A grant that never
+    // waited took microseconds of work; when the OS preempts the thread in between, that
+    // is the machine's delay, not the policy's (it made P0 look late on a busy host).
     let delay = start.elapsed();
-    // Sub-50 µs is scheduling noise, not shaping.
-    if delay < Duration::from_micros(50) { Duration::ZERO } else { delay }
+    if !waited || delay < Duration::from_micros(50) { Duration::ZERO } else { delay }
 }
 
 /// A boxed acquisition in progress (only allocated when a chunk has to wait).
