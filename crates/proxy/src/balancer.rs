@@ -29,6 +29,23 @@ pub struct TrafficCounters {
     pub errors: AtomicU64,
 }
 
+/// Counts one request (or tunnel) in flight to an endpoint until dropped. `S` is a
+/// borrow for a request's own attempt and an `Arc` for a tunnel that outlives it.
+pub struct InFlight<S: Borrow<EndpointState>>(S);
+
+impl<S: Borrow<EndpointState>> InFlight<S> {
+    pub fn new(state: S) -> Self {
+        state.borrow().inflight.fetch_add(1, Ordering::Relaxed);
+        InFlight(state)
+    }
+}
+
+impl<S: Borrow<EndpointState>> Drop for InFlight<S> {
+    fn drop(&mut self) {
+        self.0.borrow().inflight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Per-endpoint runtime state, shared across snapshots of the same (table, endpoint).
 #[derive(Debug)]
 pub struct EndpointState {

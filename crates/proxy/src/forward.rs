@@ -14,6 +14,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, Version};
 
 use crate::Proxy;
+use crate::balancer::InFlight;
 use crate::body::{Counting, Direction, ReqBody, RespBody, Shaped};
 use crate::dscp::Downstream;
 use crate::error::ProxyError;
@@ -256,7 +257,7 @@ impl Proxy {
         drop(extra);
 
         // A guard, so a request cancelled by its client still releases its slot.
-        let inflight = InflightGuard::new(&state.inflight);
+        let inflight = InFlight::new(&**state);
         let started = Instant::now();
         // One pool per DSCP mark: pooled connections never mix classes.
         let pool = &ctx.upstreams[crate::dscp::mark_index(ctx.tos >> 2)];
@@ -376,22 +377,6 @@ fn append_forwarded_for(h: &mut HeaderMap, ip: &HeaderValue) {
         None => {
             h.insert(X_FORWARDED_FOR, ip.clone());
         }
-    }
-}
-
-/// Counts one request in flight to an endpoint until dropped.
-struct InflightGuard<'a>(&'a std::sync::atomic::AtomicU32);
-
-impl<'a> InflightGuard<'a> {
-    fn new(c: &'a std::sync::atomic::AtomicU32) -> Self {
-        c.fetch_add(1, Ordering::Relaxed);
-        Self(c)
-    }
-}
-
-impl Drop for InflightGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -15,15 +15,16 @@
 //! it would hand the client a raw HTTP/2 connection past the proxy's routing.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use http::header::{self, HeaderMap, HeaderValue};
 
-use crate::balancer::EndpointState;
+use crate::balancer::{EndpointState, InFlight};
 use crate::body::{Counting, Direction, Shaped};
 use crate::h1::ClientBody;
 use crate::shaping::{Flow, Link, ServiceSlot};
 use crate::upstream::UpgradedWriter;
+use crate::wire::lists_token;
 
 /// The client-to-upstream half of an upgraded connection.
 pub struct Tunnel {
@@ -40,7 +41,7 @@ pub type ClientStream = Counting<Shaped<ClientBody>>;
 impl Tunnel {
     /// The client-to-upstream stream over `client` (its bytes after the request head), the
     /// upstream's write half, and the in-flight mark the tunnel holds while it lives.
-    pub fn open(self, client: ClientBody) -> (ClientStream, UpgradedWriter, InFlight) {
+    pub fn open(self, client: ClientBody) -> (ClientStream, UpgradedWriter, InFlight<Arc<EndpointState>>) {
         let Tunnel { writer, slot, link, state, delay_sink } = self;
         let in_flight = InFlight::new(state.clone());
         let shaped = Shaped::new(client, Some(slot), link, Flow::Ingress, delay_sink);
@@ -48,35 +49,15 @@ impl Tunnel {
     }
 }
 
-/// Counts a tunnel as a request in flight to its endpoint until dropped.
-pub struct InFlight(Arc<EndpointState>);
-
-impl InFlight {
-    fn new(state: Arc<EndpointState>) -> Self {
-        state.inflight.fetch_add(1, Ordering::Relaxed);
-        InFlight(state)
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.inflight.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// The protocol an HTTP/1.1 request asks to switch to: its `Upgrade` field, when a
 /// `Connection` field lists `upgrade` and the field does not offer `h2c`.
 pub fn requested(headers: &HeaderMap) -> Option<HeaderValue> {
-    let listed = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .any(|v| v.as_bytes().split(|b| *b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade")));
+    let listed = headers.get_all(header::CONNECTION).iter().any(|v| lists_token(v.as_bytes(), b"upgrade"));
     if !listed {
         return None;
     }
     let protocol = headers.get(header::UPGRADE).filter(|v| !v.is_empty())?;
-    let h2c = protocol.as_bytes().split(|b| *b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"h2c"));
-    (!h2c).then(|| protocol.clone())
+    (!lists_token(protocol.as_bytes(), b"h2c")).then(|| protocol.clone())
 }
 
 #[cfg(test)]

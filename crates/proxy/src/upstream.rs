@@ -273,7 +273,7 @@ impl Head {
         for (n, v) in fields.clone() {
             if is(&raw[n], b"connection") {
                 let value = &raw[v];
-                close |= value.split(|b| *b == b',').any(|t| is(t.trim_ascii(), b"close"));
+                close |= crate::wire::lists_token(value, b"close");
                 listed.extend(crate::forward::connection_listed(value));
             }
         }

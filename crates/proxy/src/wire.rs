@@ -128,6 +128,11 @@ pub(crate) fn parse_length(v: &[u8]) -> Option<u64> {
     v.iter().try_fold(0u64, |n, &b| if b.is_ascii_digit() { Some(n * 10 + u64::from(b - b'0')) } else { None })
 }
 
+/// Whether a comma-separated field value (`Connection`, `Upgrade`) lists `token`, in any case.
+pub(crate) fn lists_token(value: &[u8], token: &[u8]) -> bool {
+    value.split(|b| *b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
 /// Whether a Transfer-Encoding value ends in `chunked`: only then is the body delimited
 /// by chunks (RFC 9112 §6.3); the last coding of the value decides.
 pub(crate) fn chunked_last(te: &[u8]) -> bool {
@@ -198,6 +203,8 @@ mod tests {
         assert_eq!(chunk_line(usize::MAX, &mut buf), b"ffffffffffffffff\r\n");
         assert!(chunked_last(b"gzip, chunked") && chunked_last(b"Chunked"));
         assert!(!chunked_last(b"chunked, gzip") && !chunked_last(b"gzip"));
+        assert!(lists_token(b"keep-alive, Upgrade", b"upgrade") && lists_token(b" close ", b"close"));
+        assert!(!lists_token(b"keep-alive, upgrade-ish", b"upgrade") && !lists_token(b"", b"close"));
     }
 
     /// The data, the trailers, and the bytes left after the body.
