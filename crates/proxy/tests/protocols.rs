@@ -42,8 +42,13 @@ fn write(dir: &std::path::Path, name: &str, content: &str) -> std::path::PathBuf
     p
 }
 
-/// An https upstream answering "secure".
-async fn tls_upstream(p: &Pki) -> u16 {
+/// A TLS server with `p`'s certificate on a free loopback port; `serve` runs for each
+/// accepted (and handshaken) connection. Returns the port.
+async fn tls_server<F, Fut>(p: &Pki, serve: F) -> u16
+where
+    F: Fn(tokio_rustls::server::TlsStream<tokio::net::TcpStream>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     use rustls_pki_types::pem::PemObject;
     let certs = vec![rustls_pki_types::CertificateDer::from_pem_slice(p.cert_pem.as_bytes()).unwrap()];
     let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(p.key_pem.as_bytes()).unwrap();
@@ -56,18 +61,15 @@ async fn tls_upstream(p: &Pki) -> u16 {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
+    let serve = Arc::new(serve);
     tokio::spawn(async move {
         loop {
             let (s, _) = l.accept().await.unwrap();
             let acceptor = acceptor.clone();
+            let serve = serve.clone();
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(s).await else { return };
-                let svc = service_fn(|_req: Request<Incoming>| async {
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"secure"))))
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
+                serve(tls).await;
             });
         }
     });
@@ -136,39 +138,33 @@ async fn https_upstreams_are_verified_against_the_configured_ca() {
     default_roots.shutdown().await;
 }
 
+/// An https upstream answering "secure".
+async fn tls_upstream(p: &Pki) -> u16 {
+    tls_server(p, |tls| async move {
+        let svc = service_fn(|_req: Request<Incoming>| async {
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"secure"))))
+        });
+        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(tls), svc)
+            .await;
+    })
+    .await
+}
+
 /// A WebSocket server over TLS that answers each text message in upper case.
 async fn wss_upstream(p: &Pki) -> u16 {
     use futures::{SinkExt, StreamExt};
-    use rustls_pki_types::pem::PemObject;
-    let certs = vec![rustls_pki_types::CertificateDer::from_pem_slice(p.cert_pem.as_bytes()).unwrap()];
-    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(p.key_pem.as_bytes()).unwrap();
-    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let (s, _) = l.accept().await.unwrap();
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(s).await else { return };
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else { return };
-                while let Some(Ok(m)) = ws.next().await {
-                    if let tokio_tungstenite::tungstenite::Message::Text(t) = m
-                        && ws.send(t.to_uppercase().into()).await.is_err()
-                    {
-                        return;
-                    }
-                }
-            });
+    tls_server(p, |tls| async move {
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else { return };
+        while let Some(Ok(m)) = ws.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Text(t) = m
+                && ws.send(t.to_uppercase().into()).await.is_err()
+            {
+                return;
+            }
         }
-    });
-    port
+    })
+    .await
 }
 
 #[tokio::test]
