@@ -110,9 +110,18 @@ impl Proxy {
         conn: Arc<ConnInfo>,
     ) -> Result<Response<RespBody>, Infallible> {
         let _active = crate::batch::Active::enter();
+        let resp = self.respond(req, &conn).await;
+        // The response leaves with the other responses of this event-loop turn (batch.rs).
+        crate::batch::batch_point().await;
+        Ok(resp)
+    }
+
+    /// Serve one request without the batching of [`Proxy::handle`]: for a caller that counts
+    /// the request as active (batch::Active) and batches the response's write itself.
+    pub(crate) async fn respond(self: Arc<Self>, req: Request<ClientBody>, conn: &Arc<ConnInfo>) -> Response<RespBody> {
         let start = Instant::now();
         let mut trace = None;
-        let result = self.route_and_forward(req, &conn, &mut trace).await;
+        let result = self.route_and_forward(req, conn, &mut trace).await;
         let (mut resp, proxy_error) = match result {
             Ok(r) => (r, None),
             Err(e) => (e.response(), Some(e.code())),
@@ -122,9 +131,7 @@ impl Proxy {
             t.response(resp.status().as_u16(), resp.headers(), proxy_error);
         }
         resp.body_mut().set_trace(trace);
-        // The response leaves with the other responses of this event-loop turn (batch.rs).
-        crate::batch::batch_point().await;
-        Ok(resp)
+        resp
     }
 
     async fn route_and_forward(

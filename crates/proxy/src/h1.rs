@@ -86,6 +86,7 @@ pub async fn serve<W: AsyncWrite + Unpin>(
     info: Arc<ConnInfo>,
     mut reader: Reader,
     mut w: W,
+    socket: crate::batch::Socket,
     stop: watch::Receiver<bool>,
 ) {
     let slot: Arc<Mutex<Option<Reader>>> = Arc::new(Mutex::new(None));
@@ -103,7 +104,7 @@ pub async fn serve<W: AsyncWrite + Unpin>(
                 Ok(None) => {}
                 Err(e) => {
                     let resp = e.response();
-                    let _ = write_response(&mut w, &mut wbuf, resp, Version::HTTP_11, false, false).await;
+                    let _ = write_response(&mut w, None, &mut wbuf, resp, Version::HTTP_11, false, false).await;
                     return linger(reader, w).await;
                 }
             }
@@ -154,10 +155,13 @@ pub async fn serve<W: AsyncWrite + Unpin>(
         *req.uri_mut() = uri;
         *req.version_mut() = version;
         *req.headers_mut() = headers;
+        // With a plain socket the response's write is batched here (batch::send), so the
+        // request counts as active until it is written; otherwise `handle` batches it.
+        let _active = socket.is_some().then(crate::batch::Active::enter);
         let resp = if bodiless {
             // Nobody else reads the connection meanwhile: watch it, so a client that goes
             // away cancels its request. Bytes of a pipelined request stay in the buffer.
-            let fut = proxy.clone().handle(req, info.clone());
+            let fut = respond(&proxy, req, &info, socket.is_some());
             tokio::pin!(fut);
             let mut watching = true;
             loop {
@@ -171,7 +175,7 @@ pub async fn serve<W: AsyncWrite + Unpin>(
                 }
             }
         } else {
-            let r = proxy.clone().handle(req, info.clone()).await;
+            let r = respond(&proxy, req, &info, socket.is_some()).await;
             // The body has ended or been dropped by now (it lives no longer than the
             // upstream exchange), so the reader is back.
             match slot.lock().expect("reader slot").take() {
@@ -180,7 +184,7 @@ pub async fn serve<W: AsyncWrite + Unpin>(
             }
             r
         };
-        let Ok(mut resp) = resp;
+        let mut resp = resp;
         served += 1;
         // A `101` to an upgrade request: the connection becomes a tunnel (tunnel.rs).
         if resp.status() == StatusCode::SWITCHING_PROTOCOLS
@@ -193,7 +197,8 @@ pub async fn serve<W: AsyncWrite + Unpin>(
         if !reader.body_done || stopping_now(&mut stopping) {
             keep_alive = false;
         }
-        let ok = write_response(&mut w, &mut wbuf, resp, version, method == Method::HEAD, keep_alive).await;
+        let ok = write_response(&mut w, socket, &mut wbuf, resp, version, method == Method::HEAD, keep_alive).await;
+        drop(_active);
         if wbuf.capacity() > 4 * COPY_LIMIT {
             wbuf = Vec::new();
         }
@@ -537,8 +542,34 @@ enum Out {
 
 /// Write one response. `Ok(true)`: written completely and the connection can carry
 /// another request (if `keep_alive`).
+/// Serve one request: batched by the caller when it has a plain socket (see `serve`).
+async fn respond(
+    proxy: &Arc<Proxy>,
+    req: Request<ClientBody>,
+    info: &Arc<ConnInfo>,
+    batched: bool,
+) -> Response<RespBody> {
+    if batched {
+        proxy.clone().respond(req, info).await
+    } else {
+        let Ok(resp) = proxy.clone().handle(req, info.clone()).await;
+        resp
+    }
+}
+
+/// Write `buf`, its start with the other writes of this event-loop turn when `socket` is
+/// still set (the first write of a response; see batch.rs).
+async fn put<W: AsyncWrite + Unpin>(w: &mut W, socket: &mut crate::batch::Socket, buf: &[u8]) -> io::Result<()> {
+    let sent = match socket.take() {
+        Some(s) => crate::batch::send(Some(s), buf).await?,
+        None => 0,
+    };
+    w.write_all(&buf[sent..]).await
+}
+
 async fn write_response<W: AsyncWrite + Unpin>(
     w: &mut W,
+    mut socket: crate::batch::Socket,
     wbuf: &mut Vec<u8>,
     resp: Response<RespBody>,
     version: Version,
@@ -595,7 +626,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
     drop(parts);
 
     if out == Out::None {
-        w.write_all(wbuf).await?;
+        put(w, &mut socket, wbuf).await?;
         return Ok(true);
     }
     let mut left = match out {
@@ -609,7 +640,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
             Poll::Ready(f) => f,
             Poll::Pending => {
                 if !wbuf.is_empty() {
-                    w.write_all(wbuf).await?;
+                    put(w, &mut socket, wbuf).await?;
                     wbuf.clear();
                 }
                 std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
@@ -619,7 +650,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
             None => break,
             // The upstream failed mid-body: the client must not take the body as complete.
             Some(Err(_)) => {
-                let _ = w.write_all(wbuf).await;
+                let _ = put(w, &mut socket, wbuf).await;
                 return Ok(false);
             }
             Some(Ok(f)) => match frame_data(f, &mut trailers) {
@@ -629,7 +660,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
         };
         if out == Out::Length(0) || (matches!(out, Out::Length(_)) && data.len() as u64 > left) {
             // More than the declared length: never put extra bytes on a keep-alive connection.
-            let _ = w.write_all(wbuf).await;
+            let _ = put(w, &mut socket, wbuf).await;
             return Ok(false);
         }
         left = left.saturating_sub(data.len() as u64);
@@ -640,9 +671,9 @@ async fn write_response<W: AsyncWrite + Unpin>(
         if data.len() <= COPY_LIMIT {
             wbuf.extend_from_slice(&data);
         } else {
-            w.write_all(wbuf).await?;
+            put(w, &mut socket, wbuf).await?;
             wbuf.clear();
-            w.write_all(&data).await?;
+            put(w, &mut socket, &data).await?;
         }
         if out == Out::Chunked {
             wbuf.extend_from_slice(b"\r\n");
@@ -650,7 +681,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
         // The whole declared body is here: send it before the body's end is polled, which
         // finishes the request's trace (span export is not on the response's path).
         if wbuf.len() >= 4 * COPY_LIMIT || left == 0 {
-            w.write_all(wbuf).await?;
+            put(w, &mut socket, wbuf).await?;
             wbuf.clear();
         }
     }
@@ -667,7 +698,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
         Out::Close => false,
         Out::None => true,
     };
-    w.write_all(wbuf).await?;
+    put(w, &mut socket, wbuf).await?;
     wbuf.clear();
     if out == Out::Close {
         w.flush().await?;
@@ -805,7 +836,7 @@ mod tests {
     async fn written(resp: Response<RespBody>, version: Version, head: bool, keep_alive: bool) -> (String, bool) {
         let mut out = Vec::new();
         let mut wbuf = Vec::new();
-        let ok = write_response(&mut out, &mut wbuf, resp, version, head, keep_alive).await.unwrap();
+        let ok = write_response(&mut out, None, &mut wbuf, resp, version, head, keep_alive).await.unwrap();
         (String::from_utf8(out).unwrap(), ok)
     }
 

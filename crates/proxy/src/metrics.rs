@@ -82,6 +82,14 @@ impl Proxy {
             "# TYPE marchproxy_retries_total counter\nmarchproxy_retries_total {}",
             m.retries.load(Ordering::Relaxed)
         );
+        let (writes, flushes) = crate::batch::batched();
+        let _ = writeln!(
+            o,
+            "# HELP marchproxy_batched_writes_total Writes submitted together through io_uring (batch.rs).\n\
+             # TYPE marchproxy_batched_writes_total counter\nmarchproxy_batched_writes_total {writes}\n\
+             # HELP marchproxy_batched_flushes_total io_uring submissions that carried them.\n\
+             # TYPE marchproxy_batched_flushes_total counter\nmarchproxy_batched_flushes_total {flushes}"
+        );
         if let Some(load) = m.worker_connections.get() {
             o.push_str("# HELP marchproxy_worker_connections Open downstream connections per worker thread.\n");
             o.push_str("# TYPE marchproxy_worker_connections gauge\n");

@@ -67,6 +67,7 @@ pub async fn serve_http(
             {
                 tracing::warn!(worker = i, cpu, error = %e, "cannot pin the worker to its CPU");
             }
+            crate::batch::enable_on_this_thread();
             let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => return tracing::error!(worker = i, error = %e, "cannot start a worker runtime"),
@@ -302,8 +303,13 @@ impl Conn {
                 _ = stopped(&mut stop) => return,
             }
         }
+        #[cfg(unix)]
+        let socket = Some(std::os::fd::AsRawFd::as_raw_fd(&stream));
+        #[cfg(not(unix))]
+        let socket = None;
         let (rd, wr) = stream.into_split();
-        crate::h1::serve(self.proxy, self.info, crate::h1::Reader::new(Box::new(rd), buf), wr, self.stop).await;
+        let reader = crate::h1::Reader::new(Box::new(rd), buf);
+        crate::h1::serve(self.proxy, self.info, reader, wr, socket, self.stop).await;
     }
 
     /// A TLS connection: HTTP/2 when ALPN chose it, HTTP/1.x otherwise.
@@ -313,7 +319,7 @@ impl Conn {
         }
         let (rd, wr) = tokio::io::split(tls);
         let reader = crate::h1::Reader::new(Box::new(rd), bytes::BytesMut::new());
-        crate::h1::serve(self.proxy, self.info, reader, wr, self.stop).await;
+        crate::h1::serve(self.proxy, self.info, reader, wr, None, self.stop).await;
     }
 
     async fn serve_h2<I>(self, io: I)

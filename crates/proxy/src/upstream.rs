@@ -331,6 +331,15 @@ fn merge_length(seen: Result<Option<u64>, &'static str>, line: &[u8]) -> Result<
 }
 
 impl Conn {
+    /// The raw socket of a plain connection, for batched writes (batch.rs).
+    fn socket(&self) -> crate::batch::Socket {
+        match self.io.inner() {
+            #[cfg(unix)]
+            hyper_rustls::MaybeHttpsStream::Http(s) => Some(std::os::fd::AsRawFd::as_raw_fd(s.inner())),
+            _ => None,
+        }
+    }
+
     /// An idle connection is usable when reading it would block (no EOF, no stray bytes).
     fn is_open(&mut self) -> bool {
         let mut cx = Context::from_waker(std::task::Waker::noop());
@@ -357,8 +366,8 @@ impl Conn {
         upgrade: bool,
     ) -> Result<Head, Exchange> {
         // Written with the other upstream requests of this event-loop turn (batch.rs).
-        crate::batch::batch_point().await;
-        self.io.write_all(head).await?;
+        let sent = crate::batch::send(self.socket(), head).await?;
+        self.io.write_all(&head[sent..]).await?;
         if let ReqBody::Stream(_) = body {
             // Boxed: this future is large, and inline it would enlarge every request's future
             // (and so every connection's task) even for requests without a body.

@@ -344,6 +344,37 @@ async fn connections_are_balanced_across_workers() {
     .await;
 }
 
+/// Concurrent requests on one worker have their writes (upstream requests, responses)
+/// submitted together through io_uring (batch.rs), and every response is still whole.
+#[tokio::test]
+async fn concurrent_writes_leave_together() {
+    let (_cp, _up, p) = web_behind_proxy(|c| c.workers = Some(1)).await;
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let p_addr = p.addr;
+            tokio::spawn(async move {
+                let c = client();
+                for _ in 0..20 {
+                    let r = c.get(format!("http://{p_addr}/")).header("host", "web.example.com").send().await.unwrap();
+                    assert_eq!(r.status(), 200);
+                    assert_eq!(r.text().await.unwrap(), "a");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let m = reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap();
+    let value = |name: &str| -> u64 {
+        let line = m.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}: {m}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let (writes, flushes) = (value("marchproxy_batched_writes_total"), value("marchproxy_batched_flushes_total"));
+    assert!(writes > 0, "no write was batched");
+    assert!(writes > flushes, "{writes} writes in {flushes} submissions: none carried two");
+}
+
 /// Trailer fields of a chunked request reach the upstream (in the last chunk).
 #[tokio::test]
 async fn request_trailers_are_forwarded() {
