@@ -207,13 +207,16 @@ mod uring {
                     this.slot = Some(slot);
                     if !b.flush_due {
                         b.flush_due = true;
-                        match b.flusher.take() {
-                            Some(w) => w.wake(),
-                            None if !b.flusher_spawned => {
-                                b.flusher_spawned = true;
-                                tokio::spawn(Flusher);
-                            }
-                            None => {}
+                        let wake = b.flusher.take();
+                        let spawn = wake.is_none() && !b.flusher_spawned;
+                        b.flusher_spawned |= spawn;
+                        // Outside the borrow: waking or spawning may drop a task.
+                        drop(b);
+                        if let Some(w) = wake {
+                            w.wake();
+                        }
+                        if spawn {
+                            tokio::spawn(Flusher);
                         }
                     }
                     return Poll::Pending;
@@ -249,6 +252,7 @@ mod uring {
             if let Some(slot) = self.slot.take() {
                 // Not flushed yet, or flushed and never polled again: either way the kernel
                 // no longer holds the pointer (see the module docs).
+                // (Never inside a borrow of the batcher: nothing drops a task while it holds one.)
                 let _ = B.try_with(|b| {
                     let mut b = b.borrow_mut();
                     b.queued.retain(|&i| i != slot);
@@ -278,6 +282,18 @@ mod uring {
                 w.wake();
             }
             Poll::Pending
+        }
+    }
+
+    impl Drop for Flusher {
+        fn drop(&mut self) {
+            // Its runtime is gone: a later runtime on this thread spawns a new one.
+            let _ = B.try_with(|b| {
+                let Ok(mut b) = b.try_borrow_mut() else { return };
+                b.flusher = None;
+                b.flusher_spawned = false;
+                b.flush_due = false;
+            });
         }
     }
 
