@@ -158,7 +158,7 @@ pub async fn serve<W: AsyncWrite + Unpin>(
         // With a plain socket the response's write is batched here (batch::send), so the
         // request counts as active until it is written; otherwise `handle` batches it.
         let _active = socket.is_some().then(crate::batch::Active::enter);
-        let resp = if bodiless {
+        let mut resp = if bodiless {
             // Nobody else reads the connection meanwhile: watch it, so a client that goes
             // away cancels its request. Bytes of a pipelined request stay in the buffer.
             let fut = respond(&proxy, req, &info, socket.is_some());
@@ -184,7 +184,6 @@ pub async fn serve<W: AsyncWrite + Unpin>(
             }
             r
         };
-        let mut resp = resp;
         served += 1;
         // A `101` to an upgrade request: the connection becomes a tunnel (tunnel.rs).
         if resp.status() == StatusCode::SWITCHING_PROTOCOLS
@@ -540,8 +539,6 @@ enum Out {
     Close,
 }
 
-/// Write one response. `Ok(true)`: written completely and the connection can carry
-/// another request (if `keep_alive`).
 /// Serve one request: batched by the caller when it has a plain socket (see `serve`).
 async fn respond(
     proxy: &Arc<Proxy>,
@@ -567,6 +564,8 @@ async fn put<W: AsyncWrite + Unpin>(w: &mut W, socket: &mut crate::batch::Socket
     w.write_all(&buf[sent..]).await
 }
 
+/// Write one response. `Ok(true)`: written completely and the connection can carry
+/// another request (if `keep_alive`).
 async fn write_response<W: AsyncWrite + Unpin>(
     w: &mut W,
     mut socket: crate::batch::Socket,

@@ -116,14 +116,7 @@ async fn https_upstreams_are_verified_against_the_configured_ca() {
     let cp = ControlPlane::start().await;
     let pki = pki();
     let port = tls_upstream(&pki).await;
-    let svc = cp.service("secure", "secure.example.com").await;
-    cp.route_table(
-        svc,
-        "failover",
-        vec![json!({"provider": "on_prem", "region": "dc1", "endpoint": format!("https://localhost:{port}")})],
-        quiet_probe(),
-    )
-    .await;
+    https_service(&cp, "secure", "secure.example.com", port).await;
     let dir = temp_dir();
     let ca = write(&dir, "ca.pem", &pki.ca_pem);
     let trusting = proxy(&cp, |c| c.upstream_ca = Some(ca.clone())).await;
@@ -136,6 +129,13 @@ async fn https_upstreams_are_verified_against_the_configured_ca() {
     assert_eq!((s, e.as_deref()), (502, Some("connect_failed")), "an unknown CA is refused");
     trusting.shutdown().await;
     default_roots.shutdown().await;
+}
+
+/// A service for `host` whose one endpoint is the https upstream at localhost:`port`.
+async fn https_service(cp: &ControlPlane, name: &str, host: &str, port: u16) {
+    let svc = cp.service(name, host).await;
+    let endpoint = json!({"provider": "on_prem", "region": "dc1", "endpoint": format!("https://localhost:{port}")});
+    cp.route_table(svc, "failover", vec![endpoint], quiet_probe()).await;
 }
 
 /// An https upstream answering "secure".
@@ -174,14 +174,7 @@ async fn websockets_run_over_a_tls_listener_to_a_tls_endpoint() {
     let cp = ControlPlane::start().await;
     let pki = pki();
     let port = wss_upstream(&pki).await;
-    let svc = cp.service("live", "localhost").await;
-    cp.route_table(
-        svc,
-        "failover",
-        vec![json!({"provider": "on_prem", "region": "dc1", "endpoint": format!("https://localhost:{port}")})],
-        quiet_probe(),
-    )
-    .await;
+    https_service(&cp, "live", "localhost", port).await;
     let dir = temp_dir();
     let (ca, cert, key) = (
         write(&dir, "ca.pem", &pki.ca_pem),
