@@ -15,10 +15,19 @@ run: web
 ## web UI lint/typecheck/unit tests, and the browser end-to-end tests.
 test: lint test-rust test-postgres test-web e2e
 
-web-deps:
+web-deps: web/node_modules/.package-lock.json
+
+web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 
-web: web-deps
+## The UI is rebuilt only when its sources change: release builds embed web/dist, and a new
+## dist makes cargo rebuild the control plane (crates/control-plane/build.rs).
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json \
+	web/vite.config.ts web/tsconfig.json
+
+web: web/dist/index.html
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd web && npm run build
 
 lint:

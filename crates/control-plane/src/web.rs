@@ -18,16 +18,15 @@ or point <code>MARCHPROXY_WEB_DIR</code> at a built <code>web/dist</code>.</p><p
 
 /// Serve a UI file, falling back to `index.html`.
 pub async fn serve(dir: Option<PathBuf>, uri: Uri) -> Response {
-    let path = uri.path().trim_start_matches('/');
-    let path = if path.is_empty() { "index.html" } else { path };
-    if path.contains("..") {
+    let requested = uri.path().trim_start_matches('/');
+    if requested.contains("..") {
         return StatusCode::NOT_FOUND.into_response();
     }
-    if let Some(r) = file(&dir, path).await {
+    if let Some(r) = file(&dir, if requested.is_empty() { "index.html" } else { requested }).await {
         return r;
     }
-    // Paths with an extension are assets: a miss is a 404, not the app shell.
-    if path.rsplit('/').next().is_some_and(|last| last.contains('.')) {
+    // Requested paths with an extension are assets: a miss is a 404, not the app shell.
+    if requested.rsplit('/').next().is_some_and(|last| last.contains('.')) {
         return StatusCode::NOT_FOUND.into_response();
     }
     match file(&dir, "index.html").await {
@@ -68,5 +67,21 @@ mod tests {
             let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
             assert_eq!(&body[..], &std::fs::read(&dist).unwrap()[..], "client routes get index.html");
         }
+    }
+
+    /// Without a built UI the root and client routes explain how to build it; assets 404.
+    #[tokio::test]
+    async fn an_unbuilt_ui_says_how_to_build_it() {
+        let empty = std::env::temp_dir().join(format!("marchproxy-no-ui-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        for path in ["/", "/multi-cloud"] {
+            let resp = serve(Some(empty.clone()), Uri::from_static(path)).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{path}");
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+            assert_eq!(&body[..], NOT_BUILT.as_bytes(), "{path}");
+        }
+        let resp = serve(Some(empty.clone()), Uri::from_static("/assets/app.js")).await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        let _ = std::fs::remove_dir(&empty);
     }
 }
