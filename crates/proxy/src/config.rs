@@ -85,6 +85,14 @@ pub struct ProxyConfig {
     /// costs a single fast stream up to 12 % of its rate. Off by default.
     #[arg(long, env = "MARCHPROXY_PIN_WORKERS", default_value_t = false, action = clap::ArgAction::Set)]
     pub pin_workers: bool,
+
+    /// A worker that has run this many microseconds without blocking yields its CPU
+    /// (sched_yield) the next time its queue is empty, so the clients and upstreams it has
+    /// just woken on a shared CPU run before it takes the next events; 0 never yields. A
+    /// worker that blocks often (a light load) never reaches it. Under a load that keeps
+    /// the CPUs busy this lowers the p99 (docs/BENCHMARKS.md, "Sixth pass").
+    #[arg(long, env = "MARCHPROXY_WORKER_YIELD_US", default_value_t = 300)]
+    pub worker_yield_us: u64,
 }
 
 impl ProxyConfig {
@@ -108,6 +116,7 @@ impl ProxyConfig {
             report_interval_ms: 1000,
             workers: None,
             pin_workers: false,
+            worker_yield_us: 300,
         }
     }
 

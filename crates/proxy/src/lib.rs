@@ -29,6 +29,7 @@ pub mod forward;
 pub mod h1;
 pub mod l4;
 pub mod metrics;
+mod pace;
 pub mod regions;
 pub mod report;
 pub mod runtime;
@@ -74,6 +75,9 @@ pub struct Proxy {
     pub header_timeout: Duration,
     /// Silence after which an upgraded connection is closed (tunnel.rs).
     pub tunnel_idle_timeout: Duration,
+    /// Run without blocking after which a worker yields its CPU at an idle point (pace.rs);
+    /// zero never yields.
+    pub worker_yield: Duration,
     pub report_interval: Duration,
     proxy_id: AtomicI64,
     pub report_now: tokio::sync::Notify,
@@ -228,6 +232,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         upstream_timeout: cfg.upstream_timeout(),
         header_timeout: cfg.header_timeout(),
         tunnel_idle_timeout: cfg.tunnel_idle_timeout(),
+        worker_yield: Duration::from_micros(cfg.worker_yield_us),
         report_interval: Duration::from_millis(cfg.report_interval_ms.max(50)),
         proxy_id: AtomicI64::new(0),
         report_now: tokio::sync::Notify::new(),

@@ -88,7 +88,10 @@ impl Proxy {
             "# HELP marchproxy_batched_writes_total Writes submitted together through io_uring (batch.rs).\n\
              # TYPE marchproxy_batched_writes_total counter\nmarchproxy_batched_writes_total {writes}\n\
              # HELP marchproxy_batched_flushes_total io_uring submissions that carried them.\n\
-             # TYPE marchproxy_batched_flushes_total counter\nmarchproxy_batched_flushes_total {flushes}"
+             # TYPE marchproxy_batched_flushes_total counter\nmarchproxy_batched_flushes_total {flushes}\n\
+             # HELP marchproxy_worker_yields_total Times a busy worker gave its CPU away at an idle point (pace.rs).\n\
+             # TYPE marchproxy_worker_yields_total counter\nmarchproxy_worker_yields_total {}",
+            crate::pace::yields()
         );
         if let Some(load) = m.worker_connections.get() {
             o.push_str("# HELP marchproxy_worker_connections Open downstream connections per worker thread.\n");

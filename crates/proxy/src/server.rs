@@ -61,6 +61,7 @@ pub async fn serve_http(
         let w = Worker { index: i, load: load.clone(), peers: senders.clone(), upstreams, tls: tls.clone() };
         let (proxy, stop) = (proxy.clone(), stop.clone());
         let cpu = cpus.as_ref().and_then(|c| c.get(i).copied());
+        let yield_after = proxy.worker_yield;
         let spawned = std::thread::Builder::new().name(format!("marchproxy-w{i}")).spawn(move || {
             if let Some(cpu) = cpu
                 && let Err(e) = pin_current_thread(cpu)
@@ -68,7 +69,12 @@ pub async fn serve_http(
                 tracing::warn!(worker = i, cpu, error = %e, "cannot pin the worker to its CPU");
             }
             crate::batch::enable_on_this_thread();
-            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .on_thread_park(move || crate::pace::before_park(yield_after))
+                .on_thread_unpark(move || crate::pace::after_park(yield_after))
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => return tracing::error!(worker = i, error = %e, "cannot start a worker runtime"),
             };

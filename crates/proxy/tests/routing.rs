@@ -344,17 +344,14 @@ async fn connections_are_balanced_across_workers() {
     .await;
 }
 
-/// Concurrent requests on one worker have their writes (upstream requests, responses)
-/// submitted together through io_uring (batch.rs), and every response is still whole.
-#[tokio::test]
-async fn concurrent_writes_leave_together() {
-    let (_cp, _up, p) = web_behind_proxy(|c| c.workers = Some(1)).await;
-    let tasks: Vec<_> = (0..32)
+/// `clients` concurrent clients each sending `each` requests to the web service; every
+/// response must be whole.
+async fn concurrent_load(p_addr: std::net::SocketAddr, clients: usize, each: usize) {
+    let tasks: Vec<_> = (0..clients)
         .map(|_| {
-            let p_addr = p.addr;
             tokio::spawn(async move {
                 let c = client();
-                for _ in 0..20 {
+                for _ in 0..each {
                     let r = c.get(format!("http://{p_addr}/")).header("host", "web.example.com").send().await.unwrap();
                     assert_eq!(r.status(), 200);
                     assert_eq!(r.text().await.unwrap(), "a");
@@ -365,14 +362,49 @@ async fn concurrent_writes_leave_together() {
     for t in tasks {
         t.await.unwrap();
     }
+}
+
+/// A counter or gauge without labels from a proxy's `/metrics`.
+async fn metric(p: &marchproxy_proxy::Running, name: &str) -> u64 {
     let m = reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap();
-    let value = |name: &str| -> u64 {
-        let line = m.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}: {m}"));
-        line.rsplit(' ').next().unwrap().parse().unwrap()
-    };
-    let (writes, flushes) = (value("marchproxy_batched_writes_total"), value("marchproxy_batched_flushes_total"));
+    let line = m.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}: {m}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// Concurrent requests on one worker have their writes (upstream requests, responses)
+/// submitted together through io_uring (batch.rs), and every response is still whole.
+#[tokio::test]
+async fn concurrent_writes_leave_together() {
+    let (_cp, _up, p) = web_behind_proxy(|c| c.workers = Some(1)).await;
+    concurrent_load(p.addr, 32, 20).await;
+    let (writes, flushes) =
+        (metric(&p, "marchproxy_batched_writes_total").await, metric(&p, "marchproxy_batched_flushes_total").await);
     assert!(writes > 0, "no write was batched");
     assert!(writes > flushes, "{writes} writes in {flushes} submissions: none carried two");
+}
+
+/// A worker that runs without blocking for `worker_yield_us` yields its CPU at its next
+/// idle point (pace.rs); 0 never yields. (The yield count is per process: the proxy that
+/// must not yield runs first.)
+#[tokio::test]
+async fn a_busy_worker_yields_its_cpu() {
+    let (cp, _up, p) = web_behind_proxy(|c| {
+        c.workers = Some(1);
+        c.worker_yield_us = 0;
+    })
+    .await;
+    concurrent_load(p.addr, 32, 20).await;
+    assert_eq!(metric(&p, "marchproxy_worker_yields_total").await, 0);
+    p.shutdown().await;
+    // 1 µs: every idle point that follows a request's processing yields.
+    let p = proxy(&cp, |c| {
+        c.workers = Some(1);
+        c.worker_yield_us = 1;
+    })
+    .await;
+    synced(&cp, &p).await;
+    concurrent_load(p.addr, 32, 20).await;
+    assert!(metric(&p, "marchproxy_worker_yields_total").await > 0);
 }
 
 /// Trailer fields of a chunked request reach the upstream (in the last chunk).
