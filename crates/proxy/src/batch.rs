@@ -306,7 +306,6 @@ mod uring {
         let mut failed = false;
         b.flushes += queued.len().div_ceil(RING as usize) as u64;
         super::FLUSHES.fetch_add(queued.len().div_ceil(RING as usize) as u64, super::Ordering::Relaxed);
-        super::WRITES.fetch_add(queued.len() as u64, super::Ordering::Relaxed);
         for chunk in queued.chunks(RING as usize) {
             let mut pushed = 0;
             for &i in chunk {
@@ -322,6 +321,7 @@ mod uring {
                 }
                 pushed += 1;
             }
+            super::WRITES.fetch_add(pushed as u64, super::Ordering::Relaxed);
             let mut done = 0;
             let mut wait = 0;
             loop {
