@@ -500,6 +500,13 @@ impl ServiceSlot {
     pub fn active(&self) -> Option<std::sync::Arc<PolicyShaper>> {
         self.shaper.load_full().filter(|s| s.is_enabled())
     }
+
+    /// The active shaper without taking a reference count (a shared atomic both workers
+    /// would write per chunk); clone it only to keep it.
+    pub fn active_guard(&self) -> Option<arc_swap::Guard<Option<std::sync::Arc<PolicyShaper>>>> {
+        let g = self.shaper.load();
+        g.as_ref().is_some_and(|s| s.is_enabled()).then_some(g)
+    }
 }
 
 /// Shapers by policy and slots by service, kept across snapshots.
