@@ -221,8 +221,11 @@ async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i
             Ok(()) => {}
             Err(e) => tracing::warn!(error = %e, "health monitor: cannot store a probe result"),
         }
-        // Jitter of ±10 % keeps probes of many endpoints from synchronising.
-        let jitter = 0.9 + rand::random::<f64>() * 0.2;
+        // Jitter keeps probes of many endpoints from synchronising. It only ever shortens
+        // the interval (by up to 20 %), so probes are never more than `interval_seconds`
+        // apart and an endpoint that dies is marked unhealthy within
+        // interval × unhealthy_threshold (plus the failing probes' own timeout).
+        let jitter = 0.8 + rand::random::<f64>() * 0.2;
         tokio::time::sleep(interval.mul_f64(jitter).saturating_sub(started.elapsed().min(interval / 2))).await;
     }
 }
