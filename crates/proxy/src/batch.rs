@@ -304,8 +304,9 @@ mod uring {
             return wakers;
         };
         let mut failed = false;
-        b.flushes += queued.len().div_ceil(RING as usize) as u64;
-        super::FLUSHES.fetch_add(queued.len().div_ceil(RING as usize) as u64, super::Ordering::Relaxed);
+        let submissions = queued.len().div_ceil(RING as usize) as u64;
+        b.flushes += submissions;
+        super::FLUSHES.fetch_add(submissions, super::Ordering::Relaxed);
         for chunk in queued.chunks(RING as usize) {
             let mut pushed = 0;
             for &i in chunk {

@@ -188,7 +188,7 @@ async fn expect_100_continue_is_answered_by_the_proxy_and_not_forwarded() {
 }
 
 async fn inflight(p: &marchproxy_proxy::Running) -> u64 {
-    let m = reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap();
+    let m = metrics(p).await;
     m.lines()
         .filter(|l| l.starts_with("marchproxy_endpoint_inflight{"))
         .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())

@@ -325,20 +325,20 @@ async fn connections_are_balanced_across_workers() {
         assert_eq!((status, body.as_str()), (200, "a"), "every connection is served, handed over or not");
         clients.push(c);
     }
-    let metrics = reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap();
-    let per_worker: Vec<u64> = metrics
+    let text = metrics(&p).await;
+    let per_worker: Vec<u64> = text
         .lines()
         .filter(|l| l.starts_with("marchproxy_worker_connections{"))
         .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
         .collect();
-    assert_eq!(per_worker.len(), 4, "{metrics}");
+    assert_eq!(per_worker.len(), 4, "{text}");
     assert_eq!(per_worker.iter().sum::<u64>(), 24, "{per_worker:?}");
     let (min, max) = (per_worker.iter().min().unwrap(), per_worker.iter().max().unwrap());
     assert!(max - min <= 2, "unbalanced: {per_worker:?}");
     // Closed connections leave the count.
     drop(clients);
     eventually(Duration::from_secs(5), || async {
-        let m = reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap();
+        let m = metrics(&p).await;
         m.lines().filter(|l| l.starts_with("marchproxy_worker_connections{")).all(|l| l.ends_with(" 0"))
     })
     .await;
@@ -366,7 +366,7 @@ async fn concurrent_load(p_addr: std::net::SocketAddr, clients: usize, each: usi
 
 /// A counter or gauge without labels from a proxy's `/metrics`.
 async fn metric(p: &marchproxy_proxy::Running, name: &str) -> u64 {
-    let m = reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap();
+    let m = metrics(p).await;
     let line = m.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}: {m}"));
     line.rsplit(' ').next().unwrap().parse().unwrap()
 }

@@ -124,7 +124,7 @@ async fn a_websocket_session_runs_through_the_proxy_and_its_bytes_are_counted() 
     // the frame headers (client frames carry a 6-byte header with the mask).
     let received = "hello from upstream".len() + sent;
     eventually(Duration::from_secs(5), || async {
-        let m = reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap();
+        let m = metrics(&p).await;
         bytes_counted(&m, &endpoint, "in") >= (sent + 3 * 6) as u64
             && bytes_counted(&m, &endpoint, "out") >= (received + 4 * 2) as u64
     })

@@ -308,6 +308,11 @@ pub async fn current_version(cp: &ControlPlane) -> i64 {
     v["version"].as_i64().unwrap()
 }
 
+/// The proxy's Prometheus `/metrics` text.
+pub async fn metrics(p: &marchproxy_proxy::Running) -> String {
+    reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap()
+}
+
 /// A client that talks to the proxy with a given Host header.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap()
