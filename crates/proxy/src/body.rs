@@ -111,18 +111,16 @@ impl<B: Body<Data = Bytes> + Unpin> Body for Shaped<B> {
                 return Poll::Ready(Some(Ok(Frame::data(chunk))));
             }
             if !this.rest.is_empty() {
-                let guard = this.slot.as_ref().and_then(|s| s.active_guard());
-                let Some(shaper) = guard.as_ref().and_then(|g| g.as_ref()) else {
+                let Some(shaper) = this.slot.as_ref().and_then(|s| s.active()) else {
                     return Poll::Ready(Some(Ok(Frame::data(std::mem::take(&mut this.rest)))));
                 };
                 let n = this.rest.len().min(shaper.chunk_size());
                 let chunk = this.rest.split_to(n);
-                if shaping::try_acquire_now(shaper, this.link.as_deref(), this.flow, n) {
+                if shaping::try_acquire_now(&shaper, this.link.as_deref(), this.flow, n) {
                     shaper.record(n, std::time::Duration::ZERO, None);
                     return Poll::Ready(Some(Ok(Frame::data(chunk))));
                 }
-                let shaper = shaper.clone();
-                drop(guard);
+                let shaper = Arc::clone(&shaper);
                 let (s2, link, flow) = (shaper.clone(), this.link.clone(), this.flow);
                 let fut: Pending = Box::pin(async move { shaping::acquire(&s2, link.as_deref(), flow, n).await });
                 this.waiting = Some((chunk, shaper, fut));
@@ -131,7 +129,7 @@ impl<B: Body<Data = Bytes> + Unpin> Body for Shaped<B> {
             match std::task::ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
                 Some(Ok(frame)) => match frame.into_data() {
                     Ok(data) => {
-                        if this.slot.as_ref().is_none_or(|s| s.active_guard().is_none()) {
+                        if this.slot.as_ref().is_none_or(|s| s.active().is_none()) {
                             return Poll::Ready(Some(Ok(Frame::data(data))));
                         }
                         this.rest = data;

@@ -149,9 +149,9 @@ impl Proxy {
         let route = rt.route(host, req.uri().path()).ok_or(ProxyError::NoRoute)?;
         let table = route.table.clone().ok_or(ProxyError::NoRouteTable)?;
         let slot = route.slot.clone();
-        let policy = slot.active();
+        let policy = slot.active().map(|s| s.params());
         // DSCP of the service's policy on both sides (BE when it has none).
-        let tos = policy.as_ref().map(|s| s.params().tos).unwrap_or(0);
+        let tos = policy.as_ref().map_or(0, |p| p.tos);
         if let Some(d) = &conn.downstream {
             d.mark(tos);
         }
@@ -171,7 +171,7 @@ impl Proxy {
                 route_table: &table.name,
                 route_table_id: table.id,
                 algorithm: table.selector.algorithm.as_str(),
-                priority: policy.as_ref().map(|p| p.params().priority.as_str()),
+                priority: policy.as_ref().map(|p| p.priority.as_str()),
             },
         );
         let now = crate::now_ms();

@@ -21,7 +21,7 @@ impl Shaping<'_> {
     }
 
     async fn grant(&self, flow: Flow, n: usize) {
-        if let Some(s) = self.slot.active() {
+        if let Some(s) = self.slot.active().map(|s| std::sync::Arc::clone(&s)) {
             let delay = shaping::acquire(&s, self.link, flow, n).await;
             s.record(n, delay, s.params().sla_ms);
         }

@@ -497,15 +497,23 @@ pub struct ServiceSlot {
 
 impl ServiceSlot {
     /// The active shaper, if the service has an enabled policy.
-    pub fn active(&self) -> Option<std::sync::Arc<PolicyShaper>> {
-        self.shaper.load_full().filter(|s| s.is_enabled())
-    }
-
-    /// The active shaper without taking a reference count (a shared atomic both workers
-    /// would write per chunk); clone it only to keep it.
-    pub fn active_guard(&self) -> Option<arc_swap::Guard<Option<std::sync::Arc<PolicyShaper>>>> {
+    pub fn active(&self) -> Option<ActivePolicy> {
         let g = self.shaper.load();
-        g.as_ref().is_some_and(|s| s.is_enabled()).then_some(g)
+        g.as_ref().is_some_and(|s| s.is_enabled()).then_some(ActivePolicy(g))
+    }
+}
+
+/// A service's enabled policy, read through an arc-swap guard: no reference count is taken
+/// (a shared atomic every worker would write per chunk). Hold it briefly; `Arc::clone` it
+/// to keep it across an await.
+pub struct ActivePolicy(arc_swap::Guard<Option<std::sync::Arc<PolicyShaper>>>);
+
+impl std::ops::Deref for ActivePolicy {
+    type Target = std::sync::Arc<PolicyShaper>;
+
+    fn deref(&self) -> &Self::Target {
+        // Made by `ServiceSlot::active` only, from a slot holding a policy.
+        self.0.as_ref().expect("an active policy")
     }
 }
 
