@@ -13,8 +13,8 @@
 //! events) a worker that has run without blocking for at least `--worker-yield-us`
 //! microseconds first yields its CPU (`sched_yield`): whatever else is runnable there runs
 //! first, and the worker resumes with the events it produced. A worker that blocks often
-//! (a light load) never reaches the threshold, so a busy process that merely shares the
-//! CPU cannot delay the events of an otherwise idle proxy. The effect is measured in
+//! (a light load) never reaches the threshold, so it does not hand its CPU to a busy
+//! process that merely shares it while its own events wait. The effect is measured in
 //! docs/BENCHMARKS.md ("Sixth pass").
 
 use std::cell::Cell;
