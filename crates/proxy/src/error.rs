@@ -4,8 +4,6 @@
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
 
-use crate::body::RespBody;
-
 /// Header naming the proxy's error on responses the proxy generated itself.
 pub const ERROR_HEADER: &str = "x-marchproxy-error";
 
@@ -62,10 +60,10 @@ impl ProxyError {
         }
     }
 
-    /// The response the client sees.
-    pub fn response(self) -> Response<RespBody> {
+    /// The response the client sees, with any body type that can hold the proxy's bytes.
+    pub fn response<B: From<Bytes>>(self) -> Response<B> {
         let body = format!("{{\"error\":\"{}\",\"status\":{}}}\n", self.code(), self.status().as_u16());
-        let mut r = Response::new(RespBody::full(Bytes::from(body)));
+        let mut r = Response::new(B::from(Bytes::from(body)));
         *r.status_mut() = self.status();
         r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         r.headers_mut().insert(ERROR_HEADER, HeaderValue::from_static(self.code()));
@@ -77,18 +75,51 @@ impl ProxyError {
 mod tests {
     use super::*;
 
-    #[test]
-    fn statuses() {
-        let m = [
-            (ProxyError::NoRoute, 404),
-            (ProxyError::NoHealthyEndpoint, 503),
-            (ProxyError::ConnectFailed, 502),
-            (ProxyError::UpstreamTimeout, 504),
-        ];
-        for (e, s) in m {
-            let r = e.response();
-            assert_eq!(r.status().as_u16(), s);
-            assert_eq!(r.headers()[ERROR_HEADER], e.code());
+    /// Every variant with the status and code a client sees. The match makes a new variant a
+    /// compile error here until it is listed.
+    fn expected(e: ProxyError) -> (u16, &'static str) {
+        match e {
+            ProxyError::NoConfig => (503, "no_config"),
+            ProxyError::NoRoute => (404, "no_route"),
+            ProxyError::NoRouteTable => (503, "no_route_table"),
+            ProxyError::NoHealthyEndpoint => (503, "no_healthy_endpoint"),
+            ProxyError::ConnectFailed => (502, "connect_failed"),
+            ProxyError::UpstreamTimeout => (504, "upstream_timeout"),
+            ProxyError::UpstreamError => (502, "upstream_error"),
+            ProxyError::BadRequest => (400, "bad_request"),
+            ProxyError::ClientBodyError => (400, "client_body_error"),
+            ProxyError::HeadTooLarge => (431, "request_header_too_large"),
         }
+    }
+
+    const ALL: [ProxyError; 10] = [
+        ProxyError::NoConfig,
+        ProxyError::NoRoute,
+        ProxyError::NoRouteTable,
+        ProxyError::NoHealthyEndpoint,
+        ProxyError::ConnectFailed,
+        ProxyError::UpstreamTimeout,
+        ProxyError::UpstreamError,
+        ProxyError::BadRequest,
+        ProxyError::ClientBodyError,
+        ProxyError::HeadTooLarge,
+    ];
+
+    #[test]
+    fn every_error_has_one_status_a_unique_code_and_names_itself() {
+        let mut codes = std::collections::HashSet::new();
+        for e in ALL {
+            let (status, code) = expected(e);
+            assert_eq!((e.status().as_u16(), e.code()), (status, code), "{e:?}");
+            assert!(codes.insert(code), "{code} is used twice");
+            let r: Response<http_body_util::Full<Bytes>> = e.response();
+            assert_eq!(r.status().as_u16(), status, "{e:?}");
+            assert_eq!(r.headers()[ERROR_HEADER], code);
+            assert_eq!(r.headers()[http::header::CONTENT_TYPE], "application/json");
+            let body = format!("{{\"error\":\"{code}\",\"status\":{status}}}\n");
+            let got = futures::executor::block_on(http_body_util::BodyExt::collect(r.into_body())).unwrap().to_bytes();
+            assert_eq!(got, body.as_bytes(), "{e:?}");
+        }
+        assert_eq!(codes.len(), ALL.len());
     }
 }

@@ -1,106 +1,48 @@
-//! The HTTP request path: route by Host and path prefix, pick an endpoint, forward with
-//! streamed bodies, retry an idempotent request once on connect failure or reset, feed latency
-//! and passive-health results back, and count traffic.
+//! The HTTP request path, in five phases, each a function of that name:
 //!
-//! Phases (in order): `route` → `select` → `prepare` (headers) → `send` → `observe`.
+//! 1. `route`: Host and longest path prefix → the service, its enabled route table and
+//!    its QoS policy (the request's trace begins once the service is known).
+//! 2. `select`: the route table's algorithm picks an endpoint (another one for a retry).
+//! 3. `prepare`: the upstream head, encoded once (hop-by-hop fields removed,
+//!    `X-Forwarded-*` added; Host is set per attempt, to the endpoint's), and the body
+//!    wrapped for shaping, counting and capture.
+//! 4. `Proxy::send`: one attempt through the worker's pool for the service's DSCP mark,
+//!    under the upstream timeout.
+//! 5. `Proxy::observe`: latency (peak EWMA), passive health, counters and the attempt's
+//!    span; the response body wrapped for shaping and counting.
+//!
+//! Connect failures and connections reset before any response are retried once, on
+//! another endpoint, for idempotent requests without a body. Errors become responses in
+//! `Proxy::respond` (one status per error, `error.rs`).
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Method, Request, Response, Version};
+use http::{Request, Response, Version};
 
 use crate::Proxy;
-use crate::balancer::InFlight;
-use crate::body::{Counting, Direction, ReqBody, RespBody, Shaped};
-use crate::dscp::Downstream;
+use crate::balancer::{EndpointState, InFlight};
+use crate::body::counting::{Counting, Direction};
+use crate::body::request::ReqBody;
+use crate::body::response::RespBody;
+use crate::body::shaped::Shaped;
+use crate::codec::ClientBody;
+use crate::conn::{ConnInfo, Upstreams};
 use crate::error::ProxyError;
-use crate::h1::ClientBody;
-use crate::runtime::TableRt;
-use crate::server::Upstreams;
-use crate::shaping::{Flow, ServiceSlot};
+use crate::runtime::{Runtime, ServiceRoute, TableRt};
+use crate::shaping::{Flow, Link, ShapeParams};
 use crate::trace::{RequestInfo, RequestTrace};
-use crate::upstream::{RequestHead, UpError};
+use crate::upstream::error::UpError;
+use crate::upstream::request::RequestHead;
+use crate::upstream::response::UpBody;
+use crate::wire::{connection_listed, is_hop_by_hop_name};
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
-
-/// What every request on one downstream connection shares, built once at accept.
-pub struct ConnInfo {
-    pub peer: SocketAddr,
-    pub tls: bool,
-    /// A handle on the socket so the service's DSCP mark can be applied after routing.
-    pub downstream: Option<Downstream>,
-    /// The client's IP as a header value, for `X-Forwarded-For`.
-    pub peer_ip: HeaderValue,
-    /// This worker's upstream pools.
-    pub upstreams: Upstreams,
-}
-
-impl ConnInfo {
-    pub fn new(peer: SocketAddr, tls: bool, downstream: Option<Downstream>, upstreams: Upstreams) -> Self {
-        Self { peer, tls, downstream, peer_ip: Self::peer_ip(peer), upstreams }
-    }
-
-    fn peer_ip(peer: SocketAddr) -> HeaderValue {
-        HeaderValue::from_str(&peer.ip().to_string()).expect("an IP address is a valid header value")
-    }
-}
-
-fn is_hop_by_hop(n: &HeaderName) -> bool {
-    is_hop_by_hop_name(n.as_str().as_bytes())
-}
-
-/// Hop-by-hop fields (RFC 9110 §7.6.1, plus the old Keep-Alive and Proxy-Connection and the
-/// proxy authentication fields), never forwarded; `name` in any case.
-pub(crate) fn is_hop_by_hop_name(name: &[u8]) -> bool {
-    // By length first: most names are rejected without comparing a byte.
-    let is = |want: &[u8]| name.eq_ignore_ascii_case(want);
-    match name.len() {
-        2 => is(b"te"),
-        7 => is(b"upgrade") || is(b"trailer"),
-        10 => is(b"connection") || is(b"keep-alive"),
-        16 => is(b"proxy-connection"),
-        17 => is(b"transfer-encoding"),
-        18 => is(b"proxy-authenticate"),
-        19 => is(b"proxy-authorization"),
-        _ => false,
-    }
-}
-
-/// The tokens of one `Connection` line that name further fields to remove: `close` and the
-/// hop-by-hop names (removed anyway) are left out.
-pub(crate) fn connection_listed(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|b| *b == b',')
-        .map(<[u8]>::trim_ascii)
-        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case(b"close") && !is_hop_by_hop_name(t))
-}
-
-/// Remove hop-by-hop headers, including those named by `Connection`.
-pub fn strip_hop_by_hop(h: &mut HeaderMap) {
-    // One pass over the names, without hashing: most messages carry none of them.
-    if !h.keys().any(is_hop_by_hop) {
-        return;
-    }
-    // Remove only what is there: the hop-by-hop names present, and the names a Connection
-    // line lists (`keep-alive` and `close`, the usual tokens, need no lookup of their own).
-    let mut doomed: Vec<HeaderName> = h.keys().filter(|n| is_hop_by_hop(n)).cloned().collect();
-    for v in h.get_all(header::CONNECTION) {
-        doomed.extend(connection_listed(v.as_bytes()).filter_map(|t| HeaderName::from_bytes(t).ok()));
-    }
-    for n in doomed {
-        h.remove(n);
-    }
-}
-
-fn idempotent(m: &Method) -> bool {
-    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE)
-}
 
 impl Proxy {
     /// Serve one request (never fails: errors become responses).
@@ -121,7 +63,7 @@ impl Proxy {
     pub(crate) async fn respond(self: Arc<Self>, req: Request<ClientBody>, conn: &Arc<ConnInfo>) -> Response<RespBody> {
         let start = Instant::now();
         let mut trace = None;
-        let result = self.route_and_forward(req, conn, &mut trace).await;
+        let result = self.forward(req, conn, &mut trace).await;
         let (mut resp, proxy_error) = match result {
             Ok(r) => (r, None),
             Err(e) => (e.response(), Some(e.code())),
@@ -134,26 +76,19 @@ impl Proxy {
         resp
     }
 
-    async fn route_and_forward(
+    /// The five phases, with one retry.
+    async fn forward(
         &self,
-        mut req: Request<ClientBody>,
+        req: Request<ClientBody>,
         conn: &ConnInfo,
         trace: &mut Option<Box<RequestTrace>>,
     ) -> Result<Response<RespBody>, ProxyError> {
-        let (peer, tls) = (conn.peer, conn.tls);
         let rt = self.runtime.load_full().ok_or(ProxyError::NoConfig)?;
-        let host = match req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
-            Some(h) => h,
-            None => req.uri().authority().map(|a| a.as_str()).ok_or(ProxyError::BadRequest)?,
-        };
-        let route = rt.route(host, req.uri().path()).ok_or(ProxyError::NoRoute)?;
-        let table = route.table.clone().ok_or(ProxyError::NoRouteTable)?;
-        let slot = route.slot.clone();
-        let policy = slot.active().map(|s| s.params());
+        let host = host(&req)?;
+        let routed = route(&rt, host, req.uri().path())?;
         // DSCP of the service's policy on both sides (BE when it has none).
-        let tos = policy.as_ref().map_or(0, |p| p.tos);
         if let Some(d) = &conn.downstream {
-            d.mark(tos);
+            d.mark(routed.tos);
         }
         *trace = RequestTrace::begin(
             &self.tracing,
@@ -163,130 +98,63 @@ impl Proxy {
                 path: req.uri().path(),
                 query: req.uri().query(),
                 host,
-                scheme: if tls { "https" } else { "http" },
+                scheme: if conn.tls { "https" } else { "http" },
                 version: version_str(req.version()),
-                client: peer.ip(),
-                service: &route.name,
-                service_id: route.service_id,
-                route_table: &table.name,
-                route_table_id: table.id,
-                algorithm: table.selector.algorithm.as_str(),
-                priority: policy.as_ref().map(|p| p.priority.as_str()),
+                client: conn.peer.ip(),
+                service: &routed.service.name,
+                service_id: routed.service.service_id,
+                route_table: &routed.table.name,
+                route_table_id: routed.table.id,
+                algorithm: routed.table.selector.algorithm.as_str(),
+                priority: routed.policy.as_ref().map(|p| p.priority.as_str()),
             },
         );
-        let now = crate::now_ms();
-        let first = table.pick(None, now).ok_or(ProxyError::NoHealthyEndpoint)?;
-
-        // Prepare the upstream request head once.
-        let original_host = req
-            .headers()
-            .get(header::HOST)
-            .cloned()
-            .or_else(|| req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
-        let empty = http_body::Body::is_end_stream(req.body());
-        // A protocol upgrade (WebSocket) is forwarded for HTTP/1.1 requests without a body.
-        let upgrade =
-            if req.version() == Version::HTTP_11 && empty { crate::tunnel::requested(req.headers()) } else { None };
-        let headers = req.headers_mut();
-        strip_hop_by_hop(headers);
-        if let Some(protocol) = &upgrade {
-            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-            headers.insert(header::UPGRADE, protocol.clone());
-        }
-        append_forwarded_for(headers, &conn.peer_ip);
-        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(if tls { "https" } else { "http" }));
-        if let Some(h) = original_host {
-            headers.insert(X_FORWARDED_HOST, h);
-        }
-        let retry_ok = idempotent(req.method()) && empty;
-        let (parts, body) = req.into_parts();
-        // Encode the upstream head once, into owned bytes. The parsed request (whose header
-        // values share the connection's read buffer) is dropped before the first await, so
-        // hyper can reuse that buffer for the next request instead of allocating another.
-        let head = RequestHead::new(&parts.method, parts.uri.path_and_query(), &parts.headers, empty);
-        let method = parts.method;
-        drop(parts.headers);
-        drop(parts.uri);
-
+        let table = routed.table;
+        let first = select(table, None)?;
         let delay_sink = trace.as_ref().map(|t| t.shaping_delay_ns.clone());
-        // A request without a body (most GETs) has nothing to shape, count or capture.
-        let body = if empty {
-            ReqBody::Empty
-        } else {
-            let req_tap = trace.as_ref().and_then(|t| t.req_tap.clone());
-            let shaped =
-                Shaped::new(body, Some(slot.clone()), self.shaping.link.clone(), Flow::Ingress, delay_sink.clone());
-            let counted = Counting::new(shaped, Some(table.states[first].clone()), Direction::In);
-            ReqBody::Stream(Box::new((counted, req_tap)))
-        };
-        let mut ctx = SendCtx {
-            slot: &slot,
-            tos,
-            trace,
-            delay_sink,
-            attempt: 0,
-            upstreams: &conn.upstreams,
-            upgrade: upgrade.is_some(),
-        };
-        match self.send(&table, first, &method, &head, body, &mut ctx).await {
-            // Connect failures and connections reset before any response are retried once,
-            // on another endpoint, for idempotent requests without a body.
+        let shaping = BodyShaping { routed: &routed, link: &self.shaping.link, delay_sink: &delay_sink };
+        let Prepared { head, body, retry_ok } = prepare(req, conn, &shaping, trace.as_deref(), &table.states[first]);
+
+        let mut ctx = SendCtx { shaping, trace, attempt: 0, upstreams: &conn.upstreams };
+        let sent = self.send(table, first, &head, body, &mut ctx).await;
+        match self.observe(table, first, sent, &mut ctx) {
             Err(e @ (ProxyError::ConnectFailed | ProxyError::UpstreamError)) if retry_ok => {
-                let second = table.pick(Some(first), crate::now_ms()).ok_or(e)?;
+                let second = select(table, Some(first)).map_err(|_| e)?;
                 self.metrics.retries.fetch_add(1, Ordering::Relaxed);
                 ctx.attempt = 1;
-                self.send(&table, second, &method, &head, ReqBody::Empty, &mut ctx).await
+                let sent = self.send(table, second, &head, ReqBody::Empty, &mut ctx).await;
+                self.observe(table, second, sent, &mut ctx)
             }
             other => other,
         }
     }
 
-    /// One upstream attempt to endpoint `idx`.
-    #[allow(clippy::too_many_arguments)]
+    /// Phase 4: one upstream attempt to endpoint `idx`.
     async fn send(
         &self,
         table: &TableRt,
         idx: usize,
-        method: &Method,
         head: &RequestHead,
         body: ReqBody,
         ctx: &mut SendCtx<'_>,
-    ) -> Result<Response<RespBody>, ProxyError> {
+    ) -> Sent {
         let ep = &table.endpoints[idx];
-        let state = &table.states[idx];
         // Headers of this attempt only (trace context); empty, without allocating, otherwise.
         let mut extra = HeaderMap::new();
         if let Some(t) = ctx.trace.as_mut() {
             let url = format!("{}://{}{}", ep.scheme, ep.authority, head.path());
-            t.start_attempt(&mut extra, method.as_str(), &url, ep, ctx.attempt);
+            t.start_attempt(&mut extra, head.method(), &url, ep, ctx.attempt);
         }
-        let bytes = head.encode(&ep.host_header, &extra, matches!(body, ReqBody::Empty));
+        let req = head.attempt(&ep.host_header, &extra, body);
         drop(extra);
 
         // A guard, so a request cancelled by its client still releases its slot.
-        let inflight = InFlight::new(&**state);
+        let inflight = InFlight::new(&*table.states[idx]);
         let started = Instant::now();
         // One pool per DSCP mark: pooled connections never mix classes.
-        let pool = &ctx.upstreams[crate::dscp::mark_index(ctx.tos >> 2)];
-        let result = tokio::time::timeout(
-            self.upstream_timeout,
-            pool.send(
-                &ep.scheme,
-                &ep.authority,
-                bytes,
-                head.chunked(matches!(body, ReqBody::Empty)),
-                head.head_only(),
-                idempotent(method),
-                ctx.upgrade,
-                body,
-            ),
-        )
-        .await;
+        let pool = &ctx.upstreams[crate::dscp::mark_index(ctx.shaping.routed.tos >> 2)];
+        let result = tokio::time::timeout(self.upstream_timeout, pool.send(&ep.scheme, &ep.authority, req)).await;
         drop(inflight);
-        let elapsed = started.elapsed();
-        let now = crate::now_ms();
-        let counters = &state.counters;
-        counters.requests.fetch_add(1, Ordering::Relaxed);
         let outcome = match result {
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(e)) if e.is_connect() => Err(ProxyError::ConnectFailed),
@@ -295,6 +163,23 @@ impl Proxy {
             Ok(Err(_)) => Err(ProxyError::UpstreamError),
             Err(_) => Err(ProxyError::UpstreamTimeout),
         };
+        Sent { outcome, elapsed: started.elapsed() }
+    }
+
+    /// Phase 5: what one attempt tells about endpoint `idx` (latency, passive health,
+    /// counters, the attempt's span), and the response the client gets from it.
+    fn observe(
+        &self,
+        table: &TableRt,
+        idx: usize,
+        sent: Sent,
+        ctx: &mut SendCtx<'_>,
+    ) -> Result<Response<RespBody>, ProxyError> {
+        let Sent { outcome, elapsed } = sent;
+        let (ep, state) = (&table.endpoints[idx], &table.states[idx]);
+        let now = crate::now_ms();
+        let counters = &state.counters;
+        counters.requests.fetch_add(1, Ordering::Relaxed);
         if let Some(t) = ctx.trace.as_mut() {
             match &outcome {
                 Ok(r) => t.end_attempt(Some(r.status().as_u16()), None),
@@ -311,27 +196,7 @@ impl Proxy {
                 if state.record_result(failed, now) {
                     tracing::warn!(route_table = table.id, endpoint = %ep.raw, "endpoint ejected after consecutive failures");
                 }
-                // The upstream client leaves hop-by-hop fields out of the head it returns.
-                let (parts, mut body) = resp.into_parts();
-                let writer = body.take_upgrade_writer();
-                let shaped = Shaped::new(
-                    body,
-                    Some(ctx.slot.clone()),
-                    self.shaping.link.clone(),
-                    Flow::Egress,
-                    ctx.delay_sink.clone(),
-                );
-                let mut body = RespBody::stream(Counting::new(shaped, Some(state.clone()), Direction::Out));
-                if let Some(writer) = writer {
-                    body.set_tunnel(crate::tunnel::Tunnel {
-                        writer,
-                        slot: ctx.slot.clone(),
-                        link: self.shaping.link.clone(),
-                        state: state.clone(),
-                        delay_sink: ctx.delay_sink.clone(),
-                    });
-                }
-                Ok(Response::from_parts(parts, body))
+                Ok(ctx.shaping.response(resp, state))
             }
             Err(e @ ProxyError::ClientBodyError) => Err(e),
             Err(e) => {
@@ -346,26 +211,117 @@ impl Proxy {
     }
 }
 
-/// Per-request facts every attempt needs.
-struct SendCtx<'a> {
-    slot: &'a Arc<ServiceSlot>,
+// --- phase 1: route -------------------------------------------------------------------
+
+/// What routing found for a request.
+struct Routed<'r> {
+    service: &'r ServiceRoute,
+    table: &'r TableRt,
+    /// The service's QoS policy as the request starts (None: the service is not shaped).
+    policy: Option<ShapeParams>,
+    /// The policy's DSCP mark as a TOS byte (0, best effort, without one).
     tos: u8,
-    trace: &'a mut Option<Box<RequestTrace>>,
-    delay_sink: Option<Arc<std::sync::atomic::AtomicU64>>,
-    attempt: usize,
-    /// This worker's upstream pools.
-    upstreams: &'a [crate::UpstreamClient],
-    /// The request asks for a protocol upgrade (tunnel.rs).
-    upgrade: bool,
 }
 
-fn version_str(v: Version) -> &'static str {
-    match v {
-        Version::HTTP_09 => "0.9",
-        Version::HTTP_10 => "1.0",
-        Version::HTTP_2 => "2",
-        Version::HTTP_3 => "3",
-        _ => "1.1",
+/// The Host the request names: its Host field, or the authority of an absolute URI (HTTP/2).
+fn host(req: &Request<ClientBody>) -> Result<&str, ProxyError> {
+    match req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(h) => Ok(h),
+        None => req.uri().authority().map(|a| a.as_str()).ok_or(ProxyError::BadRequest),
+    }
+}
+
+/// Phase 1: the service for `host` and `path`, and its enabled route table.
+fn route<'r>(rt: &'r Runtime, host: &str, path: &str) -> Result<Routed<'r>, ProxyError> {
+    let service = &**rt.route(host, path).ok_or(ProxyError::NoRoute)?;
+    let table = service.table.as_deref().ok_or(ProxyError::NoRouteTable)?;
+    let policy = service.slot.active().map(|s| s.params());
+    let tos = policy.as_ref().map_or(0, |p| p.tos);
+    Ok(Routed { service, table, policy, tos })
+}
+
+// --- phase 2: select ------------------------------------------------------------------
+
+/// Phase 2: the endpoint the route table's algorithm picks now, `exclude` aside (a retry).
+fn select(table: &TableRt, exclude: Option<usize>) -> Result<usize, ProxyError> {
+    table.pick(exclude, crate::now_ms()).ok_or(ProxyError::NoHealthyEndpoint)
+}
+
+// --- phase 3: prepare -----------------------------------------------------------------
+
+/// The request as it goes upstream, for every attempt.
+struct Prepared {
+    head: RequestHead,
+    body: ReqBody,
+    /// May be sent again to another endpoint: idempotent, without a body.
+    retry_ok: bool,
+}
+
+/// Phase 3: the upstream head, encoded once into owned bytes, and the body wrapped for
+/// shaping, counting against endpoint `state` and capture. The parsed request (whose header
+/// values share the connection's read buffer) is dropped before the first await, so the
+/// buffer can be reused for the next request instead of allocating another.
+fn prepare(
+    mut req: Request<ClientBody>,
+    conn: &ConnInfo,
+    shaping: &BodyShaping<'_>,
+    trace: Option<&RequestTrace>,
+    state: &Arc<EndpointState>,
+) -> Prepared {
+    let tls = conn.tls;
+    let original_host = req
+        .headers()
+        .get(header::HOST)
+        .cloned()
+        .or_else(|| req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
+    let empty = http_body::Body::is_end_stream(req.body());
+    // A protocol upgrade (WebSocket) is forwarded for HTTP/1.1 requests without a body.
+    let upgrade =
+        if req.version() == Version::HTTP_11 && empty { crate::tunnel::requested(req.headers()) } else { None };
+    let headers = req.headers_mut();
+    strip_hop_by_hop(headers);
+    if let Some(protocol) = upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        headers.insert(header::UPGRADE, protocol);
+    }
+    append_forwarded_for(headers, &conn.peer_ip);
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(if tls { "https" } else { "http" }));
+    if let Some(h) = original_host {
+        headers.insert(X_FORWARDED_HOST, h);
+    }
+    let (parts, body) = req.into_parts();
+    let head = RequestHead::new(&parts.method, parts.uri.path_and_query(), &parts.headers, empty);
+    drop(parts);
+    // A request without a body (most GETs) has nothing to shape, count or capture.
+    let body = if empty {
+        ReqBody::Empty
+    } else {
+        let tap = trace.and_then(|t| t.req_tap.clone());
+        let counted = Counting::new(shaping.shaped(body, Flow::Ingress), Some(state.clone()), Direction::In);
+        ReqBody::Stream(Box::new((counted, tap)))
+    };
+    let retry_ok = head.idempotent() && empty;
+    Prepared { head, body, retry_ok }
+}
+
+fn is_hop_by_hop(n: &HeaderName) -> bool {
+    is_hop_by_hop_name(n.as_str().as_bytes())
+}
+
+/// Remove hop-by-hop headers, including those named by `Connection`.
+pub fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // One pass over the names, without hashing: most messages carry none of them.
+    if !h.keys().any(is_hop_by_hop) {
+        return;
+    }
+    // Remove only what is there: the hop-by-hop names present, and the names a Connection
+    // line lists (`keep-alive` and `close`, the usual tokens, need no lookup of their own).
+    let mut doomed: Vec<HeaderName> = h.keys().filter(|n| is_hop_by_hop(n)).cloned().collect();
+    for v in h.get_all(header::CONNECTION) {
+        doomed.extend(connection_listed(v.as_bytes()).filter_map(|t| HeaderName::from_bytes(t).ok()));
+    }
+    for n in doomed {
+        h.remove(n);
     }
 }
 
@@ -385,6 +341,68 @@ fn append_forwarded_for(h: &mut HeaderMap, ip: &HeaderValue) {
             h.insert(X_FORWARDED_FOR, ip.clone());
         }
     }
+}
+
+fn version_str(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "1.1",
+    }
+}
+
+// --- phases 4 and 5: send, observe ----------------------------------------------------
+
+/// How one request's bodies are shaped: by its service's policy slot (consulted per chunk,
+/// so live changes apply to open streams) and the link scheduler, with the delay added to
+/// the request's trace.
+struct BodyShaping<'a> {
+    routed: &'a Routed<'a>,
+    link: &'a Option<Arc<Link>>,
+    delay_sink: &'a Option<Arc<AtomicU64>>,
+}
+
+impl BodyShaping<'_> {
+    fn shaped<B>(&self, body: B, flow: Flow) -> Shaped<B> {
+        Shaped::new(body, Some(self.routed.service.slot.clone()), self.link.clone(), flow, self.delay_sink.clone())
+    }
+
+    /// The client's response from an upstream's: shaped, counted against endpoint `state`,
+    /// and, for a `101`, with the tunnel's client-to-upstream half attached (tunnel.rs).
+    fn response(&self, resp: Response<UpBody>, state: &Arc<EndpointState>) -> Response<RespBody> {
+        // The upstream client leaves hop-by-hop fields out of the head it returns.
+        let (parts, mut body) = resp.into_parts();
+        let writer = body.take_upgrade_writer();
+        let mut body =
+            RespBody::stream(Counting::new(self.shaped(body, Flow::Egress), Some(state.clone()), Direction::Out));
+        if let Some(writer) = writer {
+            body.set_tunnel(crate::tunnel::Tunnel {
+                writer,
+                slot: self.routed.service.slot.clone(),
+                link: self.link.clone(),
+                state: state.clone(),
+                delay_sink: self.delay_sink.clone(),
+            });
+        }
+        Response::from_parts(parts, body)
+    }
+}
+
+/// Per-request facts every attempt needs.
+struct SendCtx<'a> {
+    shaping: BodyShaping<'a>,
+    trace: &'a mut Option<Box<RequestTrace>>,
+    attempt: usize,
+    /// This worker's upstream pools.
+    upstreams: &'a Upstreams,
+}
+
+/// What one attempt brought back, and how long it took.
+struct Sent {
+    outcome: Result<Response<UpBody>, ProxyError>,
+    elapsed: Duration,
 }
 
 #[cfg(test)]
@@ -429,8 +447,8 @@ mod tests {
     #[test]
     fn forwarded_for_appends() {
         let mut h = HeaderMap::new();
-        append_forwarded_for(&mut h, &ConnInfo::peer_ip("10.0.0.1:5000".parse().unwrap()));
-        append_forwarded_for(&mut h, &ConnInfo::peer_ip("[::1]:5000".parse().unwrap()));
+        append_forwarded_for(&mut h, &crate::conn::peer_ip("10.0.0.1:5000".parse().unwrap()));
+        append_forwarded_for(&mut h, &crate::conn::peer_ip("[::1]:5000".parse().unwrap()));
         assert_eq!(h[X_FORWARDED_FOR], "10.0.0.1, ::1");
     }
 }

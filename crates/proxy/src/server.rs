@@ -1,13 +1,14 @@
-//! Listeners: the HTTP(S) proxy listener (HTTP/1.1 and HTTP/2: h2c by prior knowledge,
-//! h2 by ALPN over TLS), the admin listener, and one L4 listener per TCP service.
+//! The HTTP(S) proxy listener: one worker thread per CPU, each with its own runtime,
+//! SO_REUSEPORT listener and upstream pools; connections balanced between workers; per
+//! connection, HTTP/1.x ([`crate::h1`]) or HTTP/2 (hyper: h2c by prior knowledge, h2 by
+//! ALPN over TLS); graceful drain at shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body_util::Full;
+use http::Request;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -15,27 +16,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 use crate::Proxy;
-use crate::forward::ConnInfo;
+use crate::conn::{ConnInfo, Upstreams};
+use crate::listen::{accept_error, stopped};
 
-/// TLS for the listener, from PEM files.
-pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", cert.display()))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| anyhow::anyhow!("parsing {}: {e}", cert.display()))?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("reading {}: {e}", key.display()))?;
-    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
-}
-
-/// The upstream pools of one worker thread (one pool per DSCP mark, [`crate::dscp::MARKS`]).
-pub type Upstreams = Arc<Vec<crate::UpstreamClient>>;
+/// How often idle upstream connections are swept.
+const IDLE_SWEEP: std::time::Duration = std::time::Duration::from_secs(10);
+/// Longest wait for in-flight requests at shutdown.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Serve the proxy listener on one thread per listener until `stop` flips; in-flight
 /// connections finish. Each worker thread runs a single-threaded Tokio runtime with its own
@@ -314,7 +301,7 @@ impl Conn {
         #[cfg(not(unix))]
         let socket = None;
         let (rd, wr) = stream.into_split();
-        let reader = crate::h1::Reader::new(Box::new(rd), buf);
+        let reader = crate::codec::Reader::new(Box::new(rd), buf);
         crate::h1::serve(self.proxy, self.info, reader, wr, socket, self.stop).await;
     }
 
@@ -324,7 +311,7 @@ impl Conn {
             return self.serve_h2(tls).await;
         }
         let (rd, wr) = tokio::io::split(tls);
-        let reader = crate::h1::Reader::new(Box::new(rd), bytes::BytesMut::new());
+        let reader = crate::codec::Reader::new(Box::new(rd), bytes::BytesMut::new());
         crate::h1::serve(self.proxy, self.info, reader, wr, None, self.stop).await;
     }
 
@@ -334,7 +321,7 @@ impl Conn {
     {
         let (proxy, info) = (self.proxy, self.info);
         let svc = service_fn(move |req: Request<Incoming>| {
-            proxy.clone().handle(req.map(crate::h1::ClientBody::H2), info.clone())
+            proxy.clone().handle(req.map(crate::codec::ClientBody::H2), info.clone())
         });
         let conn = self.h2.serve_connection(TokioIo::new(io), svc);
         let _ = self.graceful.watch(conn).await;
@@ -396,161 +383,6 @@ impl<I: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Prefixed<I> {
     ) -> std::task::Poll<std::io::Result<()>> {
         std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
     }
-}
-
-/// How often idle upstream connections are swept.
-const IDLE_SWEEP: std::time::Duration = std::time::Duration::from_secs(10);
-/// Longest wait for in-flight requests at shutdown.
-const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// An accept error (EMFILE, ENOBUFS, ...): log it and pause, so a persistent error does not
-/// spin the loop.
-async fn accept_error(e: &std::io::Error) {
-    tracing::warn!(error = %e, "accept failed");
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-}
-
-/// The admin listener: `/metrics`, `/healthz`, `/ready` (a configuration is loaded).
-pub async fn serve_admin(proxy: Arc<Proxy>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
-    loop {
-        let (stream, _) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    accept_error(&e).await;
-                    continue;
-                }
-            },
-            _ = stopped(&mut stop) => break,
-        };
-        let proxy = proxy.clone();
-        tokio::spawn(async move {
-            let svc = service_fn(move |req: Request<Incoming>| {
-                let proxy = proxy.clone();
-                async move {
-                    let (status, ctype, body) = match req.uri().path() {
-                        "/metrics" => (StatusCode::OK, "text/plain; version=0.0.4", proxy.render_metrics()),
-                        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
-                        "/ready" => match proxy.runtime.load().as_ref() {
-                            Some(rt) => {
-                                (StatusCode::OK, "text/plain", format!("ready: config version {}\n", rt.version))
-                            }
-                            None => {
-                                (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "no configuration yet\n".to_string())
-                            }
-                        },
-                        _ => (StatusCode::NOT_FOUND, "text/plain", "not found\n".to_string()),
-                    };
-                    let mut r = Response::new(Full::new(Bytes::from(body)));
-                    *r.status_mut() = status;
-                    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(ctype));
-                    Ok::<_, std::convert::Infallible>(r)
-                }
-            });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
-        });
-    }
-}
-
-/// One L4 listener: each connection goes to an endpoint picked by the service's route table.
-pub async fn serve_tcp(proxy: Arc<Proxy>, listener: TcpListener, port: u16) {
-    loop {
-        let (client, peer) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                accept_error(&e).await;
-                continue;
-            }
-        };
-        let proxy = proxy.clone();
-        tokio::spawn(async move {
-            if let Err(e) = proxy.tcp_connection(client, port).await {
-                tracing::debug!(peer = %peer, port, error = %e, "tcp connection ended with an error");
-            }
-        });
-    }
-}
-
-impl Proxy {
-    async fn tcp_connection(&self, mut client: TcpStream, port: u16) -> std::io::Result<()> {
-        let rt = self.runtime.load_full();
-        let route = rt.as_ref().and_then(|rt| rt.tcp.iter().find(|t| t.listen_port == port));
-        let Some((table, slot)) = route.and_then(|r| r.table.clone().map(|t| (t, r.slot.clone()))) else {
-            return Ok(());
-        };
-        let _ = client.set_nodelay(true);
-        let tos = slot.active().map(|s| s.params().tos).unwrap_or(0);
-        let v6 = client.peer_addr().map(|a| a.is_ipv6()).unwrap_or(false);
-        if tos != 0 {
-            let _ = crate::dscp::set_tos(socket2::SockRef::from(&client), v6, tos);
-        }
-        let mut exclude = None;
-        for _attempt in 0..2 {
-            let Some(idx) = table.pick(exclude, crate::now_ms()) else { return Ok(()) };
-            let ep = &table.endpoints[idx];
-            let state = table.states[idx].clone();
-            state.counters.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            match tokio::time::timeout(
-                std::time::Duration::from_secs(5),
-                TcpStream::connect((ep.host.as_str(), ep.port)),
-            )
-            .await
-            {
-                Ok(Ok(mut upstream)) => {
-                    state.record_result(false, crate::now_ms());
-                    let _ = upstream.set_nodelay(true);
-                    if tos != 0 {
-                        let up_v6 = upstream.peer_addr().map(|a| a.is_ipv6()).unwrap_or(false);
-                        let _ = crate::dscp::set_tos(socket2::SockRef::from(&upstream), up_v6, tos);
-                    }
-                    let shaping = crate::l4::Shaping { slot: &slot, link: self.shaping.link.as_deref() };
-                    return crate::l4::copy_counted(&mut client, &mut upstream, &state, &shaping).await;
-                }
-                _ => {
-                    state.counters.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    state.record_result(true, crate::now_ms());
-                    exclude = Some(idx);
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-async fn stopped(rx: &mut watch::Receiver<bool>) {
-    let _ = rx.wait_for(|s| *s).await;
-}
-
-/// Bind, with a clear error.
-pub async fn bind(addr: &str) -> anyhow::Result<(TcpListener, SocketAddr)> {
-    let l = TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let a = l.local_addr()?;
-    Ok((l, a))
-}
-
-/// Bind `n` listeners on one address with SO_REUSEPORT, one per worker. The address is
-/// first bound alone (without SO_REUSEPORT), so a port another process listens on is
-/// still an error rather than a silently shared port.
-pub async fn bind_workers(addr: &str, n: usize) -> anyhow::Result<(Vec<std::net::TcpListener>, SocketAddr)> {
-    let err = |e: std::io::Error| anyhow::anyhow!("cannot listen on {addr}: {e}");
-    let mut resolved = tokio::net::lookup_host(addr).await.map_err(err)?;
-    let want = resolved.next().ok_or_else(|| anyhow::anyhow!("cannot listen on {addr}: no address"))?;
-    let probe = std::net::TcpListener::bind(want).map_err(err)?;
-    let actual = probe.local_addr().map_err(err)?;
-    drop(probe);
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n.max(1) {
-        let sock =
-            socket2::Socket::new(socket2::Domain::for_address(actual), socket2::Type::STREAM, None).map_err(err)?;
-        sock.set_reuse_address(true).map_err(err)?;
-        #[cfg(unix)]
-        sock.set_reuse_port(true).map_err(err)?;
-        sock.set_nonblocking(true).map_err(err)?;
-        sock.bind(&actual.into()).map_err(err)?;
-        sock.listen(4096).map_err(err)?;
-        out.push(std::net::TcpListener::from(sock));
-    }
-    Ok((out, actual))
 }
 
 #[cfg(test)]

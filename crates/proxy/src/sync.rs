@@ -106,13 +106,13 @@ impl Proxy {
     }
 
     /// Validate, compile and swap in a snapshot. Returns whether it was applied.
-    pub fn apply(&self, snap: &ClusterSnapshot) -> bool {
+    pub fn apply(self: &Arc<Self>, snap: &ClusterSnapshot) -> bool {
         match Runtime::build(snap, &self.registry, &self.shaping, self.location, crate::now_ms()) {
             Ok(rt) => {
                 let rt = Arc::new(rt);
                 self.shaping.apply(&snap.qos_policies);
                 self.tracing.apply(&snap.tracing_configs);
-                self.on_apply(&rt);
+                self.tcp_listeners.reconcile(self, &rt);
                 self.runtime.store(Some(rt));
                 self.metrics.config_version.store(snap.version, std::sync::atomic::Ordering::Relaxed);
                 tracing::info!(

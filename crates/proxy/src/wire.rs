@@ -1,7 +1,7 @@
-//! HTTP/1 wire details shared by the server side (`h1.rs`, client connections) and the
-//! client side (`upstream.rs`, upstream connections): Content-Length and chunk-size
-//! values, the Transfer-Encoding rule, the chunked-body decoder, chunk-size lines, and
-//! splitting body frames.
+//! HTTP/1 wire details shared by the server side (`codec.rs` and `h1.rs`, client
+//! connections) and the client side (`upstream/`, upstream connections): Content-Length and
+//! chunk-size values, the Transfer-Encoding rule, the chunked-body decoder, chunk-size
+//! lines, hop-by-hop field names, header lines, and splitting body frames.
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::HeaderMap;
@@ -162,6 +162,40 @@ pub(crate) fn chunk_line(mut n: usize, out: &mut [u8; 18]) -> &[u8] {
     out[16] = b'\r';
     out[17] = b'\n';
     &out[i..]
+}
+
+/// Hop-by-hop fields (RFC 9110 §7.6.1, plus the old Keep-Alive and Proxy-Connection and the
+/// proxy authentication fields), never forwarded; `name` in any case.
+pub(crate) fn is_hop_by_hop_name(name: &[u8]) -> bool {
+    // By length first: most names are rejected without comparing a byte.
+    let is = |want: &[u8]| name.eq_ignore_ascii_case(want);
+    match name.len() {
+        2 => is(b"te"),
+        7 => is(b"upgrade") || is(b"trailer"),
+        10 => is(b"connection") || is(b"keep-alive"),
+        16 => is(b"proxy-connection"),
+        17 => is(b"transfer-encoding"),
+        18 => is(b"proxy-authenticate"),
+        19 => is(b"proxy-authorization"),
+        _ => false,
+    }
+}
+
+/// The tokens of one `Connection` line that name further fields to remove: `close` and the
+/// hop-by-hop names (removed anyway) are left out.
+pub(crate) fn connection_listed(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|b| *b == b',')
+        .map(<[u8]>::trim_ascii)
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case(b"close") && !is_hop_by_hop_name(t))
+}
+
+/// Append one `name: value\r\n` header line.
+pub(crate) fn put_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// The data of a body frame, unless it is empty; a trailers frame is kept in `trailers`.

@@ -1,0 +1,116 @@
+//! The body sent to the client ([`RespBody`]): the upstream's response body, shaped and
+//! counted, or one the proxy made (an error page); it carries the request's trace, which
+//! ends with the body, and the tunnel of a `101` answer.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::Full;
+
+use crate::body::counting::Counting;
+use crate::body::shaped::Shaped;
+use crate::trace::{RequestTrace, Tap};
+use crate::tunnel::Tunnel;
+use crate::upstream::error::UpError;
+use crate::upstream::response::UpBody;
+
+/// The body sent to the client: the upstream's streamed body, or one the proxy made,
+/// carrying the request's trace, which ends when the body does (or is dropped).
+pub struct RespBody {
+    inner: RespInner,
+    tap: Option<Arc<Tap>>,
+    trace: Option<Box<RequestTrace>>,
+    /// The client-to-upstream half of an upgraded connection (a `101` response).
+    tunnel: Option<Box<Tunnel>>,
+}
+
+// The large variant is the common one (every proxied response); boxing it would cost an
+// allocation per response to save bytes on the rare proxy-made error page.
+#[allow(clippy::large_enum_variant)]
+enum RespInner {
+    Stream(Counting<Shaped<UpBody>>),
+    Full(Full<Bytes>),
+}
+
+impl RespBody {
+    pub fn full(b: Bytes) -> Self {
+        RespBody { inner: RespInner::Full(Full::new(b)), tap: None, trace: None, tunnel: None }
+    }
+
+    pub fn stream(b: Counting<Shaped<UpBody>>) -> Self {
+        RespBody { inner: RespInner::Stream(b), tap: None, trace: None, tunnel: None }
+    }
+
+    /// Attach the request's trace and its response-body tap (in place: a response is large
+    /// to move).
+    pub fn set_trace(&mut self, trace: Option<Box<RequestTrace>>) {
+        self.tap = trace.as_ref().and_then(|t| t.resp_tap.clone());
+        self.trace = trace;
+    }
+
+    pub fn set_tunnel(&mut self, tunnel: Tunnel) {
+        self.tunnel = Some(Box::new(tunnel));
+    }
+
+    /// The tunnel of a `101` response to an upgrade request (tunnel.rs). The request's
+    /// trace ends here: a tunnel is not a response body.
+    pub fn take_tunnel(&mut self) -> Option<Box<Tunnel>> {
+        let tunnel = self.tunnel.take()?;
+        self.tap = None;
+        if let Some(mut t) = self.trace.take() {
+            t.finish();
+        }
+        Some(tunnel)
+    }
+}
+
+/// A body the proxy made (an error page, [`crate::error::ProxyError::response`]).
+impl From<Bytes> for RespBody {
+    fn from(b: Bytes) -> Self {
+        RespBody::full(b)
+    }
+}
+
+impl Body for RespBody {
+    type Data = Bytes;
+    type Error = UpError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, UpError>>> {
+        let this = self.get_mut();
+        let r = match &mut this.inner {
+            RespInner::Stream(b) => Pin::new(b).poll_frame(cx),
+            RespInner::Full(b) => Pin::new(b).poll_frame(cx).map_err(|never| match never {}),
+        };
+        match &r {
+            Poll::Ready(Some(Ok(f))) => {
+                if let (Some(tap), Some(d)) = (&this.tap, f.data_ref()) {
+                    tap.feed(d);
+                }
+            }
+            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => {
+                if let Some(t) = this.trace.as_mut() {
+                    t.finish();
+                }
+            }
+            Poll::Pending => {}
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.inner {
+            RespInner::Stream(b) => b.is_end_stream(),
+            RespInner::Full(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.inner {
+            RespInner::Stream(b) => b.size_hint(),
+            RespInner::Full(b) => b.size_hint(),
+        }
+    }
+}

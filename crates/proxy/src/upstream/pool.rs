@@ -1,0 +1,217 @@
+//! The pool of upstream connections of one worker thread and DSCP mark, and one
+//! connection's exchange: write the request head (batched with the worker's other writes),
+//! stream the body while watching for an early answer, read the final response head.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use http::uri::{Authority, Scheme, Uri};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+
+use crate::body::request::ReqBody;
+use crate::dscp::DscpConnector;
+use crate::upstream::error::{Exchange, UpError};
+use crate::upstream::head::{Head, read_final_head};
+use crate::upstream::request::{Outgoing, write_body};
+
+/// Opens upstream connections: TCP with the pool's DSCP mark set before the SYN and
+/// TCP_NODELAY, then TLS for https endpoints.
+type HttpsConnector = hyper_rustls::HttpsConnector<DscpConnector>;
+/// The socket of one upstream connection (TCP, or TLS over TCP).
+pub(crate) type Stream = TokioIo<hyper_rustls::MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>>;
+/// How long to look for an answer after a request body could not be written.
+const EARLY_ANSWER_GRACE: Duration = Duration::from_secs(1);
+/// Idle keep-alive connections kept per upstream (per worker thread and DSCP mark).
+const MAX_IDLE_PER_UPSTREAM: usize = 256;
+/// Deadline of a TCP connect to an upstream.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Idle connections are closed after this long (shorter than common upstream keep-alive
+/// timeouts, so the upstream rarely closes one under us).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+
+/// Which upstream a connection goes to.
+#[derive(Clone, Eq)]
+pub(crate) struct Key {
+    pub(crate) https: bool,
+    pub(crate) authority: Authority,
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        // Byte-equal first (the usual case: both come from the same endpoint), then
+        // Authority's case-insensitive comparison.
+        self.https == other.https
+            && (self.authority.as_str() == other.authority.as_str() || self.authority == other.authority)
+    }
+}
+
+struct Idle {
+    conn: Box<Conn>,
+    since: Instant,
+}
+
+struct PoolInner {
+    connector: HttpsConnector,
+    idle: Mutex<Vec<(Key, Vec<Idle>)>>,
+    max_idle_per_key: usize,
+}
+
+/// A pool of upstream connections (one per worker thread and DSCP mark).
+#[derive(Clone)]
+pub struct Pool(Arc<PoolInner>);
+
+/// One upstream connection (boxed everywhere: a TLS stream is over a kilobyte).
+pub(crate) struct Conn {
+    pub(crate) io: Stream,
+    /// False once the connection's framing is unknown (a request body left unsent).
+    pub(crate) reusable: bool,
+    /// Bytes read and not yet consumed. Empty (no allocation) while the connection is idle.
+    pub(crate) buf: BytesMut,
+}
+
+impl Pool {
+    /// The pool of one worker and DSCP mark (`dscp`, the 6-bit code point): pooled
+    /// keep-alive connections, TCP_NODELAY, the mark set before the SYN, TLS per `tls`
+    /// ([`crate::tls::upstream_config`], built once and shared: the root store is ~130 KB).
+    pub fn new(tls: &rustls::ClientConfig, dscp: u8) -> Self {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls.clone())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(DscpConnector::new(dscp, CONNECT_TIMEOUT));
+        Pool(Arc::new(PoolInner { connector, idle: Mutex::new(Vec::new()), max_idle_per_key: MAX_IDLE_PER_UPSTREAM }))
+    }
+
+    /// Idle connections held, over all upstreams (metrics, tests).
+    pub fn idle_count(&self) -> usize {
+        self.0.idle.lock().expect("pool lock").iter().map(|(_, v)| v.len()).sum()
+    }
+
+    /// Close idle connections past [`IDLE_TIMEOUT`] for every upstream, and forget
+    /// upstreams with none left (run periodically by each worker).
+    pub fn evict_idle(&self) {
+        let mut idle = self.0.idle.lock().expect("pool lock");
+        for (_, list) in idle.iter_mut() {
+            list.retain(|i| i.since.elapsed() <= IDLE_TIMEOUT);
+        }
+        idle.retain(|(_, list)| !list.is_empty());
+    }
+
+    pub(crate) fn checkout(&self, key: &Key) -> Option<Box<Conn>> {
+        let mut idle = self.0.idle.lock().expect("pool lock");
+        let list = &mut idle.iter_mut().find(|(k, _)| k == key)?.1;
+        // Expired connections sit at the bottom (oldest first).
+        let expired = list.iter().take_while(|i| i.since.elapsed() > IDLE_TIMEOUT).count();
+        list.drain(..expired);
+        while let Some(Idle { mut conn, .. }) = list.pop() {
+            if conn.is_open() {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    pub(crate) fn checkin(&self, key: Key, conn: Box<Conn>) {
+        let mut idle = self.0.idle.lock().expect("pool lock");
+        let entry = match idle.iter().position(|(k, _)| *k == key) {
+            Some(i) => &mut idle[i].1,
+            None => {
+                idle.push((key, Vec::new()));
+                &mut idle.last_mut().expect("pushed").1
+            }
+        };
+        if entry.len() < self.0.max_idle_per_key {
+            entry.push(Idle { conn, since: Instant::now() });
+        }
+    }
+
+    pub(crate) async fn connect(&self, scheme: &Scheme, authority: &Authority) -> Result<Box<Conn>, UpError> {
+        use tower_service::Service;
+        let uri = Uri::builder()
+            .scheme(scheme.clone())
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|e| UpError::Connect(e.to_string()))?;
+        let mut connector = self.0.connector.clone();
+        let io = connector.call(uri).await.map_err(|e| UpError::Connect(e.to_string()))?;
+        Ok(Box::new(Conn { io: TokioIo::new(io), reusable: true, buf: BytesMut::new() }))
+    }
+}
+
+impl Conn {
+    /// The raw socket of a plain connection, for batched writes (batch.rs).
+    fn socket(&self) -> crate::batch::Socket {
+        match self.io.inner() {
+            #[cfg(unix)]
+            hyper_rustls::MaybeHttpsStream::Http(s) => Some(std::os::fd::AsRawFd::as_raw_fd(s.inner())),
+            _ => None,
+        }
+    }
+
+    /// An idle connection is usable when reading it would block (no EOF, no stray bytes).
+    fn is_open(&mut self) -> bool {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut probe = [0u8; 1];
+        // Outside Tokio's cooperative budget: with the budget spent, a read would answer
+        // Pending without looking at the socket, and a closed connection would look open.
+        let io = &mut self.io;
+        let read = tokio::task::coop::unconstrained(std::future::poll_fn(move |cx| {
+            let mut rb = ReadBuf::new(&mut probe);
+            Pin::new(&mut *io).poll_read(cx, &mut rb)
+        }));
+        matches!(std::pin::pin!(read).poll(&mut cx), Poll::Pending)
+    }
+
+    /// Write the request and read the final response head (1xx skipped). A request body
+    /// streams while the head is awaited: an upstream that answers early (413, 401, 417)
+    /// gets its answer through, and the connection, with part of a body unsent, is closed
+    /// afterwards.
+    pub(crate) async fn exchange(&mut self, req: &mut Outgoing) -> Result<Head, Exchange> {
+        // Written with the other upstream requests of this event-loop turn (batch.rs).
+        let sent = crate::batch::send(self.socket(), &req.head).await?;
+        self.io.write_all(&req.head[sent..]).await?;
+        if let ReqBody::Stream(_) = req.body {
+            // Boxed: this future is large, and inline it would enlarge every request's future
+            // (and so every connection's task) even for requests without a body.
+            if let Some(head) = Box::pin(self.send_body(&mut req.body, req.chunked)).await? {
+                self.reusable = false;
+                return Ok(head);
+            }
+        } else {
+            self.io.flush().await?;
+        }
+        read_final_head(&mut self.io, &mut self.buf, req.upgrade).await
+    }
+
+    /// Stream the body while watching for the response head. `Some(head)`: the upstream
+    /// answered before the body was all sent.
+    async fn send_body(&mut self, body: &mut ReqBody, chunked: bool) -> Result<Option<Head>, Exchange> {
+        let (mut rd, mut wr) = tokio::io::split(&mut self.io);
+        let write = async {
+            write_body(&mut wr, body, chunked).await?;
+            wr.flush().await.map_err(Exchange::from)
+        };
+        let read = read_final_head(&mut rd, &mut self.buf, false);
+        tokio::pin!(write, read);
+        tokio::select! {
+            biased;
+            w = &mut write => match w {
+                Ok(()) => Ok(None),
+                // The upstream may have answered and closed before taking the whole body
+                // (the write then fails): an answer it sent still wins over the write error.
+                Err(e) => match tokio::time::timeout(EARLY_ANSWER_GRACE, &mut read).await {
+                    Ok(Ok(head)) => Ok(Some(head)),
+                    _ => Err(e),
+                },
+            },
+            h = &mut read => h.map(Some),
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The request as it goes upstream: its head encoded once per request ([`RequestHead`]),
+//! one attempt's bytes and body ([`Outgoing`]), and the body's streaming with trailers.
+
+use http::Method;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::uri::PathAndQuery;
+use http_body_util::BodyExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::body::request::ReqBody;
+use crate::upstream::error::{Exchange, UpError};
+use crate::wire::put_field;
+
+/// A request head encoded once per request, owning its bytes: the request line and every
+/// header but `Host` (which depends on the endpoint of each attempt).
+pub struct RequestHead {
+    /// `METHOD path HTTP/1.1\r\n` (the first `line_len` bytes), then `name: value\r\n`
+    /// lines without Host: one allocation.
+    bytes: Vec<u8>,
+    line_len: usize,
+    path_len: usize,
+    method_len: usize,
+    has_length: bool,
+    /// A bodiless POST/PUT/PATCH gets `content-length: 0` (some servers wait for a body otherwise).
+    needs_length: bool,
+    /// A HEAD request: the response has no body whatever it declares.
+    head_only: bool,
+    /// The method may be sent twice (RFC 9110 §9.2.2).
+    idempotent: bool,
+    /// The head carries `Upgrade` (the request path keeps it only for an upgrade request).
+    upgrade: bool,
+}
+
+impl RequestHead {
+    /// `headers` are the ones to send (hop-by-hop fields already removed, except the
+    /// `Connection: upgrade` and `Upgrade` of an upgrade request); `empty`: no body.
+    pub fn new(method: &Method, pq: Option<&PathAndQuery>, headers: &HeaderMap, empty: bool) -> Self {
+        let path = pq.map_or("/", |p| p.as_str());
+        let path = if path.is_empty() { "/" } else { path };
+        let line_len = method.as_str().len() + path.len() + 12;
+        let mut bytes = Vec::with_capacity(line_len + headers.len() * 48);
+        bytes.extend_from_slice(method.as_str().as_bytes());
+        bytes.push(b' ');
+        bytes.extend_from_slice(path.as_bytes());
+        bytes.extend_from_slice(b" HTTP/1.1\r\n");
+        debug_assert_eq!(bytes.len(), line_len);
+        for (name, value) in headers {
+            if name != header::HOST {
+                put_field(&mut bytes, name.as_str().as_bytes(), value.as_bytes());
+            }
+        }
+        RequestHead {
+            bytes,
+            line_len,
+            path_len: path.len(),
+            method_len: method.as_str().len(),
+            has_length: headers.contains_key(header::CONTENT_LENGTH),
+            needs_length: empty && matches!(*method, Method::POST | Method::PUT | Method::PATCH),
+            head_only: *method == Method::HEAD,
+            idempotent: matches!(
+                *method,
+                Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
+            ),
+            upgrade: headers.contains_key(header::UPGRADE),
+        }
+    }
+
+    /// The method, as sent.
+    pub fn method(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.method_len]).unwrap_or("")
+    }
+
+    /// The path and query, as sent.
+    pub fn path(&self) -> &str {
+        std::str::from_utf8(&self.bytes[self.method_len + 1..self.method_len + 1 + self.path_len]).unwrap_or("/")
+    }
+
+    /// Whether the method may be sent twice (RFC 9110 §9.2.2).
+    pub fn idempotent(&self) -> bool {
+        self.idempotent
+    }
+
+    /// Whether a body is sent chunked (it has one and no Content-Length).
+    fn chunked(&self, empty_body: bool) -> bool {
+        !empty_body && !self.has_length
+    }
+
+    /// One attempt to the endpoint whose Host field is `host`: the head with `extra` fields
+    /// (trace context), and `body`.
+    pub fn attempt(&self, host: &HeaderValue, extra: &HeaderMap, body: ReqBody) -> Outgoing {
+        let empty = matches!(body, ReqBody::Empty);
+        Outgoing {
+            head: self.encode(host, extra, empty),
+            chunked: self.chunked(empty),
+            head_only: self.head_only,
+            replayable: self.idempotent && empty,
+            upgrade: self.upgrade,
+            body,
+        }
+    }
+
+    /// The whole head for one attempt: request line, Host, `extra`, the client's headers
+    /// and the framing.
+    fn encode(&self, host: &HeaderValue, extra: &HeaderMap, empty_body: bool) -> Vec<u8> {
+        let (line, fields) = self.bytes.split_at(self.line_len);
+        let mut out = Vec::with_capacity(self.bytes.len() + host.len() + 48 + extra.len() * 64);
+        out.extend_from_slice(line);
+        put_field(&mut out, b"host", host.as_bytes());
+        for (name, value) in extra {
+            put_field(&mut out, name.as_str().as_bytes(), value.as_bytes());
+        }
+        if extra.is_empty() {
+            out.extend_from_slice(fields);
+        } else {
+            // `extra` replaces the client's headers of the same names (trace context).
+            for line in fields.split_inclusive(|b| *b == b'\n') {
+                let name = line.split(|b| *b == b':').next().unwrap_or_default();
+                if !extra.keys().any(|k| k.as_str().as_bytes() == name) {
+                    out.extend_from_slice(line);
+                }
+            }
+        }
+        if self.chunked(empty_body) {
+            out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        } else if self.needs_length && !self.has_length {
+            out.extend_from_slice(b"content-length: 0\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+}
+
+/// One request as it goes to an upstream: the encoded head of this attempt, its body, and
+/// what the head says about the exchange.
+pub struct Outgoing {
+    pub(crate) head: Vec<u8>,
+    pub(crate) body: ReqBody,
+    /// The body goes chunked (it has no Content-Length).
+    pub(crate) chunked: bool,
+    /// A HEAD request: the response has no body whatever it declares.
+    pub(crate) head_only: bool,
+    /// An idempotent request without a body: replayed once on a new connection when a
+    /// pooled one turns out closed before any answer.
+    pub(crate) replayable: bool,
+    /// The request asks for a protocol upgrade: a `101` answer turns the connection into a
+    /// tunnel.
+    pub(crate) upgrade: bool,
+}
+
+/// Stream a request body to the upstream (chunked when it has no Content-Length).
+pub(crate) async fn write_body<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    body: &mut ReqBody,
+    chunked: bool,
+) -> Result<(), Exchange> {
+    let mut trailers = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| UpError::Body(e.to_string()))?;
+        let Some(data) = crate::wire::frame_data(frame, &mut trailers) else { continue };
+        if chunked {
+            w.write_all(crate::wire::chunk_line(data.len(), &mut [0; 18])).await?;
+            w.write_all(&data).await?;
+            w.write_all(b"\r\n").await?;
+        } else {
+            w.write_all(&data).await?;
+        }
+    }
+    if chunked {
+        // Request trailers ride in the last chunk; a body sent with a Content-Length has no
+        // place for them.
+        w.write_all(&last_chunk(trailers.as_ref())).await?;
+    }
+    Ok(())
+}
+
+/// The last chunk of a chunked body, with the trailer fields a proxy may forward (framing,
+/// routing and hop-by-hop fields never travel as trailers, RFC 9110 §6.5.1).
+fn last_chunk(trailers: Option<&HeaderMap>) -> Vec<u8> {
+    let mut out = b"0\r\n".to_vec();
+    for (name, value) in trailers.into_iter().flatten() {
+        let n = name.as_str().as_bytes();
+        if !crate::wire::is_hop_by_hop_name(n) && name != header::CONTENT_LENGTH && name != header::HOST {
+            put_field(&mut out, n, value.as_bytes());
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_chunk_carries_forwardable_trailers() {
+        assert_eq!(last_chunk(None), b"0\r\n\r\n");
+        let mut t = HeaderMap::new();
+        t.insert("x-checksum", HeaderValue::from_static("abc"));
+        t.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
+        t.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        assert_eq!(last_chunk(Some(&t)), b"0\r\nx-checksum: abc\r\n\r\n");
+    }
+
+    /// A request body (its content does not matter to the head).
+    fn a_body() -> ReqBody {
+        use crate::body::counting::{Counting, Direction};
+        use crate::body::shaped::Shaped;
+        let shaped = Shaped::new(crate::codec::ClientBody::Empty, None, None, crate::shaping::Flow::Ingress, None);
+        ReqBody::Stream(Box::new((Counting::new(shaped, None, Direction::In), None)))
+    }
+
+    fn text(o: &Outgoing) -> String {
+        String::from_utf8(o.head.clone()).unwrap()
+    }
+
+    #[test]
+    fn an_attempt_carries_its_head_and_what_the_head_says_about_the_exchange() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("client.example"));
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        let pq = PathAndQuery::from_static("/a?b=1");
+        let up = HeaderValue::from_static("up.example");
+        let none = HeaderMap::new();
+        let head = RequestHead::new(&Method::GET, Some(&pq), &h, true);
+        assert_eq!((head.method(), head.path(), head.idempotent()), ("GET", "/a?b=1", true));
+        let get = head.attempt(&up, &none, ReqBody::Empty);
+        assert_eq!(text(&get), "GET /a?b=1 HTTP/1.1\r\nhost: up.example\r\naccept: */*\r\n\r\n");
+        assert_eq!((get.chunked, get.head_only, get.replayable, get.upgrade), (false, false, true, false));
+        // The same idempotent request with a body is not replayed.
+        assert!(!RequestHead::new(&Method::PUT, Some(&pq), &h, false).attempt(&up, &none, a_body()).replayable);
+
+        let post = RequestHead::new(&Method::POST, Some(&pq), &h, true);
+        assert!(!post.idempotent());
+        let o = post.attempt(&up, &none, ReqBody::Empty);
+        assert!(text(&o).ends_with("content-length: 0\r\n\r\n"), "{}", text(&o));
+        assert!(!o.replayable);
+        let upload = RequestHead::new(&Method::POST, Some(&pq), &h, false).attempt(&up, &none, a_body());
+        assert!(upload.chunked);
+        assert!(text(&upload).ends_with("transfer-encoding: chunked\r\n\r\n"), "{}", text(&upload));
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
+        let sized = RequestHead::new(&Method::PUT, Some(&pq), &h, false).attempt(&up, &none, a_body());
+        assert!(!sized.chunked && !text(&sized).contains("transfer-encoding"), "{}", text(&sized));
+        assert!(RequestHead::new(&Method::HEAD, None, &h, true).attempt(&up, &none, ReqBody::Empty).head_only);
+
+        // An upgrade request's head carries Upgrade, and so asks for a tunnel.
+        let mut ws = HeaderMap::new();
+        ws.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        ws.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        let o = RequestHead::new(&Method::GET, None, &ws, true).attempt(&up, &none, ReqBody::Empty);
+        assert!(o.upgrade && text(&o).contains("upgrade: websocket\r\n"), "{}", text(&o));
+
+        // Headers of the attempt replace the client's of the same name.
+        h.insert("traceparent", HeaderValue::from_static("client"));
+        let mut extra = HeaderMap::new();
+        extra.insert("traceparent", HeaderValue::from_static("ours"));
+        let o = RequestHead::new(&Method::GET, None, &h, true).attempt(&up, &extra, ReqBody::Empty);
+        assert!(text(&o).contains("traceparent: ours\r\n") && !text(&o).contains("client\r\n"), "{}", text(&o));
+    }
+}
