@@ -31,17 +31,17 @@ fn init_logs(json: bool) {
 
 /// Keep glibc's mmap threshold at its 128 KiB default instead of letting it grow: by
 /// default, freeing a large block (Argon2's 19 MiB per password hash) raises the threshold,
-/// and the next such blocks are then carved from an arena that never shrinks (the control
-/// plane's RSS grew by 19 MiB with every few logins). Large blocks stay mmap'd and go back
-/// to the OS when freed.
+/// and the next such blocks are then carved from an arena that never shrinks, so the control
+/// plane's RSS grew with every few logins. Large blocks stay mmap'd and go back to the OS
+/// when freed (docs/BENCHMARKS.md, control-plane API, "What changed").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn fix_malloc_thresholds(proxy: bool) {
     const M_MMAP_THRESHOLD: libc::c_int = -3;
     // The proxy: two arenas. Each thread's tcache already serves small blocks without
-    // locking, and fewer arenas fragment less (about 1 MiB less RSS at 1,000 proxied
-    // connections, same throughput). Not for the control plane: its SQLite worker threads
-    // then contend on the arena locks and GET throughput halves.
+    // locking, and fewer arenas fragment less. Not for the control plane: its SQLite worker
+    // threads would contend on the arena locks (both measured in docs/BENCHMARKS.md, data
+    // plane, "What changed since the first measurement", item 5).
     const M_ARENA_MAX: libc::c_int = -8;
     // SAFETY: mallopt only changes allocator parameters; called before any thread starts.
     unsafe {

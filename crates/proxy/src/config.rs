@@ -80,9 +80,9 @@ pub struct ProxyConfig {
     /// Pin each worker thread to its own CPU (only when there are as many workers as CPUs
     /// this process may run on), like nginx's `worker_cpu_affinity` or HAProxy's `cpu-map`.
     /// Under a many-connection load two workers sharing a CPU for a time slice delay every
-    /// request either holds, and pinning halves the p99 there (docs/BENCHMARKS.md); but a
-    /// pinned worker cannot move away from a CPU that other busy processes use, which
-    /// costs a single fast stream up to 12 % of its rate. Off by default.
+    /// request either holds, and pinning lowers the p99 there; but a pinned worker cannot
+    /// move away from a CPU that other busy processes use, which slows a single fast stream
+    /// (both measured in docs/BENCHMARKS.md). Off by default.
     #[arg(long, env = "MARCHPROXY_PIN_WORKERS", default_value_t = false, action = clap::ArgAction::Set)]
     pub pin_workers: bool,
 
@@ -90,7 +90,7 @@ pub struct ProxyConfig {
     /// (sched_yield) the next time its queue is empty, so the clients and upstreams it has
     /// just woken on a shared CPU run before it takes the next events; 0 never yields. A
     /// worker that blocks often (a light load) never reaches it. Under a load that keeps
-    /// the CPUs busy this lowers the p99 (docs/BENCHMARKS.md, "Sixth pass").
+    /// the CPUs busy this lowers the p99 (measured in docs/BENCHMARKS.md).
     #[arg(long, env = "MARCHPROXY_WORKER_YIELD_US", default_value_t = 300)]
     pub worker_yield_us: u64,
 }

@@ -4,18 +4,15 @@
 //! empties, the kernel already has the next events. It then holds its CPU for a whole time
 //! slice while the peers it has just woken (the clients whose responses it sent, the
 //! upstreams whose requests it sent) wait their turn on the same CPU, and the requests
-//! those peers carry wait with them. On a machine where the proxy shares its CPUs with its
-//! peers (two cores, wrk and nginx beside the proxy in bench/proxy.sh) this is what made
-//! our p99 latency worse than HAProxy's, whose event loop blocks several thousand times a
-//! second per thread.
+//! those peers carry wait with them, which raises the p99 wherever the proxy shares its
+//! CPUs with its peers (how it was found and measured: docs/BENCHMARKS.md, "Sixth pass").
 //!
 //! So at each idle point (the worker's queue is empty and it is about to ask the kernel for
 //! events) a worker that has run without blocking for at least `--worker-yield-us`
 //! microseconds first yields its CPU (`sched_yield`): whatever else is runnable there runs
 //! first, and the worker resumes with the events it produced. A worker that blocks often
 //! (a light load) never reaches the threshold, so it does not hand its CPU to a busy
-//! process that merely shares it while its own events wait. The effect is measured in
-//! docs/BENCHMARKS.md ("Sixth pass").
+//! process that merely shares it while its own events wait.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
