@@ -1,11 +1,13 @@
 //! Tests against a license server that runs on loopback and speaks the contract.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use base64::Engine as _;
 
 use super::*;
 
