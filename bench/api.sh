@@ -4,10 +4,11 @@
 # Also reports the control plane's resident memory: fresh (before any request), after
 # the setup (one login + 21 writes) and after the load.
 # Usage: bench/api.sh [seconds]   (needs wrk, curl, python3: apt-get install wrk)
+# Environment: BIN (the marchproxy binary; default target/release/marchproxy, built if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
-BIN=target/release/marchproxy
+BIN=${BIN:-target/release/marchproxy}
 for tool in wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "bench/api.sh: $tool is required" >&2; exit 1; }
 done

@@ -9,7 +9,8 @@
 # Environment: CONNS (64), THREADS (2), BIG_CONNS (1000), ROUNDS (1; >1 reports medians),
 #   HOLD=1 (start everything, print the ports and wait), CALLGRIND=1 (instructions per
 #   request), PERF=1/stat, MEM_ONLY=1, MP_WRAP, PIN=1 (every proxy's threads/workers pinned
-#   one per CPU: marchproxy --pin-workers, HAProxy cpu-map, nginx worker_cpu_affinity)
+#   one per CPU: marchproxy --pin-workers, HAProxy cpu-map, nginx worker_cpu_affinity),
+#   BIN (the marchproxy binary; default target/release/marchproxy, built if missing)
 # Needs: wrk, nginx, haproxy, curl, python3 (Debian: apt-get install wrk nginx haproxy).
 #
 # Equivalence of the three proxies: 127.0.0.1 only; keep-alive on both sides with no
@@ -26,7 +27,7 @@ THREADS=${THREADS:-2}
 BIG_CONNS=${BIG_CONNS:-1000}
 ROUNDS=${ROUNDS:-1}
 NCPU=$(nproc)
-BIN=target/release/marchproxy
+BIN=${BIN:-target/release/marchproxy}
 HOST=bench.local
 
 export PATH=$PATH:/usr/sbin:/sbin
