@@ -1,6 +1,6 @@
 //! Protocols: HTTP/2 cleartext (prior knowledge), TLS with ALPN h2 on the listener,
 //! https upstreams verified against a custom CA (and refused without it), and WebSockets
-//! over TLS on both sides.
+//! over TLS on both sides. The proxies here run a fake controller's snapshot (no database).
 
 mod common;
 
@@ -14,7 +14,6 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use serde_json::json;
 
 struct Pki {
     ca_pem: String,
@@ -78,7 +77,9 @@ where
 
 #[tokio::test]
 async fn h2c_and_tls_with_alpn_h2_are_served() {
-    let (cp, _up, _svc) = one_upstream_service("origin", "local", "localhost").await;
+    let cp = FakeController::start().await;
+    let up = Upstream::start("origin").await;
+    cp.service("local", "localhost", &[up.url()]);
     let plain = proxy(&cp, |_| {}).await;
     let dir = temp_dir();
     let pki = pki();
@@ -113,10 +114,10 @@ async fn h2c_and_tls_with_alpn_h2_are_served() {
 
 #[tokio::test]
 async fn https_upstreams_are_verified_against_the_configured_ca() {
-    let cp = ControlPlane::start().await;
+    let cp = FakeController::start().await;
     let pki = pki();
     let port = tls_upstream(&pki).await;
-    https_service(&cp, "secure", "secure.example.com", port).await;
+    cp.service("secure", "secure.example.com", &[format!("https://localhost:{port}")]);
     let dir = temp_dir();
     let ca = write(&dir, "ca.pem", &pki.ca_pem);
     let trusting = proxy(&cp, |c| c.upstream_ca = Some(ca.clone())).await;
@@ -129,13 +130,6 @@ async fn https_upstreams_are_verified_against_the_configured_ca() {
     assert_eq!((s, e.as_deref()), (502, Some("connect_failed")), "an unknown CA is refused");
     trusting.shutdown().await;
     default_roots.shutdown().await;
-}
-
-/// A service for `host` whose one endpoint is the https upstream at localhost:`port`.
-async fn https_service(cp: &ControlPlane, name: &str, host: &str, port: u16) {
-    let svc = cp.service(name, host).await;
-    let endpoint = json!({"provider": "on_prem", "region": "dc1", "endpoint": format!("https://localhost:{port}")});
-    cp.route_table(svc, "failover", vec![endpoint], quiet_probe()).await;
 }
 
 /// An https upstream answering "secure".
@@ -171,10 +165,10 @@ async fn wss_upstream(p: &Pki) -> u16 {
 async fn websockets_run_over_a_tls_listener_to_a_tls_endpoint() {
     use futures::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
-    let cp = ControlPlane::start().await;
+    let cp = FakeController::start().await;
     let pki = pki();
     let port = wss_upstream(&pki).await;
-    https_service(&cp, "live", "localhost", port).await;
+    cp.service("live", "localhost", &[format!("https://localhost:{port}")]);
     let dir = temp_dir();
     let (ca, cert, key) = (
         write(&dir, "ca.pem", &pki.ca_pem),

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn policy(cp: &ControlPlane, service: i64, bandwidth: Value, priority: Value) -> i64 {
-    cp.post(
+    cp.post_ok(
         "/api/v1/traffic-shaping/policies",
         json!({"name": format!("p{service}"), "service_id": service, "cluster_id": 1, "bandwidth": bandwidth, "priority_config": priority}),
     )
@@ -137,11 +137,11 @@ async fn p0_keeps_its_sla_while_p3_saturates_the_link_and_weights_split_a_class(
     let bulk_rate = bulk_bytes as f64 / 3.0;
     assert!(bulk_rate > 5_000_000.0 * 0.8 && bulk_rate < 5_000_000.0 * 1.1, "P3 rate {bulk_rate}");
     eventually(Duration::from_secs(3), || async {
-        cp.get(&format!("/api/v1/traffic-shaping/policies/{p0}/stats")).await["bytes_passed"] == 50_000
+        cp.get_ok(&format!("/api/v1/traffic-shaping/policies/{p0}/stats")).await["bytes_passed"] == 50_000
     })
     .await;
-    let s0 = cp.get(&format!("/api/v1/traffic-shaping/policies/{p0}/stats")).await;
-    let s3 = cp.get(&format!("/api/v1/traffic-shaping/policies/{p3}/stats")).await;
+    let s0 = cp.get_ok(&format!("/api/v1/traffic-shaping/policies/{p0}/stats")).await;
+    let s3 = cp.get_ok(&format!("/api/v1/traffic-shaping/policies/{p3}/stats")).await;
     assert_eq!(s0["sla_violations"], 0, "P0 kept its 1 ms SLA: {s0}");
     assert!(s0["delay_ms"]["P0"]["p99"].as_f64().unwrap() <= 1.0, "{s0}");
     assert!(s3["bytes_delayed"].as_i64().unwrap() > 0, "P3 waited: {s3}");
@@ -207,7 +207,7 @@ async fn disabling_a_policy_lifts_the_limit_on_an_open_stream() {
         n += chunk.len();
         if disabled_at.is_none() && t.elapsed() > Duration::from_millis(800) {
             assert!(n < 200_000, "limited at first: {n}");
-            cp.post(&format!("/api/v1/traffic-shaping/policies/{pid}/disable"), json!({})).await;
+            cp.post_ok(&format!("/api/v1/traffic-shaping/policies/{pid}/disable"), json!({})).await;
             disabled_at = Some(Instant::now());
         }
     }
@@ -215,7 +215,7 @@ async fn disabling_a_policy_lifts_the_limit_on_an_open_stream() {
     let rest = disabled_at.unwrap().elapsed();
     assert!(rest < Duration::from_secs(2), "4 MB at 1 Mbps would take 32 s; after disabling it took {rest:?}");
     // Enabling again limits new transfers.
-    cp.post(&format!("/api/v1/traffic-shaping/policies/{pid}/enable"), json!({})).await;
+    cp.post_ok(&format!("/api/v1/traffic-shaping/policies/{pid}/enable"), json!({})).await;
     synced(&cp, &p).await;
     let (_, secs) = download(&p, "web.example.com", "/bytes/200000").await;
     assert!(secs > 1.0, "limited again: {secs}");
@@ -256,7 +256,7 @@ async fn tcp_services_are_shaped_too() {
         l.local_addr().unwrap().port()
     };
     let svc = cp
-        .post("/api/v1/services", json!({"name": "db", "cluster_id": 1, "protocol": "tcp", "listen_port": port}))
+        .post_ok("/api/v1/services", json!({"name": "db", "cluster_id": 1, "protocol": "tcp", "listen_port": port}))
         .await["id"]
         .as_i64()
         .unwrap();

@@ -62,16 +62,8 @@ impl Load {
 
 #[tokio::test]
 async fn killing_the_primary_moves_traffic_at_once_and_it_fails_back_after_probes() {
-    let cp = ControlPlane::start().await;
-    let mut a = Upstream::start("a").await;
-    let b = Upstream::start("b").await;
-    let svc = cp.service("web", "web.example.com").await;
     let probe = json!({"protocol": "tcp", "interval_seconds": 2, "timeout_seconds": 1, "unhealthy_threshold": 2, "healthy_threshold": 2});
-    let t = cp
-        .route_table(svc, "failover", vec![route(&a, "aws", "us-east-1"), route(&b, "gcp", "us-central1")], probe)
-        .await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let TwoRegions { cp, mut a, b: _b, table: t, proxy: p, .. } = TwoRegions::start("failover", probe, |_| {}).await;
     let load = Load::start(&p, "web.example.com", 4);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let killed = Instant::now();
@@ -87,7 +79,7 @@ async fn killing_the_primary_moves_traffic_at_once_and_it_fails_back_after_probe
 
     // The probes see it down, then up again: traffic fails back after healthy_threshold probes.
     eventually(Duration::from_secs(8), || async {
-        cp.get(&format!("/api/v1/multi-cloud/routes/{t}/health")).await[0]["is_healthy"] == false
+        cp.get_ok(&format!("/api/v1/multi-cloud/routes/{t}/health")).await[0]["is_healthy"] == false
     })
     .await;
     a.revive().await;
@@ -98,31 +90,20 @@ async fn killing_the_primary_moves_traffic_at_once_and_it_fails_back_after_probe
 
 #[tokio::test]
 async fn hot_reload_under_load_fails_no_request() {
-    let cp = ControlPlane::start().await;
-    let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
-    let svc = cp.service("web", "web.example.com").await;
-    let t = cp
-        .route_table(
-            svc,
-            "weighted_rr",
-            vec![route(&a, "aws", "us-east-1"), route(&b, "aws", "us-east-2")],
-            quiet_probe(),
-        )
-        .await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let TwoRegions { cp, a: _a, b: _b, table: t, proxy: p, .. } =
+        TwoRegions::start("weighted_rr", quiet_probe(), |_| {}).await;
     let load = Load::start(&p, "web.example.com", 4);
     for i in 0..10 {
-        let mut spec = cp.get(&format!("/api/v1/multi-cloud/routes/{t}")).await;
+        let mut spec = cp.get_ok(&format!("/api/v1/multi-cloud/routes/{t}")).await;
         spec["routes"][0]["weight"] = json!(10 + i * 9);
         spec["algorithm"] = json!(if i % 2 == 0 { "latency" } else { "weighted_rr" });
-        cp.put(&format!("/api/v1/multi-cloud/routes/{t}"), spec).await;
+        cp.put_ok(&format!("/api/v1/multi-cloud/routes/{t}"), spec).await;
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     let (ok, failed, _) = load.finish().await;
     assert!(ok > 200);
     assert_eq!(failed, 0);
-    assert!(p.proxy.metrics.config_version.load(Ordering::Relaxed) >= current_version(&cp).await);
+    assert!(p.proxy.metrics.config_version.load(Ordering::Relaxed) >= cp.version().await);
     p.shutdown().await;
 }
 
@@ -158,13 +139,13 @@ async fn control_plane_outage_keeps_traffic_flowing_and_counts_exact_bytes() {
     // Every byte sent before, during and after the outage is counted once.
     let want_bytes = 20 * 100_000;
     eventually(Duration::from_secs(5), || async {
-        cp.get("/api/v1/multi-cloud/analytics/cost?days=1").await["by_provider"]
+        cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await["by_provider"]
             .as_array()
             .and_then(|a| a.iter().find(|x| x["provider"] == "aws").map(|x| x["egress_bytes"] == want_bytes))
             .unwrap_or(false)
     })
     .await;
-    let report = cp.get("/api/v1/multi-cloud/analytics/cost?days=1").await;
+    let report = cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await;
     let aws = report["by_provider"].as_array().unwrap().iter().find(|x| x["provider"] == "aws").unwrap().clone();
     assert_eq!(aws["requests"], 20);
     let want_cost = want_bytes as f64 / 1_073_741_824.0 * 0.09;
@@ -177,26 +158,14 @@ async fn control_plane_outage_keeps_traffic_flowing_and_counts_exact_bytes() {
     assert_eq!(daily, total);
     // And it stays exact (no double counting from retried reports).
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let again = cp.get("/api/v1/multi-cloud/analytics/cost?days=1").await;
+    let again = cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await;
     assert_eq!(again["by_provider"][0], aws);
     p.shutdown().await;
 }
 
 #[tokio::test]
 async fn live_failover_drill_moves_traffic_and_restores() {
-    let cp = ControlPlane::start().await;
-    let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
-    let svc = cp.service("web", "web.example.com").await;
-    let t = cp
-        .route_table(
-            svc,
-            "failover",
-            vec![route(&a, "aws", "us-east-1"), route(&b, "gcp", "us-central1")],
-            quiet_probe(),
-        )
-        .await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let TwoRegions { cp, a, b, table: t, proxy: p, .. } = TwoRegions::start("failover", quiet_probe(), |_| {}).await;
     let load = Load::start(&p, "web.example.com", 2);
     let (s, r) = cp
         .call(
@@ -237,7 +206,7 @@ async fn community_license_caps_a_cluster_at_three_proxies() {
     cfg.name = Some("fourth".into());
     let err = marchproxy_proxy::start(cfg).await.err().expect("the fourth proxy is refused");
     assert!(err.to_string().contains("proxy limit reached"), "{err}");
-    let proxies = cp.get("/api/v1/proxies").await;
+    let proxies = cp.get_ok("/api/v1/proxies").await;
     assert_eq!(proxies.as_array().unwrap().len(), 3);
     assert!(
         proxies
@@ -257,23 +226,16 @@ async fn community_license_caps_a_cluster_at_three_proxies() {
 
 #[tokio::test]
 async fn invalid_snapshots_are_rejected_whole() {
-    let (cp, _a, p) = web_behind_proxy(|_| {}).await;
+    let (ctl, _a, p) = web_behind_proxy(|_| {}).await;
     let good = p.proxy.runtime.load().as_ref().unwrap().version;
     // A snapshot from a confused control plane: a route with an unparsable endpoint.
-    let r = cp
-        .http
-        .get(format!("{}/api/v1/proxy/config?wait_seconds=0", cp.base))
-        .bearer_auth(&cp.key)
-        .send()
-        .await
-        .unwrap();
-    let mut snap: marchproxy_model::snapshot::ClusterSnapshot = r.json().await.unwrap();
-    snap.version = good + 100;
-    snap.route_tables[0].spec.routes[0].endpoint = "not an endpoint".into();
-    assert!(!p.proxy.apply(&snap));
+    ctl.update(|s| s["route_tables"][0]["routes"][0]["endpoint"] = json!("not an endpoint"));
+    eventually(Duration::from_secs(5), || async {
+        p.proxy.render_metrics().contains("marchproxy_rejected_snapshots_total 1")
+    })
+    .await;
     assert_eq!(p.proxy.runtime.load().as_ref().unwrap().version, good, "the last good configuration keeps serving");
     assert_eq!(get(&client(), &p, "web.example.com", "/").await.1, "a");
-    assert!(p.proxy.render_metrics().contains("marchproxy_rejected_snapshots_total 1"));
     p.shutdown().await;
 }
 
@@ -323,16 +285,16 @@ async fn bytes_streamed_after_an_endpoint_left_the_configuration_are_counted() {
     }
     // The first half is reported while the endpoint is still configured (priced as aws).
     eventually(Duration::from_secs(5), || async {
-        cp.get("/api/v1/multi-cloud/analytics/cost?days=1").await["total_egress_gb"].as_f64().unwrap_or(0.0) > 0.0
+        cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await["total_egress_gb"].as_f64().unwrap_or(0.0) > 0.0
     })
     .await;
     // The endpoint leaves the configuration mid-body; several report cycles pass.
-    let mut table = cp.get(&format!("/api/v1/multi-cloud/routes/{t}")).await;
+    let mut table = cp.get_ok(&format!("/api/v1/multi-cloud/routes/{t}")).await;
     table["routes"] = json!([route(&other, "gcp", "us-central1")]);
     for k in ["id", "created_at", "updated_at"] {
         table.as_object_mut().unwrap().remove(k);
     }
-    cp.put(&format!("/api/v1/multi-cloud/routes/{t}"), table).await;
+    cp.put_ok(&format!("/api/v1/multi-cloud/routes/{t}"), table).await;
     synced(&cp, &p).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     release.notify_one();
@@ -341,7 +303,7 @@ async fn bytes_streamed_after_an_endpoint_left_the_configuration_are_counted() {
     }
     assert_eq!(got, 2 * HALF);
     eventually(Duration::from_secs(5), || async {
-        cp.get("/api/v1/multi-cloud/analytics/cost?days=1").await["by_provider"]
+        cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await["by_provider"]
             .as_array()
             .and_then(|a| a.iter().find(|x| x["provider"] == "aws").map(|x| x["egress_bytes"] == 2 * HALF))
             .unwrap_or(false)

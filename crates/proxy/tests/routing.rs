@@ -14,7 +14,7 @@ async fn routes_by_host_and_path_with_forwarding_headers() {
     let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
     let web = cp.service("web", "web.example.com").await;
     let api = cp
-        .post("/api/v1/services", json!({"name": "api", "cluster_id": 1, "hostnames": ["web.example.com"], "path_prefix": "/api", "protocol": "http"}))
+        .post_ok("/api/v1/services", json!({"name": "api", "cluster_id": 1, "hostnames": ["web.example.com"], "path_prefix": "/api", "protocol": "http"}))
         .await["id"]
         .as_i64()
         .unwrap();
@@ -82,14 +82,14 @@ async fn errors_map_to_statuses_in_one_place() {
     let (s, _, e) = get(&c, &p, "web.example.com", "/").await;
     assert_eq!((s, e.as_deref()), (502, Some("connect_failed")));
 
-    let mut spec = cp.get(&format!("/api/v1/multi-cloud/routes/{t}")).await;
+    let mut spec = cp.get_ok(&format!("/api/v1/multi-cloud/routes/{t}")).await;
     spec["routes"] = json!([route(&slow, "aws", "us-east-1")]);
-    cp.put(&format!("/api/v1/multi-cloud/routes/{t}"), spec).await;
+    cp.put_ok(&format!("/api/v1/multi-cloud/routes/{t}"), spec).await;
     synced(&cp, &p).await;
     let (s, _, e) = get(&c, &p, "web.example.com", "/").await;
     assert_eq!((s, e.as_deref()), (504, Some("upstream_timeout")));
 
-    cp.post(&format!("/api/v1/multi-cloud/routes/{t}/disable"), json!({})).await;
+    cp.post_ok(&format!("/api/v1/multi-cloud/routes/{t}/disable"), json!({})).await;
     synced(&cp, &p).await;
     let (s, _, e) = get(&c, &p, "web.example.com", "/").await;
     assert_eq!((s, e.as_deref()), (503, Some("no_route_table")), "a disabled route table routes nothing");
@@ -98,23 +98,17 @@ async fn errors_map_to_statuses_in_one_place() {
 
 #[tokio::test]
 async fn configuration_changes_reach_the_proxy_within_a_second() {
-    let cp = ControlPlane::start().await;
-    let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
-    let svc = cp.service("web", "web.example.com").await;
-    let t = cp
-        .route_table(svc, "failover", vec![route(&a, "aws", "us-east-1"), route(&b, "aws", "us-west-2")], quiet_probe())
-        .await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let TwoRegions { cp, a: _a, b: _b, table: t, proxy: p, .. } =
+        TwoRegions::start("failover", quiet_probe(), |_| {}).await;
     let c = client();
     assert_eq!(get(&c, &p, "web.example.com", "/").await.1, "a");
     for round in 0..3 {
-        let mut spec = cp.get(&format!("/api/v1/multi-cloud/routes/{t}")).await;
+        let mut spec = cp.get_ok(&format!("/api/v1/multi-cloud/routes/{t}")).await;
         let first = if round % 2 == 0 { 1 } else { 0 };
         spec["routes"][first]["priority"] = json!(0);
         spec["routes"][1 - first]["priority"] = json!(1);
         let changed = Instant::now();
-        cp.put(&format!("/api/v1/multi-cloud/routes/{t}"), spec).await;
+        cp.put_ok(&format!("/api/v1/multi-cloud/routes/{t}"), spec).await;
         let want = if first == 1 { "b" } else { "a" };
         loop {
             if get(&c, &p, "web.example.com", "/").await.1 == want {

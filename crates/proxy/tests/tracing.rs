@@ -17,14 +17,14 @@ async fn tracing_config(cp: &ControlPlane, extra: Value) -> i64 {
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
-    cp.post("/api/v1/observability/tracing", body).await["id"].as_i64().unwrap()
+    cp.post_ok("/api/v1/observability/tracing", body).await["id"].as_i64().unwrap()
 }
 
 async fn spans_of(cp: &ControlPlane, trace_id: &str, want: usize) -> Vec<Value> {
     let mut last = Value::Null;
     let deadline = Instant::now() + Duration::from_secs(8);
     while Instant::now() < deadline {
-        last = cp.get(&format!("/api/v1/observability/spans/search?trace_id={trace_id}&limit=100")).await;
+        last = cp.get_ok(&format!("/api/v1/observability/spans/search?trace_id={trace_id}&limit=100")).await;
         if last["total"].as_u64().unwrap_or(0) >= want as u64 {
             return last["spans"].as_array().unwrap().clone();
         }
@@ -112,14 +112,16 @@ async fn a_trace_crosses_two_proxies_and_keeps_its_id() {
 
     // The proxies report their counters.
     eventually(Duration::from_secs(5), || async {
-        cp.get(&format!("/api/v1/observability/tracing/{cfg}/stats")).await["spans_exported"].as_i64().unwrap_or(0) >= 4
+        cp.get_ok(&format!("/api/v1/observability/tracing/{cfg}/stats")).await["spans_exported"].as_i64().unwrap_or(0)
+            >= 4
     })
     .await;
     eventually(Duration::from_secs(5), || async {
-        cp.get(&format!("/api/v1/observability/tracing/{cfg}/stats")).await["spans_started"].as_i64().unwrap_or(0) >= 6
+        cp.get_ok(&format!("/api/v1/observability/tracing/{cfg}/stats")).await["spans_started"].as_i64().unwrap_or(0)
+            >= 6
     })
     .await;
-    let st = cp.get(&format!("/api/v1/observability/tracing/{cfg}/stats")).await;
+    let st = cp.get_ok(&format!("/api/v1/observability/tracing/{cfg}/stats")).await;
     assert_eq!(st["effective_sampling_rate"], 1.0);
     assert!(st["last_export_at"].is_string());
     a.shutdown().await;
@@ -206,22 +208,22 @@ async fn samplers_and_live_changes_decide_what_is_exported() {
     let spans = spans_of(&cp, &err_id, 2).await;
     assert!(spans.iter().any(|s| s["status"] == "error"));
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let ok = cp.get(&format!("/api/v1/observability/spans/search?trace_id={ok_id}")).await;
+    let ok = cp.get_ok(&format!("/api/v1/observability/spans/search?trace_id={ok_id}")).await;
     assert_eq!(ok["total"], 0, "a successful request is not exported by error_only");
 
     // Switch to never: nothing more is exported, within a second.
-    let mut spec = cp.get(&format!("/api/v1/observability/tracing/{cfg}")).await;
+    let mut spec = cp.get_ok(&format!("/api/v1/observability/tracing/{cfg}")).await;
     spec["sampling_strategy"] = json!("never");
-    cp.put(&format!("/api/v1/observability/tracing/{cfg}"), spec).await;
+    cp.put_ok(&format!("/api/v1/observability/tracing/{cfg}"), spec).await;
     synced(&cp, &p).await;
     let never_id = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa3".to_string();
     assert_eq!(send(never_id.clone(), "/status/500").await, 500);
     // Disabled: the proxy stops tracing.
-    cp.post(&format!("/api/v1/observability/tracing/{cfg}/disable"), json!({})).await;
+    cp.post_ok(&format!("/api/v1/observability/tracing/{cfg}/disable"), json!({})).await;
     synced(&cp, &p).await;
     assert!(p.proxy.tracing.active().is_empty());
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let none = cp.get(&format!("/api/v1/observability/spans/search?trace_id={never_id}")).await;
+    let none = cp.get_ok(&format!("/api/v1/observability/spans/search?trace_id={never_id}")).await;
     assert_eq!(none["total"], 0);
     p.shutdown().await;
 }
@@ -244,7 +246,7 @@ async fn a_dead_backend_never_slows_requests_and_drops_are_counted() {
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let st = cp.get(&format!("/api/v1/observability/tracing/{cfg}/stats")).await;
+        let st = cp.get_ok(&format!("/api/v1/observability/tracing/{cfg}/stats")).await;
         if st["spans_dropped"].as_i64().unwrap_or(0) > 0 && st["last_export_error"].is_string() {
             break;
         }

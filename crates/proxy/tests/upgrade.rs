@@ -70,15 +70,9 @@ fn bytes_counted(metrics: &str, endpoint: &str, direction: &str) -> u64 {
 
 #[tokio::test]
 async fn a_websocket_session_runs_through_the_proxy_and_its_bytes_are_counted() {
-    let cp = ControlPlane::start().await;
     let (ws_addr, mut seen) = ws_upstream().await;
-    let svc = cp.service("chat", "chat.example.com").await;
     let endpoint = format!("http://{ws_addr}");
-    let route = serde_json::json!({"provider": "aws", "region": "us-east-1", "endpoint": endpoint, "weight": 100,
-                                   "cost_per_gb": 0.05, "is_active": true});
-    cp.route_table(svc, "failover", vec![route], quiet_probe()).await;
-    let p = proxy(&cp, |_| {}).await;
-    synced(&cp, &p).await;
+    let (_ctl, p) = behind_proxy(ws_addr, "chat.example.com", |_| {}).await;
 
     let tcp = TcpStream::connect(p.addr).await.unwrap();
     let req = "ws://chat.example.com/chat?room=1".into_client_request().unwrap();
@@ -252,20 +246,17 @@ async fn raw_upstream(answer: fn(&str) -> Vec<u8>) -> (SocketAddr, tokio::sync::
     (addr, rx)
 }
 
-/// A proxy of a fresh control plane whose service `host` routes to `addr`.
+/// A proxy of a fake controller whose service `host` routes to `addr`.
 async fn behind_proxy(
     addr: SocketAddr,
     host: &str,
     tweak: impl FnOnce(&mut marchproxy_proxy::ProxyConfig),
-) -> (ControlPlane, marchproxy_proxy::Running) {
-    let cp = ControlPlane::start().await;
-    let svc = cp.service("raw", host).await;
-    let route = serde_json::json!({"provider": "aws", "region": "us-east-1", "endpoint": format!("http://{addr}"),
-                                   "weight": 100, "cost_per_gb": 0.05, "is_active": true});
-    cp.route_table(svc, "failover", vec![route], quiet_probe()).await;
-    let p = proxy(&cp, tweak).await;
-    synced(&cp, &p).await;
-    (cp, p)
+) -> (FakeController, marchproxy_proxy::Running) {
+    let ctl = FakeController::start().await;
+    ctl.service("raw", host, &[format!("http://{addr}")]);
+    let p = proxy(&ctl, tweak).await;
+    synced(&ctl, &p).await;
+    (ctl, p)
 }
 
 /// Read from `s` until `want` bytes have arrived after the response head; returns the
