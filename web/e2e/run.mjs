@@ -46,9 +46,16 @@ async function test(name, fn) {
     results.push({ name, ok: false, error: e });
     if (currentPage) {
       const slug = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-      await currentPage.screenshot({ path: path.join(RESULTS, `FAILED-${slug}.png`), fullPage: true }).catch(() => undefined);
+      await currentPage
+        .screenshot({ path: path.join(RESULTS, `FAILED-${slug}.png`), fullPage: true })
+        .catch(() => undefined);
     }
-    log(`  ✗ ${name} (${Date.now() - t0} ms)\n      ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n      ')}`);
+    log(
+      `  ✗ ${name} (${Date.now() - t0} ms)\n      ${String(e?.stack ?? e)
+        .split('\n')
+        .slice(0, 6)
+        .join('\n      ')}`,
+    );
   }
 }
 
@@ -303,7 +310,9 @@ async function developmentSuite(srv, fx) {
       s.expiresAt = Date.now() + 5_000; // inside the refresh margin
       localStorage.setItem('marchproxy.session', JSON.stringify(s));
     });
-    const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.request().method() === 'POST');
+    const refreshed = page.waitForResponse(
+      (r) => r.url().endsWith('/api/v1/auth/refresh') && r.request().method() === 'POST',
+    );
     await page.goto(`${base}/dashboard`);
     const resp = await refreshed;
     assert(resp.status() === 200, `refresh answered ${resp.status()}`);
@@ -341,7 +350,10 @@ async function developmentSuite(srv, fx) {
     await page.getByRole('button', { name: 'Create cluster' }).click();
     const key = await page.getByTestId('api-key').textContent();
     assert(key && key.trim().length >= 16, `API key not shown: ${key}`);
-    await page.getByRole('table', { name: 'Clusters' }).getByRole('cell', { name: 'e2e-cluster', exact: true }).waitFor();
+    await page
+      .getByRole('table', { name: 'Clusters' })
+      .getByRole('cell', { name: 'e2e-cluster', exact: true })
+      .waitFor();
     await shot(page, 'clusters');
     await page.getByRole('button', { name: 'I have saved it' }).click();
     assert((await page.getByTestId('api-key').count()) === 0, 'API key still shown after dismissing');
@@ -563,7 +575,12 @@ async function communitySuite(srv) {
   });
 
   const pages = [
-    { path: '/traffic-shaping', title: 'Traffic Shaping & QoS', api: '/api/v1/traffic-shaping', name: 'traffic-shaping' },
+    {
+      path: '/traffic-shaping',
+      title: 'Traffic Shaping & QoS',
+      api: '/api/v1/traffic-shaping',
+      name: 'traffic-shaping',
+    },
     { path: '/multi-cloud', title: 'Multi-Cloud Routing', api: '/api/v1/multi-cloud', name: 'multi-cloud' },
     { path: '/observability', title: 'Distributed Tracing', api: '/api/v1/observability', name: 'observability' },
   ];

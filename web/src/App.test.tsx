@@ -9,7 +9,9 @@ function fakeServer(features: string[]) {
   return mockApi({
     'POST /api/v1/auth/login': (r) => {
       const b = r.body as { username: string; password: string };
-      return b.password === 'right' ? { body: TOKENS } : { status: 401, body: { detail: 'Invalid username or password' } };
+      return b.password === 'right'
+        ? { body: TOKENS }
+        : { status: 401, body: { detail: 'Invalid username or password' } };
     },
     'GET /api/v1/auth/me': () => ({ body: { id: 1, username: 'admin', role: 'admin', created_at: '' } }),
     'GET /api/v1/license/status': () => ({ body: licenseStatus(features) }),
@@ -48,7 +50,10 @@ describe('App', () => {
 
   it('shows the feature with an Enterprise license, and signs out', async () => {
     window.history.pushState({}, '', '/traffic-shaping');
-    window.localStorage.setItem('marchproxy.session', JSON.stringify({ accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000 }));
+    window.localStorage.setItem(
+      'marchproxy.session',
+      JSON.stringify({ accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000 }),
+    );
     fakeServer(['traffic_shaping']);
     const user = userEvent.setup();
     render(<App />);
@@ -61,7 +66,10 @@ describe('App', () => {
 
   it('goes back to login when the API answers 401', async () => {
     window.history.pushState({}, '', '/dashboard');
-    window.localStorage.setItem('marchproxy.session', JSON.stringify({ accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000 }));
+    window.localStorage.setItem(
+      'marchproxy.session',
+      JSON.stringify({ accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000 }),
+    );
     mockApi({
       'GET /api/v1/auth/me': () => ({ status: 401, body: { detail: 'Not authenticated' } }),
       'GET /api/v1/license/status': () => ({ status: 401, body: { detail: 'Not authenticated' } }),

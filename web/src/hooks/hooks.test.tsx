@@ -45,7 +45,10 @@ describe('useTrafficShaping', () => {
     signIn();
     let policies = [policy(1)];
     const { calls } = mockApi({
-      'GET /api/v1/traffic-shaping/policies': () => ({ body: policies, headers: { 'x-total-count': String(policies.length) } }),
+      'GET /api/v1/traffic-shaping/policies': () => ({
+        body: policies,
+        headers: { 'x-total-count': String(policies.length) },
+      }),
       'POST /api/v1/traffic-shaping/policies': (r) => {
         const p = { ...policy(2), ...(r.body as object), id: 2 };
         policies = [...policies, p];
@@ -93,7 +96,17 @@ describe('useTrafficShaping', () => {
       mockApi({
         'GET /api/v1/traffic-shaping/policies/5/stats': () => {
           n += 1;
-          return { body: { policy_id: 5, bytes_passed: n, bytes_delayed: 0, current_rate_mbps: n, delay_ms: {}, sla_violations: 0, updated_at: null } };
+          return {
+            body: {
+              policy_id: 5,
+              bytes_passed: n,
+              bytes_delayed: 0,
+              current_rate_mbps: n,
+              delay_ms: {},
+              sla_violations: 0,
+              updated_at: null,
+            },
+          };
         },
       });
       const { result } = renderHook(() => usePolicyStats(5, 1000));
@@ -114,14 +127,51 @@ describe('useMultiCloud', () => {
     const { calls } = mockApi({
       'GET /api/v1/multi-cloud/routes': () => ({ body: [{ id: 3, name: 'rt', routes: [] }] }),
       'POST /api/v1/multi-cloud/routes/3/test-failover': (r) => ({
-        body: { route_table_id: 3, dry_run: (r.body as { dry_run: boolean }).dry_run, removed_endpoint: 'https://a:443', failover_target: 'https://b:443', switch_time_ms: null, failed_requests: null, traffic_moved: null, restored: true, message: 'ok' },
+        body: {
+          route_table_id: 3,
+          dry_run: (r.body as { dry_run: boolean }).dry_run,
+          removed_endpoint: 'https://a:443',
+          failover_target: 'https://b:443',
+          switch_time_ms: null,
+          failed_requests: null,
+          traffic_moved: null,
+          restored: true,
+          message: 'ok',
+        },
       }),
       'GET /api/v1/multi-cloud/routes/3/health': () => ({
-        body: [{ endpoint: 'https://a:443', provider: 'aws', region: 'us-east-1', is_healthy: true, last_check: null, rtt_ms: 3.2, consecutive_failures: 0, consecutive_successes: 2, last_error: null }],
+        body: [
+          {
+            endpoint: 'https://a:443',
+            provider: 'aws',
+            region: 'us-east-1',
+            is_healthy: true,
+            last_check: null,
+            rtt_ms: 3.2,
+            consecutive_failures: 0,
+            consecutive_successes: 2,
+            last_error: null,
+          },
+        ],
       }),
-      'GET /api/v1/multi-cloud/analytics/cost': () => ({ body: { start: '2026-11-20', end: '2026-11-26', total_cost: 0, total_egress_gb: 0, by_provider: [], by_service: [], by_region: [], daily: [] } }),
+      'GET /api/v1/multi-cloud/analytics/cost': () => ({
+        body: {
+          start: '2026-11-20',
+          end: '2026-11-26',
+          total_cost: 0,
+          total_egress_gb: 0,
+          by_provider: [],
+          by_service: [],
+          by_region: [],
+          daily: [],
+        },
+      }),
     });
-    const { result } = renderHook(() => ({ mc: useMultiCloud(), health: useRouteHealth(3), cost: useCostAnalytics(7) }));
+    const { result } = renderHook(() => ({
+      mc: useMultiCloud(),
+      health: useRouteHealth(3),
+      cost: useCostAnalytics(7),
+    }));
     await waitFor(() => expect(result.current.mc.loaded).toBe(true));
     expect(result.current.mc.routeTables[0].name).toBe('rt');
     await waitFor(() => expect(result.current.health.data?.[0].rtt_ms).toBe(3.2));
@@ -139,7 +189,15 @@ describe('useObservability', () => {
     const { calls } = mockApi({
       'GET /api/v1/observability/tracing': () => ({ body: [{ id: 9, name: 'jaeger' }] }),
       'POST /api/v1/observability/tracing/9/test': () => ({
-        body: { success: false, latency_ms: 1.5, backend: 'jaeger', exporter: 'http', endpoint: 'http://x', trace_id: 'abc', error: 'connection refused' },
+        body: {
+          success: false,
+          latency_ms: 1.5,
+          backend: 'jaeger',
+          exporter: 'http',
+          endpoint: 'http://x',
+          trace_id: 'abc',
+          error: 'connection refused',
+        },
       }),
       'GET /api/v1/observability/spans/search': () => ({ body: { total: 0, spans: [], errors: [] } }),
     });

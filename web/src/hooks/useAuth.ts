@@ -1,4 +1,13 @@
-import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  createElement,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useState,
+  type ReactNode,
+} from 'react';
 import { authApi, ensureFreshToken, getSession, onSessionChange, type Session } from '../services/api';
 import type { User } from '../services/types';
 
@@ -61,7 +70,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<AuthState>(
-    () => ({ session, user: loggedIn ? user : null, isAdmin: loggedIn && user?.role === 'admin', signedOut, login, logout }),
+    () => ({
+      session,
+      user: loggedIn ? user : null,
+      isAdmin: loggedIn && user?.role === 'admin',
+      signedOut,
+      login,
+      logout,
+    }),
     [session, user, loggedIn, signedOut, login, logout],
   );
   return createElement(AuthContext.Provider, { value }, children);

@@ -22,7 +22,7 @@ export function useCrudResource<T, I>(prefix: string, crud: CrudApi<T, I>, filte
   const { reload } = res;
 
   const after = useCallback(
-    <R,>(p: Promise<R>): Promise<R> =>
+    <R>(p: Promise<R>): Promise<R> =>
       p.then((v) => {
         reload();
         return v;

@@ -26,8 +26,11 @@ export function useMultiCloud(filters: ListFilters = {}) {
 
 /** Live health of a route table's endpoints, polled every few seconds. */
 export function useRouteHealth(routeTableId: number | null, pollMs = HEALTH_POLL_MS) {
-  return useResource<EndpointHealth[]>(routeTableId === null ? null : `mc-health:${routeTableId}`, () =>
-    multiCloudApi.health(routeTableId as number), pollMs);
+  return useResource<EndpointHealth[]>(
+    routeTableId === null ? null : `mc-health:${routeTableId}`,
+    () => multiCloudApi.health(routeTableId as number),
+    pollMs,
+  );
 }
 
 export function useCostAnalytics(days: number, clusterId?: number) {

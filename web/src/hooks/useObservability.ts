@@ -25,8 +25,11 @@ export function useObservability(filters: ListFilters = {}) {
 }
 
 export function useTracingStats(configId: number | null, pollMs = TRACING_STATS_POLL_MS) {
-  return useResource(configId === null ? null : `tr-stats:${configId}`, () =>
-    observabilityApi.stats(configId as number), pollMs);
+  return useResource(
+    configId === null ? null : `tr-stats:${configId}`,
+    () => observabilityApi.stats(configId as number),
+    pollMs,
+  );
 }
 
 /** Span search: call `search(params)`; the latest answer wins. */

@@ -26,8 +26,11 @@ export type TrafficShaping = ReturnType<typeof useTrafficShaping>;
 
 /** Live statistics of one policy, polled. */
 export function usePolicyStats(policyId: number | null, pollMs = STATS_POLL_MS) {
-  return useResource<QosStats>(policyId === null ? null : `qos-stats:${policyId}`, () =>
-    trafficShapingApi.stats(policyId as number), pollMs);
+  return useResource<QosStats>(
+    policyId === null ? null : `qos-stats:${policyId}`,
+    () => trafficShapingApi.stats(policyId as number),
+    pollMs,
+  );
 }
 
 export type { QosPolicy };

@@ -24,7 +24,11 @@ function ApiKeyNotice({ name, apiKey, onDismiss }: { name: string; apiKey: strin
         {apiKey}
       </code>
       <div className="actions">
-        <button type="button" className="btn" onClick={() => navigator.clipboard?.writeText(apiKey).catch(() => undefined)}>
+        <button
+          type="button"
+          className="btn"
+          onClick={() => navigator.clipboard?.writeText(apiKey).catch(() => undefined)}
+        >
           Copy
         </button>
         <button type="button" className="btn" onClick={onDismiss}>
@@ -89,7 +93,13 @@ export default function Clusters() {
         </form>
       )}
       <InlineError error={actionError} />
-      <AsyncList items={clusters.data?.items} error={clusters.error} onRetry={clusters.reload} emptyTitle="No clusters" empty="Create the first cluster with the form above.">
+      <AsyncList
+        items={clusters.data?.items}
+        error={clusters.error}
+        onRetry={clusters.reload}
+        emptyTitle="No clusters"
+        empty="Create the first cluster with the form above."
+      >
         {(items) => (
           <table className="table" aria-label="Clusters">
             <thead>
@@ -115,7 +125,12 @@ export default function Clusters() {
                         className="btn btn-small"
                         onClick={() =>
                           act(async () => {
-                            if (!window.confirm(`Rotate the API key of cluster “${c.name}”? Proxies using the old key must be updated.`)) return;
+                            if (
+                              !window.confirm(
+                                `Rotate the API key of cluster “${c.name}”? Proxies using the old key must be updated.`,
+                              )
+                            )
+                              return;
                             const r = await clustersApi.rotateKey(c.id);
                             setShownKey({ name: c.name, apiKey: r.api_key });
                           })

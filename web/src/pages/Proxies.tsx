@@ -15,10 +15,22 @@ export default function Proxies() {
       <h1 id="proxies-title">Proxies</h1>
       <div className="toolbar">
         <label htmlFor="proxy-filter">Filter by cluster</label>
-        <EntitySelect id="proxy-filter" value={filter} onChange={setFilter} placeholder="All clusters" options={clusters.data?.items ?? []} />
+        <EntitySelect
+          id="proxy-filter"
+          value={filter}
+          onChange={setFilter}
+          placeholder="All clusters"
+          options={clusters.data?.items ?? []}
+        />
         <span className="muted">Refreshes every 10 s</span>
       </div>
-      <AsyncList items={proxies.data?.items} error={proxies.error} onRetry={proxies.reload} emptyTitle="No proxies registered" empty="Proxies appear here once they register with a cluster's API key.">
+      <AsyncList
+        items={proxies.data?.items}
+        error={proxies.error}
+        onRetry={proxies.reload}
+        emptyTitle="No proxies registered"
+        empty="Proxies appear here once they register with a cluster's API key."
+      >
         {(items) => (
           <table className="table" aria-label="Proxies">
             <thead>

@@ -30,7 +30,8 @@ const EMPTY: ServiceForm = {
   enabled: true,
 };
 
-const HOST_RE = /^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const HOST_RE =
+  /^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 export function splitList(s: string): string[] {
   return s
@@ -105,7 +106,12 @@ export default function Services() {
               <input value={form.name} onChange={(e) => set('name', e.target.value)} />
             </Field>
             <Field id="svc-cluster" label="Cluster" error={errors.cluster_id}>
-              <EntitySelect value={form.cluster_id} onChange={(v) => set('cluster_id', v)} placeholder="Choose…" options={clusters.data?.items ?? []} />
+              <EntitySelect
+                value={form.cluster_id}
+                onChange={(v) => set('cluster_id', v)}
+                placeholder="Choose…"
+                options={clusters.data?.items ?? []}
+              />
             </Field>
             <Field id="svc-protocol" label="Protocol" error={errors.protocol}>
               <select value={form.protocol} onChange={(e) => set('protocol', e.target.value as ServiceProtocol)}>
@@ -116,14 +122,23 @@ export default function Services() {
             </Field>
           </div>
           <div className="form-row">
-            <Field id="svc-hostnames" label="Hostnames" error={errors.hostnames} hint="Comma-separated, e.g. api.example.com">
+            <Field
+              id="svc-hostnames"
+              label="Hostnames"
+              error={errors.hostnames}
+              hint="Comma-separated, e.g. api.example.com"
+            >
               <input value={form.hostnames} onChange={(e) => set('hostnames', e.target.value)} />
             </Field>
             <Field id="svc-path" label="Path prefix" error={errors.path_prefix}>
               <input value={form.path_prefix} onChange={(e) => set('path_prefix', e.target.value)} />
             </Field>
             <Field id="svc-port" label="Listen port" error={errors.listen_port} hint="Optional; required for tcp">
-              <input inputMode="numeric" value={form.listen_port} onChange={(e) => set('listen_port', e.target.value)} />
+              <input
+                inputMode="numeric"
+                value={form.listen_port}
+                onChange={(e) => set('listen_port', e.target.value)}
+              />
             </Field>
           </div>
           <Field id="svc-description" label="Description" error={errors.description}>
@@ -142,10 +157,22 @@ export default function Services() {
       )}
       <div className="toolbar">
         <label htmlFor="svc-filter">Filter by cluster</label>
-        <EntitySelect id="svc-filter" value={filter} onChange={setFilter} placeholder="All clusters" options={clusters.data?.items ?? []} />
+        <EntitySelect
+          id="svc-filter"
+          value={filter}
+          onChange={setFilter}
+          placeholder="All clusters"
+          options={clusters.data?.items ?? []}
+        />
       </div>
       <InlineError error={actionError} />
-      <AsyncList items={services.data?.items} error={services.error} onRetry={services.reload} emptyTitle="No services" empty="Services describe the traffic a cluster's proxies accept.">
+      <AsyncList
+        items={services.data?.items}
+        error={services.error}
+        onRetry={services.reload}
+        emptyTitle="No services"
+        empty="Services describe the traffic a cluster's proxies accept."
+      >
         {(items) => (
           <table className="table" aria-label="Services">
             <thead>

@@ -54,7 +54,12 @@ export default function Users() {
             <input autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
           </Field>
           <Field id="user-password" label="Password" error={errors.password}>
-            <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+            <input
+              type="password"
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
           </Field>
           <Field id="user-role" label="Role" error={errors.role}>
             <select value={role} onChange={(e) => setRole(e.target.value as 'admin' | 'viewer')}>

@@ -127,7 +127,11 @@ describe('axios client', () => {
       'GET /api/v1/traffic-shaping/policies': () => LICENSE_403,
       'POST /api/v1/traffic-shaping/policies': () => ({
         status: 422,
-        body: { detail: [{ loc: ['body', 'bandwidth', 'ingress_mbps'], msg: 'must be between 1 and 100000', type: 'value_error' }] },
+        body: {
+          detail: [
+            { loc: ['body', 'bandwidth', 'ingress_mbps'], msg: 'must be between 1 and 100000', type: 'value_error' },
+          ],
+        },
       }),
     });
     await expect(trafficShapingApi.list()).rejects.toBeInstanceOf(LicenseError);

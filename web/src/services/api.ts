@@ -219,13 +219,11 @@ export const clustersApi = {
   create: (c: ClusterInput) => api.post<ClusterCreated>('/api/v1/clusters', c).then((r) => r.data),
   update: (id: number, c: ClusterInput) => api.put<Cluster>(`/api/v1/clusters/${id}`, c).then((r) => r.data),
   remove: (id: number) => api.delete(`/api/v1/clusters/${id}`).then(() => undefined),
-  rotateKey: (id: number) =>
-    api.post<{ api_key: string }>(`/api/v1/clusters/${id}/rotate-key`).then((r) => r.data),
+  rotateKey: (id: number) => api.post<{ api_key: string }>(`/api/v1/clusters/${id}/rotate-key`).then((r) => r.data),
 };
 
 export const servicesApi = {
-  list: (clusterId?: number) =>
-    list<Service>('/api/v1/services', clusterId ? { cluster_id: clusterId } : undefined),
+  list: (clusterId?: number) => list<Service>('/api/v1/services', clusterId ? { cluster_id: clusterId } : undefined),
   create: (s: ServiceInput) => api.post<Service>('/api/v1/services', s).then((r) => r.data),
   update: (id: number, s: ServiceInput) => api.put<Service>(`/api/v1/services/${id}`, s).then((r) => r.data),
   remove: (id: number) => api.delete(`/api/v1/services/${id}`).then(() => undefined),

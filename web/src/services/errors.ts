@@ -73,11 +73,7 @@ function isFieldErrorItem(v: unknown): v is FieldErrorItem {
  * Turn an HTTP status + JSON body into a typed error.
  * `status` 0 means the server could not be reached.
  */
-export function errorFromResponse(
-  status: number,
-  body: unknown,
-  retryAfterHeader?: string | null,
-): ApiError {
+export function errorFromResponse(status: number, body: unknown, retryAfterHeader?: string | null): ApiError {
   if (status === 0) {
     return new ApiError(0, 'Cannot reach the MarchProxy API server. Check that it is running.');
   }

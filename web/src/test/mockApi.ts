@@ -1,4 +1,10 @@
-import { AxiosError, AxiosHeaders, type AxiosAdapter, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import {
+  AxiosError,
+  AxiosHeaders,
+  type AxiosAdapter,
+  type AxiosResponse,
+  type InternalAxiosRequestConfig,
+} from 'axios';
 import { api } from '../services/api';
 
 export interface MockRequest {
@@ -49,7 +55,13 @@ export function mockApi(routes: Record<string, Handler>) {
       request: {},
     };
     if (status >= 400) {
-      throw new AxiosError(`Request failed with status code ${status}`, AxiosError.ERR_BAD_RESPONSE, config, {}, response);
+      throw new AxiosError(
+        `Request failed with status code ${status}`,
+        AxiosError.ERR_BAD_RESPONSE,
+        config,
+        {},
+        response,
+      );
     }
     return response;
   };
@@ -66,7 +78,10 @@ export function signIn(expiresInMs = 1_800_000) {
   );
 }
 
-export function licenseStatus(features: string[], tier: 'community' | 'enterprise' | 'development' = features.length ? 'enterprise' : 'community') {
+export function licenseStatus(
+  features: string[],
+  tier: 'community' | 'enterprise' | 'development' = features.length ? 'enterprise' : 'community',
+) {
   return {
     tier,
     valid: true,

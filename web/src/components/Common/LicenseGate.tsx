@@ -47,7 +47,15 @@ export const FEATURE_INFO: Record<Feature, FeatureInfo> = {
 };
 
 /** The upgrade prompt shown in place of an Enterprise feature. */
-export function UpgradePrompt({ feature, message, upgradeUrl = PRICING_URL }: { feature: Feature; message?: string | null; upgradeUrl?: string }) {
+export function UpgradePrompt({
+  feature,
+  message,
+  upgradeUrl = PRICING_URL,
+}: {
+  feature: Feature;
+  message?: string | null;
+  upgradeUrl?: string;
+}) {
   const info = FEATURE_INFO[feature];
   return (
     <section className="license-gate card" aria-labelledby={`gate-${feature}`} data-testid="license-gate">

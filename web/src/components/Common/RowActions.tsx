@@ -18,7 +18,12 @@ export function RowActions({ name, enabled, onEdit, onToggle, onDelete }: RowAct
       <button type="button" className="btn btn-small" onClick={onEdit} aria-label={`Edit ${name}`}>
         Edit
       </button>
-      <button type="button" className="btn btn-small" onClick={onToggle} aria-label={`${enabled ? 'Disable' : 'Enable'} ${name}`}>
+      <button
+        type="button"
+        className="btn btn-small"
+        onClick={onToggle}
+        aria-label={`${enabled ? 'Disable' : 'Enable'} ${name}`}
+      >
         {enabled ? 'Disable' : 'Enable'}
       </button>
       <button type="button" className="btn btn-small btn-danger" onClick={onDelete} aria-label={`Delete ${name}`}>

@@ -26,7 +26,8 @@ describe('CostAnalytics', () => {
     render(<CostAnalytics />);
     expect(await screen.findByText('$12.35')).toBeInTheDocument();
     expect(screen.getByText('137.500 GB')).toBeInTheDocument();
-    for (const c of ['Cost by provider', 'Cost by service', 'Daily trend']) expect(screen.getByText(c)).toBeInTheDocument();
+    for (const c of ['Cost by provider', 'Cost by service', 'Daily trend'])
+      expect(screen.getByText(c)).toBeInTheDocument();
     expect(screen.getByRole('row', { name: /aws us-east-1/ })).toHaveTextContent('$9.00');
     await user.selectOptions(screen.getByLabelText('Period'), '30');
     expect(calls.at(-1)?.params).toEqual({ days: 30 });
@@ -36,7 +37,15 @@ describe('CostAnalytics', () => {
     signIn();
     mockApi({
       'GET /api/v1/multi-cloud/analytics/cost': () => ({
-        body: { ...data, total_cost: 0, total_egress_gb: 0, by_provider: [], by_service: [], by_region: [], daily: [{ date: '2026-11-26', cost: 0, egress_bytes: 0, requests: 0 }] },
+        body: {
+          ...data,
+          total_cost: 0,
+          total_egress_gb: 0,
+          by_provider: [],
+          by_service: [],
+          by_region: [],
+          daily: [{ date: '2026-11-26', cost: 0, egress_bytes: 0, requests: 0 }],
+        },
       }),
     });
     render(<CostAnalytics />);

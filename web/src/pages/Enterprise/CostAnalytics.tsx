@@ -1,5 +1,16 @@
 import { useState } from 'react';
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { EmptyState, ErrorState, Loading } from '../../components/Common/States';
 import { fmtBytes, fmtDay, fmtMoney, fmtNum } from '../../components/Common/format';
 import { useCostAnalytics } from '../../hooks/useMultiCloud';

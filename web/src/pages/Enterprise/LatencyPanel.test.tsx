@@ -28,8 +28,31 @@ describe('LatencyPanel', () => {
     const { calls } = mockApi({
       'GET /api/v1/observability/latency': (r) =>
         r.params?.service === 'ghost'
-          ? { body: { count: 0, p50_ms: null, p90_ms: null, p99_ms: null, buckets: [{ le_ms: 1, count: 0 }, { le_ms: null, count: 0 }] } }
-          : { body: { count: 10, p50_ms: 3.5, p90_ms: 40, p99_ms: 120.25, buckets: [{ le_ms: 5, count: 6 }, { le_ms: 50, count: 3 }, { le_ms: null, count: 1 }] } },
+          ? {
+              body: {
+                count: 0,
+                p50_ms: null,
+                p90_ms: null,
+                p99_ms: null,
+                buckets: [
+                  { le_ms: 1, count: 0 },
+                  { le_ms: null, count: 0 },
+                ],
+              },
+            }
+          : {
+              body: {
+                count: 10,
+                p50_ms: 3.5,
+                p90_ms: 40,
+                p99_ms: 120.25,
+                buckets: [
+                  { le_ms: 5, count: 6 },
+                  { le_ms: 50, count: 3 },
+                  { le_ms: null, count: 1 },
+                ],
+              },
+            },
     });
     const user = userEvent.setup();
     render(<LatencyPanel />);

@@ -43,7 +43,12 @@ export default function LatencyPanel() {
         <h2 id="latency-title">Latency</h2>
         <form className="toolbar" onSubmit={apply} aria-label="Latency filters">
           <label htmlFor="lat-service">Service</label>
-          <input id="lat-service" value={serviceInput} placeholder="All services" onChange={(e) => setServiceInput(e.target.value)} />
+          <input
+            id="lat-service"
+            value={serviceInput}
+            placeholder="All services"
+            onChange={(e) => setServiceInput(e.target.value)}
+          />
           <label htmlFor="lat-hours">Window</label>
           <select id="lat-hours" value={hours} onChange={(e) => setHours(Number(e.target.value))}>
             {HOUR_CHOICES.map((n) => (

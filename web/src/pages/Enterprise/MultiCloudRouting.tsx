@@ -16,7 +16,8 @@ import { EMPTY_ROUTE_TABLE, routeTableToForm } from './validation';
 
 function EndpointHealthTable({ table }: { table: RouteTable }) {
   const health = useRouteHealth(table.id);
-  if (health.error && !health.data) return <ErrorState title="Health unavailable" error={health.error} onRetry={health.reload} />;
+  if (health.error && !health.data)
+    return <ErrorState title="Health unavailable" error={health.error} onRetry={health.reload} />;
   if (health.loading || !health.data) return <Loading label="Loading endpoint health…" />;
   if (health.data.length === 0) return <EmptyState title="No endpoints are probed" />;
   return (
@@ -44,7 +45,9 @@ function EndpointHealthTable({ table }: { table: RouteTable }) {
                 {h.last_check === null ? (
                   <span className="badge badge-muted">not checked yet</span>
                 ) : (
-                  <span className={`badge ${h.is_healthy ? 'badge-ok' : 'badge-bad'}`}>{h.is_healthy ? 'healthy' : 'unhealthy'}</span>
+                  <span className={`badge ${h.is_healthy ? 'badge-ok' : 'badge-bad'}`}>
+                    {h.is_healthy ? 'healthy' : 'unhealthy'}
+                  </span>
                 )}
               </td>
               <td>{h.rtt_ms === null ? '—' : `${fmtNum(h.rtt_ms)} ms`}</td>
@@ -64,7 +67,13 @@ function EndpointHealthTable({ table }: { table: RouteTable }) {
   );
 }
 
-function FailoverDrill({ table, run }: { table: RouteTable; run: (req: { endpoint?: string; dry_run: boolean; duration_seconds?: number }) => Promise<FailoverResult> }) {
+function FailoverDrill({
+  table,
+  run,
+}: {
+  table: RouteTable;
+  run: (req: { endpoint?: string; dry_run: boolean; duration_seconds?: number }) => Promise<FailoverResult>;
+}) {
   const [endpoint, setEndpoint] = useState('');
   const [dryRun, setDryRun] = useState(true);
   const [duration, setDuration] = useState('10');
@@ -84,7 +93,9 @@ function FailoverDrill({ table, run }: { table: RouteTable; run: (req: { endpoin
     setError(null);
     setResult(null);
     try {
-      setResult(await run({ endpoint: endpoint || undefined, dry_run: dryRun, duration_seconds: dryRun ? undefined : d }));
+      setResult(
+        await run({ endpoint: endpoint || undefined, dry_run: dryRun, duration_seconds: dryRun ? undefined : d }),
+      );
     } catch (e) {
       setError(e);
     } finally {
@@ -112,7 +123,12 @@ function FailoverDrill({ table, run }: { table: RouteTable; run: (req: { endpoin
           </Field>
         )}
       </div>
-      <Checkbox id={`fo-dry-${table.id}`} label="Dry run (compute the failover target without moving traffic)" checked={dryRun} onChange={setDryRun} />
+      <Checkbox
+        id={`fo-dry-${table.id}`}
+        label="Dry run (compute the failover target without moving traffic)"
+        checked={dryRun}
+        onChange={setDryRun}
+      />
       <button type="button" className="btn btn-warning" onClick={go} disabled={busy}>
         {busy ? 'Running drill…' : dryRun ? 'Run failover drill (dry run)' : 'Run failover drill'}
       </button>
@@ -198,7 +214,13 @@ export function MultiCloudRouting() {
       )}
       <div className="toolbar">
         <label htmlFor="mc-filter">Filter by service</label>
-        <EntitySelect id="mc-filter" value={serviceFilter} onChange={setServiceFilter} placeholder="All services" options={services.data?.items ?? []} />
+        <EntitySelect
+          id="mc-filter"
+          value={serviceFilter}
+          onChange={setServiceFilter}
+          placeholder="All services"
+          options={services.data?.items ?? []}
+        />
         {mc.loaded && mc.total > mc.routeTables.length && (
           <span className="muted">
             Showing {mc.routeTables.length} of {mc.total}
@@ -206,7 +228,13 @@ export function MultiCloudRouting() {
         )}
       </div>
       <InlineError error={actionError} />
-      <AsyncList items={mc.loaded ? mc.routeTables : undefined} error={mc.error} onRetry={mc.reload} emptyTitle="No route tables" empty="Create a route table to spread a service over cloud endpoints.">
+      <AsyncList
+        items={mc.loaded ? mc.routeTables : undefined}
+        error={mc.error}
+        onRetry={mc.reload}
+        emptyTitle="No route tables"
+        empty="Create a route table to spread a service over cloud endpoints."
+      >
         {(items) => (
           <table className="table" aria-label="Route tables">
             <thead>
@@ -238,9 +266,14 @@ export function MultiCloudRouting() {
                     <EnabledBadge enabled={t.enabled} />
                   </td>
                   <td className="row-actions">
-                    <button type="button" className="btn btn-small" aria-expanded={openId === t.id} onClick={() => setOpenId(openId === t.id ? null : t.id)} aria-label={`${openId === t.id ? 'Hide' : 'Health & drill'} ${t.name}`}>
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      aria-expanded={openId === t.id}
+                      onClick={() => setOpenId(openId === t.id ? null : t.id)}
+                      aria-label={`${openId === t.id ? 'Hide' : 'Health & drill'} ${t.name}`}
+                    >
                       {openId === t.id ? 'Hide' : 'Health & drill'}
-                      
                     </button>
                     {isAdmin && (
                       <RowActions

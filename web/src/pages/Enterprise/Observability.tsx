@@ -16,7 +16,8 @@ import { EMPTY_TRACING, tracingToForm } from './validation';
 
 function TracingStatsPanel({ configId }: { configId: number }) {
   const stats = useTracingStats(configId);
-  if (stats.error && !stats.data) return <ErrorState title="Statistics unavailable" error={stats.error} onRetry={stats.reload} />;
+  if (stats.error && !stats.data)
+    return <ErrorState title="Statistics unavailable" error={stats.error} onRetry={stats.reload} />;
   if (stats.loading || !stats.data) return <Loading label="Loading statistics…" />;
   const s = stats.data;
   const items: [string, string][] = [
@@ -49,7 +50,11 @@ function TracingStatsPanel({ configId }: { configId: number }) {
 
 function TestResult({ result }: { result: TracingTestResult }) {
   return (
-    <div className={`result ${result.success ? 'result-ok' : 'result-bad'}`} role="status" data-testid="tracing-test-result">
+    <div
+      className={`result ${result.success ? 'result-ok' : 'result-bad'}`}
+      role="status"
+      data-testid="tracing-test-result"
+    >
       <strong>{result.success ? 'Connection succeeded' : 'Connection failed'}</strong>
       <dl className="kv">
         <dt>Latency</dt>
@@ -86,7 +91,9 @@ export function Observability() {
   const [traceId, setTraceId] = useState<string | null>(null);
 
   if (obs.error instanceof LicenseError)
-    return <UpgradePrompt feature="distributed_tracing" message={obs.error.message} upgradeUrl={obs.error.upgradeUrl} />;
+    return (
+      <UpgradePrompt feature="distributed_tracing" message={obs.error.message} upgradeUrl={obs.error.upgradeUrl} />
+    );
 
   const clusterName = (id: number) => clusters.data?.items.find((c) => c.id === id)?.name ?? `#${id}`;
   const act = async (fn: () => Promise<unknown>) => {
@@ -143,14 +150,26 @@ export function Observability() {
       <h2>Tracing configurations</h2>
       <div className="toolbar">
         <label htmlFor="tr-filter">Filter by cluster</label>
-        <EntitySelect id="tr-filter" value={clusterFilter} onChange={setClusterFilter} placeholder="All clusters" options={clusters.data?.items ?? []} />
+        <EntitySelect
+          id="tr-filter"
+          value={clusterFilter}
+          onChange={setClusterFilter}
+          placeholder="All clusters"
+          options={clusters.data?.items ?? []}
+        />
         {obs.loaded && obs.total > obs.configs.length && (
           <span className="muted">
             Showing {obs.configs.length} of {obs.total}
           </span>
         )}
       </div>
-      <AsyncList items={obs.loaded ? obs.configs : undefined} error={obs.error} onRetry={obs.reload} emptyTitle="No tracing configs" empty="Create one to export spans to Jaeger, Zipkin or an OTLP collector.">
+      <AsyncList
+        items={obs.loaded ? obs.configs : undefined}
+        error={obs.error}
+        onRetry={obs.reload}
+        emptyTitle="No tracing configs"
+        empty="Create one to export spans to Jaeger, Zipkin or an OTLP collector."
+      >
         {(items) => (
           <table className="table" aria-label="Tracing configs">
             <thead>
@@ -175,22 +194,34 @@ export function Observability() {
                   <td>{c.endpoint}</td>
                   <td>
                     {c.sampling_strategy}
-                    {c.sampling_strategy === 'probabilistic' || c.sampling_strategy === 'adaptive' ? ` (${c.sampling_rate})` : ''}
+                    {c.sampling_strategy === 'probabilistic' || c.sampling_strategy === 'adaptive'
+                      ? ` (${c.sampling_rate})`
+                      : ''}
                     {c.max_traces_per_second ? ` · ${c.max_traces_per_second}/s` : ''}
                   </td>
                   <td>
                     <EnabledBadge enabled={c.enabled} />
                   </td>
                   <td className="row-actions">
-                    <button type="button" className="btn btn-small" aria-expanded={openId === c.id} onClick={() => setOpenId(openId === c.id ? null : c.id)} aria-label={`${openId === c.id ? 'Hide stats' : 'Stats'} ${c.name}`}>
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      aria-expanded={openId === c.id}
+                      onClick={() => setOpenId(openId === c.id ? null : c.id)}
+                      aria-label={`${openId === c.id ? 'Hide stats' : 'Stats'} ${c.name}`}
+                    >
                       {openId === c.id ? 'Hide stats' : 'Stats'}
-                      
                     </button>
                     {isAdmin && (
                       <>
-                        <button type="button" className="btn btn-small" disabled={testing === c.id} onClick={() => runTest(c.id)} aria-label={`${testing === c.id ? 'Testing…' : 'Test connection'} ${c.name}`}>
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          disabled={testing === c.id}
+                          onClick={() => runTest(c.id)}
+                          aria-label={`${testing === c.id ? 'Testing…' : 'Test connection'} ${c.name}`}
+                        >
                           {testing === c.id ? 'Testing…' : 'Test connection'}
-                          
                         </button>
                         <RowActions
                           name={c.name}

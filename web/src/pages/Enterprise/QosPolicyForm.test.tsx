@@ -7,11 +7,32 @@ import QosPolicyForm from './QosPolicyForm';
 import { EMPTY_QOS } from './validation';
 
 const services: Service[] = [
-  { id: 7, name: 'api', description: null, cluster_id: 3, hostnames: [], path_prefix: '/', protocol: 'http', listen_port: null, enabled: true, created_at: '', updated_at: '' },
+  {
+    id: 7,
+    name: 'api',
+    description: null,
+    cluster_id: 3,
+    hostnames: [],
+    path_prefix: '/',
+    protocol: 'http',
+    listen_port: null,
+    enabled: true,
+    created_at: '',
+    updated_at: '',
+  },
 ];
 
 function setup(onSubmit = vi.fn().mockResolvedValue(undefined)) {
-  render(<QosPolicyForm initial={EMPTY_QOS} services={services} title="New QoS policy" submitLabel="Create policy" onSubmit={onSubmit} onCancel={() => undefined} />);
+  render(
+    <QosPolicyForm
+      initial={EMPTY_QOS}
+      services={services}
+      title="New QoS policy"
+      submitLabel="Create policy"
+      onSubmit={onSubmit}
+      onCancel={() => undefined}
+    />,
+  );
   return { onSubmit, user: userEvent.setup() };
 }
 
@@ -62,7 +83,9 @@ describe('QosPolicyForm', () => {
     await user.type(screen.getByLabelText('Name'), 'gold');
     await user.selectOptions(screen.getByLabelText('Service'), 'api');
     await user.click(screen.getByRole('button', { name: 'Create policy' }));
-    await waitFor(() => expect(screen.getByLabelText('Burst size (KB)')).toHaveAccessibleDescription(/server says too big/));
+    await waitFor(() =>
+      expect(screen.getByLabelText('Burst size (KB)')).toHaveAccessibleDescription(/server says too big/),
+    );
     expect(screen.getByLabelText('Name')).toHaveAccessibleDescription('a policy with this name already exists');
     expect(screen.getByText(/something_else: odd/)).toBeInTheDocument();
   });

@@ -52,7 +52,12 @@ export default function QosPolicyForm({ initial, services, title, submitLabel, o
           <input value={f.name} onChange={(e) => set('name', e.target.value)} />
         </Field>
         <Field id="qos-service" label="Service" error={errors.service_id ?? errors.cluster_id}>
-          <EntitySelect value={f.service_id} onChange={(v) => set('service_id', v)} placeholder="Choose…" options={services} />
+          <EntitySelect
+            value={f.service_id}
+            onChange={(v) => set('service_id', v)}
+            placeholder="Choose…"
+            options={services}
+          />
         </Field>
         <Field id="qos-description" label="Description" error={errors.description}>
           <input value={f.description} onChange={(e) => set('description', e.target.value)} />
@@ -61,10 +66,20 @@ export default function QosPolicyForm({ initial, services, title, submitLabel, o
       <fieldset>
         <legend>Bandwidth</legend>
         <div className="form-row">
-          <Field id="qos-ingress" label="Ingress limit (Mbps)" error={errors['bandwidth.ingress_mbps']} hint="1–100000, empty = unlimited">
+          <Field
+            id="qos-ingress"
+            label="Ingress limit (Mbps)"
+            error={errors['bandwidth.ingress_mbps']}
+            hint="1–100000, empty = unlimited"
+          >
             <input inputMode="numeric" value={f.ingress_mbps} onChange={(e) => set('ingress_mbps', e.target.value)} />
           </Field>
-          <Field id="qos-egress" label="Egress limit (Mbps)" error={errors['bandwidth.egress_mbps']} hint="1–100000, empty = unlimited">
+          <Field
+            id="qos-egress"
+            label="Egress limit (Mbps)"
+            error={errors['bandwidth.egress_mbps']}
+            hint="1–100000, empty = unlimited"
+          >
             <input inputMode="numeric" value={f.egress_mbps} onChange={(e) => set('egress_mbps', e.target.value)} />
           </Field>
           <Field id="qos-burst" label="Burst size (KB)" error={errors['bandwidth.burst_size_kb']} hint="1–10240">
@@ -87,8 +102,17 @@ export default function QosPolicyForm({ initial, services, title, submitLabel, o
           <Field id="qos-weight" label="Weight" error={errors['priority_config.weight']} hint="1–100">
             <input inputMode="numeric" value={f.weight} onChange={(e) => set('weight', e.target.value)} />
           </Field>
-          <Field id="qos-latency" label="Max latency (ms)" error={errors['priority_config.max_latency_ms']} hint="Optional SLA target">
-            <input inputMode="numeric" value={f.max_latency_ms} onChange={(e) => set('max_latency_ms', e.target.value)} />
+          <Field
+            id="qos-latency"
+            label="Max latency (ms)"
+            error={errors['priority_config.max_latency_ms']}
+            hint="Optional SLA target"
+          >
+            <input
+              inputMode="numeric"
+              value={f.max_latency_ms}
+              onChange={(e) => set('max_latency_ms', e.target.value)}
+            />
           </Field>
           <Field id="qos-dscp" label="DSCP marking" error={errors['priority_config.dscp_marking']}>
             <select value={f.dscp_marking} onChange={(e) => set('dscp_marking', e.target.value as Dscp)}>
@@ -102,7 +126,14 @@ export default function QosPolicyForm({ initial, services, title, submitLabel, o
         </div>
       </fieldset>
       <Checkbox id="qos-enabled" label="Enabled" checked={f.enabled} onChange={(v) => set('enabled', v)} />
-      <FormFooter errors={errors} shown={SHOWN} formError={formError} busy={busy} submitLabel={submitLabel} onCancel={onCancel} />
+      <FormFooter
+        errors={errors}
+        shown={SHOWN}
+        formError={formError}
+        busy={busy}
+        submitLabel={submitLabel}
+        onCancel={onCancel}
+      />
     </form>
   );
 }

@@ -23,7 +23,17 @@ interface Props {
   onCancel: () => void;
 }
 
-const ROUTE_KEYS = ['provider', 'region', 'endpoint', 'weight', 'cost_per_gb', 'is_active', 'priority', 'latitude', 'longitude'];
+const ROUTE_KEYS = [
+  'provider',
+  'region',
+  'endpoint',
+  'weight',
+  'cost_per_gb',
+  'is_active',
+  'priority',
+  'latitude',
+  'longitude',
+];
 const TOP_KEYS = [
   'name',
   'description',
@@ -69,7 +79,12 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
           <input value={f.name} onChange={(e) => set('name', e.target.value)} />
         </Field>
         <Field id="rt-service" label="Service" error={errors.service_id ?? errors.cluster_id}>
-          <EntitySelect value={f.service_id} onChange={(v) => set('service_id', v)} placeholder="Choose…" options={services} />
+          <EntitySelect
+            value={f.service_id}
+            onChange={(v) => set('service_id', v)}
+            placeholder="Choose…"
+            options={services}
+          />
         </Field>
         <Field id="rt-algorithm" label="Algorithm" error={errors.algorithm}>
           <select value={f.algorithm} onChange={(e) => set('algorithm', e.target.value as RoutingAlgorithm)}>
@@ -94,7 +109,11 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
         )}
         {f.routes.map((r, i) => (
           <div className="route-row" key={i} role="group" aria-label={`Endpoint ${i + 1}`}>
-            <Field id={`rt-r${i}-provider`} label={`Provider (endpoint ${i + 1})`} error={errors[`routes.${i}.provider`]}>
+            <Field
+              id={`rt-r${i}-provider`}
+              label={`Provider (endpoint ${i + 1})`}
+              error={errors[`routes.${i}.provider`]}
+            >
               <select value={r.provider} onChange={(e) => setRoute(i, 'provider', e.target.value as CloudProvider)}>
                 {PROVIDERS.map((p) => (
                   <option key={p} value={p}>
@@ -106,16 +125,37 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
             <Field id={`rt-r${i}-region`} label={`Region (endpoint ${i + 1})`} error={errors[`routes.${i}.region`]}>
               <input value={r.region} onChange={(e) => setRoute(i, 'region', e.target.value)} />
             </Field>
-            <Field id={`rt-r${i}-endpoint`} label={`URL (endpoint ${i + 1})`} error={errors[`routes.${i}.endpoint`]} className="grow">
-              <input value={r.endpoint} placeholder="https://host:443" onChange={(e) => setRoute(i, 'endpoint', e.target.value)} />
+            <Field
+              id={`rt-r${i}-endpoint`}
+              label={`URL (endpoint ${i + 1})`}
+              error={errors[`routes.${i}.endpoint`]}
+              className="grow"
+            >
+              <input
+                value={r.endpoint}
+                placeholder="https://host:443"
+                onChange={(e) => setRoute(i, 'endpoint', e.target.value)}
+              />
             </Field>
             <Field id={`rt-r${i}-weight`} label={`Weight (endpoint ${i + 1})`} error={errors[`routes.${i}.weight`]}>
               <input inputMode="numeric" value={r.weight} onChange={(e) => setRoute(i, 'weight', e.target.value)} />
             </Field>
-            <Field id={`rt-r${i}-cost`} label={`Cost $/GB (endpoint ${i + 1})`} error={errors[`routes.${i}.cost_per_gb`]}>
-              <input inputMode="decimal" value={r.cost_per_gb} onChange={(e) => setRoute(i, 'cost_per_gb', e.target.value)} />
+            <Field
+              id={`rt-r${i}-cost`}
+              label={`Cost $/GB (endpoint ${i + 1})`}
+              error={errors[`routes.${i}.cost_per_gb`]}
+            >
+              <input
+                inputMode="decimal"
+                value={r.cost_per_gb}
+                onChange={(e) => setRoute(i, 'cost_per_gb', e.target.value)}
+              />
             </Field>
-            <Field id={`rt-r${i}-priority`} label={`Priority (endpoint ${i + 1})`} error={errors[`routes.${i}.priority`]}>
+            <Field
+              id={`rt-r${i}-priority`}
+              label={`Priority (endpoint ${i + 1})`}
+              error={errors[`routes.${i}.priority`]}
+            >
               <input inputMode="numeric" value={r.priority} onChange={(e) => setRoute(i, 'priority', e.target.value)} />
             </Field>
             <div className="field field-check">
@@ -150,7 +190,10 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
         <legend>Health probe</legend>
         <div className="form-row">
           <Field id="rt-probe-protocol" label="Protocol" error={errors['health_probe.protocol']}>
-            <select value={f.probe_protocol} onChange={(e) => set('probe_protocol', e.target.value as HealthProbe['protocol'])}>
+            <select
+              value={f.probe_protocol}
+              onChange={(e) => set('probe_protocol', e.target.value as HealthProbe['protocol'])}
+            >
               {PROBE_PROTOCOLS.map((p) => (
                 <option key={p} value={p}>
                   {p}
@@ -167,16 +210,32 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
             </Field>
           )}
           <Field id="rt-probe-interval" label="Interval (s)" error={errors['health_probe.interval_seconds']}>
-            <input inputMode="numeric" value={f.interval_seconds} onChange={(e) => set('interval_seconds', e.target.value)} />
+            <input
+              inputMode="numeric"
+              value={f.interval_seconds}
+              onChange={(e) => set('interval_seconds', e.target.value)}
+            />
           </Field>
           <Field id="rt-probe-timeout" label="Timeout (s)" error={errors['health_probe.timeout_seconds']}>
-            <input inputMode="numeric" value={f.timeout_seconds} onChange={(e) => set('timeout_seconds', e.target.value)} />
+            <input
+              inputMode="numeric"
+              value={f.timeout_seconds}
+              onChange={(e) => set('timeout_seconds', e.target.value)}
+            />
           </Field>
           <Field id="rt-probe-unhealthy" label="Unhealthy threshold" error={errors['health_probe.unhealthy_threshold']}>
-            <input inputMode="numeric" value={f.unhealthy_threshold} onChange={(e) => set('unhealthy_threshold', e.target.value)} />
+            <input
+              inputMode="numeric"
+              value={f.unhealthy_threshold}
+              onChange={(e) => set('unhealthy_threshold', e.target.value)}
+            />
           </Field>
           <Field id="rt-probe-healthy" label="Healthy threshold" error={errors['health_probe.healthy_threshold']}>
-            <input inputMode="numeric" value={f.healthy_threshold} onChange={(e) => set('healthy_threshold', e.target.value)} />
+            <input
+              inputMode="numeric"
+              value={f.healthy_threshold}
+              onChange={(e) => set('healthy_threshold', e.target.value)}
+            />
           </Field>
         </div>
       </fieldset>
@@ -187,7 +246,14 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
         onChange={(v) => set('enable_auto_failover', v)}
       />
       <Checkbox id="rt-enabled" label="Enabled" checked={f.enabled} onChange={(v) => set('enabled', v)} />
-      <FormFooter errors={errors} shown={shown} formError={formError} busy={busy} submitLabel={submitLabel} onCancel={onCancel} />
+      <FormFooter
+        errors={errors}
+        shown={shown}
+        formError={formError}
+        busy={busy}
+        submitLabel={submitLabel}
+        onCancel={onCancel}
+      />
     </form>
   );
 }

@@ -6,7 +6,13 @@ import type { Span } from '../../services/types';
 import { layoutGraph, layoutWaterfall, searchParams, SpanSearch, TraceView, validateSearch } from './TraceViews';
 
 const T = 'a'.repeat(32);
-const span = (id: string, parent: string | null, startMs: number, dur: number, status: 'ok' | 'error' = 'ok'): Span => ({
+const span = (
+  id: string,
+  parent: string | null,
+  startMs: number,
+  dur: number,
+  status: 'ok' | 'error' = 'ok',
+): Span => ({
   trace_id: T,
   span_id: id,
   parent_span_id: parent,
@@ -53,15 +59,35 @@ describe('layoutGraph', () => {
 });
 
 describe('span search form', () => {
-  const base = { service: '', operation: '', tags: '', has_error: '' as const, min_duration_ms: '', max_duration_ms: '', trace_id: '', lookback_minutes: '60', limit: '50' };
+  const base = {
+    service: '',
+    operation: '',
+    tags: '',
+    has_error: '' as const,
+    min_duration_ms: '',
+    max_duration_ms: '',
+    trace_id: '',
+    lookback_minutes: '60',
+    limit: '50',
+  };
   it('validates filters', () => {
     expect(validateSearch(base)).toEqual({});
-    const e = validateSearch({ ...base, tags: 'novalue', min_duration_ms: '10', max_duration_ms: '5', trace_id: 'xyz', limit: '0' });
+    const e = validateSearch({
+      ...base,
+      tags: 'novalue',
+      min_duration_ms: '10',
+      max_duration_ms: '5',
+      trace_id: 'xyz',
+      limit: '0',
+    });
     expect(Object.keys(e).sort()).toEqual(['limit', 'max_duration_ms', 'tags', 'trace_id']);
   });
   it('builds query parameters', () => {
     const now = Date.UTC(2026, 10, 26, 12, 0, 0);
-    const p = searchParams({ ...base, service: 'api', tags: 'http.method:GET, env:prod', has_error: 'true', min_duration_ms: '5' }, now);
+    const p = searchParams(
+      { ...base, service: 'api', tags: 'http.method:GET, env:prod', has_error: 'true', min_duration_ms: '5' },
+      now,
+    );
     expect(p).toEqual({
       limit: 50,
       skip: 0,
@@ -127,7 +153,14 @@ describe('SpanSearch', () => {
     signIn();
     mockApi({
       'GET /api/v1/observability/spans/search': () => ({
-        body: { total: 0, spans: [], errors: [{ source: 'jaeger:a', error: 'timeout' }, { source: 'zipkin:b', error: 'HTTP 500' }] },
+        body: {
+          total: 0,
+          spans: [],
+          errors: [
+            { source: 'jaeger:a', error: 'timeout' },
+            { source: 'zipkin:b', error: 'HTTP 500' },
+          ],
+        },
       }),
     });
     const user = userEvent.setup();

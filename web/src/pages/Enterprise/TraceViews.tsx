@@ -34,9 +34,16 @@ export function validateSearch(f: SearchForm): Record<string, string> {
   for (const k of ['min_duration_ms', 'max_duration_ms'] as const) {
     if (f[k] !== '' && !(Number(f[k]) >= 0)) e[k] = 'must be a number ≥ 0';
   }
-  if (!e.min_duration_ms && !e.max_duration_ms && f.min_duration_ms !== '' && f.max_duration_ms !== '' && Number(f.min_duration_ms) > Number(f.max_duration_ms))
+  if (
+    !e.min_duration_ms &&
+    !e.max_duration_ms &&
+    f.min_duration_ms !== '' &&
+    f.max_duration_ms !== '' &&
+    Number(f.min_duration_ms) > Number(f.max_duration_ms)
+  )
     e.max_duration_ms = 'must be ≥ the minimum';
-  if (f.tags.trim() && !f.tags.split(',').every((t) => /^[^:,]+:.+$/.test(t.trim()))) e.tags = 'use key:value pairs separated by commas';
+  if (f.tags.trim() && !f.tags.split(',').every((t) => /^[^:,]+:.+$/.test(t.trim())))
+    e.tags = 'use key:value pairs separated by commas';
   if (f.trace_id.trim() && !/^[0-9a-f]{32}$/i.test(f.trace_id.trim())) e.trace_id = 'must be 32 hex characters';
   const lim = Number(f.limit);
   if (!Number.isInteger(lim) || lim < 1 || lim > 1000) e.limit = 'must be between 1 and 1000';
@@ -48,7 +55,11 @@ export function searchParams(f: SearchForm, now = Date.now()): SpanSearchParams 
   const p: SpanSearchParams = { limit: Number(f.limit), skip: 0 };
   if (f.service.trim()) p.service = f.service.trim();
   if (f.operation.trim()) p.operation = f.operation.trim();
-  if (f.tags.trim()) p.tags = f.tags.split(',').map((t) => t.trim()).join(',');
+  if (f.tags.trim())
+    p.tags = f.tags
+      .split(',')
+      .map((t) => t.trim())
+      .join(',');
   if (f.has_error) p.has_error = f.has_error === 'true';
   if (f.min_duration_ms !== '') p.min_duration_ms = Number(f.min_duration_ms);
   if (f.max_duration_ms !== '') p.max_duration_ms = Number(f.max_duration_ms);
@@ -65,7 +76,10 @@ export function SourceBadge({ source }: { source: string | undefined }) {
   const src = source || 'local';
   const [kind, ...rest] = src.split(':');
   const name = rest.join(':');
-  const cls = kind === 'local' ? 'badge-muted' : `badge-source badge-source-${kind === 'jaeger' || kind === 'zipkin' ? kind : 'other'}`;
+  const cls =
+    kind === 'local'
+      ? 'badge-muted'
+      : `badge-source badge-source-${kind === 'jaeger' || kind === 'zipkin' ? kind : 'other'}`;
   const title = kind === 'local' ? 'Built-in span store' : name ? `${kind} backend of tracing config “${name}”` : src;
   return (
     <span className={`badge ${cls}`} title={title} data-testid="span-source">
@@ -80,7 +94,8 @@ export function BackendErrors({ errors }: { errors: { source: string; error: str
   return (
     <div className="warning" role="alert" data-testid="span-backend-errors">
       <strong>
-        {errors.length === 1 ? 'A tracing backend' : `${errors.length} tracing backends`} could not be queried; results may be incomplete.
+        {errors.length === 1 ? 'A tracing backend' : `${errors.length} tracing backends`} could not be queried; results
+        may be incomplete.
       </strong>
       <ul>
         {errors.map((e, i) => (
@@ -131,13 +146,25 @@ export function SpanSearch({ onOpenTrace }: { onOpenTrace: (traceId: string) => 
         </div>
         <div className="form-row">
           <Field id="ss-min" label="Min duration (ms)" error={errors.min_duration_ms}>
-            <input inputMode="decimal" value={f.min_duration_ms} onChange={(e) => set('min_duration_ms', e.target.value)} />
+            <input
+              inputMode="decimal"
+              value={f.min_duration_ms}
+              onChange={(e) => set('min_duration_ms', e.target.value)}
+            />
           </Field>
           <Field id="ss-max" label="Max duration (ms)" error={errors.max_duration_ms}>
-            <input inputMode="decimal" value={f.max_duration_ms} onChange={(e) => set('max_duration_ms', e.target.value)} />
+            <input
+              inputMode="decimal"
+              value={f.max_duration_ms}
+              onChange={(e) => set('max_duration_ms', e.target.value)}
+            />
           </Field>
           <Field id="ss-lookback" label="Lookback (minutes)" error={errors.lookback_minutes} hint="Empty = all time">
-            <input inputMode="numeric" value={f.lookback_minutes} onChange={(e) => set('lookback_minutes', e.target.value)} />
+            <input
+              inputMode="numeric"
+              value={f.lookback_minutes}
+              onChange={(e) => set('lookback_minutes', e.target.value)}
+            />
           </Field>
           <Field id="ss-trace" label="Trace ID" error={errors.trace_id}>
             <input value={f.trace_id} onChange={(e) => set('trace_id', e.target.value)} />
@@ -322,7 +349,11 @@ export function TraceView({ traceId, onClose }: { traceId: string; onClose: () =
 }
 
 /** Place services in columns by their depth from the callers (roots). */
-export function layoutGraph(g: DependencyGraph): { pos: Map<string, { x: number; y: number }>; width: number; height: number } {
+export function layoutGraph(g: DependencyGraph): {
+  pos: Map<string, { x: number; y: number }>;
+  width: number;
+  height: number;
+} {
   const names = Array.from(new Set([...g.nodes.map((n) => n.service), ...g.edges.flatMap((e) => [e.parent, e.child])]));
   const depth = new Map<string, number>();
   const incoming = new Set(g.edges.filter((e) => e.parent !== e.child).map((e) => e.child));
@@ -372,7 +403,9 @@ export function DependencyGraphView() {
       ) : deps.loading || !deps.data ? (
         <Loading />
       ) : deps.data.nodes.length === 0 && deps.data.edges.length === 0 ? (
-        <EmptyState title="No dependencies recorded">Dependencies appear once traced traffic flows between services.</EmptyState>
+        <EmptyState title="No dependencies recorded">
+          Dependencies appear once traced traffic flows between services.
+        </EmptyState>
       ) : (
         <DependencyGraphSvg graph={deps.data} />
       )}
@@ -384,9 +417,23 @@ function DependencyGraphSvg({ graph }: { graph: DependencyGraph }) {
   const { pos, width, height } = layoutGraph(graph);
   return (
     <>
-      <svg className="dep-graph" viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label="Service dependency graph">
+      <svg
+        className="dep-graph"
+        viewBox={`0 0 ${width} ${height}`}
+        width="100%"
+        role="img"
+        aria-label="Service dependency graph"
+      >
         <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+          <marker
+            id="arrow"
+            viewBox="0 0 10 10"
+            refX="10"
+            refY="5"
+            markerWidth="6"
+            markerHeight="6"
+            orient="auto-start-reverse"
+          >
             <path d="M 0 0 L 10 5 L 0 10 z" fill="#64748b" />
           </marker>
         </defs>
@@ -396,7 +443,14 @@ function DependencyGraphSvg({ graph }: { graph: DependencyGraph }) {
           if (!a || !b) return null;
           return (
             <g key={`${e.parent}->${e.child}`}>
-              <line x1={a.x + 70} y1={a.y} x2={b.x - 70} y2={b.y} stroke={e.error_count > 0 ? '#dc2626' : '#64748b'} markerEnd="url(#arrow)" />
+              <line
+                x1={a.x + 70}
+                y1={a.y}
+                x2={b.x - 70}
+                y2={b.y}
+                stroke={e.error_count > 0 ? '#dc2626' : '#64748b'}
+                markerEnd="url(#arrow)"
+              />
               <text x={(a.x + b.x) / 2} y={(a.y + b.y) / 2 - 6} textAnchor="middle" fontSize="11" fill="#334155">
                 {e.call_count}
                 {e.error_count > 0 ? ` (${e.error_count} err)` : ''}

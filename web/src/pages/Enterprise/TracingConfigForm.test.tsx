@@ -11,7 +11,16 @@ describe('TracingConfigForm', () => {
   it('validates backend/exporter combinations and submits a valid config', async () => {
     const onSubmit = vi.fn().mockResolvedValue(undefined);
     const user = userEvent.setup();
-    render(<TracingConfigForm initial={EMPTY_TRACING} clusters={clusters} title="New tracing config" submitLabel="Create" onSubmit={onSubmit} onCancel={() => undefined} />);
+    render(
+      <TracingConfigForm
+        initial={EMPTY_TRACING}
+        clusters={clusters}
+        title="New tracing config"
+        submitLabel="Create"
+        onSubmit={onSubmit}
+        onCancel={() => undefined}
+      />,
+    );
     await user.type(screen.getByLabelText('Name'), 'otel');
     await user.selectOptions(screen.getByLabelText('Cluster'), 'prod');
     await user.selectOptions(screen.getByLabelText('Backend'), 'zipkin');
@@ -24,6 +33,11 @@ describe('TracingConfigForm', () => {
     await user.selectOptions(screen.getByLabelText('Exporter'), 'http');
     await user.click(screen.getByRole('button', { name: 'Create' }));
     expect(onSubmit).toHaveBeenCalledTimes(1);
-    expect(onSubmit.mock.calls[0][0]).toMatchObject({ backend: 'zipkin', exporter: 'http', cluster_id: 1, sampling_strategy: 'probabilistic' });
+    expect(onSubmit.mock.calls[0][0]).toMatchObject({
+      backend: 'zipkin',
+      exporter: 'http',
+      cluster_id: 1,
+      sampling_strategy: 'probabilistic',
+    });
   });
 });

@@ -53,7 +53,12 @@ export default function TracingConfigForm({ initial, clusters, title, submitLabe
           <input value={f.name} onChange={(e) => set('name', e.target.value)} />
         </Field>
         <Field id="tr-cluster" label="Cluster" error={errors.cluster_id}>
-          <EntitySelect value={f.cluster_id} onChange={(v) => set('cluster_id', v)} placeholder="Choose…" options={clusters} />
+          <EntitySelect
+            value={f.cluster_id}
+            onChange={(v) => set('cluster_id', v)}
+            placeholder="Choose…"
+            options={clusters}
+          />
         </Field>
         <Field id="tr-service-name" label="Service name in spans" error={errors.service_name}>
           <input value={f.service_name} onChange={(e) => set('service_name', e.target.value)} />
@@ -83,10 +88,21 @@ export default function TracingConfigForm({ initial, clusters, title, submitLabe
               ))}
             </select>
           </Field>
-          <Field id="tr-endpoint" label="Collector endpoint" error={errors.endpoint} className="grow" hint="e.g. http://jaeger:4318">
+          <Field
+            id="tr-endpoint"
+            label="Collector endpoint"
+            error={errors.endpoint}
+            className="grow"
+            hint="e.g. http://jaeger:4318"
+          >
             <input value={f.endpoint} onChange={(e) => set('endpoint', e.target.value)} />
           </Field>
-          <Field id="tr-query-url" label="Query URL (for span search)" error={errors.query_url} hint="Optional, e.g. http://jaeger:16686">
+          <Field
+            id="tr-query-url"
+            label="Query URL (for span search)"
+            error={errors.query_url}
+            hint="Optional, e.g. http://jaeger:16686"
+          >
             <input value={f.query_url} onChange={(e) => set('query_url', e.target.value)} />
           </Field>
         </div>
@@ -95,7 +111,10 @@ export default function TracingConfigForm({ initial, clusters, title, submitLabe
         <legend>Sampling</legend>
         <div className="form-row">
           <Field id="tr-strategy" label="Strategy" error={errors.sampling_strategy}>
-            <select value={f.sampling_strategy} onChange={(e) => set('sampling_strategy', e.target.value as SamplingStrategy)}>
+            <select
+              value={f.sampling_strategy}
+              onChange={(e) => set('sampling_strategy', e.target.value as SamplingStrategy)}
+            >
               {STRATEGIES.map((s) => (
                 <option key={s} value={s}>
                   {s}
@@ -106,22 +125,55 @@ export default function TracingConfigForm({ initial, clusters, title, submitLabe
           <Field id="tr-rate" label="Sampling rate" error={errors.sampling_rate} hint="0–1">
             <input inputMode="decimal" value={f.sampling_rate} onChange={(e) => set('sampling_rate', e.target.value)} />
           </Field>
-          <Field id="tr-tps" label="Max traces per second" error={errors.max_traces_per_second} hint="1–100000; required for rate_limit">
-            <input inputMode="numeric" value={f.max_traces_per_second} onChange={(e) => set('max_traces_per_second', e.target.value)} />
+          <Field
+            id="tr-tps"
+            label="Max traces per second"
+            error={errors.max_traces_per_second}
+            hint="1–100000; required for rate_limit"
+          >
+            <input
+              inputMode="numeric"
+              value={f.max_traces_per_second}
+              onChange={(e) => set('max_traces_per_second', e.target.value)}
+            />
           </Field>
         </div>
       </fieldset>
       <fieldset>
         <legend>Captured data</legend>
         <div className="form-row">
-          <Checkbox id="tr-req-headers" label="Request headers" checked={f.include_request_headers} onChange={(v) => set('include_request_headers', v)} />
-          <Checkbox id="tr-resp-headers" label="Response headers" checked={f.include_response_headers} onChange={(v) => set('include_response_headers', v)} />
-          <Checkbox id="tr-req-body" label="Request body" checked={f.include_request_body} onChange={(v) => set('include_request_body', v)} />
-          <Checkbox id="tr-resp-body" label="Response body" checked={f.include_response_body} onChange={(v) => set('include_response_body', v)} />
+          <Checkbox
+            id="tr-req-headers"
+            label="Request headers"
+            checked={f.include_request_headers}
+            onChange={(v) => set('include_request_headers', v)}
+          />
+          <Checkbox
+            id="tr-resp-headers"
+            label="Response headers"
+            checked={f.include_response_headers}
+            onChange={(v) => set('include_response_headers', v)}
+          />
+          <Checkbox
+            id="tr-req-body"
+            label="Request body"
+            checked={f.include_request_body}
+            onChange={(v) => set('include_request_body', v)}
+          />
+          <Checkbox
+            id="tr-resp-body"
+            label="Response body"
+            checked={f.include_response_body}
+            onChange={(v) => set('include_response_body', v)}
+          />
         </div>
         <div className="form-row">
           <Field id="tr-max-attr" label="Max attribute length" error={errors.max_attribute_length} hint="16–65536">
-            <input inputMode="numeric" value={f.max_attribute_length} onChange={(e) => set('max_attribute_length', e.target.value)} />
+            <input
+              inputMode="numeric"
+              value={f.max_attribute_length}
+              onChange={(e) => set('max_attribute_length', e.target.value)}
+            />
           </Field>
           <Field id="tr-tags" label="Custom tags" error={tagError} hint="key=value, comma-separated" className="grow">
             <input value={f.custom_tags} onChange={(e) => set('custom_tags', e.target.value)} />
@@ -129,7 +181,14 @@ export default function TracingConfigForm({ initial, clusters, title, submitLabe
         </div>
       </fieldset>
       <Checkbox id="tr-enabled" label="Enabled" checked={f.enabled} onChange={(v) => set('enabled', v)} />
-      <FormFooter errors={errors} shown={shown} formError={formError} busy={busy} submitLabel={submitLabel} onCancel={onCancel} />
+      <FormFooter
+        errors={errors}
+        shown={shown}
+        formError={formError}
+        busy={busy}
+        submitLabel={submitLabel}
+        onCancel={onCancel}
+      />
     </form>
   );
 }

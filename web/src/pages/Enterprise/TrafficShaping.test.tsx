@@ -31,7 +31,20 @@ function wrap(children: ReactNode) {
 const common = {
   'GET /api/v1/auth/me': () => ({ body: { id: 1, username: 'admin', role: 'admin', created_at: '' } }),
   'GET /api/v1/license/status': () => ({ body: licenseStatus(['traffic_shaping']) }),
-  'GET /api/v1/services': () => ({ body: [{ id: 1, name: 'api', cluster_id: 1, hostnames: [], path_prefix: '/', protocol: 'http', listen_port: null, enabled: true }] }),
+  'GET /api/v1/services': () => ({
+    body: [
+      {
+        id: 1,
+        name: 'api',
+        cluster_id: 1,
+        hostnames: [],
+        path_prefix: '/',
+        protocol: 'http',
+        listen_port: null,
+        enabled: true,
+      },
+    ],
+  }),
 };
 
 describe('Traffic Shaping page', () => {
@@ -46,7 +59,12 @@ describe('Traffic Shaping page', () => {
           bytes_passed: 2048,
           bytes_delayed: 0,
           current_rate_mbps: 12.5,
-          delay_ms: { P0: { p50: 0, p99: 0 }, P1: { p50: 1.25, p99: 7.5 }, P2: { p50: 0, p99: 0 }, P3: { p50: 0, p99: 0 } },
+          delay_ms: {
+            P0: { p50: 0, p99: 0 },
+            P1: { p50: 1.25, p99: 7.5 },
+            P2: { p50: 0, p99: 0 },
+            P3: { p50: 0, p99: 0 },
+          },
           sla_violations: 3,
           proxies_reporting: 2,
           updated_at: '2026-11-26T10:00:00Z',
@@ -75,7 +93,16 @@ describe('Traffic Shaping page', () => {
       ...common,
       'GET /api/v1/traffic-shaping/policies': () => ({ body: [policy], headers: { 'x-total-count': '1' } }),
       'GET /api/v1/traffic-shaping/policies/4/stats': () => ({
-        body: { policy_id: 4, bytes_passed: 0, bytes_delayed: 0, current_rate_mbps: 0, delay_ms: { P0: zero, P1: zero, P2: zero, P3: zero }, sla_violations: 0, proxies_reporting: 0, updated_at: null },
+        body: {
+          policy_id: 4,
+          bytes_passed: 0,
+          bytes_delayed: 0,
+          current_rate_mbps: 0,
+          delay_ms: { P0: zero, P1: zero, P2: zero, P3: zero },
+          sla_violations: 0,
+          proxies_reporting: 0,
+          updated_at: null,
+        },
       }),
     });
     const user = userEvent.setup();
@@ -104,7 +131,10 @@ describe('Traffic Shaping page', () => {
 
   it('shows an error state with retry on a server error', async () => {
     signIn();
-    mockApi({ ...common, 'GET /api/v1/traffic-shaping/policies': () => ({ status: 500, body: { detail: 'database is locked' } }) });
+    mockApi({
+      ...common,
+      'GET /api/v1/traffic-shaping/policies': () => ({ status: 500, body: { detail: 'database is locked' } }),
+    });
     render(wrap(<TrafficShapingPage />));
     expect(await screen.findByText('database is locked')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Retry' })).toBeInTheDocument();

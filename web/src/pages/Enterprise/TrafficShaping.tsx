@@ -14,7 +14,8 @@ import { EMPTY_QOS, PRIORITIES, qosToForm } from './validation';
 
 function PolicyStats({ policyId }: { policyId: number }) {
   const stats = usePolicyStats(policyId);
-  if (stats.error && !stats.data) return <ErrorState title="Statistics unavailable" error={stats.error} onRetry={stats.reload} />;
+  if (stats.error && !stats.data)
+    return <ErrorState title="Statistics unavailable" error={stats.error} onRetry={stats.reload} />;
   if (stats.loading || !stats.data) return <Loading label="Loading statistics…" />;
   const s = stats.data;
   // The server always lists P0–P3 (zeros until measured): show the table once a proxy has reported.
@@ -88,7 +89,8 @@ export function TrafficShaping() {
   const [statsFor, setStatsFor] = useState<number | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
 
-  if (ts.error instanceof LicenseError) return <UpgradePrompt feature="traffic_shaping" message={ts.error.message} upgradeUrl={ts.error.upgradeUrl} />;
+  if (ts.error instanceof LicenseError)
+    return <UpgradePrompt feature="traffic_shaping" message={ts.error.message} upgradeUrl={ts.error.upgradeUrl} />;
 
   const serviceName = (id: number) => services.data?.items.find((s) => s.id === id)?.name ?? `#${id}`;
   const act = async (fn: () => Promise<unknown>) => {
@@ -130,7 +132,13 @@ export function TrafficShaping() {
       )}
       <div className="toolbar">
         <label htmlFor="ts-filter">Filter by service</label>
-        <EntitySelect id="ts-filter" value={serviceFilter} onChange={setServiceFilter} placeholder="All services" options={services.data?.items ?? []} />
+        <EntitySelect
+          id="ts-filter"
+          value={serviceFilter}
+          onChange={setServiceFilter}
+          placeholder="All services"
+          options={services.data?.items ?? []}
+        />
         {ts.loaded && ts.total > ts.policies.length && (
           <span className="muted">
             Showing {ts.policies.length} of {ts.total}
@@ -138,7 +146,13 @@ export function TrafficShaping() {
         )}
       </div>
       <InlineError error={actionError} />
-      <AsyncList items={ts.loaded ? ts.policies : undefined} error={ts.error} onRetry={ts.reload} emptyTitle="No QoS policies" empty="Create a policy to limit bandwidth and prioritise a service's traffic.">
+      <AsyncList
+        items={ts.loaded ? ts.policies : undefined}
+        error={ts.error}
+        onRetry={ts.reload}
+        emptyTitle="No QoS policies"
+        empty="Create a policy to limit bandwidth and prioritise a service's traffic."
+      >
         {(items) => (
           <table className="table" aria-label="QoS policies">
             <thead>
@@ -175,7 +189,8 @@ export function TrafficShaping() {
                       className="btn btn-small"
                       aria-pressed={statsFor === p.id}
                       onClick={() => setStatsFor(statsFor === p.id ? null : p.id)}
-                     aria-label={`Stats of ${p.name}`}>
+                      aria-label={`Stats of ${p.name}`}
+                    >
                       Stats
                     </button>
                     {isAdmin && (

@@ -29,7 +29,15 @@ describe('validateQos', () => {
 
   it('enforces the bounds of docs/API.md', () => {
     const e = validateQos(
-      qos({ name: ' ', service_id: '', ingress_mbps: '0', egress_mbps: '100001', burst_size_kb: '10241', weight: '101', max_latency_ms: '60001' }),
+      qos({
+        name: ' ',
+        service_id: '',
+        ingress_mbps: '0',
+        egress_mbps: '100001',
+        burst_size_kb: '10241',
+        weight: '101',
+        max_latency_ms: '60001',
+      }),
     );
     expect(e.name).toBe('must not be empty');
     expect(e.service_id).toBeDefined();
@@ -42,7 +50,11 @@ describe('validateQos', () => {
 
   it('rejects non-integers and an empty burst', () => {
     const e = validateQos(qos({ ingress_mbps: '1.5', burst_size_kb: '', weight: 'abc' }));
-    expect(Object.keys(e).sort()).toEqual(['bandwidth.burst_size_kb', 'bandwidth.ingress_mbps', 'priority_config.weight']);
+    expect(Object.keys(e).sort()).toEqual([
+      'bandwidth.burst_size_kb',
+      'bandwidth.ingress_mbps',
+      'priority_config.weight',
+    ]);
   });
 });
 
@@ -52,7 +64,12 @@ const rt = (o: Partial<RouteTableForm> = {}): RouteTableForm => ({
   service_id: '2',
   routes: [
     { ...EMPTY_ROUTE_TABLE.routes[0], region: 'us-east-1', endpoint: 'https://a.example.com:443' },
-    { ...EMPTY_ROUTE_TABLE.routes[1], region: 'europe-west1', endpoint: 'https://b.example.com:443', cost_per_gb: '0.08' },
+    {
+      ...EMPTY_ROUTE_TABLE.routes[1],
+      region: 'europe-west1',
+      endpoint: 'https://b.example.com:443',
+      cost_per_gb: '0.08',
+    },
   ],
   ...o,
 });
@@ -81,9 +98,9 @@ describe('validateRouteTable', () => {
     f.routes[1] = { ...f.routes[1], endpoint: f.routes[0].endpoint };
     expect(validateRouteTable(f)['routes.1.endpoint']).toBe('duplicate endpoint in this route table');
     expect(validateRouteTable(rt({ routes: [] })).routes).toBeDefined();
-    expect(validateRouteTable(rt({ timeout_seconds: '10', interval_seconds: '10' }))['health_probe.timeout_seconds']).toBe(
-      'must be less than interval_seconds',
-    );
+    expect(
+      validateRouteTable(rt({ timeout_seconds: '10', interval_seconds: '10' }))['health_probe.timeout_seconds'],
+    ).toBe('must be less than interval_seconds');
     const inactive = rt();
     inactive.routes = inactive.routes.map((r) => ({ ...r, is_active: false }));
     expect(validateRouteTable(inactive).routes).toBe('at least one route must be active');
@@ -103,7 +120,14 @@ const tr = (o: Partial<TracingForm> = {}): TracingForm => ({
 
 describe('endpointError', () => {
   it('accepts what the server accepts', () => {
-    for (const ok of ['https://a.example.com:443', 'http://10.0.0.1', 'tcp://db:5432', 'grpc://collector', 'db.internal:5432', '[::1]:8080'])
+    for (const ok of [
+      'https://a.example.com:443',
+      'http://10.0.0.1',
+      'tcp://db:5432',
+      'grpc://collector',
+      'db.internal:5432',
+      '[::1]:8080',
+    ])
       expect(endpointError(ok)).toBeNull();
   });
   it('rejects what the server rejects', () => {
@@ -127,7 +151,13 @@ describe('validateTracing', () => {
 
   it('mirrors the server rules', () => {
     const e = validateTracing(
-      tr({ backend: 'zipkin', exporter: 'thrift', sampling_rate: '1.5', sampling_strategy: 'rate_limit', max_attribute_length: '8' }),
+      tr({
+        backend: 'zipkin',
+        exporter: 'thrift',
+        sampling_rate: '1.5',
+        sampling_strategy: 'rate_limit',
+        max_attribute_length: '8',
+      }),
     );
     expect(e.exporter).toMatch(/zipkin/);
     expect(e.sampling_rate).toBe('must be between 0 and 1');

@@ -57,7 +57,8 @@ export function endpointError(raw: string): string | null {
   if (s.length > 255) return 'must be at most 255 characters';
   if (s.includes('://')) {
     const scheme = s.slice(0, s.indexOf('://')).toLowerCase();
-    if (!['http', 'https', 'tcp', 'grpc', 'grpcs'].includes(scheme)) return `unsupported URL scheme \`${scheme}\` (use http, https or tcp)`;
+    if (!['http', 'https', 'tcp', 'grpc', 'grpcs'].includes(scheme))
+      return `unsupported URL scheme \`${scheme}\` (use http, https or tcp)`;
     let u: URL;
     try {
       // URL() knows no default port for tcp/grpc; parse them as http to read host and port.
@@ -291,7 +292,8 @@ export function validateRouteTable(f: RouteTableForm): Errors {
   intIn(e, 'health_probe.port', f.probe_port, 1, 65535, true);
   if (f.probe_protocol === 'http' || f.probe_protocol === 'https') {
     const p = f.probe_path.trim();
-    if (p && (!p.startsWith('/') || p.length > 1024 || /\s/.test(p))) e['health_probe.path'] = 'must be an absolute path without spaces';
+    if (p && (!p.startsWith('/') || p.length > 1024 || /\s/.test(p)))
+      e['health_probe.path'] = 'must be an absolute path without spaces';
   }
   intIn(e, 'health_probe.interval_seconds', f.interval_seconds, 1, 3600);
   intIn(e, 'health_probe.timeout_seconds', f.timeout_seconds, 1, 3600);
@@ -346,7 +348,14 @@ export function routeTableToInput(f: RouteTableForm, clusterId: number): RouteTa
 
 export const BACKENDS: TracingBackend[] = ['jaeger', 'zipkin', 'otlp'];
 export const EXPORTERS: SpanExporter[] = ['grpc', 'http', 'thrift'];
-export const STRATEGIES: SamplingStrategy[] = ['always', 'never', 'probabilistic', 'rate_limit', 'error_only', 'adaptive'];
+export const STRATEGIES: SamplingStrategy[] = [
+  'always',
+  'never',
+  'probabilistic',
+  'rate_limit',
+  'error_only',
+  'adaptive',
+];
 
 export interface TracingForm {
   name: string;
@@ -440,8 +449,10 @@ export function validateTracing(f: TracingForm): Errors {
   const epErr = endpointError(ep);
   if (epErr) e.endpoint = epErr;
   else if (f.exporter !== 'grpc' && !isHttpUrl(ep)) e.endpoint = 'must be an http:// or https:// URL for this exporter';
-  if (f.backend === 'zipkin' && f.exporter !== 'http') e.exporter = 'zipkin accepts only the `http` exporter (Zipkin v2 JSON)';
-  if (f.backend === 'otlp' && f.exporter === 'thrift') e.exporter = 'otlp accepts `grpc` or `http`; thrift is Jaeger-only';
+  if (f.backend === 'zipkin' && f.exporter !== 'http')
+    e.exporter = 'zipkin accepts only the `http` exporter (Zipkin v2 JSON)';
+  if (f.backend === 'otlp' && f.exporter === 'thrift')
+    e.exporter = 'otlp accepts `grpc` or `http`; thrift is Jaeger-only';
   numIn(e, 'sampling_rate', f.sampling_rate, 0, 1);
   intIn(e, 'max_traces_per_second', f.max_traces_per_second, 1, 100000, true);
   if (!e.max_traces_per_second && f.sampling_strategy === 'rate_limit' && f.max_traces_per_second.trim() === '')
