@@ -34,6 +34,7 @@ import type {
   TracingStats,
   TracingTestResult,
   User,
+  UserInput,
 } from './types';
 
 export { ApiError, LicenseError, ValidationError, errorFromResponse, errorMessage, locToPath } from './errors';
@@ -191,12 +192,6 @@ export const authApi = {
   me: () => api.get<User>('/api/v1/auth/me').then((r) => r.data),
   logout: () => clearSession(),
 };
-
-export interface UserInput {
-  username: string;
-  password: string;
-  role: 'admin' | 'viewer';
-}
 
 export const usersApi = {
   list: () => list<User>('/api/v1/users'),
