@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import App from './App';
-import { apiConfig } from './config';
+import App from './app/app';
+import { apiConfig } from './config/env';
 import './styles.css';
 
 function ConfigError({ error }: { error: string }) {
