@@ -1,7 +1,7 @@
 import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import App from './app';
+import App from './index';
 import { getSession } from '@/lib/session';
 import { licenseStatus, mockApi, TOKENS } from '@/testing/mock-api';
 

@@ -1,3 +1,4 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, ensureFreshToken } from './api-client';
 import type { TokenPair, User } from './api-types';
@@ -13,6 +14,8 @@ export const authApi = {
   logout: () => clearSession(),
 };
 
+export const authKeys = { me: ['auth', 'me'] as const };
+
 export interface AuthState {
   session: Session | null;
   user: User | null;
@@ -25,31 +28,21 @@ export interface AuthState {
 
 const AuthContext = createContext<AuthState | null>(null);
 
-/** Keeps the session, loads the current user, and refreshes the token before it expires. */
+/**
+ * Keeps the session, loads the current user, and refreshes the token before it expires. Signing in or
+ * out empties the query cache, so nothing one operator loaded is shown to the next.
+ */
 export function AuthProvider({ children }: { children: ReactNode }) {
+  const queryClient = useQueryClient();
   const [session, setSession] = useState<Session | null>(() => getSession());
-  const [user, setUser] = useState<User | null>(null);
   const [signedOut, setSignedOut] = useState(false);
 
   useEffect(() => onSessionChange(setSession), []);
 
-  const token = session?.accessToken ?? null;
-  const loggedIn = token !== null;
-  useEffect(() => {
-    if (!loggedIn) return undefined;
-    let cancelled = false;
-    authApi.me().then(
-      (u) => {
-        if (!cancelled) setUser(u);
-      },
-      () => {
-        /* a 401 sends the user to login; other errors leave the user unknown */
-      },
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [loggedIn]);
+  const loggedIn = session !== null;
+  // A 401 sends the user to login; other errors leave the user unknown.
+  const me = useQuery({ queryKey: authKeys.me, queryFn: authApi.me, enabled: loggedIn });
+  const user = me.data ?? null;
 
   // Refresh proactively, even when the page is idle (no requests to trigger it).
   useEffect(() => {
@@ -60,16 +53,20 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     return () => window.clearInterval(t);
   }, [loggedIn]);
 
-  const login = useCallback(async (username: string, password: string) => {
-    await authApi.login(username, password);
-    setSignedOut(false);
-    setUser(await authApi.me());
-  }, []);
+  const login = useCallback(
+    async (username: string, password: string) => {
+      queryClient.clear();
+      await authApi.login(username, password);
+      setSignedOut(false);
+      await queryClient.fetchQuery({ queryKey: authKeys.me, queryFn: authApi.me });
+    },
+    [queryClient],
+  );
   const logout = useCallback(() => {
     setSignedOut(true);
     authApi.logout();
-    setUser(null);
-  }, []);
+    queryClient.clear();
+  }, [queryClient]);
 
   const value = useMemo<AuthState>(
     () => ({

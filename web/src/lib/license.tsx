@@ -1,7 +1,7 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
 import { createContext, useContext, useMemo, type ReactNode } from 'react';
 import { api } from './api-client';
 import type { Schemas } from './api-types';
-import { useResource } from './use-resource';
 
 export type LicenseStatus = Schemas['LicenseStatus'];
 
@@ -9,6 +9,11 @@ export type LicenseStatus = Schemas['LicenseStatus'];
 export type Feature = 'traffic_shaping' | 'multi_cloud_routing' | 'distributed_tracing';
 
 export const fetchLicenseStatus = () => api.get<LicenseStatus>('/api/v1/license/status').then((r) => r.data);
+
+export const licenseKeys = { status: ['license', 'status'] as const };
+
+export const licenseStatusQueryOptions = () =>
+  queryOptions({ queryKey: licenseKeys.status, queryFn: fetchLicenseStatus });
 
 export interface LicenseState {
   status: LicenseStatus | undefined;
@@ -23,22 +28,23 @@ const LicenseContext = createContext<LicenseState | null>(null);
 
 /** Loads the license status once the operator is signed in; the layout, the gates and the pages read it. */
 export function LicenseProvider({ children }: { children: ReactNode }) {
-  const res = useResource('license', fetchLicenseStatus);
-  const { reload } = res;
+  const { data, isPending, error, refetch } = useQuery(licenseStatusQueryOptions());
   const value = useMemo<LicenseState>(
     () => ({
-      status: res.data,
-      loading: res.loading,
-      error: res.error,
-      reload,
-      hasFeature: (f: Feature) => (res.data ? res.data.features.includes(f) : undefined),
+      status: data,
+      loading: isPending,
+      error,
+      reload: () => {
+        void refetch();
+      },
+      hasFeature: (f: Feature) => (data ? data.features.includes(f) : undefined),
     }),
-    [res.data, res.loading, res.error, reload],
+    [data, isPending, error, refetch],
   );
   return <LicenseContext.Provider value={value}>{children}</LicenseContext.Provider>;
 }
 
-/** License status from GET /api/v1/license/status (fetched once by LicenseProvider). */
+/** License status from GET /api/v1/license/status (loaded by LicenseProvider). */
 export function useLicense(): LicenseState {
   const ctx = useContext(LicenseContext);
   if (!ctx) throw new Error('useLicense must be used inside <LicenseProvider>');

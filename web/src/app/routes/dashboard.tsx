@@ -1,51 +1,56 @@
 import { Link } from 'react-router-dom';
 import { EmptyState, ErrorState, Loading } from '@/components/ui/states';
 import { useClusters } from '@/features/clusters/api/clusters';
-import { healthApi } from '@/features/dashboard/api/health';
-import { routeTablesApi } from '@/features/multi-cloud/api/route-tables';
-import { tracingConfigsApi } from '@/features/observability/api/tracing-configs';
+import { useHealth, useReadiness } from '@/features/dashboard/api/health';
+import { countOf, Stat } from '@/features/dashboard/components/stat';
+import { useRouteTables } from '@/features/multi-cloud/api/route-tables';
+import { useTracingConfigs } from '@/features/observability/api/tracing-configs';
 import { useProxies } from '@/features/proxies/api/proxies';
 import { useServices } from '@/features/services/api/services';
-import { qosPoliciesApi } from '@/features/traffic-shaping/api/qos-policies';
-import { useLicense, type Feature } from '@/lib/license';
-import { useResource } from '@/lib/use-resource';
+import { useQosPolicies } from '@/features/traffic-shaping/api/qos-policies';
 import { errorMessage } from '@/lib/errors';
+import { useLicense } from '@/lib/license';
 import { fmtTime } from '@/utils/format';
 
-function Stat({ label, value, to, testId }: { label: string; value: React.ReactNode; to?: string; testId?: string }) {
+// Counts of the Enterprise resources, shown only when the license includes the feature (so that a
+// Community console never calls those APIs).
+const ENTERPRISE_POLL_MS = 15_000;
+
+function QosPolicyCount() {
   return (
-    <div className="stat card" data-testid={testId}>
-      <div className="stat-label">{label}</div>
-      <div className="stat-value">{to ? <Link to={to}>{value}</Link> : value}</div>
-    </div>
+    <Stat
+      label="QoS policies"
+      value={countOf(useQosPolicies({ limit: 1 }, ENTERPRISE_POLL_MS))}
+      to="/traffic-shaping"
+    />
   );
 }
 
-function countOf(r: { data?: { total: number }; error: Error | null; loading: boolean }) {
-  if (r.error) return <span className="text-error">error</span>;
-  if (r.loading || !r.data) return '…';
-  return r.data.total;
+function RouteTableCount() {
+  return (
+    <Stat label="Route tables" value={countOf(useRouteTables({ limit: 1 }, ENTERPRISE_POLL_MS))} to="/multi-cloud" />
+  );
 }
 
-function EnterpriseCount({ feature, label, to }: { feature: Feature; label: string; to: string }) {
-  const fetcher: () => Promise<{ total: number }> = {
-    traffic_shaping: () => qosPoliciesApi.list({ limit: 1 }),
-    multi_cloud_routing: () => routeTablesApi.list({ limit: 1 }),
-    distributed_tracing: () => tracingConfigsApi.list({ limit: 1 }),
-  }[feature];
-  const r = useResource<{ total: number }>(`dash:${feature}`, fetcher, 15_000);
-  return <Stat label={label} value={countOf(r)} to={to} />;
+function TracingConfigCount() {
+  return (
+    <Stat
+      label="Tracing configs"
+      value={countOf(useTracingConfigs({ limit: 1 }, ENTERPRISE_POLL_MS))}
+      to="/observability"
+    />
+  );
 }
 
 export default function Dashboard() {
-  const health = useResource('healthz', healthApi.health, 10_000);
-  const ready = useResource('readyz', healthApi.ready, 10_000);
+  const health = useHealth();
+  const ready = useReadiness();
   const license = useLicense();
   const clusters = useClusters();
   const services = useServices();
   const proxies = useProxies();
 
-  if (health.loading && ready.loading) return <Loading />;
+  if (health.isPending && ready.isPending) return <Loading />;
 
   const online = proxies.data?.items.filter((p) => p.status === 'online').length ?? 0;
   const features = license.status?.features ?? [];
@@ -97,20 +102,14 @@ export default function Dashboard() {
           to="/proxies"
           value={proxies.data ? `${online} / ${proxies.data.total}` : countOf(proxies)}
         />
-        {features.includes('traffic_shaping') && (
-          <EnterpriseCount feature="traffic_shaping" label="QoS policies" to="/traffic-shaping" />
-        )}
-        {features.includes('multi_cloud_routing') && (
-          <EnterpriseCount feature="multi_cloud_routing" label="Route tables" to="/multi-cloud" />
-        )}
-        {features.includes('distributed_tracing') && (
-          <EnterpriseCount feature="distributed_tracing" label="Tracing configs" to="/observability" />
-        )}
+        {features.includes('traffic_shaping') && <QosPolicyCount />}
+        {features.includes('multi_cloud_routing') && <RouteTableCount />}
+        {features.includes('distributed_tracing') && <TracingConfigCount />}
       </div>
       {license.status?.message && <p className="muted">License: {license.status.message}</p>}
       <h2>Proxies</h2>
       {proxies.error && !proxies.data ? (
-        <ErrorState title="Could not list proxies" error={proxies.error} onRetry={proxies.reload} />
+        <ErrorState title="Could not list proxies" error={proxies.error} onRetry={() => void proxies.refetch()} />
       ) : !proxies.data ? (
         <Loading label="Loading proxies…" />
       ) : proxies.data.items.length === 0 ? (
@@ -141,7 +140,9 @@ export default function Dashboard() {
           </tbody>
         </table>
       )}
-      {health.error && <ErrorState title="Health check failed" error={health.error} onRetry={health.reload} />}
+      {health.error && (
+        <ErrorState title="Health check failed" error={health.error} onRetry={() => void health.refetch()} />
+      )}
       {clusters.data && clusters.data.total === 0 && (
         <EmptyState title="No clusters yet">
           Start by <Link to="/clusters">creating a cluster</Link>, then add services and register proxies.

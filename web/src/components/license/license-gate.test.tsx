@@ -1,7 +1,8 @@
-import { render, screen, waitFor } from '@testing-library/react';
+import { screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import { LicenseProvider } from '@/lib/license';
 import { licenseStatus, mockApi, signIn } from '@/testing/mock-api';
+import { renderWithClient } from '@/testing/query';
 import { LicenseGate } from './license-gate';
 
 function Feature({ onRender }: { onRender: () => void }) {
@@ -20,7 +21,7 @@ function renderGate(features: string[] | 'error' | 'pending') {
     },
   });
   const onRender = vi.fn();
-  render(
+  renderWithClient(
     <LicenseProvider>
       <LicenseGate feature="traffic_shaping">
         <Feature onRender={onRender} />

@@ -3,7 +3,7 @@ import { Field, OtherErrors } from '@/components/ui/field';
 import { AsyncList, InlineError } from '@/components/ui/states';
 import { fmtTime } from '@/utils/format';
 import { useAuth } from '@/lib/auth';
-import { clustersApi, useClusters } from '../api/clusters';
+import { useClusterMutations, useClusters } from '../api/clusters';
 import { useFormSubmission } from '@/hooks/use-form-submission';
 
 export function validateCluster(name: string, description: string): Record<string, string> {
@@ -40,6 +40,7 @@ function ApiKeyNotice({ name, apiKey, onDismiss }: { name: string; apiKey: strin
 
 export default function Clusters() {
   const clusters = useClusters();
+  const mutations = useClusterMutations();
   const { isAdmin } = useAuth();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
@@ -51,11 +52,10 @@ export default function Clusters() {
     e.preventDefault();
     if (!check(validateCluster(name, description))) return;
     await send(async () => {
-      const c = await clustersApi.create({ name: name.trim(), description: description.trim() || null });
+      const c = await mutations.create({ name: name.trim(), description: description.trim() || null });
       setShownKey({ name: c.name, apiKey: c.api_key });
       setName('');
       setDescription('');
-      clusters.reload();
     });
   }
 
@@ -63,7 +63,6 @@ export default function Clusters() {
     setActionError(null);
     try {
       await fn();
-      clusters.reload();
     } catch (err) {
       setActionError(err);
     }
@@ -95,7 +94,7 @@ export default function Clusters() {
       <AsyncList
         items={clusters.data?.items}
         error={clusters.error}
-        onRetry={clusters.reload}
+        onRetry={() => void clusters.refetch()}
         emptyTitle="No clusters"
         empty="Create the first cluster with the form above."
       >
@@ -130,7 +129,7 @@ export default function Clusters() {
                               )
                             )
                               return;
-                            const r = await clustersApi.rotateKey(c.id);
+                            const r = await mutations.rotateKey(c.id);
                             setShownKey({ name: c.name, apiKey: r.api_key });
                           })
                         }
@@ -142,7 +141,7 @@ export default function Clusters() {
                         className="btn btn-small btn-danger"
                         onClick={() =>
                           act(async () => {
-                            if (window.confirm(`Delete cluster “${c.name}”?`)) await clustersApi.remove(c.id);
+                            if (window.confirm(`Delete cluster “${c.name}”?`)) await mutations.remove(c.id);
                           })
                         }
                       >

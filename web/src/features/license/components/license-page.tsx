@@ -4,12 +4,13 @@ import { ErrorState, InlineError, Loading } from '@/components/ui/states';
 import { fmtTime } from '@/utils/format';
 import { useAuth } from '@/lib/auth';
 import { useLicense } from '@/lib/license';
-import { refreshLicense } from '../api/refresh-license';
+import { useRefreshLicense } from '../api/refresh-license';
 
 const ALL_FEATURES = ['traffic_shaping', 'multi_cloud_routing', 'distributed_tracing'];
 
 export default function License() {
   const { status, loading, error, reload } = useLicense();
+  const refresh = useRefreshLicense();
   const { isAdmin } = useAuth();
   const [busy, setBusy] = useState(false);
   const [refreshError, setRefreshError] = useState<unknown>(null);
@@ -91,8 +92,7 @@ export default function License() {
               setBusy(true);
               setRefreshError(null);
               try {
-                await refreshLicense();
-                reload();
+                await refresh.mutateAsync();
               } catch (e) {
                 setRefreshError(e);
               } finally {

@@ -1,5 +1,5 @@
+import { useQuery } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
-import { useResource } from '@/lib/use-resource';
 import type { CostReport } from '../types';
 
 export const fetchCostAnalytics = (days: number, clusterId?: number) =>
@@ -9,6 +9,10 @@ export const fetchCostAnalytics = (days: number, clusterId?: number) =>
     })
     .then((r) => r.data);
 
+/** Egress cost over the last `days` days, by provider, service, region and day. */
 export function useCostAnalytics(days: number, clusterId?: number) {
-  return useResource(`mc-cost:${days}:${clusterId ?? ''}`, () => fetchCostAnalytics(days, clusterId));
+  return useQuery({
+    queryKey: ['cost-analytics', days, clusterId ?? null],
+    queryFn: () => fetchCostAnalytics(days, clusterId),
+  });
 }

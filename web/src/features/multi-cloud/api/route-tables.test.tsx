@@ -1,10 +1,11 @@
 import { renderHook, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { mockApi, signIn } from '@/testing/mock-api';
+import { withQueryClient } from '@/testing/query';
 import { useCostAnalytics } from './cost-analytics';
-import { useMultiCloud, useRouteHealth } from './route-tables';
+import { useRouteHealth, useRouteTables, useTestFailover } from './route-tables';
 
-describe('useMultiCloud', () => {
+describe('route table hooks', () => {
   it('lists route tables, runs a failover drill and reads health and cost', async () => {
     signIn();
     const { calls } = mockApi({
@@ -50,17 +51,21 @@ describe('useMultiCloud', () => {
         },
       }),
     });
-    const { result } = renderHook(() => ({
-      mc: useMultiCloud(),
-      health: useRouteHealth(3),
-      cost: useCostAnalytics(7),
-    }));
-    await waitFor(() => expect(result.current.mc.loaded).toBe(true));
-    expect(result.current.mc.routeTables[0].name).toBe('rt');
+    const { result } = renderHook(
+      () => ({
+        tables: useRouteTables(),
+        failover: useTestFailover(),
+        health: useRouteHealth(3),
+        cost: useCostAnalytics(7),
+      }),
+      { wrapper: withQueryClient() },
+    );
+    await waitFor(() => expect(result.current.tables.data).toBeDefined());
+    expect(result.current.tables.data?.items[0].name).toBe('rt');
     await waitFor(() => expect(result.current.health.data?.[0].rtt_ms).toBe(3.2));
     await waitFor(() => expect(result.current.cost.data?.start).toBe('2026-11-20'));
     expect(calls.find((c) => c.url === '/api/v1/multi-cloud/analytics/cost')?.params).toEqual({ days: 7 });
-    const r = await result.current.mc.testFailover(3, { dry_run: true });
+    const r = await result.current.failover.mutateAsync({ id: 3, request: { dry_run: true } });
     expect(r.dry_run).toBe(true);
     expect(r.failover_target).toBe('https://b:443');
   });

@@ -1,8 +1,8 @@
-import { useCallback } from 'react';
+import { queryOptions, useMutation, useQuery } from '@tanstack/react-query';
 import { api, fetchList } from '@/lib/api-client';
 import type { ListFilters } from '@/lib/api-types';
-import { useCrudResource } from '@/lib/use-crud-resource';
-import { useResource } from '@/lib/use-resource';
+import { resourceKeys, useCrudMutations } from '@/lib/crud';
+import { pollEvery } from '@/lib/query-client';
 import type { EndpointHealth, FailoverRequest, FailoverResult, RouteTable, RouteTableInput } from '../types';
 
 const MC = '/api/v1/multi-cloud/routes';
@@ -20,31 +20,36 @@ export const routeTablesApi = {
     api.post<FailoverResult>(`${MC}/${id}/test-failover`, req, { timeout: 120_000 }).then((r) => r.data),
 };
 
-export const HEALTH_POLL_MS = 3000;
+export const routeTableKeys = resourceKeys('route-tables');
 
-export function useMultiCloud(filters: ListFilters = {}) {
-  const r = useCrudResource('mc', routeTablesApi, filters);
-  return {
-    routeTables: r.items,
-    total: r.total,
-    loaded: r.loaded,
-    loading: r.loading,
-    error: r.error,
-    reload: r.reload,
-    createRouteTable: r.create,
-    updateRouteTable: r.update,
-    deleteRouteTable: r.remove,
-    enableRouteTable: r.enable,
-    disableRouteTable: r.disable,
-    testFailover: useCallback((id: number, req: FailoverRequest) => routeTablesApi.testFailover(id, req), []),
-  };
+export const routeTablesQueryOptions = (filters: ListFilters = {}) =>
+  queryOptions({ queryKey: routeTableKeys.list(filters), queryFn: () => routeTablesApi.list(filters) });
+
+/** Route tables matching `filters`, polled every `pollMs` when given. */
+export function useRouteTables(filters: ListFilters = {}, pollMs?: number) {
+  return useQuery({ ...routeTablesQueryOptions(filters), refetchInterval: pollEvery(pollMs) });
 }
+
+/** Create, update, delete, enable and disable route tables; the lists refetch after each. */
+export function useRouteTableMutations() {
+  return useCrudMutations(routeTableKeys, routeTablesApi);
+}
+
+/** A failover drill on a route table (dry run or live). */
+export function useTestFailover() {
+  return useMutation({
+    mutationFn: ({ id, request }: { id: number; request: FailoverRequest }) => routeTablesApi.testFailover(id, request),
+  });
+}
+
+export const HEALTH_POLL_MS = 3000;
 
 /** Live health of a route table's endpoints, polled every few seconds. */
 export function useRouteHealth(routeTableId: number | null, pollMs = HEALTH_POLL_MS) {
-  return useResource<EndpointHealth[]>(
-    routeTableId === null ? null : `mc-health:${routeTableId}`,
-    () => routeTablesApi.health(routeTableId as number),
-    pollMs,
-  );
+  return useQuery({
+    queryKey: routeTableKeys.of(routeTableId ?? -1, 'health'),
+    queryFn: () => routeTablesApi.health(routeTableId as number),
+    enabled: routeTableId !== null,
+    refetchInterval: pollEvery(pollMs),
+  });
 }

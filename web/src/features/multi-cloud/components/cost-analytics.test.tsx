@@ -1,7 +1,8 @@
-import { render, screen } from '@testing-library/react';
+import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { mockApi, signIn } from '@/testing/mock-api';
+import { renderWithClient } from '@/testing/query';
 import CostAnalytics from './cost-analytics';
 
 const data = {
@@ -23,7 +24,7 @@ describe('CostAnalytics', () => {
     signIn();
     const { calls } = mockApi({ 'GET /api/v1/multi-cloud/analytics/cost': () => ({ body: data }) });
     const user = userEvent.setup();
-    render(<CostAnalytics />);
+    renderWithClient(<CostAnalytics />);
     expect(await screen.findByText('$12.35')).toBeInTheDocument();
     expect(screen.getByText('137.500 GB')).toBeInTheDocument();
     for (const c of ['Cost by provider', 'Cost by service', 'Daily trend'])
@@ -48,7 +49,7 @@ describe('CostAnalytics', () => {
         },
       }),
     });
-    render(<CostAnalytics />);
+    renderWithClient(<CostAnalytics />);
     expect(await screen.findByText('No egress recorded')).toBeInTheDocument();
     expect(screen.queryByText('Cost by provider')).toBeNull();
   });

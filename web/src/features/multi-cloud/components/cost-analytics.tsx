@@ -42,8 +42,8 @@ export default function CostAnalytics() {
         </div>
       </div>
       {cost.error && !c ? (
-        <ErrorState title="Cost analytics unavailable" error={cost.error} onRetry={cost.reload} />
-      ) : cost.loading || !c ? (
+        <ErrorState title="Cost analytics unavailable" error={cost.error} onRetry={() => void cost.refetch()} />
+      ) : cost.isPending || !c ? (
         <Loading label="Loading cost analytics…" />
       ) : c.by_provider.length === 0 && c.daily.every((d) => d.requests === 0 && d.egress_bytes === 0) ? (
         <EmptyState title="No egress recorded">

@@ -7,9 +7,15 @@ import { AsyncList, EmptyState, ErrorState, InlineError, Loading } from '@/compo
 import { fmtNum, fmtTime } from '@/utils/format';
 import { useAuth } from '@/lib/auth';
 import { useServices } from '@/features/services/api/services';
-import { HEALTH_POLL_MS, useMultiCloud, useRouteHealth } from '../api/route-tables';
+import {
+  HEALTH_POLL_MS,
+  useRouteHealth,
+  useRouteTableMutations,
+  useRouteTables,
+  useTestFailover,
+} from '../api/route-tables';
 import { LicenseError } from '@/lib/errors';
-import type { FailoverResult, RouteTable } from '../types';
+import type { FailoverRequest, FailoverResult, RouteTable } from '../types';
 import CostAnalytics from './cost-analytics';
 import RouteTableForm from './route-table-form';
 import { EMPTY_ROUTE_TABLE, routeTableToForm } from '../utils/route-table-form';
@@ -17,8 +23,8 @@ import { EMPTY_ROUTE_TABLE, routeTableToForm } from '../utils/route-table-form';
 function EndpointHealthTable({ table }: { table: RouteTable }) {
   const health = useRouteHealth(table.id);
   if (health.error && !health.data)
-    return <ErrorState title="Health unavailable" error={health.error} onRetry={health.reload} />;
-  if (health.loading || !health.data) return <Loading label="Loading endpoint health…" />;
+    return <ErrorState title="Health unavailable" error={health.error} onRetry={() => void health.refetch()} />;
+  if (health.isPending || !health.data) return <Loading label="Loading endpoint health…" />;
   if (health.data.length === 0) return <EmptyState title="No endpoints are probed" />;
   return (
     <>
@@ -162,7 +168,22 @@ function FailoverDrill({
 
 export function MultiCloudRouting() {
   const [serviceFilter, setServiceFilter] = useState('');
-  const mc = useMultiCloud(serviceFilter ? { service_id: Number(serviceFilter) } : {});
+  const list = useRouteTables(serviceFilter ? { service_id: Number(serviceFilter) } : {});
+  const m = useRouteTableMutations();
+  const failover = useTestFailover();
+  const mc = {
+    routeTables: list.data?.items ?? [],
+    total: list.data?.total ?? 0,
+    loaded: list.data !== undefined,
+    error: list.error,
+    reload: () => void list.refetch(),
+    createRouteTable: m.create,
+    updateRouteTable: m.update,
+    deleteRouteTable: m.remove,
+    enableRouteTable: m.enable,
+    disableRouteTable: m.disable,
+    testFailover: (id: number, request: FailoverRequest) => failover.mutateAsync({ id, request }),
+  };
   const services = useServices();
   const { isAdmin } = useAuth();
   const [editing, setEditing] = useState<RouteTable | 'new' | null>(null);

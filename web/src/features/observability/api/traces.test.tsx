@@ -1,6 +1,7 @@
 import { renderHook, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { mockApi, signIn } from '@/testing/mock-api';
+import { withQueryClient } from '@/testing/query';
 import { useLatencyHistogram } from './traces';
 
 describe('useLatencyHistogram', () => {
@@ -22,6 +23,7 @@ describe('useLatencyHistogram', () => {
     });
     const { result, rerender } = renderHook((p: { service: string; hours: number }) => useLatencyHistogram(p, 0), {
       initialProps: { service: '  ', hours: 1 },
+      wrapper: withQueryClient(),
     });
     await waitFor(() => expect(result.current.data?.count).toBe(0));
     expect(result.current.data?.p50_ms).toBeNull();

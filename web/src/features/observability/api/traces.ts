@@ -1,6 +1,6 @@
-import { useCallback, useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
-import { useResource } from '@/lib/use-resource';
+import { pollEvery } from '@/lib/query-client';
 import type {
   DependencyGraph,
   LatencyHistogram,
@@ -20,34 +20,31 @@ export const tracesApi = {
     api.get<LatencyHistogram>('/api/v1/observability/latency', { params: p }).then((r) => r.data),
 };
 
-/** Span search: call `search(params)`; the latest answer wins. */
+/**
+ * Span search, run when the form is submitted: `search(params)` asks now (also for the same filters
+ * again), and the answer of the latest search is the one shown.
+ */
 export function useSpanSearch() {
-  const [result, setResult] = useState<SpanSearchResult | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  const [loading, setLoading] = useState(false);
-  const search = useCallback(async (params: SpanSearchParams) => {
-    setLoading(true);
-    setError(null);
-    try {
-      const r = await tracesApi.searchSpans(params);
-      setResult(r);
-      return r;
-    } catch (e) {
-      setError(e instanceof Error ? e : new Error(String(e)));
-      return null;
-    } finally {
-      setLoading(false);
-    }
-  }, []);
-  return { result, error, loading, search };
+  const m = useMutation({ mutationFn: tracesApi.searchSpans });
+  const { mutateAsync } = m;
+  return {
+    result: m.data ?? null,
+    error: m.error,
+    loading: m.isPending,
+    search: (params: SpanSearchParams) => mutateAsync(params).catch(() => null),
+  };
 }
 
 export function useTrace(traceId: string | null) {
-  return useResource(traceId ? `trace:${traceId}` : null, () => tracesApi.trace(traceId as string));
+  return useQuery({
+    queryKey: ['traces', traceId],
+    queryFn: () => tracesApi.trace(traceId as string),
+    enabled: !!traceId,
+  });
 }
 
 export function useDependencies() {
-  return useResource('deps', () => tracesApi.dependencies());
+  return useQuery({ queryKey: ['dependencies'], queryFn: tracesApi.dependencies });
 }
 
 export const LATENCY_POLL_MS = 15_000;
@@ -57,5 +54,9 @@ export function useLatencyHistogram(params: LatencyParams, pollMs = LATENCY_POLL
   const p: LatencyParams = { hours: params.hours ?? 1 };
   if (params.service?.trim()) p.service = params.service.trim();
   if (params.operation?.trim()) p.operation = params.operation.trim();
-  return useResource(`latency:${JSON.stringify(p)}`, () => tracesApi.latency(p), pollMs);
+  return useQuery({
+    queryKey: ['latency', p],
+    queryFn: () => tracesApi.latency(p),
+    refetchInterval: pollEvery(pollMs),
+  });
 }

@@ -1,10 +1,11 @@
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { mockApi, signIn } from '@/testing/mock-api';
+import { withQueryClient } from '@/testing/query';
 import { useSpanSearch } from './traces';
-import { useObservability } from './tracing-configs';
+import { useTestConnection, useTracingConfigs } from './tracing-configs';
 
-describe('useObservability', () => {
+describe('tracing config hooks', () => {
   it('lists configs, tests a connection and searches spans', async () => {
     signIn();
     const { calls } = mockApi({
@@ -22,9 +23,12 @@ describe('useObservability', () => {
       }),
       'GET /api/v1/observability/spans/search': () => ({ body: { total: 0, spans: [], errors: [] } }),
     });
-    const { result } = renderHook(() => ({ obs: useObservability(), search: useSpanSearch() }));
-    await waitFor(() => expect(result.current.obs.configs).toHaveLength(1));
-    const t = await result.current.obs.testConnection(9);
+    const { result } = renderHook(
+      () => ({ configs: useTracingConfigs(), test: useTestConnection(), search: useSpanSearch() }),
+      { wrapper: withQueryClient() },
+    );
+    await waitFor(() => expect(result.current.configs.data?.items).toHaveLength(1));
+    const t = await result.current.test.mutateAsync(9);
     expect(t.error).toBe('connection refused');
     await act(() => result.current.search.search({ service: 'api', has_error: true, limit: 20 }));
     expect(result.current.search.result?.total).toBe(0);

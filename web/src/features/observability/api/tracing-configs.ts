@@ -1,8 +1,8 @@
-import { useCallback } from 'react';
+import { queryOptions, useMutation, useQuery } from '@tanstack/react-query';
 import { api, fetchList } from '@/lib/api-client';
 import type { ListFilters } from '@/lib/api-types';
-import { useCrudResource } from '@/lib/use-crud-resource';
-import { useResource } from '@/lib/use-resource';
+import { resourceKeys, useCrudMutations } from '@/lib/crud';
+import { pollEvery } from '@/lib/query-client';
 import type { TracingConfig, TracingConfigInput, TracingStats, TracingTestResult } from '../types';
 
 const TR = '/api/v1/observability/tracing';
@@ -19,30 +19,34 @@ export const tracingConfigsApi = {
   test: (id: number) => api.post<TracingTestResult>(`${TR}/${id}/test`, {}, { timeout: 60_000 }).then((r) => r.data),
 };
 
-export const TRACING_STATS_POLL_MS = 5000;
+export const tracingConfigKeys = resourceKeys('tracing-configs');
 
-export function useObservability(filters: ListFilters = {}) {
-  const r = useCrudResource('tr', tracingConfigsApi, filters);
-  return {
-    configs: r.items,
-    total: r.total,
-    loaded: r.loaded,
-    loading: r.loading,
-    error: r.error,
-    reload: r.reload,
-    createConfig: r.create,
-    updateConfig: r.update,
-    deleteConfig: r.remove,
-    enableConfig: r.enable,
-    disableConfig: r.disable,
-    testConnection: useCallback((id: number) => tracingConfigsApi.test(id), []),
-  };
+export const tracingConfigsQueryOptions = (filters: ListFilters = {}) =>
+  queryOptions({ queryKey: tracingConfigKeys.list(filters), queryFn: () => tracingConfigsApi.list(filters) });
+
+/** Tracing configs matching `filters`, polled every `pollMs` when given. */
+export function useTracingConfigs(filters: ListFilters = {}, pollMs?: number) {
+  return useQuery({ ...tracingConfigsQueryOptions(filters), refetchInterval: pollEvery(pollMs) });
 }
 
+/** Create, update, delete, enable and disable tracing configs; the lists refetch after each. */
+export function useTracingConfigMutations() {
+  return useCrudMutations(tracingConfigKeys, tracingConfigsApi);
+}
+
+/** Send a test span through a config's exporter. */
+export function useTestConnection() {
+  return useMutation({ mutationFn: tracingConfigsApi.test });
+}
+
+export const TRACING_STATS_POLL_MS = 5000;
+
+/** Export statistics of one config, polled. */
 export function useTracingStats(configId: number | null, pollMs = TRACING_STATS_POLL_MS) {
-  return useResource(
-    configId === null ? null : `tr-stats:${configId}`,
-    () => tracingConfigsApi.stats(configId as number),
-    pollMs,
-  );
+  return useQuery({
+    queryKey: tracingConfigKeys.of(configId ?? -1, 'stats'),
+    queryFn: () => tracingConfigsApi.stats(configId as number),
+    enabled: configId !== null,
+    refetchInterval: pollEvery(pollMs),
+  });
 }

@@ -10,13 +10,13 @@ export function DependencyGraphView() {
     <section className="card" aria-labelledby="deps-title">
       <div className="page-head">
         <h2 id="deps-title">Service dependencies</h2>
-        <button type="button" className="btn btn-small" onClick={deps.reload}>
+        <button type="button" className="btn btn-small" onClick={() => void deps.refetch()}>
           Refresh
         </button>
       </div>
       {deps.error && !deps.data ? (
-        <ErrorState title="Could not load dependencies" error={deps.error} onRetry={deps.reload} />
-      ) : deps.loading || !deps.data ? (
+        <ErrorState title="Could not load dependencies" error={deps.error} onRetry={() => void deps.refetch()} />
+      ) : deps.isPending || !deps.data ? (
         <Loading />
       ) : deps.data.nodes.length === 0 && deps.data.edges.length === 0 ? (
         <EmptyState title="No dependencies recorded">

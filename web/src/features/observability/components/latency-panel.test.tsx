@@ -1,7 +1,8 @@
-import { render, screen, within } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { mockApi, signIn } from '@/testing/mock-api';
+import { renderWithClient } from '@/testing/query';
 import LatencyPanel, { bucketRows } from './latency-panel';
 
 describe('bucketRows', () => {
@@ -55,7 +56,7 @@ describe('LatencyPanel', () => {
             },
     });
     const user = userEvent.setup();
-    render(<LatencyPanel />);
+    renderWithClient(<LatencyPanel />);
     const figures = await screen.findByTestId('latency-figures');
     expect(within(figures).getByText('3.50 ms')).toBeInTheDocument();
     expect(within(figures).getByText('40 ms')).toBeInTheDocument();

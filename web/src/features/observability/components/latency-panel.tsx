@@ -63,8 +63,8 @@ export default function LatencyPanel() {
         </form>
       </div>
       {lat.error && !h ? (
-        <ErrorState title="Latency unavailable" error={lat.error} onRetry={lat.reload} />
-      ) : lat.loading || !h ? (
+        <ErrorState title="Latency unavailable" error={lat.error} onRetry={() => void lat.refetch()} />
+      ) : lat.isPending || !h ? (
         <Loading label="Loading latency…" />
       ) : h.count === 0 ? (
         <EmptyState title="No spans in this window">

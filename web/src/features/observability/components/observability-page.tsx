@@ -6,7 +6,12 @@ import { AsyncList, ErrorState, InlineError, Loading } from '@/components/ui/sta
 import { fmtNum, fmtTime } from '@/utils/format';
 import { useAuth } from '@/lib/auth';
 import { useClusters } from '@/features/clusters/api/clusters';
-import { useObservability, useTracingStats } from '../api/tracing-configs';
+import {
+  useTestConnection,
+  useTracingConfigMutations,
+  useTracingConfigs,
+  useTracingStats,
+} from '../api/tracing-configs';
 import { LicenseError } from '@/lib/errors';
 import type { TracingConfig, TracingTestResult } from '../types';
 import LatencyPanel from './latency-panel';
@@ -19,8 +24,8 @@ import { EMPTY_TRACING, tracingToForm } from '../utils/tracing-form';
 function TracingStatsPanel({ configId }: { configId: number }) {
   const stats = useTracingStats(configId);
   if (stats.error && !stats.data)
-    return <ErrorState title="Statistics unavailable" error={stats.error} onRetry={stats.reload} />;
-  if (stats.loading || !stats.data) return <Loading label="Loading statistics…" />;
+    return <ErrorState title="Statistics unavailable" error={stats.error} onRetry={() => void stats.refetch()} />;
+  if (stats.isPending || !stats.data) return <Loading label="Loading statistics…" />;
   const s = stats.data;
   const items: [string, string][] = [
     ['Spans started', fmtNum(s.spans_started)],
@@ -82,7 +87,22 @@ function TestResult({ result }: { result: TracingTestResult }) {
 
 export function Observability() {
   const [clusterFilter, setClusterFilter] = useState('');
-  const obs = useObservability(clusterFilter ? { cluster_id: Number(clusterFilter) } : {});
+  const list = useTracingConfigs(clusterFilter ? { cluster_id: Number(clusterFilter) } : {});
+  const m = useTracingConfigMutations();
+  const connectionTest = useTestConnection();
+  const obs = {
+    configs: list.data?.items ?? [],
+    total: list.data?.total ?? 0,
+    loaded: list.data !== undefined,
+    error: list.error,
+    reload: () => void list.refetch(),
+    createConfig: m.create,
+    updateConfig: m.update,
+    deleteConfig: m.remove,
+    enableConfig: m.enable,
+    disableConfig: m.disable,
+    testConnection: connectionTest.mutateAsync,
+  };
   const clusters = useClusters();
   const { isAdmin } = useAuth();
   const [editing, setEditing] = useState<TracingConfig | 'new' | null>(null);

@@ -1,7 +1,8 @@
-import { render, screen, within } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { mockApi, signIn } from '@/testing/mock-api';
+import { renderWithClient } from '@/testing/query';
 import { span } from '../utils/test-spans';
 import { SpanSearch } from './span-search';
 
@@ -18,7 +19,7 @@ describe('SpanSearch', () => {
       }),
     });
     const user = userEvent.setup();
-    render(<SpanSearch onOpenTrace={() => undefined} />);
+    renderWithClient(<SpanSearch onOpenTrace={() => undefined} />);
     await user.type(screen.getByLabelText('Service'), 'edge');
     await user.click(screen.getByRole('button', { name: 'Search spans' }));
     const warning = await screen.findByTestId('span-backend-errors');
@@ -49,7 +50,7 @@ describe('SpanSearch', () => {
       }),
     });
     const user = userEvent.setup();
-    render(<SpanSearch onOpenTrace={() => undefined} />);
+    renderWithClient(<SpanSearch onOpenTrace={() => undefined} />);
     await user.click(screen.getByRole('button', { name: 'Search spans' }));
     const warning = await screen.findByTestId('span-backend-errors');
     expect(warning).toHaveTextContent('2 tracing backends could not be queried');

@@ -1,7 +1,8 @@
-import { render, screen, within } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { mockApi, signIn } from '@/testing/mock-api';
+import { renderWithClient } from '@/testing/query';
 import { span, T } from '../utils/test-spans';
 import { TraceView } from './trace-view';
 
@@ -14,7 +15,7 @@ describe('TraceView', () => {
       }),
     });
     const user = userEvent.setup();
-    render(<TraceView traceId={T} onClose={() => undefined} />);
+    renderWithClient(<TraceView traceId={T} onClose={() => undefined} />);
     const wf = await screen.findByTestId('waterfall');
     const rows = within(wf).getAllByRole('button');
     expect(rows).toHaveLength(2);

@@ -17,8 +17,8 @@ export function TraceView({ traceId, onClose }: { traceId: string; onClose: () =
         </button>
       </div>
       {trace.error && !trace.data ? (
-        <ErrorState title="Could not load the trace" error={trace.error} onRetry={trace.reload} />
-      ) : trace.loading || !trace.data ? (
+        <ErrorState title="Could not load the trace" error={trace.error} onRetry={() => void trace.refetch()} />
+      ) : trace.isPending || !trace.data ? (
         <Loading label="Loading trace…" />
       ) : trace.data.spans.length === 0 ? (
         <EmptyState title="This trace has no spans" />

@@ -1,5 +1,6 @@
+import { useQuery } from '@tanstack/react-query';
 import { fetchList } from '@/lib/api-client';
-import { useResource } from '@/lib/use-resource';
+import { pollEvery } from '@/lib/query-client';
 import type { Proxy } from '../types';
 
 export const proxiesApi = {
@@ -8,6 +9,11 @@ export const proxiesApi = {
 
 export const PROXY_POLL_MS = 10_000;
 
+/** The registered proxies (of one cluster when `clusterId` is given), polled. */
 export function useProxies(clusterId?: number) {
-  return useResource(`proxies:${clusterId ?? ''}`, () => proxiesApi.list(clusterId), PROXY_POLL_MS);
+  return useQuery({
+    queryKey: ['proxies', 'list', clusterId ? { cluster_id: clusterId } : {}],
+    queryFn: () => proxiesApi.list(clusterId),
+    refetchInterval: pollEvery(PROXY_POLL_MS),
+  });
 }

@@ -28,7 +28,7 @@ export default function Proxies() {
       <AsyncList
         items={proxies.data?.items}
         error={proxies.error}
-        onRetry={proxies.reload}
+        onRetry={() => void proxies.refetch()}
         emptyTitle="No proxies registered"
         empty="Proxies appear here once they register with a cluster's API key."
       >

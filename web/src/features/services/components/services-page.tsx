@@ -4,9 +4,8 @@ import { EntitySelect } from '@/components/ui/entity-select';
 import { AsyncList, InlineError } from '@/components/ui/states';
 import { useAuth } from '@/lib/auth';
 import { useClusters } from '@/features/clusters/api/clusters';
-import { useServices } from '../api/services';
+import { useServiceMutations, useServices } from '../api/services';
 import { useFormSubmission } from '@/hooks/use-form-submission';
-import { servicesApi } from '../api/services';
 import type { ServiceInput, ServiceProtocol } from '../types';
 
 export interface ServiceForm {
@@ -77,6 +76,7 @@ export default function Services() {
   const clusters = useClusters();
   const [filter, setFilter] = useState<string>('');
   const services = useServices(filter ? Number(filter) : undefined);
+  const mutations = useServiceMutations();
   const [form, setForm] = useState<ServiceForm>(EMPTY);
   const { errors, formError, busy, check, send } = useFormSubmission();
   const [actionError, setActionError] = useState<unknown>(null);
@@ -87,9 +87,8 @@ export default function Services() {
     e.preventDefault();
     if (!check(validateService(form))) return;
     await send(async () => {
-      await servicesApi.create(toServiceInput(form));
+      await mutations.create(toServiceInput(form));
       setForm({ ...EMPTY, cluster_id: form.cluster_id });
-      services.reload();
     });
   }
 
@@ -170,7 +169,7 @@ export default function Services() {
       <AsyncList
         items={services.data?.items}
         error={services.error}
-        onRetry={services.reload}
+        onRetry={() => void services.refetch()}
         emptyTitle="No services"
         empty="Services describe the traffic a cluster's proxies accept."
       >
@@ -209,8 +208,7 @@ export default function Services() {
                           if (!window.confirm(`Delete service “${s.name}”?`)) return;
                           setActionError(null);
                           try {
-                            await servicesApi.remove(s.id);
-                            services.reload();
+                            await mutations.remove(s.id);
                           } catch (err) {
                             setActionError(err);
                           }

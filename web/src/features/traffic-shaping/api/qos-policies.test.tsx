@@ -2,7 +2,8 @@ import { act, renderHook, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import { LicenseError } from '@/lib/errors';
 import { LICENSE_403, mockApi, signIn } from '@/testing/mock-api';
-import { usePolicyStats, useTrafficShaping } from './qos-policies';
+import { withQueryClient } from '@/testing/query';
+import { usePolicyStats, useQosPolicies, useQosPolicyMutations } from './qos-policies';
 
 const policy = (id: number, enabled = true) => ({
   id,
@@ -17,7 +18,7 @@ const policy = (id: number, enabled = true) => ({
   updated_at: '',
 });
 
-describe('useTrafficShaping', () => {
+describe('useQosPolicies and useQosPolicyMutations', () => {
   it('lists, creates, enables and deletes, reloading after each change', async () => {
     signIn();
     let policies = [policy(1)];
@@ -40,29 +41,32 @@ describe('useTrafficShaping', () => {
         return { status: 204 };
       },
     });
-    const { result } = renderHook(() => useTrafficShaping());
-    await waitFor(() => expect(result.current.loaded).toBe(true));
-    expect(result.current.policies).toHaveLength(1);
-    expect(result.current.total).toBe(1);
+    const { result } = renderHook(() => ({ list: useQosPolicies(), m: useQosPolicyMutations() }), {
+      wrapper: withQueryClient(),
+    });
+    const listed = () => result.current.list.data?.items ?? [];
+    await waitFor(() => expect(result.current.list.data).toBeDefined());
+    expect(listed()).toHaveLength(1);
+    expect(result.current.list.data?.total).toBe(1);
 
-    await act(() => result.current.createPolicy({ ...policy(0), name: 'gold' } as never));
-    await waitFor(() => expect(result.current.policies.map((p) => p.name)).toEqual(['p1', 'gold']));
+    await act(() => result.current.m.create({ ...policy(0), name: 'gold' } as never));
+    await waitFor(() => expect(listed().map((p) => p.name)).toEqual(['p1', 'gold']));
 
-    await act(() => result.current.disablePolicy(2));
-    await waitFor(() => expect(result.current.policies[1].enabled).toBe(false));
+    await act(() => result.current.m.disable(2));
+    await waitFor(() => expect(listed()[1].enabled).toBe(false));
 
-    await act(() => result.current.deletePolicy(1));
-    await waitFor(() => expect(result.current.policies.map((p) => p.id)).toEqual([2]));
+    await act(() => result.current.m.remove(1));
+    await waitFor(() => expect(listed().map((p) => p.id)).toEqual([2]));
     expect(calls.filter((c) => c.method === 'GET').length).toBeGreaterThanOrEqual(4);
   });
 
   it('surfaces a LicenseError', async () => {
     signIn();
     mockApi({ 'GET /api/v1/traffic-shaping/policies': () => LICENSE_403 });
-    const { result } = renderHook(() => useTrafficShaping());
+    const { result } = renderHook(() => useQosPolicies(), { wrapper: withQueryClient() });
     await waitFor(() => expect(result.current.error).toBeInstanceOf(LicenseError));
     expect((result.current.error as LicenseError).feature).toBe('traffic_shaping');
-    expect(result.current.loaded).toBe(false);
+    expect(result.current.data).toBeUndefined();
   });
 
   it('polls policy statistics', async () => {
@@ -86,7 +90,7 @@ describe('useTrafficShaping', () => {
           };
         },
       });
-      const { result } = renderHook(() => usePolicyStats(5, 1000));
+      const { result } = renderHook(() => usePolicyStats(5, 1000), { wrapper: withQueryClient() });
       await waitFor(() => expect(result.current.data?.current_rate_mbps).toBe(1));
       await act(async () => {
         await vi.advanceTimersByTimeAsync(1100);
@@ -98,7 +102,7 @@ describe('useTrafficShaping', () => {
   });
 });
 
-describe('useResource polling', () => {
+describe('polling (lib/query-client pollEvery)', () => {
   it('stops polling after a client error such as 404, until reload()', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
@@ -110,13 +114,15 @@ describe('useResource polling', () => {
           return { status: 404, body: { detail: 'QoS policy 8 not found' } };
         },
       });
-      const { result } = renderHook(() => usePolicyStats(8, 1000));
+      const { result } = renderHook(() => usePolicyStats(8, 1000), { wrapper: withQueryClient() });
       await waitFor(() => expect(result.current.error?.message).toBe('QoS policy 8 not found'));
       await act(async () => {
         await vi.advanceTimersByTimeAsync(3500);
       });
       expect(n).toBe(1);
-      act(() => result.current.reload());
+      act(() => {
+        void result.current.refetch();
+      });
       await waitFor(() => expect(n).toBe(2));
     } finally {
       vi.useRealTimers();

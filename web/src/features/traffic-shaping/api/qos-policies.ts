@@ -1,7 +1,8 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
 import { api, fetchList } from '@/lib/api-client';
 import type { ListFilters } from '@/lib/api-types';
-import { useCrudResource } from '@/lib/use-crud-resource';
-import { useResource } from '@/lib/use-resource';
+import { resourceKeys, useCrudMutations } from '@/lib/crud';
+import { pollEvery } from '@/lib/query-client';
 import type { QosPolicy, QosPolicyInput, QosStats } from '../types';
 
 const QOS = '/api/v1/traffic-shaping/policies';
@@ -17,30 +18,29 @@ export const qosPoliciesApi = {
   stats: (id: number) => api.get<QosStats>(`${QOS}/${id}/stats`).then((r) => r.data),
 };
 
-export const STATS_POLL_MS = 5000;
+export const qosPolicyKeys = resourceKeys('qos-policies');
 
-export function useTrafficShaping(filters: ListFilters = {}) {
-  const r = useCrudResource('qos', qosPoliciesApi, filters);
-  return {
-    policies: r.items,
-    total: r.total,
-    loaded: r.loaded,
-    loading: r.loading,
-    error: r.error,
-    reload: r.reload,
-    createPolicy: r.create,
-    updatePolicy: r.update,
-    deletePolicy: r.remove,
-    enablePolicy: r.enable,
-    disablePolicy: r.disable,
-  };
+export const qosPoliciesQueryOptions = (filters: ListFilters = {}) =>
+  queryOptions({ queryKey: qosPolicyKeys.list(filters), queryFn: () => qosPoliciesApi.list(filters) });
+
+/** QoS policies matching `filters`, polled every `pollMs` when given. */
+export function useQosPolicies(filters: ListFilters = {}, pollMs?: number) {
+  return useQuery({ ...qosPoliciesQueryOptions(filters), refetchInterval: pollEvery(pollMs) });
 }
+
+/** Create, update, delete, enable and disable policies; the policy lists refetch after each. */
+export function useQosPolicyMutations() {
+  return useCrudMutations(qosPolicyKeys, qosPoliciesApi);
+}
+
+export const STATS_POLL_MS = 5000;
 
 /** Live statistics of one policy, polled. */
 export function usePolicyStats(policyId: number | null, pollMs = STATS_POLL_MS) {
-  return useResource<QosStats>(
-    policyId === null ? null : `qos-stats:${policyId}`,
-    () => qosPoliciesApi.stats(policyId as number),
-    pollMs,
-  );
+  return useQuery({
+    queryKey: qosPolicyKeys.of(policyId ?? -1, 'stats'),
+    queryFn: () => qosPoliciesApi.stats(policyId as number),
+    enabled: policyId !== null,
+    refetchInterval: pollEvery(pollMs),
+  });
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthProvider } from '@/lib/auth';
 import { LicenseProvider } from '@/lib/license';
 import { licenseStatus, LICENSE_403, mockApi, signIn } from '@/testing/mock-api';
+import { withQueryClient } from '@/testing/query';
 import TrafficShapingPage from './traffic-shaping-page';
 
 const policy = {
@@ -21,10 +22,13 @@ const policy = {
 };
 
 function wrap(children: ReactNode) {
+  const QueryWrapper = withQueryClient();
   return (
-    <AuthProvider>
-      <LicenseProvider>{children}</LicenseProvider>
-    </AuthProvider>
+    <QueryWrapper>
+      <AuthProvider>
+        <LicenseProvider>{children}</LicenseProvider>
+      </AuthProvider>
+    </QueryWrapper>
   );
 }
 

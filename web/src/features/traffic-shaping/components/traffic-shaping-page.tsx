@@ -6,7 +6,7 @@ import { AsyncList, ErrorState, InlineError, Loading } from '@/components/ui/sta
 import { fmtBytes, fmtNum, fmtTime } from '@/utils/format';
 import { useAuth } from '@/lib/auth';
 import { useServices } from '@/features/services/api/services';
-import { usePolicyStats, useTrafficShaping } from '../api/qos-policies';
+import { usePolicyStats, useQosPolicies, useQosPolicyMutations } from '../api/qos-policies';
 import { LicenseError } from '@/lib/errors';
 import type { QosPolicy } from '../types';
 import QosPolicyForm from './qos-policy-form';
@@ -15,8 +15,8 @@ import { EMPTY_QOS, PRIORITIES, qosToForm } from '../utils/qos-form';
 function PolicyStats({ policyId }: { policyId: number }) {
   const stats = usePolicyStats(policyId);
   if (stats.error && !stats.data)
-    return <ErrorState title="Statistics unavailable" error={stats.error} onRetry={stats.reload} />;
-  if (stats.loading || !stats.data) return <Loading label="Loading statistics…" />;
+    return <ErrorState title="Statistics unavailable" error={stats.error} onRetry={() => void stats.refetch()} />;
+  if (stats.isPending || !stats.data) return <Loading label="Loading statistics…" />;
   const s = stats.data;
   // The server always lists P0–P3 (zeros until measured): show the table once a proxy has reported.
   const classes = PRIORITIES.filter((p) => s.delay_ms?.[p]);
@@ -82,7 +82,20 @@ function fmtLimit(v: number | null) {
 
 export function TrafficShaping() {
   const [serviceFilter, setServiceFilter] = useState('');
-  const ts = useTrafficShaping(serviceFilter ? { service_id: Number(serviceFilter) } : {});
+  const list = useQosPolicies(serviceFilter ? { service_id: Number(serviceFilter) } : {});
+  const m = useQosPolicyMutations();
+  const ts = {
+    policies: list.data?.items ?? [],
+    total: list.data?.total ?? 0,
+    loaded: list.data !== undefined,
+    error: list.error,
+    reload: () => void list.refetch(),
+    createPolicy: m.create,
+    updatePolicy: m.update,
+    deletePolicy: m.remove,
+    enablePolicy: m.enable,
+    disablePolicy: m.disable,
+  };
   const services = useServices();
   const { isAdmin } = useAuth();
   const [editing, setEditing] = useState<QosPolicy | 'new' | null>(null);

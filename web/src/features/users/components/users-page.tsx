@@ -4,8 +4,7 @@ import { AsyncList, EmptyState, InlineError } from '@/components/ui/states';
 import { fmtTime } from '@/utils/format';
 import { useAuth } from '@/lib/auth';
 import { useFormSubmission } from '@/hooks/use-form-submission';
-import { useResource } from '@/lib/use-resource';
-import { usersApi } from '../api/users';
+import { useUserMutations, useUsers } from '../api/users';
 
 export function validateUser(username: string, password: string): Record<string, string> {
   const e: Record<string, string> = {};
@@ -17,7 +16,8 @@ export function validateUser(username: string, password: string): Record<string,
 
 export default function Users() {
   const { isAdmin, user: me } = useAuth();
-  const users = useResource(isAdmin ? 'users' : null, () => usersApi.list());
+  const users = useUsers(isAdmin);
+  const mutations = useUserMutations();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<'admin' | 'viewer'>('viewer');
@@ -37,10 +37,9 @@ export default function Users() {
     e.preventDefault();
     if (!check(validateUser(username, password))) return;
     await send(async () => {
-      await usersApi.create({ username: username.trim(), password, role });
+      await mutations.create({ username: username.trim(), password, role });
       setUsername('');
       setPassword('');
-      users.reload();
     });
   }
 
@@ -75,7 +74,12 @@ export default function Users() {
         </button>
       </form>
       <InlineError error={actionError} />
-      <AsyncList items={users.data?.items} error={users.error} onRetry={users.reload} emptyTitle="No users">
+      <AsyncList
+        items={users.data?.items}
+        error={users.error}
+        onRetry={() => void users.refetch()}
+        emptyTitle="No users"
+      >
         {(items) => (
           <table className="table" aria-label="Users">
             <thead>
@@ -104,8 +108,7 @@ export default function Users() {
                           if (!window.confirm(`Delete user “${u.username}”?`)) return;
                           setActionError(null);
                           try {
-                            await usersApi.remove(u.id);
-                            users.reload();
+                            await mutations.remove(u.id);
                           } catch (err) {
                             setActionError(err);
                           }

@@ -1,7 +1,7 @@
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import Layout from '@/components/layouts/app-layout';
-import { AuthProvider, useAuth } from '@/lib/auth';
+import { useAuth } from '@/lib/auth';
 import { LicenseProvider } from '@/lib/license';
 import Clusters from '@/features/clusters/components/clusters-page';
 import Dashboard from './routes/dashboard';
@@ -44,55 +44,54 @@ function RequireAuth({ children }: { children: ReactNode }) {
   return <LicenseProvider>{children}</LicenseProvider>;
 }
 
-export default function App() {
+/** The console's routes; everything but /login needs a session, and reads the license status. */
+export function AppRouter() {
   return (
     <BrowserRouter>
-      <AuthProvider>
-        <UnauthorizedRedirect />
-        <Routes>
-          <Route path="/login" element={<Login />} />
+      <UnauthorizedRedirect />
+      <Routes>
+        <Route path="/login" element={<Login />} />
+        <Route
+          element={
+            <RequireAuth>
+              <Layout />
+            </RequireAuth>
+          }
+        >
+          <Route index element={<Navigate to="/dashboard" replace />} />
+          <Route path="/dashboard" element={<Dashboard />} />
           <Route
+            path="/traffic-shaping"
             element={
-              <RequireAuth>
-                <Layout />
-              </RequireAuth>
+              <Suspense fallback={<Loading />}>
+                <TrafficShaping />
+              </Suspense>
             }
-          >
-            <Route index element={<Navigate to="/dashboard" replace />} />
-            <Route path="/dashboard" element={<Dashboard />} />
-            <Route
-              path="/traffic-shaping"
-              element={
-                <Suspense fallback={<Loading />}>
-                  <TrafficShaping />
-                </Suspense>
-              }
-            />
-            <Route
-              path="/multi-cloud"
-              element={
-                <Suspense fallback={<Loading />}>
-                  <MultiCloudRouting />
-                </Suspense>
-              }
-            />
-            <Route
-              path="/observability"
-              element={
-                <Suspense fallback={<Loading />}>
-                  <Observability />
-                </Suspense>
-              }
-            />
-            <Route path="/license" element={<License />} />
-            <Route path="/clusters" element={<Clusters />} />
-            <Route path="/services" element={<Services />} />
-            <Route path="/proxies" element={<Proxies />} />
-            <Route path="/users" element={<Users />} />
-            <Route path="*" element={<NotFound />} />
-          </Route>
-        </Routes>
-      </AuthProvider>
+          />
+          <Route
+            path="/multi-cloud"
+            element={
+              <Suspense fallback={<Loading />}>
+                <MultiCloudRouting />
+              </Suspense>
+            }
+          />
+          <Route
+            path="/observability"
+            element={
+              <Suspense fallback={<Loading />}>
+                <Observability />
+              </Suspense>
+            }
+          />
+          <Route path="/license" element={<License />} />
+          <Route path="/clusters" element={<Clusters />} />
+          <Route path="/services" element={<Services />} />
+          <Route path="/proxies" element={<Proxies />} />
+          <Route path="/users" element={<Users />} />
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
     </BrowserRouter>
   );
 }
