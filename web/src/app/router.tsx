@@ -1,23 +1,23 @@
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import Layout from '@/components/layouts/app-layout';
+import { Loading } from '@/components/ui/states';
+import Login from '@/features/auth/components/login-page';
+import Clusters from '@/features/clusters/components/clusters-page';
+import License from '@/features/license/components/license-page';
+import Users from '@/features/users/components/users-page';
+import { setUnauthorizedHandler } from '@/lib/api-client';
 import { useAuth } from '@/lib/auth';
 import { LicenseProvider } from '@/lib/license';
-import Clusters from '@/features/clusters/components/clusters-page';
 import Dashboard from './routes/dashboard';
-import License from '@/features/license/components/license-page';
-import Login from '@/features/auth/components/login-page';
 import NotFound from './routes/not-found';
-import Proxies from '@/features/proxies/components/proxies-page';
-import Services from '@/features/services/components/services-page';
-import Users from '@/features/users/components/users-page';
-import { Loading } from '@/components/ui/states';
-import { setUnauthorizedHandler } from '@/lib/api-client';
+import Proxies from './routes/proxies';
+import Services from './routes/services';
 
-// The enterprise pages (and recharts) load on demand; each page decides with its LicenseGate first.
-const TrafficShaping = lazy(() => import('@/features/traffic-shaping/components/traffic-shaping-page'));
-const MultiCloudRouting = lazy(() => import('@/features/multi-cloud/components/multi-cloud-page'));
-const Observability = lazy(() => import('@/features/observability/components/observability-page'));
+// The enterprise pages (and recharts) load on demand; each route decides with its LicenseGate first.
+const TrafficShaping = lazy(() => import('./routes/traffic-shaping'));
+const MultiCloudRouting = lazy(() => import('./routes/multi-cloud'));
+const Observability = lazy(() => import('./routes/observability'));
 
 /** On a 401 the API client clears the session; send the user to /login without a reload. */
 function UnauthorizedRedirect() {

@@ -6,6 +6,7 @@ import { countOf, Stat } from '@/features/dashboard/components/stat';
 import { useRouteTables } from '@/features/multi-cloud/api/route-tables';
 import { useTracingConfigs } from '@/features/observability/api/tracing-configs';
 import { useProxies } from '@/features/proxies/api/proxies';
+import { ProxyStatus } from '@/features/proxies/components/proxy-status';
 import { useServices } from '@/features/services/api/services';
 import { useQosPolicies } from '@/features/traffic-shaping/api/qos-policies';
 import { errorMessage } from '@/lib/errors';
@@ -130,7 +131,7 @@ export default function Dashboard() {
               <tr key={p.id}>
                 <td>{p.name}</td>
                 <td>
-                  <span className={`badge ${p.status === 'online' ? 'badge-ok' : 'badge-bad'}`}>{p.status}</span>
+                  <ProxyStatus status={p.status} />
                 </td>
                 <td>{p.address}</td>
                 <td>{p.config_version ?? '—'}</td>

@@ -1,5 +1,4 @@
 import { cloneElement, isValidElement, type ReactElement, type ReactNode } from 'react';
-import { InlineError } from '@/components/ui/states';
 
 interface FieldProps {
   id: string;
@@ -80,33 +79,5 @@ export function OtherErrors({ errors, shown }: { errors: Record<string, string>;
         </li>
       ))}
     </ul>
-  );
-}
-
-interface FormFooterProps {
-  errors: Record<string, string>;
-  /** Error keys that fields already display. */
-  shown: string[];
-  formError: unknown;
-  busy: boolean;
-  submitLabel: string;
-  onCancel: () => void;
-}
-
-/** Leftover errors, the form error, and Save / Cancel of an edit form. */
-export function FormFooter({ errors, shown, formError, busy, submitLabel, onCancel }: FormFooterProps) {
-  return (
-    <>
-      <OtherErrors errors={errors} shown={shown} />
-      <InlineError error={formError} />
-      <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : submitLabel}
-        </button>
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </>
   );
 }

@@ -1,160 +1,73 @@
-import { useState, type FormEvent } from 'react';
-import { Field, OtherErrors } from '@/components/ui/field';
-import { AsyncList, InlineError } from '@/components/ui/states';
-import { fmtTime } from '@/utils/format';
+import { useState } from 'react';
+import { ResourcePage, type Column } from '@/components/resource-page/resource-page';
 import { useAuth } from '@/lib/auth';
+import { listState } from '@/lib/crud';
+import { fmtTime } from '@/utils/format';
 import { useClusterMutations, useClusters } from '../api/clusters';
-import { useFormSubmission } from '@/hooks/use-form-submission';
+import type { Cluster } from '../types';
+import { ApiKeyNotice } from './api-key-notice';
+import { ClusterForm } from './cluster-form';
 
-export function validateCluster(name: string, description: string): Record<string, string> {
-  const e: Record<string, string> = {};
-  if (!name.trim()) e.name = 'must not be empty';
-  else if (name.trim().length > 100) e.name = 'must be at most 100 characters';
-  if (description.length > 2000) e.description = 'must be at most 2000 characters';
-  return e;
-}
+const COLUMNS: Column<Cluster>[] = [
+  { header: 'ID', cell: (c) => c.id },
+  { header: 'Name', cell: (c) => c.name },
+  { header: 'Description', cell: (c) => c.description || '—' },
+  { header: 'Created', cell: (c) => fmtTime(c.created_at) },
+];
 
-function ApiKeyNotice({ name, apiKey, onDismiss }: { name: string; apiKey: string; onDismiss: () => void }) {
-  return (
-    <div className="notice card" role="status" data-testid="api-key-notice">
-      <strong>API key for cluster “{name}”</strong>
-      <p>Copy it now: it is shown only once. Proxies use it to register with the control plane.</p>
-      <code className="secret" data-testid="api-key">
-        {apiKey}
-      </code>
-      <div className="actions">
-        <button
-          type="button"
-          className="btn"
-          onClick={() => navigator.clipboard?.writeText(apiKey).catch(() => undefined)}
-        >
-          Copy
-        </button>
-        <button type="button" className="btn" onClick={onDismiss}>
-          I have saved it
-        </button>
-      </div>
-    </div>
-  );
-}
-
-export default function Clusters() {
+/** Clusters: list, create (the API key is shown once), rotate the API key, delete. */
+export default function ClustersPage() {
   const clusters = useClusters();
   const mutations = useClusterMutations();
   const { isAdmin } = useAuth();
-  const [name, setName] = useState('');
-  const [description, setDescription] = useState('');
-  const { errors, formError, busy, check, send } = useFormSubmission();
   const [shownKey, setShownKey] = useState<{ name: string; apiKey: string } | null>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
-
-  async function onSubmit(e: FormEvent) {
-    e.preventDefault();
-    if (!check(validateCluster(name, description))) return;
-    await send(async () => {
-      const c = await mutations.create({ name: name.trim(), description: description.trim() || null });
-      setShownKey({ name: c.name, apiKey: c.api_key });
-      setName('');
-      setDescription('');
-    });
-  }
-
-  async function act(fn: () => Promise<unknown>) {
-    setActionError(null);
-    try {
-      await fn();
-    } catch (err) {
-      setActionError(err);
-    }
-  }
 
   return (
-    <section aria-labelledby="clusters-title">
-      <h1 id="clusters-title">Clusters</h1>
-      {shownKey && <ApiKeyNotice {...shownKey} onDismiss={() => setShownKey(null)} />}
-      {isAdmin && (
-        <form className="card form" onSubmit={onSubmit} aria-label="Create cluster" noValidate>
-          <h2>New cluster</h2>
-          <div className="form-row">
-            <Field id="cluster-name" label="Name" error={errors.name}>
-              <input value={name} onChange={(e) => setName(e.target.value)} />
-            </Field>
-            <Field id="cluster-description" label="Description" error={errors.description}>
-              <input value={description} onChange={(e) => setDescription(e.target.value)} />
-            </Field>
-          </div>
-          <OtherErrors errors={errors} shown={['name', 'description']} />
-          <InlineError error={formError} />
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create cluster'}
-          </button>
-        </form>
-      )}
-      <InlineError error={actionError} />
-      <AsyncList
-        items={clusters.data?.items}
-        error={clusters.error}
-        onRetry={() => void clusters.refetch()}
-        emptyTitle="No clusters"
-        empty="Create the first cluster with the form above."
-      >
-        {(items) => (
-          <table className="table" aria-label="Clusters">
-            <thead>
-              <tr>
-                <th scope="col">ID</th>
-                <th scope="col">Name</th>
-                <th scope="col">Description</th>
-                <th scope="col">Created</th>
-                {isAdmin && <th scope="col">Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((c) => (
-                <tr key={c.id}>
-                  <td>{c.id}</td>
-                  <td>{c.name}</td>
-                  <td>{c.description || '—'}</td>
-                  <td>{fmtTime(c.created_at)}</td>
-                  {isAdmin && (
-                    <td className="row-actions">
-                      <button
-                        type="button"
-                        className="btn btn-small"
-                        onClick={() =>
-                          act(async () => {
-                            if (
-                              !window.confirm(
-                                `Rotate the API key of cluster “${c.name}”? Proxies using the old key must be updated.`,
-                              )
-                            )
-                              return;
-                            const r = await mutations.rotateKey(c.id);
-                            setShownKey({ name: c.name, apiKey: r.api_key });
-                          })
-                        }
-                      >
-                        Rotate key
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small btn-danger"
-                        onClick={() =>
-                          act(async () => {
-                            if (window.confirm(`Delete cluster “${c.name}”?`)) await mutations.remove(c.id);
-                          })
-                        }
-                      >
-                        Delete
-                      </button>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </AsyncList>
-    </section>
+    <ResourcePage<Cluster>
+      titleId="clusters-title"
+      title="Clusters"
+      list={listState(clusters)}
+      notice={shownKey && <ApiKeyNotice {...shownKey} onDismiss={() => setShownKey(null)} />}
+      table={{
+        label: 'Clusters',
+        columns: COLUMNS,
+        empty: 'No clusters',
+        emptyHint: 'Create the first cluster with the form above.',
+      }}
+      form={{
+        allowed: isAdmin,
+        mode: 'inline',
+        render: () => (
+          <ClusterForm create={mutations.create} onCreated={(c) => setShownKey({ name: c.name, apiKey: c.api_key })} />
+        ),
+      }}
+      rowActions={
+        isAdmin
+          ? (c, page) => (
+              <>
+                <button
+                  type="button"
+                  className="btn btn-small"
+                  onClick={() =>
+                    page.run(async () => {
+                      const r = await mutations.rotateKey(c.id);
+                      setShownKey({ name: c.name, apiKey: r.api_key });
+                    }, `Rotate the API key of cluster “${c.name}”? Proxies using the old key must be updated.`)
+                  }
+                >
+                  Rotate key
+                </button>
+                <button
+                  type="button"
+                  className="btn btn-small btn-danger"
+                  onClick={() => page.run(() => mutations.remove(c.id), `Delete cluster “${c.name}”?`)}
+                >
+                  Delete
+                </button>
+              </>
+            )
+          : undefined
+      }
+    />
   );
 }

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { EntitySelect } from '@/components/ui/entity-select';
-import { Checkbox, Field, FormFooter } from '@/components/ui/field';
+import { Checkbox, Field } from '@/components/ui/field';
+import { FormCard, FormFooter } from '@/components/ui/form';
 import { useFormSubmission } from '@/hooks/use-form-submission';
 import type { Service } from '@/lib/api-types';
 import type { CloudProvider, ProbeProtocol, RouteTableInput, RoutingAlgorithm } from '../types';
@@ -73,8 +74,7 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
   }
 
   return (
-    <form className="card form" onSubmit={submit} aria-label={title} noValidate>
-      <h2>{title}</h2>
+    <FormCard label={title} title={title} onSubmit={submit}>
       <div className="form-row">
         <Field id="rt-name" label="Name" error={errors.name}>
           <input value={f.name} onChange={(e) => set('name', e.target.value)} />
@@ -252,6 +252,6 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
         submitLabel={submitLabel}
         onCancel={onCancel}
       />
-    </form>
+    </FormCard>
   );
 }

@@ -1,72 +1,55 @@
 import { useState } from 'react';
-import { EntitySelect } from '@/components/ui/entity-select';
-import { AsyncList } from '@/components/ui/states';
+import { ResourcePage, type Column } from '@/components/resource-page/resource-page';
+import type { Cluster } from '@/lib/api-types';
+import { listState } from '@/lib/crud';
 import { fmtTime } from '@/utils/format';
-import { useClusters } from '@/features/clusters/api/clusters';
 import { useProxies } from '../api/proxies';
+import type { Proxy } from '../types';
+import { ProxyStatus } from './proxy-status';
 
-export default function Proxies() {
-  const clusters = useClusters();
+function columns(clusterName: (id: number) => string): Column<Proxy>[] {
+  return [
+    { header: 'ID', cell: (p) => p.id },
+    { header: 'Name', cell: (p) => p.name },
+    { header: 'Cluster', cell: (p) => clusterName(p.cluster_id) },
+    { header: 'Status', cell: (p) => <ProxyStatus status={p.status} /> },
+    { header: 'Address', cell: (p) => p.address },
+    { header: 'Version', cell: (p) => p.version },
+    { header: 'Config version', cell: (p) => p.config_version ?? '—' },
+    { header: 'Last seen', cell: (p) => fmtTime(p.last_seen) },
+    { header: 'Registered', cell: (p) => fmtTime(p.registered_at) },
+  ];
+}
+
+/**
+ * The registered proxies (read-only), filtered by cluster and polled. `clusters` (undefined while loading)
+ * names the clusters and feeds the filter.
+ */
+export function ProxiesPage({ clusters }: { clusters: Cluster[] | undefined }) {
   const [filter, setFilter] = useState('');
   const proxies = useProxies(filter ? Number(filter) : undefined);
-  const clusterName = (id: number) => clusters.data?.items.find((c) => c.id === id)?.name ?? `#${id}`;
+  const clusterName = (id: number) => clusters?.find((c) => c.id === id)?.name ?? `#${id}`;
 
   return (
-    <section aria-labelledby="proxies-title">
-      <h1 id="proxies-title">Proxies</h1>
-      <div className="toolbar">
-        <label htmlFor="proxy-filter">Filter by cluster</label>
-        <EntitySelect
-          id="proxy-filter"
-          value={filter}
-          onChange={setFilter}
-          placeholder="All clusters"
-          options={clusters.data?.items ?? []}
-        />
-        <span className="muted">Refreshes every 10 s</span>
-      </div>
-      <AsyncList
-        items={proxies.data?.items}
-        error={proxies.error}
-        onRetry={() => void proxies.refetch()}
-        emptyTitle="No proxies registered"
-        empty="Proxies appear here once they register with a cluster's API key."
-      >
-        {(items) => (
-          <table className="table" aria-label="Proxies">
-            <thead>
-              <tr>
-                <th scope="col">ID</th>
-                <th scope="col">Name</th>
-                <th scope="col">Cluster</th>
-                <th scope="col">Status</th>
-                <th scope="col">Address</th>
-                <th scope="col">Version</th>
-                <th scope="col">Config version</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">Registered</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((p) => (
-                <tr key={p.id}>
-                  <td>{p.id}</td>
-                  <td>{p.name}</td>
-                  <td>{clusterName(p.cluster_id)}</td>
-                  <td>
-                    <span className={`badge ${p.status === 'online' ? 'badge-ok' : 'badge-bad'}`}>{p.status}</span>
-                  </td>
-                  <td>{p.address}</td>
-                  <td>{p.version}</td>
-                  <td>{p.config_version ?? '—'}</td>
-                  <td>{fmtTime(p.last_seen)}</td>
-                  <td>{fmtTime(p.registered_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </AsyncList>
-    </section>
+    <ResourcePage<Proxy>
+      titleId="proxies-title"
+      title="Proxies"
+      list={listState(proxies)}
+      filter={{
+        id: 'proxy-filter',
+        label: 'Filter by cluster',
+        placeholder: 'All clusters',
+        value: filter,
+        onChange: setFilter,
+        options: clusters ?? [],
+      }}
+      toolbarExtra={<span className="muted">Refreshes every 10 s</span>}
+      table={{
+        label: 'Proxies',
+        columns: columns(clusterName),
+        empty: 'No proxies registered',
+        emptyHint: "Proxies appear here once they register with a cluster's API key.",
+      }}
+    />
   );
 }

@@ -6,7 +6,7 @@ import { AuthProvider } from '@/lib/auth';
 import { LicenseProvider } from '@/lib/license';
 import { licenseStatus, LICENSE_403, mockApi, signIn } from '@/testing/mock-api';
 import { withQueryClient } from '@/testing/query';
-import TrafficShapingPage from './traffic-shaping-page';
+import TrafficShapingRoute from './traffic-shaping';
 
 const policy = {
   id: 4,
@@ -76,7 +76,7 @@ describe('Traffic Shaping page', () => {
       }),
     });
     const user = userEvent.setup();
-    render(wrap(<TrafficShapingPage />));
+    render(wrap(<TrafficShapingRoute />));
     const table = await screen.findByRole('table', { name: 'QoS policies' });
     const row = within(table).getByRole('row', { name: /gold/ });
     expect(row).toHaveTextContent('100 Mbps');
@@ -110,7 +110,7 @@ describe('Traffic Shaping page', () => {
       }),
     });
     const user = userEvent.setup();
-    render(wrap(<TrafficShapingPage />));
+    render(wrap(<TrafficShapingRoute />));
     const table = await screen.findByRole('table', { name: 'QoS policies' });
     await user.click(within(table).getByRole('button', { name: 'Stats of gold' }));
     const stats = await screen.findByTestId('qos-stats');
@@ -121,14 +121,14 @@ describe('Traffic Shaping page', () => {
   it('shows an empty state when there are no policies', async () => {
     signIn();
     mockApi({ ...common, 'GET /api/v1/traffic-shaping/policies': () => ({ body: [] }) });
-    render(wrap(<TrafficShapingPage />));
+    render(wrap(<TrafficShapingRoute />));
     expect(await screen.findByText('No QoS policies')).toBeInTheDocument();
   });
 
   it('falls back to the upgrade prompt if the API refuses the feature', async () => {
     signIn();
     mockApi({ ...common, 'GET /api/v1/traffic-shaping/policies': () => LICENSE_403 });
-    render(wrap(<TrafficShapingPage />));
+    render(wrap(<TrafficShapingRoute />));
     expect(await screen.findByRole('button', { name: 'Upgrade to Enterprise' })).toBeInTheDocument();
     expect(screen.getByText('Traffic shaping requires an Enterprise license')).toBeInTheDocument();
   });
@@ -139,7 +139,7 @@ describe('Traffic Shaping page', () => {
       ...common,
       'GET /api/v1/traffic-shaping/policies': () => ({ status: 500, body: { detail: 'database is locked' } }),
     });
-    render(wrap(<TrafficShapingPage />));
+    render(wrap(<TrafficShapingRoute />));
     expect(await screen.findByText('database is locked')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Retry' })).toBeInTheDocument();
   });
