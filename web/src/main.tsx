@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import App from './app';
 import { apiConfig } from './config/env';
-import './styles.css';
+import './styles/index.css';
 
 function ConfigError({ error }: { error: string }) {
   return (
