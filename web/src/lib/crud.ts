@@ -32,30 +32,18 @@ export function useCrudMutations<T, I>(keys: ResourceKeys, endpoints: CrudEndpoi
   const onSuccess = () => {
     void queryClient.invalidateQueries({ queryKey: keys.lists() });
   };
-  const create = useMutation({ mutationFn: endpoints.create, onSuccess });
-  const update = useMutation({
+  // mutateAsync is stable across renders, so the returned object is too.
+  const { mutateAsync: create } = useMutation({ mutationFn: endpoints.create, onSuccess });
+  const { mutateAsync: update } = useMutation({
     mutationFn: ({ id, input }: { id: number; input: I }) => endpoints.update(id, input),
     onSuccess,
   });
-  const remove = useMutation({ mutationFn: endpoints.remove, onSuccess });
-  const enable = useMutation({ mutationFn: endpoints.enable, onSuccess });
-  const disable = useMutation({ mutationFn: endpoints.disable, onSuccess });
-  const [c, u, r, e, d] = [
-    create.mutateAsync,
-    update.mutateAsync,
-    remove.mutateAsync,
-    enable.mutateAsync,
-    disable.mutateAsync,
-  ];
+  const { mutateAsync: remove } = useMutation({ mutationFn: endpoints.remove, onSuccess });
+  const { mutateAsync: enable } = useMutation({ mutationFn: endpoints.enable, onSuccess });
+  const { mutateAsync: disable } = useMutation({ mutationFn: endpoints.disable, onSuccess });
   return useMemo(
-    () => ({
-      create: c,
-      update: (id: number, input: I) => u({ id, input }),
-      remove: r,
-      enable: e,
-      disable: d,
-    }),
-    [c, u, r, e, d],
+    () => ({ create, update: (id: number, input: I) => update({ id, input }), remove, enable, disable }),
+    [create, update, remove, enable, disable],
   );
 }
 

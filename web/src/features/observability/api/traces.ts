@@ -1,4 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { api } from '@/lib/api-client';
 import { pollEvery } from '@/lib/query-client';
 import type {
@@ -22,16 +23,18 @@ export const tracesApi = {
 
 /**
  * Span search, run when the form is submitted: `search(params)` asks now (also for the same filters
- * again), and the answer of the latest search is the one shown.
+ * again). The results of the last search that answered stay shown while a new search runs or when it
+ * fails; an answer that arrives after a newer search was started is dropped.
  */
 export function useSpanSearch() {
+  const [result, setResult] = useState<SpanSearchResult | null>(null);
   const m = useMutation({ mutationFn: tracesApi.searchSpans });
   const { mutateAsync } = m;
   return {
-    result: m.data ?? null,
+    result,
     error: m.error,
     loading: m.isPending,
-    search: (params: SpanSearchParams) => mutateAsync(params).catch(() => null),
+    search: (params: SpanSearchParams) => mutateAsync(params, { onSuccess: setResult }).catch(() => null),
   };
 }
 
