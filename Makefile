@@ -40,8 +40,10 @@ test-rust: web
 test-postgres: clean-test-dbs
 	MARCHPROXY_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(CARGO) $(NEXTEST) -p marchproxy-control-plane
 
+## Web console checks: lint (incl. feature import boundaries), types, formatting, the generated API
+## types against docs/openapi.json, and the unit tests.
 test-web: web-deps
-	cd web && npm run lint && npm run typecheck && npm test
+	cd web && npm run lint && npm run typecheck && npm run format:check && npm run api:check && npm test
 
 e2e: web
 	$(CARGO) build -p marchproxy

@@ -1,8 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import App from './App';
-import { apiConfig } from './config';
-import './styles.css';
+import App from './app';
+import { apiConfig } from './config/env';
+import './styles/index.css';
 
 function ConfigError({ error }: { error: string }) {
   return (

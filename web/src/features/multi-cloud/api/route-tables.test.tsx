@@ -1,0 +1,72 @@
+import { renderHook, waitFor } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { mockApi, signIn } from '@/testing/mock-api';
+import { withQueryClient } from '@/testing/query';
+import { useCostAnalytics } from './cost-analytics';
+import { useRouteHealth, useRouteTables, useTestFailover } from './route-tables';
+
+describe('route table hooks', () => {
+  it('lists route tables, runs a failover drill and reads health and cost', async () => {
+    signIn();
+    const { calls } = mockApi({
+      'GET /api/v1/multi-cloud/routes': () => ({ body: [{ id: 3, name: 'rt', routes: [] }] }),
+      'POST /api/v1/multi-cloud/routes/3/test-failover': (r) => ({
+        body: {
+          route_table_id: 3,
+          dry_run: (r.body as { dry_run: boolean }).dry_run,
+          removed_endpoint: 'https://a:443',
+          failover_target: 'https://b:443',
+          switch_time_ms: null,
+          failed_requests: null,
+          traffic_moved: null,
+          restored: true,
+          message: 'ok',
+        },
+      }),
+      'GET /api/v1/multi-cloud/routes/3/health': () => ({
+        body: [
+          {
+            endpoint: 'https://a:443',
+            provider: 'aws',
+            region: 'us-east-1',
+            is_healthy: true,
+            last_check: null,
+            rtt_ms: 3.2,
+            consecutive_failures: 0,
+            consecutive_successes: 2,
+            last_error: null,
+          },
+        ],
+      }),
+      'GET /api/v1/multi-cloud/analytics/cost': () => ({
+        body: {
+          start: '2026-11-20',
+          end: '2026-11-26',
+          total_cost: 0,
+          total_egress_gb: 0,
+          by_provider: [],
+          by_service: [],
+          by_region: [],
+          daily: [],
+        },
+      }),
+    });
+    const { result } = renderHook(
+      () => ({
+        tables: useRouteTables(),
+        failover: useTestFailover(),
+        health: useRouteHealth(3),
+        cost: useCostAnalytics(7),
+      }),
+      { wrapper: withQueryClient() },
+    );
+    await waitFor(() => expect(result.current.tables.data).toBeDefined());
+    expect(result.current.tables.data?.items[0].name).toBe('rt');
+    await waitFor(() => expect(result.current.health.data?.[0].rtt_ms).toBe(3.2));
+    await waitFor(() => expect(result.current.cost.data?.start).toBe('2026-11-20'));
+    expect(calls.find((c) => c.url === '/api/v1/multi-cloud/analytics/cost')?.params).toEqual({ days: 7 });
+    const r = await result.current.failover.mutateAsync({ id: 3, request: { dry_run: true } });
+    expect(r.dry_run).toBe(true);
+    expect(r.failover_target).toBe('https://b:443');
+  });
+});

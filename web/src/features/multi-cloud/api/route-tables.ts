@@ -1,0 +1,55 @@
+import { queryOptions, useMutation, useQuery } from '@tanstack/react-query';
+import { api, fetchList } from '@/lib/api-client';
+import type { ListFilters } from '@/lib/api-types';
+import { resourceKeys, useCrudMutations } from '@/lib/crud';
+import { pollEvery } from '@/lib/query-client';
+import type { EndpointHealth, FailoverRequest, FailoverResult, RouteTable, RouteTableInput } from '../types';
+
+const MC = '/api/v1/multi-cloud/routes';
+
+export const routeTablesApi = {
+  list: (f?: ListFilters) => fetchList<RouteTable>(MC, f),
+  get: (id: number) => api.get<RouteTable>(`${MC}/${id}`).then((r) => r.data),
+  create: (t: RouteTableInput) => api.post<RouteTable>(MC, t).then((r) => r.data),
+  update: (id: number, t: RouteTableInput) => api.put<RouteTable>(`${MC}/${id}`, t).then((r) => r.data),
+  remove: (id: number) => api.delete(`${MC}/${id}`).then(() => undefined),
+  enable: (id: number) => api.post<RouteTable>(`${MC}/${id}/enable`).then((r) => r.data),
+  disable: (id: number) => api.post<RouteTable>(`${MC}/${id}/disable`).then((r) => r.data),
+  health: (id: number) => api.get<EndpointHealth[]>(`${MC}/${id}/health`).then((r) => r.data),
+  testFailover: (id: number, req: FailoverRequest) =>
+    api.post<FailoverResult>(`${MC}/${id}/test-failover`, req, { timeout: 120_000 }).then((r) => r.data),
+};
+
+export const routeTableKeys = resourceKeys('route-tables');
+
+export const routeTablesQueryOptions = (filters: ListFilters = {}) =>
+  queryOptions({ queryKey: routeTableKeys.list(filters), queryFn: () => routeTablesApi.list(filters) });
+
+/** Route tables matching `filters`, polled every `pollMs` when given. */
+export function useRouteTables(filters: ListFilters = {}, pollMs?: number) {
+  return useQuery({ ...routeTablesQueryOptions(filters), refetchInterval: pollEvery(pollMs) });
+}
+
+/** Create, update, delete, enable and disable route tables; the lists refetch after each. */
+export function useRouteTableMutations() {
+  return useCrudMutations(routeTableKeys, routeTablesApi);
+}
+
+/** A failover drill on a route table (dry run or live). */
+export function useTestFailover() {
+  return useMutation({
+    mutationFn: ({ id, request }: { id: number; request: FailoverRequest }) => routeTablesApi.testFailover(id, request),
+  });
+}
+
+export const HEALTH_POLL_MS = 3000;
+
+/** Live health of a route table's endpoints, polled every few seconds. */
+export function useRouteHealth(routeTableId: number | null, pollMs = HEALTH_POLL_MS) {
+  return useQuery({
+    queryKey: routeTableKeys.of(routeTableId ?? -1, 'health'),
+    queryFn: () => routeTablesApi.health(routeTableId as number),
+    enabled: routeTableId !== null,
+    refetchInterval: pollEvery(pollMs),
+  });
+}

@@ -1,0 +1,83 @@
+import { render, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { ValidationError } from '@/lib/errors';
+import type { Service } from '@/lib/api-types';
+import RouteTableForm from './route-table-form';
+import { EMPTY_ROUTE_TABLE } from '../utils/route-table-form';
+
+const services: Service[] = [
+  {
+    id: 2,
+    name: 'web',
+    description: null,
+    cluster_id: 1,
+    hostnames: [],
+    path_prefix: '/',
+    protocol: 'http',
+    listen_port: null,
+    enabled: true,
+    created_at: '',
+    updated_at: '',
+  },
+];
+
+describe('RouteTableForm', () => {
+  it('builds a table with two endpoints and maps server errors per endpoint', async () => {
+    const onSubmit = vi
+      .fn()
+      .mockRejectedValueOnce(
+        new ValidationError([{ loc: ['body', 'routes', 1, 'endpoint'], msg: 'unreachable host', type: 'value_error' }]),
+      )
+      .mockResolvedValueOnce(undefined);
+    const user = userEvent.setup();
+    render(
+      <RouteTableForm
+        initial={EMPTY_ROUTE_TABLE}
+        services={services}
+        title="New route table"
+        submitLabel="Create route table"
+        onSubmit={onSubmit}
+        onCancel={() => undefined}
+      />,
+    );
+    await user.type(screen.getByLabelText('Name'), 'edge');
+    await user.selectOptions(screen.getByLabelText('Service'), 'web');
+    await user.type(screen.getByLabelText('Region (endpoint 1)'), 'us-east-1');
+    await user.type(screen.getByLabelText('URL (endpoint 1)'), 'https://a.example.com:443');
+    await user.click(screen.getByRole('button', { name: 'Create route table' }));
+    // endpoint 2 is still empty: client-side errors, nothing sent
+    expect(onSubmit).not.toHaveBeenCalled();
+    expect(screen.getByLabelText('URL (endpoint 2)')).toHaveAccessibleDescription('must not be empty');
+
+    await user.type(screen.getByLabelText('Region (endpoint 2)'), 'europe-west1');
+    await user.type(screen.getByLabelText('URL (endpoint 2)'), 'https://b.example.com:443');
+    await user.click(screen.getByRole('button', { name: 'Create route table' }));
+    await waitFor(() =>
+      expect(screen.getByLabelText('URL (endpoint 2)')).toHaveAccessibleDescription('unreachable host'),
+    );
+    expect(onSubmit.mock.calls[0][0].routes).toHaveLength(2);
+    expect(onSubmit.mock.calls[0][0].routes[1]).toMatchObject({ provider: 'gcp', region: 'europe-west1' });
+
+    await user.click(screen.getByRole('button', { name: 'Create route table' }));
+    expect(onSubmit).toHaveBeenCalledTimes(2);
+  });
+
+  it('adds and removes endpoints', async () => {
+    const user = userEvent.setup();
+    render(
+      <RouteTableForm
+        initial={EMPTY_ROUTE_TABLE}
+        services={services}
+        title="t"
+        submitLabel="s"
+        onSubmit={vi.fn()}
+        onCancel={() => undefined}
+      />,
+    );
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    expect(screen.getByLabelText('URL (endpoint 3)')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Remove endpoint 1' }));
+    expect(screen.queryByLabelText('URL (endpoint 3)')).toBeNull();
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_ROUTE_TABLE, routeTableToInput, validateRouteTable, type RouteTableForm } from './route-table-form';
+
+const rt = (o: Partial<RouteTableForm> = {}): RouteTableForm => ({
+  ...EMPTY_ROUTE_TABLE,
+  name: 'edge',
+  service_id: '2',
+  routes: [
+    { ...EMPTY_ROUTE_TABLE.routes[0], region: 'us-east-1', endpoint: 'https://a.example.com:443' },
+    {
+      ...EMPTY_ROUTE_TABLE.routes[1],
+      region: 'europe-west1',
+      endpoint: 'https://b.example.com:443',
+      cost_per_gb: '0.08',
+    },
+  ],
+  ...o,
+});
+
+describe('validateRouteTable', () => {
+  it('accepts a valid table and builds the API body', () => {
+    expect(validateRouteTable(rt())).toEqual({});
+    const body = routeTableToInput(rt(), 1);
+    expect(body.routes[1]).toMatchObject({ provider: 'gcp', cost_per_gb: 0.08, weight: 50, latitude: null });
+    expect(body.health_probe).toMatchObject({ protocol: 'tcp', path: null, interval_seconds: 10 });
+  });
+
+  it('keys endpoint errors by index like the API', () => {
+    const f = rt();
+    f.routes[0] = { ...f.routes[0], endpoint: 'not a url', weight: '0', region: '' };
+    f.routes[1] = { ...f.routes[1], endpoint: 'https://a.example.com:443' };
+    const e = validateRouteTable(f);
+    expect(e['routes.0.endpoint']).toMatch(/URL/);
+    expect(e['routes.0.weight']).toBe('must be between 1 and 100');
+    expect(e['routes.0.region']).toBe('must not be empty');
+    expect(e['routes.1.endpoint']).toBeUndefined();
+  });
+
+  it('flags duplicates, no endpoints, and probe timing', () => {
+    const f = rt();
+    f.routes[1] = { ...f.routes[1], endpoint: f.routes[0].endpoint };
+    expect(validateRouteTable(f)['routes.1.endpoint']).toBe('duplicate endpoint in this route table');
+    expect(validateRouteTable(rt({ routes: [] })).routes).toBeDefined();
+    expect(
+      validateRouteTable(rt({ timeout_seconds: '10', interval_seconds: '10' }))['health_probe.timeout_seconds'],
+    ).toBe('must be less than interval_seconds');
+    const inactive = rt();
+    inactive.routes = inactive.routes.map((r) => ({ ...r, is_active: false }));
+    expect(validateRouteTable(inactive).routes).toBe('at least one route must be active');
+    expect(validateRouteTable(rt({ algorithm: 'cost' }))['routes.0.cost_per_gb']).toMatch(/required/);
+    expect(validateRouteTable(rt({ probe_protocol: 'http', probe_path: 'health' }))['health_probe.path']).toBeDefined();
+    expect(validateRouteTable(rt({ probe_port: '70000' }))['health_probe.port']).toBe('must be between 1 and 65535');
+  });
+});

@@ -1,0 +1,3219 @@
+// Generated from docs/openapi.json by `npm run api:generate` (openapi-typescript). Do not edit:
+// change the server's OpenAPI annotations, then regenerate. `npm run api:check` fails when this file is stale.
+
+export interface paths {
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a user name and password for tokens. */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current user. */
+        get: operations["me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a refresh token for new tokens. */
+        post: operations["refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_clusters"];
+        put?: never;
+        post: operations["create_cluster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_cluster"];
+        put: operations["update_cluster"];
+        post?: never;
+        delete: operations["delete_cluster"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{id}/rotate-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue a new proxy API key for the cluster (the old one stops working). */
+        post: operations["rotate_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/license/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-validate the license now. */
+        post: operations["license_refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/license/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tier, features, limits, expiry and where the answer came from. */
+        get: operations["license_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/multi-cloud/analytics/cost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cost from measured egress bytes × each endpoint's `cost_per_gb`. */
+        get: operations["cost_analytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/multi-cloud/routes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_routes"];
+        put?: never;
+        post: operations["create_route"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/multi-cloud/routes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_route"];
+        put: operations["update_route"];
+        post?: never;
+        delete: operations["delete_route"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/multi-cloud/routes/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["disable_route"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/multi-cloud/routes/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["enable_route"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/multi-cloud/routes/{id}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live health of each endpoint, as probed by the control plane's health monitor. */
+        get: operations["route_health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/multi-cloud/routes/{id}/test-failover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A failover drill: take an endpoint out of rotation and see where traffic goes. */
+        post: operations["test_failover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observability/dependencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Service dependency graph computed from stored spans. */
+        get: operations["dependencies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observability/latency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Latency histogram of stored spans (the most recent 50,000 in the window). */
+        get: operations["latency"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observability/spans/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search stored spans. */
+        get: operations["search_spans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observability/traces/{trace_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A whole trace from the embedded store. */
+        get: operations["get_trace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observability/tracing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_configs"];
+        put?: never;
+        post: operations["create_config"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observability/tracing/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_config"];
+        put: operations["update_config"];
+        post?: never;
+        delete: operations["delete_config"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observability/tracing/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["disable_config"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observability/tracing/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["enable_config"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observability/tracing/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Counters reported by the cluster's proxies for this config. */
+        get: operations["config_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observability/tracing/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send one real span through the configured backend and exporter. */
+        post: operations["test_config"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_proxies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cluster's snapshot: immediately when it differs from `version` (newer, or older after
+         *     a database restore), otherwise a long-poll that answers as soon as the configuration
+         *     changes, or 304 after `wait_seconds`.
+         */
+        get: operations["config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register (or re-register) a proxy. Community licenses allow 3 proxies per cluster. */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Traffic, tracing and QoS counters. Applied exactly once per `report_id`. */
+        post: operations["report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_services"];
+        put?: never;
+        post: operations["create_service"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/services/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_service"];
+        put: operations["update_service"];
+        post?: never;
+        delete: operations["delete_service"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/traffic-shaping/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_policies"];
+        put?: never;
+        post: operations["create_policy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/traffic-shaping/policies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_policy"];
+        put: operations["update_policy"];
+        post?: never;
+        delete: operations["delete_policy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/traffic-shaping/policies/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["disable_policy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/traffic-shaping/policies/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["enable_policy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/traffic-shaping/policies/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shaping statistics reported by the cluster's proxies. */
+        get: operations["policy_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Users (admin only). */
+        get: operations["list_users"];
+        put?: never;
+        /** Create a user (admin only). */
+        post: operations["create_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a user (admin only; not yourself). */
+        delete: operations["delete_user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness. */
+        get: operations["healthz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the database answers. */
+        get: operations["readyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/traces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OTLP/HTTP trace export (`application/x-protobuf` or `application/json`). */
+        post: operations["receive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        ApiKey: {
+            api_key: string;
+        };
+        /** @description Bandwidth limits of a service; `None` means unlimited in that direction. */
+        BandwidthConfig: {
+            /**
+             * Format: int32
+             * @description Token-bucket depth in KiB.
+             */
+            burst_size_kb?: number;
+            /**
+             * Format: int32
+             * @description Upstream → client, megabits per second.
+             */
+            egress_mbps?: number | null;
+            /**
+             * Format: int32
+             * @description Client → upstream, megabits per second.
+             */
+            ingress_mbps?: number | null;
+        };
+        /** @enum {string} */
+        CloudProvider: "aws" | "gcp" | "azure" | "on_prem";
+        Cluster: components["schemas"]["ClusterSpec"] & {
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            updated_at: string;
+        };
+        ClusterCreated: components["schemas"]["Cluster"] & {
+            /** @description The proxies' API key for this cluster. Shown once; only its hash is stored. */
+            api_key: string;
+        };
+        ClusterSnapshot: {
+            /** Format: int64 */
+            cluster_id: number;
+            /** @description Endpoints taken out of rotation by a running failover drill. */
+            drained?: components["schemas"]["DrainedEndpoint"][];
+            health: components["schemas"]["EndpointHealth"][];
+            qos_policies: components["schemas"]["QosPolicy"][];
+            route_tables: components["schemas"]["RouteTable"][];
+            services: components["schemas"]["Service"][];
+            tracing_configs: components["schemas"]["TracingConfig"][];
+            /**
+             * Format: int64
+             * @description Monotonic per cluster; a proxy applies only newer versions.
+             */
+            version: number;
+        };
+        ClusterSpec: {
+            description?: string | null;
+            name: string;
+        };
+        CostByDay: {
+            /** Format: double */
+            cost: number;
+            date: string;
+            /** Format: int64 */
+            egress_bytes: number;
+            /** Format: int64 */
+            requests: number;
+        };
+        CostByProvider: {
+            /** Format: double */
+            cost: number;
+            /** Format: int64 */
+            egress_bytes: number;
+            provider: string;
+            /** Format: int64 */
+            requests: number;
+        };
+        CostByRegion: {
+            /** Format: double */
+            cost: number;
+            /** Format: int64 */
+            egress_bytes: number;
+            provider: string;
+            region: string;
+            /** Format: int64 */
+            requests: number;
+        };
+        CostByService: {
+            /** Format: double */
+            cost: number;
+            /** Format: int64 */
+            egress_bytes: number;
+            /** Format: int64 */
+            requests: number;
+            /** Format: int64 */
+            service_id: number;
+            service_name?: string | null;
+        };
+        CostReport: {
+            by_provider: components["schemas"]["CostByProvider"][];
+            by_region: components["schemas"]["CostByRegion"][];
+            by_service: components["schemas"]["CostByService"][];
+            /** @description One entry per day of the period, zero where nothing flowed. */
+            daily: components["schemas"]["CostByDay"][];
+            end: string;
+            start: string;
+            /** Format: double */
+            total_cost: number;
+            /** Format: double */
+            total_egress_gb: number;
+            /** Format: int64 */
+            total_requests: number;
+        };
+        CreateUser: {
+            password: string;
+            role: components["schemas"]["Role"];
+            username: string;
+        };
+        DependencyEdge: {
+            /** Format: int64 */
+            call_count: number;
+            child: string;
+            /** Format: int64 */
+            error_count: number;
+            parent: string;
+        };
+        DependencyGraph: {
+            edges: components["schemas"]["DependencyEdge"][];
+            nodes: components["schemas"]["DependencyNode"][];
+        };
+        DependencyNode: {
+            service: string;
+        };
+        /** @description An endpoint a failover drill removed from rotation until `until_unix_ms`. */
+        DrainedEndpoint: {
+            endpoint: string;
+            /** Format: int64 */
+            route_table_id: number;
+            /** Format: int64 */
+            until_unix_ms: number;
+        };
+        /**
+         * @description DSCP code points supported by policies.
+         * @enum {string}
+         */
+        Dscp: "EF" | "AF41" | "AF31" | "AF21" | "AF11" | "BE";
+        /** @description Health of one endpoint, as last probed by the control plane. */
+        EndpointHealth: {
+            /** Format: int32 */
+            consecutive_failures: number;
+            /** Format: int32 */
+            consecutive_successes: number;
+            endpoint: string;
+            is_healthy: boolean;
+            last_check?: string | null;
+            last_error?: string | null;
+            /** Format: int64 */
+            route_table_id: number;
+            /** Format: double */
+            rtt_ms?: number | null;
+        };
+        /** @description Health of one endpoint, with where it runs. */
+        EndpointHealthView: {
+            /** Format: int32 */
+            consecutive_failures: number;
+            /** Format: int32 */
+            consecutive_successes: number;
+            endpoint: string;
+            is_active: boolean;
+            is_healthy: boolean;
+            last_check?: string | null;
+            last_error?: string | null;
+            provider: components["schemas"]["CloudProvider"];
+            region: string;
+            /** Format: double */
+            rtt_ms?: number | null;
+        };
+        FailoverRequest: {
+            /** @description Only evaluate the algorithm with the endpoint removed. */
+            dry_run?: boolean;
+            /**
+             * Format: int32
+             * @description How long a live drill keeps the endpoint out (1-300 s, default 30).
+             */
+            duration_seconds?: number | null;
+            /** @description The endpoint to take out of rotation (default: the current primary). */
+            endpoint?: string | null;
+        };
+        FailoverResult: {
+            dry_run: boolean;
+            /** Format: int64 */
+            failed_requests?: number | null;
+            failover_target?: string | null;
+            message: string;
+            removed_endpoint: string;
+            restored: boolean;
+            /** Format: int64 */
+            route_table_id: number;
+            /** Format: double */
+            switch_time_ms?: number | null;
+            traffic_moved?: boolean | null;
+        };
+        Health: {
+            database?: string | null;
+            status: string;
+        };
+        /** @description How the control plane probes the endpoints of a route table. */
+        HealthProbeConfig: {
+            /** Format: int32 */
+            healthy_threshold?: number;
+            /** Format: int32 */
+            interval_seconds?: number;
+            /** @description Path for HTTP(S) probes; defaults to `/health`. */
+            path?: string | null;
+            /**
+             * Format: int32
+             * @description Port to probe; defaults to the endpoint's port.
+             */
+            port?: number | null;
+            protocol: components["schemas"]["ProbeProtocol"];
+            /** Format: int32 */
+            timeout_seconds?: number;
+            /** Format: int32 */
+            unhealthy_threshold?: number;
+        };
+        LatencyBucket: {
+            /** Format: int64 */
+            count: number;
+            /**
+             * Format: double
+             * @description Upper bound in milliseconds (`null` for the overflow bucket).
+             */
+            le_ms?: number | null;
+        };
+        LatencyHistogram: {
+            buckets: components["schemas"]["LatencyBucket"][];
+            /** Format: int64 */
+            count: number;
+            /** Format: double */
+            p50_ms?: number | null;
+            /** Format: double */
+            p90_ms?: number | null;
+            /** Format: double */
+            p99_ms?: number | null;
+        };
+        /** @description The license as the rest of the system sees it. */
+        LicenseStatus: {
+            expires_at?: string | null;
+            features: string[];
+            /** @description The key with all but its last group masked. */
+            key_hint?: string | null;
+            last_validated_at?: string | null;
+            limits: components["schemas"]["Limits"];
+            message?: string | null;
+            release_mode: boolean;
+            source: components["schemas"]["Source"];
+            tier: components["schemas"]["Tier"];
+            valid: boolean;
+        };
+        Limits: {
+            /**
+             * Format: int32
+             * @description Proxies per cluster; `null` means unlimited.
+             */
+            max_proxies?: number | null;
+        };
+        LoginRequest: {
+            password: string;
+            username: string;
+        };
+        /**
+         * @description Priority classes, highest first.
+         * @enum {string}
+         */
+        Priority: "P0" | "P1" | "P2" | "P3";
+        /** @description Scheduling class and marking of a service's traffic. */
+        PriorityConfig: {
+            dscp_marking?: components["schemas"]["Dscp"];
+            /**
+             * Format: int32
+             * @description Latency SLA; defaults to the class's (P0 1 ms, P1 10 ms, P2 100 ms).
+             */
+            max_latency_ms?: number | null;
+            priority: components["schemas"]["Priority"];
+            /**
+             * Format: int32
+             * @description Share among policies of the same class under contention.
+             */
+            weight?: number;
+        };
+        /** @enum {string} */
+        ProbeProtocol: "tcp" | "http" | "https" | "icmp";
+        /** @description A data-plane proxy registered with the control plane. */
+        Proxy: {
+            address?: string | null;
+            /** Format: int64 */
+            cluster_id: number;
+            /** Format: int64 */
+            config_version: number;
+            /** Format: int64 */
+            id: number;
+            last_seen: string;
+            name: string;
+            registered_at: string;
+            /** @description `online` when the proxy was seen within the liveness window. */
+            status: string;
+            version: string;
+        };
+        /** @description `POST /api/v1/proxy/register`. */
+        ProxyRegistration: {
+            /** @description Where the proxy listens (informational). */
+            address?: string | null;
+            /** @description Unique within the cluster; a restarted proxy re-registers under the same name. */
+            name: string;
+            version: string;
+        };
+        /**
+         * @description `POST /api/v1/proxy/report`. Traffic samples are applied exactly once per
+         *     `report_id`; tracing and QoS samples are cumulative snapshots (latest wins).
+         */
+        ProxyReport: {
+            /** Format: int64 */
+            config_version: number;
+            /** Format: int64 */
+            proxy_id: number;
+            qos?: components["schemas"]["QosSample"][];
+            /** @description Unique per report; a retried report carries the same id. */
+            report_id: string;
+            tracing?: components["schemas"]["TracingSample"][];
+            traffic?: components["schemas"]["TrafficSample"][];
+        };
+        /** @description A stored QoS policy. */
+        QosPolicy: components["schemas"]["QosPolicySpec"] & {
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            updated_at: string;
+        };
+        /** @description A QoS policy as written by a user. */
+        QosPolicySpec: {
+            bandwidth: components["schemas"]["BandwidthConfig"];
+            /** Format: int64 */
+            cluster_id: number;
+            description?: string | null;
+            enabled?: boolean;
+            name: string;
+            priority_config: components["schemas"]["PriorityConfig"];
+            /** Format: int64 */
+            service_id: number;
+        };
+        /** @description Shaping counters of one QoS policy since the proxy started (cumulative). */
+        QosSample: {
+            /** Format: int64 */
+            bytes_delayed: number;
+            /** Format: int64 */
+            bytes_passed: number;
+            /**
+             * Format: double
+             * @description Bytes per second over the last report interval.
+             */
+            current_rate_bps: number;
+            /** @description Added delay per class: `[p50_ms, p99_ms]` for P0..P3. */
+            delay_ms: number[][];
+            /** Format: int64 */
+            policy_id: number;
+            /** Format: int64 */
+            sla_violations: number;
+        };
+        QosStats: {
+            /** Format: int64 */
+            bytes_delayed: number;
+            /** Format: int64 */
+            bytes_passed: number;
+            /**
+             * Format: double
+             * @description Sum over proxies of the rate each measured over its last report interval.
+             */
+            current_rate_mbps: number;
+            /** @description Worst p50/p99 across proxies, per class. */
+            delay_ms: Record<string, never>;
+            /** Format: int64 */
+            policy_id: number;
+            /** Format: int64 */
+            proxies_reporting: number;
+            /** Format: int64 */
+            sla_violations: number;
+            updated_at?: string | null;
+        };
+        RefreshRequest: {
+            refresh_token: string;
+        };
+        Registered: {
+            /** Format: int64 */
+            cluster_id: number;
+            /** Format: int64 */
+            proxy_id: number;
+        };
+        /** @enum {string} */
+        Role: "admin" | "viewer";
+        /** @description One endpoint of a route table. */
+        Route: {
+            /**
+             * Format: double
+             * @description Egress price in USD per GB; required by the `cost` algorithm.
+             */
+            cost_per_gb?: number | null;
+            /** @description Where traffic goes: `https://host[:port]`, `http://...` or `host:port`. */
+            endpoint: string;
+            is_active?: boolean;
+            /**
+             * Format: double
+             * @description Coordinates for geo routing of endpoints outside the known cloud regions.
+             */
+            latitude?: number | null;
+            /** Format: double */
+            longitude?: number | null;
+            /**
+             * Format: int32
+             * @description Failover order, lower first; defaults to list order.
+             */
+            priority?: number | null;
+            provider: components["schemas"]["CloudProvider"];
+            region: string;
+            /** Format: int32 */
+            weight?: number;
+        };
+        /** @description A stored route table. */
+        RouteTable: components["schemas"]["RouteTableSpec"] & {
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            updated_at: string;
+        };
+        /** @description A route table as written by a user. */
+        RouteTableSpec: {
+            algorithm: components["schemas"]["RoutingAlgorithm"];
+            /** Format: int64 */
+            cluster_id: number;
+            description?: string | null;
+            enable_auto_failover?: boolean;
+            enabled?: boolean;
+            health_probe?: components["schemas"]["HealthProbeConfig"];
+            name: string;
+            routes: components["schemas"]["Route"][];
+            /** Format: int64 */
+            service_id: number;
+        };
+        /** @enum {string} */
+        RoutingAlgorithm: "latency" | "cost" | "geo" | "weighted_rr" | "failover";
+        /**
+         * @description Which requests are traced.
+         * @enum {string}
+         */
+        SamplingStrategy: "always" | "never" | "probabilistic" | "rate_limit" | "error_only" | "adaptive";
+        SearchError: {
+            error: string;
+            source: string;
+        };
+        Service: components["schemas"]["ServiceSpec"] & {
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            updated_at: string;
+        };
+        /** @enum {string} */
+        ServiceProtocol: "http" | "https" | "tcp";
+        /**
+         * @description A service: the hostnames (and path prefix) a proxy answers for; its enabled
+         *     route table says where the traffic goes.
+         */
+        ServiceSpec: {
+            /** Format: int64 */
+            cluster_id: number;
+            description?: string | null;
+            enabled?: boolean;
+            /** @description Host names matched against the `Host` header (`*.example.com` wildcards allowed). */
+            hostnames?: string[];
+            /**
+             * Format: int32
+             * @description For `tcp` services: the port of the proxy's L4 listener.
+             */
+            listen_port?: number | null;
+            name: string;
+            path_prefix?: string;
+            protocol: components["schemas"]["ServiceProtocol"];
+        };
+        /**
+         * @description Where the current answer came from.
+         * @enum {string}
+         */
+        Source: "development" | "none" | "license_server" | "grace_cache" | "offline_file" | "invalid";
+        /**
+         * @description The wire transport used to reach the backend.
+         * @enum {string}
+         */
+        SpanExporter: "grpc" | "http" | "thrift";
+        SpanSearchResult: {
+            /** @description Query backends that failed, and why. */
+            errors: components["schemas"]["SearchError"][];
+            spans: components["schemas"]["StoredSpan"][];
+            /** Format: int64 */
+            total: number;
+        };
+        StoredSpan: {
+            attributes: Record<string, never>;
+            /** Format: double */
+            duration_ms: number;
+            kind: string;
+            operation: string;
+            parent_span_id?: string | null;
+            service: string;
+            /** @description `local` (embedded store) or the query backend it came from. */
+            source: string;
+            span_id: string;
+            /** @description RFC 3339 start time. */
+            start_time: string;
+            /** @description `ok` or `error`. */
+            status: string;
+            trace_id: string;
+        };
+        TestResult: {
+            backend: string;
+            endpoint: string;
+            error?: string | null;
+            exporter: string;
+            /** Format: double */
+            latency_ms: number;
+            success: boolean;
+            trace_id: string;
+        };
+        /** @enum {string} */
+        Tier: "development" | "community" | "enterprise";
+        /** @description A login's answer. */
+        TokenPair: {
+            access_token: string;
+            /**
+             * Format: int64
+             * @description Seconds until the access token expires.
+             */
+            expires_in: number;
+            refresh_token: string;
+            token_type: string;
+        };
+        Trace: {
+            spans: components["schemas"]["StoredSpan"][];
+            trace_id: string;
+        };
+        /**
+         * @description Where spans go.
+         * @enum {string}
+         */
+        TracingBackend: "jaeger" | "zipkin" | "otlp";
+        /** @description A stored tracing configuration. */
+        TracingConfig: components["schemas"]["TracingConfigSpec"] & {
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            updated_at: string;
+        };
+        /** @description A tracing configuration as written by a user (and returned, with `id` and times). */
+        TracingConfigSpec: {
+            backend: components["schemas"]["TracingBackend"];
+            /** Format: int64 */
+            cluster_id: number;
+            custom_tags?: {
+                [key: string]: string;
+            } | null;
+            description?: string | null;
+            enabled?: boolean;
+            /** @description Collector address, e.g. `http://jaeger:4318` or `http://zipkin:9411/api/v2/spans`. */
+            endpoint: string;
+            exporter: components["schemas"]["SpanExporter"];
+            include_request_body?: boolean;
+            include_request_headers?: boolean;
+            include_response_body?: boolean;
+            include_response_headers?: boolean;
+            /** Format: int32 */
+            max_attribute_length?: number;
+            /**
+             * Format: int32
+             * @description Ceiling for `rate_limit`, target for `adaptive` (default 10 there).
+             */
+            max_traces_per_second?: number | null;
+            name: string;
+            /** @description Optional query API of the backend (Jaeger `/api/traces`, Zipkin `/api/v2/traces`) for span search. */
+            query_url?: string | null;
+            /**
+             * Format: double
+             * @description Probability in [0, 1]; used by `probabilistic` and as the starting point of `adaptive`.
+             */
+            sampling_rate?: number;
+            sampling_strategy: components["schemas"]["SamplingStrategy"];
+            service_name?: string;
+        };
+        /** @description Tracing counters of one tracing config since the proxy started (cumulative). */
+        TracingSample: {
+            /** Format: double */
+            effective_sampling_rate?: number | null;
+            /** Format: int64 */
+            last_export_at_ms?: number | null;
+            last_export_error?: string | null;
+            /** Format: double */
+            span_duration_sum_ms: number;
+            /** Format: int64 */
+            spans_dropped: number;
+            /** Format: int64 */
+            spans_errored: number;
+            /** Format: int64 */
+            spans_exported: number;
+            /** Format: int64 */
+            spans_sampled: number;
+            /** Format: int64 */
+            spans_started: number;
+            /** Format: int64 */
+            tracing_config_id: number;
+        };
+        TracingStats: {
+            /** Format: double */
+            avg_span_duration_ms?: number | null;
+            /**
+             * Format: double
+             * @description Sampled / started over everything reported (the sampler's real rate).
+             */
+            effective_sampling_rate?: number | null;
+            last_export_at?: string | null;
+            last_export_error?: string | null;
+            /** Format: int64 */
+            proxies_reporting: number;
+            /** Format: int64 */
+            spans_dropped: number;
+            /** Format: int64 */
+            spans_errored: number;
+            /** Format: int64 */
+            spans_exported: number;
+            /** Format: int64 */
+            spans_sampled: number;
+            /** Format: int64 */
+            spans_started: number;
+            /** Format: int64 */
+            tracing_config_id: number;
+            updated_at?: string | null;
+        };
+        /** @description Traffic to one route-table endpoint during one minute bucket. */
+        TrafficSample: {
+            /**
+             * Format: int64
+             * @description Start of the one-minute bucket, epoch milliseconds.
+             */
+            bucket_start_ms: number;
+            /**
+             * Format: int64
+             * @description Client → upstream bytes.
+             */
+            bytes_in: number;
+            /**
+             * Format: int64
+             * @description Upstream → client bytes (what clouds bill as egress).
+             */
+            bytes_out: number;
+            endpoint: string;
+            /**
+             * Format: int64
+             * @description Requests that failed (5xx from the upstream, or a proxy error).
+             */
+            errors: number;
+            /** Format: int64 */
+            requests: number;
+            /** Format: int64 */
+            route_table_id: number;
+        };
+        User: {
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            role: components["schemas"]["Role"];
+            username: string;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description bad credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description locked out */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_clusters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cluster_id: number | null;
+                service_id: number | null;
+                enabled_only: boolean;
+                skip: number;
+                limit: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cluster"][];
+                };
+            };
+        };
+    };
+    create_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClusterSpec"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterCreated"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cluster"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClusterSpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cluster"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    rotate_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    license_refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicenseStatus"];
+                };
+            };
+        };
+    };
+    license_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicenseStatus"];
+                };
+            };
+        };
+    };
+    cost_analytics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Days back from now (1-366); default 30 when neither start nor end is given. */
+                days: number | null;
+                /** @description Start date (YYYY-MM-DD or RFC 3339). */
+                start: string | null;
+                /** @description End date, exclusive (YYYY-MM-DD or RFC 3339); default now. */
+                end: string | null;
+                cluster_id: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CostReport"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_routes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cluster_id: number | null;
+                service_id: number | null;
+                enabled_only: boolean;
+                skip: number;
+                limit: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteTable"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    create_route: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RouteTableSpec"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteTable"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_route: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteTable"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_route: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RouteTableSpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteTable"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_route: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    disable_route: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteTable"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    enable_route: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteTable"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    route_health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointHealthView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    test_failover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FailoverRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailoverResult"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    dependencies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Look-back window in hours (1-720, default 24). */
+                hours: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependencyGraph"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    latency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: string | null;
+                operation: string | null;
+                /** @description Look-back window in hours (1-720, default 1). */
+                hours: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LatencyHistogram"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    search_spans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: string | null;
+                operation: string | null;
+                /** @description `key:value` pairs separated by commas. */
+                tags: string | null;
+                has_error: boolean | null;
+                min_duration_ms: number | null;
+                max_duration_ms: number | null;
+                /** @description RFC 3339 or epoch milliseconds. */
+                start: string | null;
+                end: string | null;
+                trace_id: string | null;
+                skip: number;
+                limit: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpanSearchResult"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_trace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trace"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_configs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cluster_id: number | null;
+                service_id: number | null;
+                enabled_only: boolean;
+                skip: number;
+                limit: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracingConfig"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    create_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TracingConfigSpec"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracingConfig"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracingConfig"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TracingConfigSpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracingConfig"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    disable_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracingConfig"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    enable_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracingConfig"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    config_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracingStats"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    test_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestResult"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_proxies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cluster_id: number | null;
+                service_id: number | null;
+                enabled_only: boolean;
+                skip: number;
+                limit: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proxy"][];
+                };
+            };
+        };
+    };
+    config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The version the proxy has; the call waits until a newer one exists. */
+                version: number | null;
+                proxy_id: number | null;
+                /** @description Longest wait, seconds (default 25, at most 60). */
+                wait_seconds: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterSnapshot"];
+                };
+            };
+            /** @description no change */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProxyRegistration"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Registered"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description proxy limit reached */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProxyReport"];
+            };
+        };
+        responses: {
+            /** @description applied or already applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_services: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cluster_id: number | null;
+                service_id: number | null;
+                enabled_only: boolean;
+                skip: number;
+                limit: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Service"][];
+                };
+            };
+        };
+    };
+    create_service: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceSpec"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Service"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_service: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Service"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_service: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceSpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Service"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_service: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cluster_id: number | null;
+                service_id: number | null;
+                enabled_only: boolean;
+                skip: number;
+                limit: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QosPolicy"][];
+                };
+            };
+            /** @description Enterprise license required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    create_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QosPolicySpec"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QosPolicy"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QosPolicy"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QosPolicySpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QosPolicy"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    disable_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QosPolicy"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    enable_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QosPolicy"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    policy_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QosStats"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_users: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"][];
+                };
+            };
+        };
+    };
+    create_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateUser"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    healthz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    receive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-protobuf": number[];
+            };
+        };
+        responses: {
+            /** @description accepted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description undecodable payload */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+}
