@@ -7,12 +7,28 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use marchproxy_model::routing::RouteTable;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::api::multi_cloud::FailoverResult;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store;
+
+// What a failover drill found; a dry run fills in only the prediction. (A plain comment:
+// a doc comment would change the OpenAPI schema.)
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct FailoverResult {
+    pub route_table_id: i64,
+    pub dry_run: bool,
+    pub removed_endpoint: String,
+    pub failover_target: Option<String>,
+    pub switch_time_ms: Option<f64>,
+    pub failed_requests: Option<i64>,
+    pub traffic_moved: Option<bool>,
+    pub restored: bool,
+    pub message: String,
+}
 
 /// Proxies report at least this often while they carry traffic.
 const REPORT_SETTLE: Duration = Duration::from_millis(2500);

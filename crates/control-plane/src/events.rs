@@ -30,7 +30,7 @@ impl Default for ConfigEvents {
 
 impl ConfigEvents {
     pub fn new() -> Self {
-        Self { tx: watch::channel(0).0, redis: None, origin: crate::health::holder_id() }
+        Self { tx: watch::channel(0).0, redis: None, origin: crate::replica::holder_id() }
     }
 
     /// Publish and subscribe through Redis. Failing to connect is logged, not fatal: the

@@ -14,7 +14,6 @@ use marchproxy_model::error::parse_endpoint;
 use marchproxy_model::routing::{EndpointHealth, HealthProbeConfig, ProbeProtocol, RouteTable};
 use tokio::task::JoinHandle;
 
-use crate::db::now_ms;
 use crate::state::AppState;
 use crate::store;
 
@@ -228,15 +227,6 @@ async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i
         let jitter = 0.8 + rand::random::<f64>() * 0.2;
         tokio::time::sleep(interval.mul_f64(jitter).saturating_sub(started.elapsed().min(interval / 2))).await;
     }
-}
-
-/// A stable identity for this replica's lease.
-pub fn holder_id() -> String {
-    format!("{}-{}-{}", hostname(), std::process::id(), now_ms())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "host".into())
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod extract;
 pub mod health;
 pub mod license_store;
 pub mod query_backends;
+pub mod replica;
 pub mod state;
 pub mod store;
 pub mod tracing_test;
@@ -150,6 +151,6 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
             tracing::error!(error = %e, "API server failed");
         }
     });
-    let background = vec![health::spawn(state.clone(), health::holder_id())];
+    let background = vec![health::spawn(state.clone(), replica::holder_id())];
     Ok(Running { addr, state, bootstrapped, shutdown: tx, task, background })
 }

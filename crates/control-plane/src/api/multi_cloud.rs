@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::core::total_header;
+use crate::drill::FailoverResult;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::state::AppState;
@@ -167,19 +168,6 @@ pub struct FailoverRequest {
     /// How long a live drill keeps the endpoint out (1-300 s, default 30).
     #[serde(default)]
     pub duration_seconds: Option<u32>,
-}
-
-#[derive(Serialize, Deserialize, ToSchema, Debug)]
-pub struct FailoverResult {
-    pub route_table_id: i64,
-    pub dry_run: bool,
-    pub removed_endpoint: String,
-    pub failover_target: Option<String>,
-    pub switch_time_ms: Option<f64>,
-    pub failed_requests: Option<i64>,
-    pub traffic_moved: Option<bool>,
-    pub restored: bool,
-    pub message: String,
 }
 
 /// A failover drill: take an endpoint out of rotation and see where traffic goes.

@@ -17,6 +17,7 @@ use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::state::AppState;
 use crate::store::enterprise as store;
 use crate::store::telemetry::{self as tstore, SpanQuery, StoredSpan, TracingStats};
+use crate::tracing_test::TestResult;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -115,17 +116,6 @@ async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathI
     st.require(DISTRIBUTED_TRACING)?;
     store::get_tracing(&st.db.pool, id).await?;
     Ok(Json(tstore::tracing_stats(&st.db.pool, id).await?))
-}
-
-#[derive(Serialize, Deserialize, ToSchema, Debug)]
-pub struct TestResult {
-    pub success: bool,
-    pub latency_ms: f64,
-    pub backend: String,
-    pub exporter: String,
-    pub endpoint: String,
-    pub trace_id: String,
-    pub error: Option<String>,
 }
 
 /// Send one real span through the configured backend and exporter.
