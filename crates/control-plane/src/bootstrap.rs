@@ -83,7 +83,12 @@ pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         out.admin_created = true;
     }
-    if store::core::list_clusters(&db.pool, 0, 1).await.map_err(|e| anyhow::anyhow!("{e}"))?.1 == 0 {
+    if store::core::list_clusters(&db.pool, &store::ListFilter { limit: 1, ..Default::default() })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .1
+        == 0
+    {
         let (_, key) = store::core::create_cluster(
             &db.pool,
             &ClusterSpec { name: "default".into(), description: Some("Created on first start".into()) },

@@ -11,9 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::now_ms;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store;
+use crate::store::{self, ListFilter, StoreError};
 
 // What a failover drill found; a dry run fills in only the prediction. (A plain comment:
 // a doc comment would change the OpenAPI schema.)
@@ -30,6 +29,16 @@ pub struct FailoverResult {
     pub message: String,
 }
 
+/// Why a live drill did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DrillError {
+    /// No proxy of the cluster is online, so no live traffic can move.
+    #[error("{0}")]
+    NoProxyOnline(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Proxies report at least this often while they carry traffic.
 const REPORT_SETTLE: Duration = Duration::from_millis(2500);
 
@@ -39,11 +48,11 @@ pub async fn run_live(
     removed: &str,
     target: Option<String>,
     duration_s: u32,
-) -> ApiResult<FailoverResult> {
+) -> Result<FailoverResult, DrillError> {
     let cluster = table.spec.cluster_id;
     let online = online_proxies(st, cluster).await?;
     if online.is_empty() {
-        return Err(ApiError::Conflict(format!(
+        return Err(DrillError::NoProxyOnline(format!(
             "no proxy of cluster {cluster} is online, so no live traffic can be moved away from {removed}; run with dry_run=true to evaluate the algorithm"
         )));
     }
@@ -120,12 +129,16 @@ pub async fn run_live(
     })
 }
 
-async fn online_proxies(st: &AppState, cluster: i64) -> ApiResult<Vec<(i64, i64)>> {
-    let (proxies, _) = store::core::list_proxies(&st.db.pool, Some(cluster), 0, 1000).await?;
+async fn online_proxies(st: &AppState, cluster: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    let (proxies, _) = store::core::list_proxies(
+        &st.db.pool,
+        &ListFilter { cluster_id: Some(cluster), limit: 1000, ..Default::default() },
+    )
+    .await?;
     Ok(proxies.iter().filter(|p| p.status == "online").map(|p| (p.id, p.config_version)).collect())
 }
 
-async fn counts(st: &AppState, table_id: i64, since: i64) -> ApiResult<HashMap<String, (i64, i64)>> {
+async fn counts(st: &AppState, table_id: i64, since: i64) -> Result<HashMap<String, (i64, i64)>, StoreError> {
     Ok(store::sync::traffic_by_endpoint(&st.db.pool, table_id, since)
         .await?
         .into_iter()

@@ -8,17 +8,11 @@ use std::time::Duration;
 use marchproxy_model::tracing_cfg::{TracingBackend, TracingConfig};
 use serde_json::Value;
 
-use crate::store::telemetry::{SpanQuery, StoredSpan};
+use crate::store::telemetry::{SpanFilter, StoredSpan};
 
 /// Ask one backend. `Err` carries the backend's error message.
-pub async fn search(
-    http: &reqwest::Client,
-    cfg: &TracingConfig,
-    q: &SpanQuery,
-    start_us: Option<i64>,
-    end_us: Option<i64>,
-    tags: &[(String, String)],
-) -> Result<Vec<StoredSpan>, String> {
+pub async fn search(http: &reqwest::Client, cfg: &TracingConfig, q: &SpanFilter) -> Result<Vec<StoredSpan>, String> {
+    let (start_us, end_us, tags) = (q.start_us, q.end_us, &q.tags);
     let base = cfg.spec.query_url.as_deref().ok_or("no query_url")?.trim_end_matches('/');
     let source = format!("{}:{}", cfg.spec.backend.as_str(), cfg.spec.name);
     let service = q.service.clone().unwrap_or_else(|| cfg.spec.service_name.clone());

@@ -10,9 +10,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{Admin, AppJson, AuthUser, PathId};
 use crate::auth::{DUMMY_HASH, Role, TokenPair, hash_password, verify_password};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, AppJson, AuthUser, PathId};
 use crate::state::AppState;
 use crate::store::core::{self as store, User};
 

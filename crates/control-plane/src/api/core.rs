@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiResult;
-use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::api::error::ApiResult;
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::state::AppState;
 use crate::store::core as store;
 
@@ -58,8 +58,7 @@ async fn list_clusters(
     _: AuthUser,
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<Cluster>>)> {
-    p.check()?;
-    let (items, total) = store::list_clusters(&st.db.pool, p.skip, p.limit).await?;
+    let (items, total) = store::list_clusters(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -108,8 +107,7 @@ async fn list_services(
     _: AuthUser,
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<Service>>)> {
-    p.check()?;
-    let (items, total) = store::list_services(&st.db.pool, p.cluster_id, p.enabled_only, p.skip, p.limit).await?;
+    let (items, total) = store::list_services(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -156,8 +154,7 @@ async fn list_proxies(
     _: AuthUser,
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<Proxy>>)> {
-    p.check()?;
-    let (items, total) = store::list_proxies(&st.db.pool, p.cluster_id, p.skip, p.limit).await?;
+    let (items, total) = store::list_proxies(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 

@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod core;
+pub mod error;
+pub mod extract;
 pub mod multi_cloud;
 pub mod observability;
 pub mod proxy_api;
@@ -15,7 +17,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 use crate::state::AppState;
 
 #[derive(OpenApi)]

@@ -13,9 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::core::total_header;
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::drill::FailoverResult;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::state::AppState;
 use crate::store::enterprise as store;
 use crate::store::telemetry::{CostReport, cost_report};
@@ -39,8 +39,7 @@ async fn list_routes(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<RouteTable>>)> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    p.check()?;
-    let (items, total) = store::list_route_tables(&st.db.pool, &p).await?;
+    let (items, total) = store::list_route_tables(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -183,7 +182,7 @@ async fn test_failover(
     let req: FailoverRequest = if body.iter().all(u8::is_ascii_whitespace) {
         FailoverRequest::default()
     } else {
-        crate::extract::parse_json(&body)?
+        crate::api::extract::parse_json(&body)?
     };
     if let Some(d) = req.duration_seconds
         && !(1..=300).contains(&d)
@@ -236,7 +235,7 @@ async fn test_failover(
             message,
         }));
     }
-    crate::drill::run_live(&st, &table, &removed, target, req.duration_seconds.unwrap_or(30)).await.map(Json)
+    Ok(Json(crate::drill::run_live(&st, &table, &removed, target, req.duration_seconds.unwrap_or(30)).await?))
 }
 
 #[derive(Deserialize, IntoParams, Default)]

@@ -12,11 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::core::total_header;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::state::AppState;
+use crate::store::ListFilter;
 use crate::store::enterprise as store;
-use crate::store::telemetry::{self as tstore, SpanQuery, StoredSpan, TracingStats};
+use crate::store::telemetry::{self as tstore, SpanFilter, StoredSpan, TracingStats};
 use crate::tracing_test::TestResult;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -41,8 +42,7 @@ async fn list_configs(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<TracingConfig>>)> {
     st.require(DISTRIBUTED_TRACING)?;
-    p.check()?;
-    let (items, total) = store::list_tracing(&st.db.pool, &p).await?;
+    let (items, total) = store::list_tracing(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -141,6 +141,29 @@ pub struct SpanSearchResult {
     pub errors: Vec<SearchError>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+pub struct SpanQuery {
+    pub service: Option<String>,
+    pub operation: Option<String>,
+    /// `key:value` pairs separated by commas.
+    pub tags: Option<String>,
+    pub has_error: Option<bool>,
+    pub min_duration_ms: Option<f64>,
+    pub max_duration_ms: Option<f64>,
+    /// RFC 3339 or epoch milliseconds.
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub trace_id: Option<String>,
+    #[serde(default)]
+    pub skip: u32,
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+}
+
+fn default_limit() -> u32 {
+    100
+}
+
 fn parse_bound(field: &str, s: &Option<String>) -> ApiResult<Option<i64>> {
     let Some(s) = s.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
     if let Ok(ms) = s.parse::<i64>() {
@@ -190,19 +213,30 @@ async fn search_spans(
             tags.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
-    let (mut spans, mut total) = tstore::search_spans(&st.db.pool, &q, start, end, &tags).await?;
+    let f = SpanFilter {
+        service: q.service,
+        operation: q.operation,
+        trace_id: q.trace_id,
+        has_error: q.has_error,
+        min_duration_ms: q.min_duration_ms,
+        max_duration_ms: q.max_duration_ms,
+        start_us: start,
+        end_us: end,
+        tags,
+        skip: q.skip,
+        limit: q.limit,
+    };
+    let (mut spans, mut total) = tstore::search_spans(&st.db.pool, &f).await?;
     // Query-capable backends, asked concurrently; their errors are reported.
     let all = crate::store::enterprise::list_tracing(
         &st.db.pool,
-        &ListParams { cluster_id: None, service_id: None, enabled_only: true, skip: 0, limit: 1000 },
+        &ListFilter { cluster_id: None, service_id: None, enabled_only: true, skip: 0, limit: 1000 },
     )
     .await?
     .0;
     let backends: Vec<_> = all.into_iter().filter(|c| c.spec.query_url.is_some()).collect();
-    let results = futures::future::join_all(
-        backends.iter().map(|c| crate::query_backends::search(&st.http, c, &q, start, end, &tags)),
-    )
-    .await;
+    let results =
+        futures::future::join_all(backends.iter().map(|c| crate::query_backends::search(&st.http, c, &f))).await;
     let mut errors = vec![];
     for (cfg, r) in backends.iter().zip(results) {
         match r {
@@ -217,7 +251,7 @@ async fn search_spans(
     }
     if !backends.is_empty() {
         spans.sort_by_key(|s| std::cmp::Reverse(s.start_time));
-        spans.truncate(q.limit as usize);
+        spans.truncate(f.limit as usize);
     }
     Ok(Json(SpanSearchResult { total, spans, errors }))
 }

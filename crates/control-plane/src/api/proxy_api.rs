@@ -15,8 +15,8 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{AppJson, AppQuery};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{AppJson, AppQuery};
 use crate::state::AppState;
 use crate::store;
 

@@ -8,7 +8,7 @@ use marchproxy_telemetry::span::{AttrValue, SpanData};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::telemetry::{StoredSpan, insert_spans};
 

@@ -9,8 +9,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::core::total_header;
-use crate::error::ApiResult;
-use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::api::error::ApiResult;
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::state::AppState;
 use crate::store::enterprise as store;
 use crate::store::telemetry::QosStats;
@@ -41,8 +41,7 @@ async fn list_policies(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<QosPolicy>>)> {
     st.require(TRAFFIC_SHAPING)?;
-    p.check()?;
-    let (items, total) = store::list_qos(&st.db.pool, &p).await?;
+    let (items, total) = store::list_qos(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 

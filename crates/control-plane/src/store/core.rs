@@ -5,10 +5,10 @@ use sha2::Digest;
 use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
-use super::{Filter, RowExt, bump_version, list_rows};
+use super::{Filter, ListFilter, RowExt, bump_version, list_rows};
 use crate::auth::Role;
 use crate::db::now_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::store::error::{StoreError, StoreResult};
 
 // === users ===
 
@@ -21,7 +21,7 @@ pub struct User {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-fn user_from_row(r: &AnyRow) -> ApiResult<User> {
+fn user_from_row(r: &AnyRow) -> StoreResult<User> {
     Ok(User {
         id: r.i64("id")?,
         username: r.str("username")?,
@@ -30,11 +30,11 @@ fn user_from_row(r: &AnyRow) -> ApiResult<User> {
     })
 }
 
-pub async fn user_count(pool: &AnyPool) -> ApiResult<i64> {
+pub async fn user_count(pool: &AnyPool) -> StoreResult<i64> {
     sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(pool).await?.i64("n")
 }
 
-pub async fn create_user(pool: &AnyPool, username: &str, password_hash: &str, role: Role) -> ApiResult<User> {
+pub async fn create_user(pool: &AnyPool, username: &str, password_hash: &str, role: Role) -> StoreResult<User> {
     let now = now_ms();
     let row = sqlx::query(
         "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING *",
@@ -45,38 +45,38 @@ pub async fn create_user(pool: &AnyPool, username: &str, password_hash: &str, ro
     .bind(now)
     .fetch_one(pool)
     .await
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict(_) => ApiError::Conflict(format!("user `{username}` already exists")),
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("user `{username}` already exists")),
         other => other,
     })?;
     user_from_row(&row)
 }
 
 /// The user and their password hash.
-pub async fn user_by_name(pool: &AnyPool, username: &str) -> ApiResult<Option<(User, String)>> {
+pub async fn user_by_name(pool: &AnyPool, username: &str) -> StoreResult<Option<(User, String)>> {
     let row = sqlx::query("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(pool).await?;
     row.map(|r| Ok((user_from_row(&r)?, r.str("password_hash")?))).transpose()
 }
 
-pub async fn user_by_id(pool: &AnyPool, id: i64) -> ApiResult<Option<User>> {
+pub async fn user_by_id(pool: &AnyPool, id: i64) -> StoreResult<Option<User>> {
     let row = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(pool).await?;
     row.as_ref().map(user_from_row).transpose()
 }
 
-pub async fn list_users(pool: &AnyPool) -> ApiResult<Vec<User>> {
+pub async fn list_users(pool: &AnyPool) -> StoreResult<Vec<User>> {
     let rows = sqlx::query("SELECT * FROM users ORDER BY id").fetch_all(pool).await?;
     rows.iter().map(user_from_row).collect()
 }
 
-pub async fn delete_user(pool: &AnyPool, id: i64) -> ApiResult<()> {
+pub async fn delete_user(pool: &AnyPool, id: i64) -> StoreResult<()> {
     let n = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(pool).await?.rows_affected();
     if n == 0 {
-        return Err(ApiError::not_found("user", id));
+        return Err(StoreError::not_found("user", id));
     }
     Ok(())
 }
 
-pub async fn set_password(pool: &AnyPool, id: i64, password_hash: &str) -> ApiResult<()> {
+pub async fn set_password(pool: &AnyPool, id: i64, password_hash: &str) -> StoreResult<()> {
     sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(password_hash)
         .bind(now_ms())
@@ -89,7 +89,7 @@ pub async fn set_password(pool: &AnyPool, id: i64, password_hash: &str) -> ApiRe
 // === login attempts ===
 
 /// If `key` is locked out, the seconds until it is released.
-pub async fn login_locked(pool: &AnyPool, key: &str) -> ApiResult<Option<u64>> {
+pub async fn login_locked(pool: &AnyPool, key: &str) -> StoreResult<Option<u64>> {
     let row = sqlx::query("SELECT locked_until FROM login_attempts WHERE attempt_key = $1")
         .bind(key)
         .fetch_optional(pool)
@@ -104,7 +104,7 @@ pub async fn login_locked(pool: &AnyPool, key: &str) -> ApiResult<Option<u64>> {
 }
 
 /// Record a failure; lock the key once `max` failures fall within `window_ms`.
-pub async fn login_failed(pool: &AnyPool, key: &str, max: i64, window_ms: i64, lockout_ms: i64) -> ApiResult<()> {
+pub async fn login_failed(pool: &AnyPool, key: &str, max: i64, window_ms: i64, lockout_ms: i64) -> StoreResult<()> {
     let now = now_ms();
     // One atomic upsert: concurrent failures each count (a read-then-write would let a burst
     // of parallel guesses count as one). A window older than `window_ms` starts over.
@@ -127,14 +127,14 @@ pub async fn login_failed(pool: &AnyPool, key: &str, max: i64, window_ms: i64, l
     Ok(())
 }
 
-pub async fn login_succeeded(pool: &AnyPool, key: &str) -> ApiResult<()> {
+pub async fn login_succeeded(pool: &AnyPool, key: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM login_attempts WHERE attempt_key = $1").bind(key).execute(pool).await?;
     Ok(())
 }
 
 // === clusters ===
 
-fn cluster_from_row(r: &AnyRow) -> ApiResult<Cluster> {
+fn cluster_from_row(r: &AnyRow) -> StoreResult<Cluster> {
     Ok(Cluster {
         id: r.i64("id")?,
         spec: ClusterSpec { name: r.str("name")?, description: r.opt_str("description")? },
@@ -154,7 +154,7 @@ pub fn api_key_hash(key: &str) -> String {
     hex::encode(sha2::Sha256::digest(key.trim().as_bytes()))
 }
 
-pub async fn create_cluster(pool: &AnyPool, spec: &ClusterSpec) -> ApiResult<(Cluster, String)> {
+pub async fn create_cluster(pool: &AnyPool, spec: &ClusterSpec) -> StoreResult<(Cluster, String)> {
     let (key, hash) = new_api_key();
     let now = now_ms();
     let row = sqlx::query(
@@ -170,28 +170,28 @@ pub async fn create_cluster(pool: &AnyPool, spec: &ClusterSpec) -> ApiResult<(Cl
     Ok((cluster_from_row(&row)?, key))
 }
 
-fn conflict_name(e: sqlx::Error, what: &str, name: &str) -> ApiError {
-    match ApiError::from(e) {
-        ApiError::Conflict(_) => ApiError::Conflict(format!("a {what} named `{}` already exists", name.trim())),
+fn conflict_name(e: sqlx::Error, what: &str, name: &str) -> StoreError {
+    match StoreError::from(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("a {what} named `{}` already exists", name.trim())),
         other => other,
     }
 }
 
-pub async fn get_cluster(pool: &AnyPool, id: i64) -> ApiResult<Cluster> {
+pub async fn get_cluster(pool: &AnyPool, id: i64) -> StoreResult<Cluster> {
     let row = sqlx::query("SELECT * FROM clusters WHERE id = $1").bind(id).fetch_optional(pool).await?;
-    row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(|| ApiError::not_found("cluster", id))
+    row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(|| StoreError::not_found("cluster", id))
 }
 
-pub async fn cluster_exists(pool: &AnyPool, id: i64) -> ApiResult<bool> {
+pub async fn cluster_exists(pool: &AnyPool, id: i64) -> StoreResult<bool> {
     Ok(sqlx::query("SELECT id FROM clusters WHERE id = $1").bind(id).fetch_optional(pool).await?.is_some())
 }
 
-pub async fn list_clusters(pool: &AnyPool, skip: u32, limit: u32) -> ApiResult<(Vec<Cluster>, i64)> {
-    let (rows, total) = list_rows(pool, "clusters", &Filter::default(), skip, limit).await?;
-    Ok((rows.iter().map(cluster_from_row).collect::<ApiResult<_>>()?, total))
+pub async fn list_clusters(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<Cluster>, i64)> {
+    let (rows, total) = list_rows(pool, "clusters", &Filter::default(), p.skip, p.limit).await?;
+    Ok((rows.iter().map(cluster_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn update_cluster(pool: &AnyPool, id: i64, spec: &ClusterSpec) -> ApiResult<Cluster> {
+pub async fn update_cluster(pool: &AnyPool, id: i64, spec: &ClusterSpec) -> StoreResult<Cluster> {
     let row = sqlx::query("UPDATE clusters SET name = $1, description = $2, updated_at = $3 WHERE id = $4 RETURNING *")
         .bind(spec.name.trim())
         .bind(spec.description.as_deref())
@@ -200,26 +200,25 @@ pub async fn update_cluster(pool: &AnyPool, id: i64, spec: &ClusterSpec) -> ApiR
         .fetch_optional(pool)
         .await
         .map_err(|e| conflict_name(e, "cluster", &spec.name))?;
-    row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(|| ApiError::not_found("cluster", id))
+    row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(|| StoreError::not_found("cluster", id))
 }
 
-pub async fn delete_cluster(pool: &AnyPool, id: i64) -> ApiResult<()> {
-    let res =
-        sqlx::query("DELETE FROM clusters WHERE id = $1").bind(id).execute(pool).await.map_err(
-            |e| match ApiError::from(e) {
-                ApiError::Conflict(_) => ApiError::Conflict(format!(
-                    "cluster {id} still has services, policies, route tables or tracing configs; delete them first"
-                )),
-                other => other,
-            },
-        )?;
+pub async fn delete_cluster(pool: &AnyPool, id: i64) -> StoreResult<()> {
+    let res = sqlx::query("DELETE FROM clusters WHERE id = $1").bind(id).execute(pool).await.map_err(|e| {
+        match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Conflict(format!(
+                "cluster {id} still has services, policies, route tables or tracing configs; delete them first"
+            )),
+            other => other,
+        }
+    })?;
     if res.rows_affected() == 0 {
-        return Err(ApiError::not_found("cluster", id));
+        return Err(StoreError::not_found("cluster", id));
     }
     Ok(())
 }
 
-pub async fn rotate_cluster_key(pool: &AnyPool, id: i64) -> ApiResult<String> {
+pub async fn rotate_cluster_key(pool: &AnyPool, id: i64) -> StoreResult<String> {
     let (key, hash) = new_api_key();
     let n = sqlx::query("UPDATE clusters SET api_key_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash)
@@ -229,13 +228,13 @@ pub async fn rotate_cluster_key(pool: &AnyPool, id: i64) -> ApiResult<String> {
         .await?
         .rows_affected();
     if n == 0 {
-        return Err(ApiError::not_found("cluster", id));
+        return Err(StoreError::not_found("cluster", id));
     }
     Ok(key)
 }
 
 /// The cluster whose API key this is.
-pub async fn cluster_by_api_key(pool: &AnyPool, key: &str) -> ApiResult<Option<i64>> {
+pub async fn cluster_by_api_key(pool: &AnyPool, key: &str) -> StoreResult<Option<i64>> {
     let row = sqlx::query("SELECT id FROM clusters WHERE api_key_hash = $1")
         .bind(api_key_hash(key))
         .fetch_optional(pool)
@@ -243,16 +242,16 @@ pub async fn cluster_by_api_key(pool: &AnyPool, key: &str) -> ApiResult<Option<i
     row.map(|r| r.i64("id")).transpose()
 }
 
-pub async fn cluster_version(pool: &AnyPool, id: i64) -> ApiResult<i64> {
+pub async fn cluster_version(pool: &AnyPool, id: i64) -> StoreResult<i64> {
     let row = sqlx::query("SELECT config_version FROM clusters WHERE id = $1").bind(id).fetch_optional(pool).await?;
-    row.ok_or_else(|| ApiError::not_found("cluster", id))?.i64("config_version")
+    row.ok_or_else(|| StoreError::not_found("cluster", id))?.i64("config_version")
 }
 
 // === services ===
 
-fn service_from_row(r: &AnyRow) -> ApiResult<Service> {
+fn service_from_row(r: &AnyRow) -> StoreResult<Service> {
     let protocol: ServiceProtocol = serde_json::from_value(serde_json::Value::from(r.str("protocol")?))
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored protocol: {e}")))?;
+        .map_err(|e| StoreError::Internal(anyhow::anyhow!("stored protocol: {e}")))?;
     Ok(Service {
         id: r.i64("id")?,
         spec: ServiceSpec {
@@ -278,9 +277,9 @@ fn protocol_str(p: ServiceProtocol) -> &'static str {
     }
 }
 
-async fn check_service_refs(pool: &AnyPool, spec: &ServiceSpec, id: Option<i64>) -> ApiResult<()> {
+async fn check_service_refs(pool: &AnyPool, spec: &ServiceSpec, id: Option<i64>) -> StoreResult<()> {
     if !cluster_exists(pool, spec.cluster_id).await? {
-        return Err(ApiError::field(&["body", "cluster_id"], format!("cluster {} does not exist", spec.cluster_id)));
+        return Err(StoreError::field(&["body", "cluster_id"], format!("cluster {} does not exist", spec.cluster_id)));
     }
     if let Some(port) = spec.listen_port {
         let row = sqlx::query("SELECT id FROM services WHERE cluster_id = $1 AND listen_port = $2 AND id <> $3")
@@ -290,13 +289,16 @@ async fn check_service_refs(pool: &AnyPool, spec: &ServiceSpec, id: Option<i64>)
             .fetch_optional(pool)
             .await?;
         if let Some(r) = row {
-            return Err(ApiError::Conflict(format!("listen_port {port} is already used by service {}", r.i64("id")?)));
+            return Err(StoreError::Conflict(format!(
+                "listen_port {port} is already used by service {}",
+                r.i64("id")?
+            )));
         }
     }
     Ok(())
 }
 
-pub async fn create_service(pool: &AnyPool, spec: &ServiceSpec) -> ApiResult<Service> {
+pub async fn create_service(pool: &AnyPool, spec: &ServiceSpec) -> StoreResult<Service> {
     check_service_refs(pool, spec, None).await?;
     let now = now_ms();
     let mut tx = super::begin_write(pool).await?;
@@ -321,28 +323,22 @@ pub async fn create_service(pool: &AnyPool, spec: &ServiceSpec) -> ApiResult<Ser
     service_from_row(&row)
 }
 
-pub async fn get_service(pool: &AnyPool, id: i64) -> ApiResult<Service> {
+pub async fn get_service(pool: &AnyPool, id: i64) -> StoreResult<Service> {
     let row = sqlx::query("SELECT * FROM services WHERE id = $1").bind(id).fetch_optional(pool).await?;
-    row.as_ref().map(service_from_row).transpose()?.ok_or_else(|| ApiError::not_found("service", id))
+    row.as_ref().map(service_from_row).transpose()?.ok_or_else(|| StoreError::not_found("service", id))
 }
 
-pub async fn list_services(
-    pool: &AnyPool,
-    cluster_id: Option<i64>,
-    enabled_only: bool,
-    skip: u32,
-    limit: u32,
-) -> ApiResult<(Vec<Service>, i64)> {
+pub async fn list_services(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<Service>, i64)> {
     let mut f = Filter::default();
-    f.eq_i64("cluster_id", cluster_id);
-    if enabled_only {
+    f.eq_i64("cluster_id", p.cluster_id);
+    if p.enabled_only {
         f.raw("enabled = TRUE");
     }
-    let (rows, total) = list_rows(pool, "services", &f, skip, limit).await?;
-    Ok((rows.iter().map(service_from_row).collect::<ApiResult<_>>()?, total))
+    let (rows, total) = list_rows(pool, "services", &f, p.skip, p.limit).await?;
+    Ok((rows.iter().map(service_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn update_service(pool: &AnyPool, id: i64, spec: &ServiceSpec) -> ApiResult<Service> {
+pub async fn update_service(pool: &AnyPool, id: i64, spec: &ServiceSpec) -> StoreResult<Service> {
     let old = get_service(pool, id).await?;
     check_service_refs(pool, spec, Some(id)).await?;
     let mut tx = super::begin_write(pool).await?;
@@ -362,12 +358,12 @@ pub async fn update_service(pool: &AnyPool, id: i64, spec: &ServiceSpec) -> ApiR
     .bind(id)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict(_) if old.spec.cluster_id != spec.cluster_id => ApiError::Conflict(format!(
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Conflict(_) if old.spec.cluster_id != spec.cluster_id => StoreError::Conflict(format!(
             "service {id} is used by policies or route tables of cluster {}; it cannot move to another cluster",
             old.spec.cluster_id
         )),
-        ApiError::Conflict(_) => ApiError::Conflict(format!("a service named `{}` already exists in this cluster", spec.name.trim())),
+        StoreError::Conflict(_) => StoreError::Conflict(format!("a service named `{}` already exists in this cluster", spec.name.trim())),
         other => other,
     })?;
     bump_version(&mut tx, spec.cluster_id).await?;
@@ -378,32 +374,32 @@ pub async fn update_service(pool: &AnyPool, id: i64, spec: &ServiceSpec) -> ApiR
     service_from_row(&row)
 }
 
-pub async fn delete_service(pool: &AnyPool, id: i64) -> ApiResult<()> {
+pub async fn delete_service(pool: &AnyPool, id: i64) -> StoreResult<()> {
     let old = get_service(pool, id).await?;
     let mut tx = super::begin_write(pool).await?;
-    sqlx::query("DELETE FROM services WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(
-        |e| match ApiError::from(e) {
-            ApiError::Conflict(_) => {
-                ApiError::Conflict(format!("service {id} is used by QoS policies or route tables; delete them first"))
+    sqlx::query("DELETE FROM services WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(|e| {
+        match StoreError::from(e) {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("service {id} is used by QoS policies or route tables; delete them first"))
             }
             other => other,
-        },
-    )?;
+        }
+    })?;
     bump_version(&mut tx, old.spec.cluster_id).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// 422 unless the service exists and belongs to the cluster.
-pub async fn check_service_in_cluster(pool: &AnyPool, service_id: i64, cluster_id: i64) -> ApiResult<()> {
+pub async fn check_service_in_cluster(pool: &AnyPool, service_id: i64, cluster_id: i64) -> StoreResult<()> {
     if !cluster_exists(pool, cluster_id).await? {
-        return Err(ApiError::field(&["body", "cluster_id"], format!("cluster {cluster_id} does not exist")));
+        return Err(StoreError::field(&["body", "cluster_id"], format!("cluster {cluster_id} does not exist")));
     }
     let row =
         sqlx::query("SELECT cluster_id FROM services WHERE id = $1").bind(service_id).fetch_optional(pool).await?;
     match row {
-        None => Err(ApiError::field(&["body", "service_id"], format!("service {service_id} does not exist"))),
-        Some(r) if r.i64("cluster_id")? != cluster_id => Err(ApiError::field(
+        None => Err(StoreError::field(&["body", "service_id"], format!("service {service_id} does not exist"))),
+        Some(r) if r.i64("cluster_id")? != cluster_id => Err(StoreError::field(
             &["body", "service_id"],
             format!("service {service_id} belongs to cluster {}, not cluster {cluster_id}", r.i64("cluster_id")?),
         )),
@@ -416,7 +412,7 @@ pub async fn check_service_in_cluster(pool: &AnyPool, service_id: i64, cluster_i
 /// Milliseconds without a heartbeat after which a proxy counts as offline.
 pub const PROXY_OFFLINE_AFTER_MS: i64 = 60_000;
 
-fn proxy_from_row(r: &AnyRow) -> ApiResult<Proxy> {
+fn proxy_from_row(r: &AnyRow) -> StoreResult<Proxy> {
     let last_seen = r.i64("last_seen")?;
     Ok(Proxy {
         id: r.i64("id")?,
@@ -431,21 +427,16 @@ fn proxy_from_row(r: &AnyRow) -> ApiResult<Proxy> {
     })
 }
 
-pub async fn list_proxies(
-    pool: &AnyPool,
-    cluster_id: Option<i64>,
-    skip: u32,
-    limit: u32,
-) -> ApiResult<(Vec<Proxy>, i64)> {
+pub async fn list_proxies(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<Proxy>, i64)> {
     let mut f = Filter::default();
-    f.eq_i64("cluster_id", cluster_id);
-    let (rows, total) = list_rows(pool, "proxies", &f, skip, limit).await?;
-    Ok((rows.iter().map(proxy_from_row).collect::<ApiResult<_>>()?, total))
+    f.eq_i64("cluster_id", p.cluster_id);
+    let (rows, total) = list_rows(pool, "proxies", &f, p.skip, p.limit).await?;
+    Ok((rows.iter().map(proxy_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn get_proxy(pool: &AnyPool, id: i64) -> ApiResult<Proxy> {
+pub async fn get_proxy(pool: &AnyPool, id: i64) -> StoreResult<Proxy> {
     let row = sqlx::query("SELECT * FROM proxies WHERE id = $1").bind(id).fetch_optional(pool).await?;
-    row.as_ref().map(proxy_from_row).transpose()?.ok_or_else(|| ApiError::not_found("proxy", id))
+    row.as_ref().map(proxy_from_row).transpose()?.ok_or_else(|| StoreError::not_found("proxy", id))
 }
 
 /// Register (or re-register) a proxy by name; `max` caps the online proxies of the cluster.
@@ -456,7 +447,7 @@ pub async fn register_proxy(
     version: &str,
     address: Option<&str>,
     max: Option<u32>,
-) -> ApiResult<Proxy> {
+) -> StoreResult<Proxy> {
     let now = now_ms();
     let mut tx = super::begin_write(pool).await?;
     // Lock the cluster row first (PostgreSQL; SQLite's write transactions already hold the
@@ -488,7 +479,7 @@ pub async fn register_proxy(
                 .await?
                 .i64("n")?;
             if online >= max as i64 {
-                return Err(ApiError::Forbidden(format!(
+                return Err(StoreError::LimitReached(format!(
                     "proxy limit reached: the license allows {max} proxies per cluster and cluster {cluster_id} has {online} online; upgrade to Enterprise for more"
                 )));
             }
@@ -513,7 +504,7 @@ pub async fn proxy_heartbeat(
     proxy_id: i64,
     cluster_id: i64,
     config_version: Option<i64>,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     let n = match config_version {
         Some(v) => {
             sqlx::query("UPDATE proxies SET last_seen = $1, config_version = $2 WHERE id = $3 AND cluster_id = $4")
@@ -535,14 +526,14 @@ pub async fn proxy_heartbeat(
     }
     .rows_affected();
     if n == 0 {
-        return Err(ApiError::not_found("proxy", proxy_id));
+        return Err(StoreError::not_found("proxy", proxy_id));
     }
     Ok(())
 }
 
 // === license validations ===
 
-pub async fn load_license_validation(pool: &AnyPool, key_hash: &str) -> ApiResult<Option<(String, i64)>> {
+pub async fn load_license_validation(pool: &AnyPool, key_hash: &str) -> StoreResult<Option<(String, i64)>> {
     let row = sqlx::query("SELECT response, validated_at FROM license_validations WHERE key_hash = $1")
         .bind(key_hash)
         .fetch_optional(pool)
@@ -555,7 +546,7 @@ pub async fn save_license_validation(
     key_hash: &str,
     response: &str,
     validated_at: i64,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     let mut tx = super::begin_write(pool).await?;
     sqlx::query("DELETE FROM license_validations WHERE key_hash = $1").bind(key_hash).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO license_validations (key_hash, response, validated_at) VALUES ($1, $2, $3)")
@@ -571,7 +562,7 @@ pub async fn save_license_validation(
 // === leases ===
 
 /// Take or renew the named lease for `holder`; true when `holder` holds it now.
-pub async fn try_lease(pool: &AnyPool, name: &str, holder: &str, ttl_ms: i64) -> ApiResult<bool> {
+pub async fn try_lease(pool: &AnyPool, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
     let now = now_ms();
     let n = sqlx::query(
         "UPDATE leases SET holder = $1, expires_at = $2 WHERE name = $3 AND (holder = $1 OR expires_at < $4)",
@@ -594,8 +585,8 @@ pub async fn try_lease(pool: &AnyPool, name: &str, holder: &str, ttl_ms: i64) ->
         .await
     {
         Ok(_) => Ok(true),
-        Err(e) => match ApiError::from(e) {
-            ApiError::Conflict(_) => Ok(false),
+        Err(e) => match StoreError::from(e) {
+            StoreError::Conflict(_) => Ok(false),
             other => Err(other),
         },
     }

@@ -7,17 +7,16 @@ use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
 use super::core::{check_service_in_cluster, cluster_exists};
-use super::{Filter, RowExt, Tx, bump_version, list_rows};
+use super::{Filter, ListFilter, RowExt, Tx, bump_version, list_rows};
 use crate::db::now_ms;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::ListParams;
+use crate::store::error::{StoreError, StoreResult};
 
-fn parse_enum<T: serde::de::DeserializeOwned>(s: String, what: &str) -> ApiResult<T> {
+fn parse_enum<T: serde::de::DeserializeOwned>(s: String, what: &str) -> StoreResult<T> {
     serde_json::from_value(serde_json::Value::from(s))
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored {what}: {e}")))
+        .map_err(|e| StoreError::Internal(anyhow::anyhow!("stored {what}: {e}")))
 }
 
-fn filter_for(p: &ListParams, has_service: bool) -> Filter {
+fn filter_for(p: &ListFilter, has_service: bool) -> Filter {
     let mut f = Filter::default();
     f.eq_i64("cluster_id", p.cluster_id);
     if has_service {
@@ -30,14 +29,14 @@ fn filter_for(p: &ListParams, has_service: bool) -> Filter {
 }
 
 /// The cluster a row belongs to (404 if the row is missing).
-async fn cluster_of(pool: &AnyPool, table: &str, what: &str, id: i64) -> ApiResult<i64> {
+async fn cluster_of(pool: &AnyPool, table: &str, what: &str, id: i64) -> StoreResult<i64> {
     let sql = format!("SELECT cluster_id FROM {table} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?;
-    row.ok_or_else(|| ApiError::not_found(what, id))?.i64("cluster_id")
+    row.ok_or_else(|| StoreError::not_found(what, id))?.i64("cluster_id")
 }
 
 /// Delete a row and bump its cluster's version.
-async fn delete_row(pool: &AnyPool, table: &str, what: &str, id: i64) -> ApiResult<()> {
+async fn delete_row(pool: &AnyPool, table: &str, what: &str, id: i64) -> StoreResult<()> {
     let cluster_id = cluster_of(pool, table, what, id).await?;
     let mut tx = super::begin_write(pool).await?;
     let sql = format!("DELETE FROM {table} WHERE id = $1");
@@ -48,7 +47,7 @@ async fn delete_row(pool: &AnyPool, table: &str, what: &str, id: i64) -> ApiResu
 }
 
 /// Flip `enabled` and bump the version.
-async fn set_enabled_row(pool: &AnyPool, table: &str, what: &str, id: i64, enabled: bool) -> ApiResult<()> {
+async fn set_enabled_row(pool: &AnyPool, table: &str, what: &str, id: i64, enabled: bool) -> StoreResult<()> {
     let cluster_id = cluster_of(pool, table, what, id).await?;
     let mut tx = super::begin_write(pool).await?;
     let sql = format!("UPDATE {table} SET enabled = $1, updated_at = $2 WHERE id = $3");
@@ -60,7 +59,7 @@ async fn set_enabled_row(pool: &AnyPool, table: &str, what: &str, id: i64, enabl
 
 // === QoS policies ===
 
-fn qos_from_row(r: &AnyRow) -> ApiResult<QosPolicy> {
+fn qos_from_row(r: &AnyRow) -> StoreResult<QosPolicy> {
     Ok(QosPolicy {
         id: r.i64("id")?,
         spec: QosPolicySpec {
@@ -77,7 +76,7 @@ fn qos_from_row(r: &AnyRow) -> ApiResult<QosPolicy> {
     })
 }
 
-pub async fn create_qos(pool: &AnyPool, spec: &QosPolicySpec) -> ApiResult<QosPolicy> {
+pub async fn create_qos(pool: &AnyPool, spec: &QosPolicySpec) -> StoreResult<QosPolicy> {
     check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
     let now = now_ms();
     let mut tx = super::begin_write(pool).await?;
@@ -100,17 +99,17 @@ pub async fn create_qos(pool: &AnyPool, spec: &QosPolicySpec) -> ApiResult<QosPo
     qos_from_row(&row)
 }
 
-pub async fn get_qos(pool: &AnyPool, id: i64) -> ApiResult<QosPolicy> {
+pub async fn get_qos(pool: &AnyPool, id: i64) -> StoreResult<QosPolicy> {
     let row = sqlx::query("SELECT * FROM qos_policies WHERE id = $1").bind(id).fetch_optional(pool).await?;
-    row.as_ref().map(qos_from_row).transpose()?.ok_or_else(|| ApiError::not_found("QoS policy", id))
+    row.as_ref().map(qos_from_row).transpose()?.ok_or_else(|| StoreError::not_found("QoS policy", id))
 }
 
-pub async fn list_qos(pool: &AnyPool, p: &ListParams) -> ApiResult<(Vec<QosPolicy>, i64)> {
+pub async fn list_qos(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<QosPolicy>, i64)> {
     let (rows, total) = list_rows(pool, "qos_policies", &filter_for(p, true), p.skip, p.limit).await?;
-    Ok((rows.iter().map(qos_from_row).collect::<ApiResult<_>>()?, total))
+    Ok((rows.iter().map(qos_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn update_qos(pool: &AnyPool, id: i64, spec: &QosPolicySpec) -> ApiResult<QosPolicy> {
+pub async fn update_qos(pool: &AnyPool, id: i64, spec: &QosPolicySpec) -> StoreResult<QosPolicy> {
     let old_cluster = cluster_of(pool, "qos_policies", "QoS policy", id).await?;
     check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
     let mut tx = super::begin_write(pool).await?;
@@ -134,7 +133,7 @@ pub async fn update_qos(pool: &AnyPool, id: i64, spec: &QosPolicySpec) -> ApiRes
     qos_from_row(&row)
 }
 
-async fn bump_both(tx: &mut Tx<'_>, a: i64, b: i64) -> ApiResult<()> {
+async fn bump_both(tx: &mut Tx<'_>, a: i64, b: i64) -> StoreResult<()> {
     bump_version(tx, a).await?;
     if a != b {
         bump_version(tx, b).await?;
@@ -142,16 +141,16 @@ async fn bump_both(tx: &mut Tx<'_>, a: i64, b: i64) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn delete_qos(pool: &AnyPool, id: i64) -> ApiResult<()> {
+pub async fn delete_qos(pool: &AnyPool, id: i64) -> StoreResult<()> {
     delete_row(pool, "qos_policies", "QoS policy", id).await
 }
 
-pub async fn set_qos_enabled(pool: &AnyPool, id: i64, enabled: bool) -> ApiResult<QosPolicy> {
+pub async fn set_qos_enabled(pool: &AnyPool, id: i64, enabled: bool) -> StoreResult<QosPolicy> {
     set_enabled_row(pool, "qos_policies", "QoS policy", id, enabled).await?;
     get_qos(pool, id).await
 }
 
-pub async fn qos_for_cluster(pool: &AnyPool, cluster_id: i64) -> ApiResult<Vec<QosPolicy>> {
+pub async fn qos_for_cluster(pool: &AnyPool, cluster_id: i64) -> StoreResult<Vec<QosPolicy>> {
     let rows = sqlx::query("SELECT * FROM qos_policies WHERE cluster_id = $1 ORDER BY id")
         .bind(cluster_id)
         .fetch_all(pool)
@@ -161,7 +160,7 @@ pub async fn qos_for_cluster(pool: &AnyPool, cluster_id: i64) -> ApiResult<Vec<Q
 
 // === route tables ===
 
-fn route_from_row(r: &AnyRow) -> ApiResult<RouteTable> {
+fn route_from_row(r: &AnyRow) -> StoreResult<RouteTable> {
     Ok(RouteTable {
         id: r.i64("id")?,
         spec: RouteTableSpec {
@@ -181,12 +180,12 @@ fn route_from_row(r: &AnyRow) -> ApiResult<RouteTable> {
 }
 
 /// Make the health rows match the table's endpoints: new endpoints start healthy and unprobed.
-async fn sync_health_rows(tx: &mut Tx<'_>, table_id: i64, spec: &RouteTableSpec) -> ApiResult<()> {
+async fn sync_health_rows(tx: &mut Tx<'_>, table_id: i64, spec: &RouteTableSpec) -> StoreResult<()> {
     let rows = sqlx::query("SELECT endpoint FROM route_health_status WHERE route_table_id = $1")
         .bind(table_id)
         .fetch_all(&mut **tx)
         .await?;
-    let existing: Vec<String> = rows.iter().map(|r| r.str("endpoint")).collect::<ApiResult<_>>()?;
+    let existing: Vec<String> = rows.iter().map(|r| r.str("endpoint")).collect::<StoreResult<_>>()?;
     for ep in &existing {
         if !spec.routes.iter().any(|r| r.endpoint.trim() == ep) {
             sqlx::query("DELETE FROM route_health_status WHERE route_table_id = $1 AND endpoint = $2")
@@ -220,7 +219,7 @@ fn trimmed(spec: &RouteTableSpec) -> RouteTableSpec {
     s
 }
 
-pub async fn create_route_table(pool: &AnyPool, spec: &RouteTableSpec) -> ApiResult<RouteTable> {
+pub async fn create_route_table(pool: &AnyPool, spec: &RouteTableSpec) -> StoreResult<RouteTable> {
     check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
     let spec = trimmed(spec);
     let now = now_ms();
@@ -248,17 +247,17 @@ pub async fn create_route_table(pool: &AnyPool, spec: &RouteTableSpec) -> ApiRes
     Ok(table)
 }
 
-pub async fn get_route_table(pool: &AnyPool, id: i64) -> ApiResult<RouteTable> {
+pub async fn get_route_table(pool: &AnyPool, id: i64) -> StoreResult<RouteTable> {
     let row = sqlx::query("SELECT * FROM route_tables WHERE id = $1").bind(id).fetch_optional(pool).await?;
-    row.as_ref().map(route_from_row).transpose()?.ok_or_else(|| ApiError::not_found("route table", id))
+    row.as_ref().map(route_from_row).transpose()?.ok_or_else(|| StoreError::not_found("route table", id))
 }
 
-pub async fn list_route_tables(pool: &AnyPool, p: &ListParams) -> ApiResult<(Vec<RouteTable>, i64)> {
+pub async fn list_route_tables(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<RouteTable>, i64)> {
     let (rows, total) = list_rows(pool, "route_tables", &filter_for(p, true), p.skip, p.limit).await?;
-    Ok((rows.iter().map(route_from_row).collect::<ApiResult<_>>()?, total))
+    Ok((rows.iter().map(route_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn update_route_table(pool: &AnyPool, id: i64, spec: &RouteTableSpec) -> ApiResult<RouteTable> {
+pub async fn update_route_table(pool: &AnyPool, id: i64, spec: &RouteTableSpec) -> StoreResult<RouteTable> {
     let old_cluster = cluster_of(pool, "route_tables", "route table", id).await?;
     check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
     let spec = trimmed(spec);
@@ -286,16 +285,16 @@ pub async fn update_route_table(pool: &AnyPool, id: i64, spec: &RouteTableSpec) 
     route_from_row(&row)
 }
 
-pub async fn delete_route_table(pool: &AnyPool, id: i64) -> ApiResult<()> {
+pub async fn delete_route_table(pool: &AnyPool, id: i64) -> StoreResult<()> {
     delete_row(pool, "route_tables", "route table", id).await
 }
 
-pub async fn set_route_table_enabled(pool: &AnyPool, id: i64, enabled: bool) -> ApiResult<RouteTable> {
+pub async fn set_route_table_enabled(pool: &AnyPool, id: i64, enabled: bool) -> StoreResult<RouteTable> {
     set_enabled_row(pool, "route_tables", "route table", id, enabled).await?;
     get_route_table(pool, id).await
 }
 
-pub async fn route_tables_for_cluster(pool: &AnyPool, cluster_id: i64) -> ApiResult<Vec<RouteTable>> {
+pub async fn route_tables_for_cluster(pool: &AnyPool, cluster_id: i64) -> StoreResult<Vec<RouteTable>> {
     let rows = sqlx::query("SELECT * FROM route_tables WHERE cluster_id = $1 ORDER BY id")
         .bind(cluster_id)
         .fetch_all(pool)
@@ -303,14 +302,14 @@ pub async fn route_tables_for_cluster(pool: &AnyPool, cluster_id: i64) -> ApiRes
     rows.iter().map(route_from_row).collect()
 }
 
-pub async fn enabled_route_tables(pool: &AnyPool) -> ApiResult<Vec<RouteTable>> {
+pub async fn enabled_route_tables(pool: &AnyPool) -> StoreResult<Vec<RouteTable>> {
     let rows = sqlx::query("SELECT * FROM route_tables WHERE enabled = TRUE ORDER BY id").fetch_all(pool).await?;
     rows.iter().map(route_from_row).collect()
 }
 
 // === endpoint health ===
 
-fn health_from_row(r: &AnyRow) -> ApiResult<EndpointHealth> {
+fn health_from_row(r: &AnyRow) -> StoreResult<EndpointHealth> {
     Ok(EndpointHealth {
         route_table_id: r.i64("route_table_id")?,
         endpoint: r.str("endpoint")?,
@@ -323,7 +322,7 @@ fn health_from_row(r: &AnyRow) -> ApiResult<EndpointHealth> {
     })
 }
 
-pub async fn health_for_table(pool: &AnyPool, table_id: i64) -> ApiResult<Vec<EndpointHealth>> {
+pub async fn health_for_table(pool: &AnyPool, table_id: i64) -> StoreResult<Vec<EndpointHealth>> {
     let rows = sqlx::query("SELECT * FROM route_health_status WHERE route_table_id = $1 ORDER BY id")
         .bind(table_id)
         .fetch_all(pool)
@@ -331,7 +330,7 @@ pub async fn health_for_table(pool: &AnyPool, table_id: i64) -> ApiResult<Vec<En
     rows.iter().map(health_from_row).collect()
 }
 
-pub async fn health_for_cluster(pool: &AnyPool, cluster_id: i64) -> ApiResult<Vec<EndpointHealth>> {
+pub async fn health_for_cluster(pool: &AnyPool, cluster_id: i64) -> StoreResult<Vec<EndpointHealth>> {
     let rows = sqlx::query(
         "SELECT h.* FROM route_health_status h JOIN route_tables t ON t.id = h.route_table_id WHERE t.cluster_id = $1 ORDER BY h.id",
     )
@@ -343,7 +342,7 @@ pub async fn health_for_cluster(pool: &AnyPool, cluster_id: i64) -> ApiResult<Ve
 
 /// Store one probe's outcome. Returns true when `is_healthy` flipped (and the cluster's
 /// version was bumped so proxies learn of it).
-pub async fn record_health(pool: &AnyPool, h: &EndpointHealth, cluster_id: i64, flipped: bool) -> ApiResult<()> {
+pub async fn record_health(pool: &AnyPool, h: &EndpointHealth, cluster_id: i64, flipped: bool) -> StoreResult<()> {
     let mut tx = super::begin_write(pool).await?;
     sqlx::query(
         "UPDATE route_health_status SET is_healthy = $1, last_check = $2, rtt_ms = $3, consecutive_failures = $4,
@@ -368,7 +367,7 @@ pub async fn record_health(pool: &AnyPool, h: &EndpointHealth, cluster_id: i64, 
 
 // === tracing configs ===
 
-fn tracing_from_row(r: &AnyRow) -> ApiResult<TracingConfig> {
+fn tracing_from_row(r: &AnyRow) -> StoreResult<TracingConfig> {
     let tags: Option<String> = r.opt_str("custom_tags")?;
     Ok(TracingConfig {
         id: r.i64("id")?,
@@ -391,7 +390,7 @@ fn tracing_from_row(r: &AnyRow) -> ApiResult<TracingConfig> {
             custom_tags: tags
                 .map(|t| serde_json::from_str(&t))
                 .transpose()
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored custom_tags: {e}")))?,
+                .map_err(|e| StoreError::Internal(anyhow::anyhow!("stored custom_tags: {e}")))?,
             query_url: r.opt_str("query_url")?,
             enabled: r.bool("enabled")?,
         },
@@ -400,9 +399,9 @@ fn tracing_from_row(r: &AnyRow) -> ApiResult<TracingConfig> {
     })
 }
 
-async fn check_cluster(pool: &AnyPool, cluster_id: i64) -> ApiResult<()> {
+async fn check_cluster(pool: &AnyPool, cluster_id: i64) -> StoreResult<()> {
     if !cluster_exists(pool, cluster_id).await? {
-        return Err(ApiError::field(&["body", "cluster_id"], format!("cluster {cluster_id} does not exist")));
+        return Err(StoreError::field(&["body", "cluster_id"], format!("cluster {cluster_id} does not exist")));
     }
     Ok(())
 }
@@ -431,7 +430,7 @@ macro_rules! bind_tracing {
     };
 }
 
-pub async fn create_tracing(pool: &AnyPool, spec: &TracingConfigSpec) -> ApiResult<TracingConfig> {
+pub async fn create_tracing(pool: &AnyPool, spec: &TracingConfigSpec) -> StoreResult<TracingConfig> {
     check_cluster(pool, spec.cluster_id).await?;
     let mut tx = super::begin_write(pool).await?;
     let q = sqlx::query(
@@ -446,17 +445,17 @@ pub async fn create_tracing(pool: &AnyPool, spec: &TracingConfigSpec) -> ApiResu
     tracing_from_row(&row)
 }
 
-pub async fn get_tracing(pool: &AnyPool, id: i64) -> ApiResult<TracingConfig> {
+pub async fn get_tracing(pool: &AnyPool, id: i64) -> StoreResult<TracingConfig> {
     let row = sqlx::query("SELECT * FROM tracing_configs WHERE id = $1").bind(id).fetch_optional(pool).await?;
-    row.as_ref().map(tracing_from_row).transpose()?.ok_or_else(|| ApiError::not_found("tracing config", id))
+    row.as_ref().map(tracing_from_row).transpose()?.ok_or_else(|| StoreError::not_found("tracing config", id))
 }
 
-pub async fn list_tracing(pool: &AnyPool, p: &ListParams) -> ApiResult<(Vec<TracingConfig>, i64)> {
+pub async fn list_tracing(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<TracingConfig>, i64)> {
     let (rows, total) = list_rows(pool, "tracing_configs", &filter_for(p, false), p.skip, p.limit).await?;
-    Ok((rows.iter().map(tracing_from_row).collect::<ApiResult<_>>()?, total))
+    Ok((rows.iter().map(tracing_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn update_tracing(pool: &AnyPool, id: i64, spec: &TracingConfigSpec) -> ApiResult<TracingConfig> {
+pub async fn update_tracing(pool: &AnyPool, id: i64, spec: &TracingConfigSpec) -> StoreResult<TracingConfig> {
     let old_cluster = cluster_of(pool, "tracing_configs", "tracing config", id).await?;
     check_cluster(pool, spec.cluster_id).await?;
     let mut tx = super::begin_write(pool).await?;
@@ -472,16 +471,16 @@ pub async fn update_tracing(pool: &AnyPool, id: i64, spec: &TracingConfigSpec) -
     tracing_from_row(&row)
 }
 
-pub async fn delete_tracing(pool: &AnyPool, id: i64) -> ApiResult<()> {
+pub async fn delete_tracing(pool: &AnyPool, id: i64) -> StoreResult<()> {
     delete_row(pool, "tracing_configs", "tracing config", id).await
 }
 
-pub async fn set_tracing_enabled(pool: &AnyPool, id: i64, enabled: bool) -> ApiResult<TracingConfig> {
+pub async fn set_tracing_enabled(pool: &AnyPool, id: i64, enabled: bool) -> StoreResult<TracingConfig> {
     set_enabled_row(pool, "tracing_configs", "tracing config", id, enabled).await?;
     get_tracing(pool, id).await
 }
 
-pub async fn tracing_for_cluster(pool: &AnyPool, cluster_id: i64) -> ApiResult<Vec<TracingConfig>> {
+pub async fn tracing_for_cluster(pool: &AnyPool, cluster_id: i64) -> StoreResult<Vec<TracingConfig>> {
     let rows = sqlx::query("SELECT * FROM tracing_configs WHERE cluster_id = $1 ORDER BY id")
         .bind(cluster_id)
         .fetch_all(pool)

@@ -6,6 +6,7 @@
 
 pub mod core;
 pub mod enterprise;
+pub mod error;
 pub mod sync;
 pub mod telemetry;
 
@@ -13,7 +14,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::db::ms_to_time;
-use crate::error::ApiError;
+
+pub use error::{StoreError, StoreResult};
 
 pub type Tx<'a> = Transaction<'a, Any>;
 
@@ -21,62 +23,75 @@ pub type Tx<'a> = Transaction<'a, Any>;
 /// the write lock up front: a deferred transaction that reads first and writes later fails
 /// at once with SQLITE_BUSY_SNAPSHOT (517) when another connection wrote in between, which
 /// the busy timeout cannot absorb. PostgreSQL uses a plain `BEGIN`.
-pub async fn begin_write(pool: &sqlx::AnyPool) -> Result<Tx<'static>, ApiError> {
+pub async fn begin_write(pool: &sqlx::AnyPool) -> Result<Tx<'static>, StoreError> {
     let sqlite = pool.connect_options().database_url.scheme() == "sqlite";
     Ok(if sqlite { pool.begin_with("BEGIN IMMEDIATE").await? } else { pool.begin().await? })
 }
 
 /// Column helpers for `AnyRow`.
 pub(crate) trait RowExt {
-    fn i64(&self, col: &str) -> Result<i64, ApiError>;
-    fn opt_i64(&self, col: &str) -> Result<Option<i64>, ApiError>;
-    fn f64_opt(&self, col: &str) -> Result<Option<f64>, ApiError>;
-    fn str(&self, col: &str) -> Result<String, ApiError>;
-    fn opt_str(&self, col: &str) -> Result<Option<String>, ApiError>;
-    fn bool(&self, col: &str) -> Result<bool, ApiError>;
-    fn time(&self, col: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError>;
-    fn json<T: serde::de::DeserializeOwned>(&self, col: &str) -> Result<T, ApiError>;
+    fn i64(&self, col: &str) -> Result<i64, StoreError>;
+    fn opt_i64(&self, col: &str) -> Result<Option<i64>, StoreError>;
+    fn f64_opt(&self, col: &str) -> Result<Option<f64>, StoreError>;
+    fn str(&self, col: &str) -> Result<String, StoreError>;
+    fn opt_str(&self, col: &str) -> Result<Option<String>, StoreError>;
+    fn bool(&self, col: &str) -> Result<bool, StoreError>;
+    fn time(&self, col: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError>;
+    fn json<T: serde::de::DeserializeOwned>(&self, col: &str) -> Result<T, StoreError>;
 }
 
 impl RowExt for AnyRow {
-    fn i64(&self, col: &str) -> Result<i64, ApiError> {
+    fn i64(&self, col: &str) -> Result<i64, StoreError> {
         Ok(self.try_get::<i64, _>(col)?)
     }
-    fn opt_i64(&self, col: &str) -> Result<Option<i64>, ApiError> {
+    fn opt_i64(&self, col: &str) -> Result<Option<i64>, StoreError> {
         Ok(self.try_get::<Option<i64>, _>(col)?)
     }
-    fn f64_opt(&self, col: &str) -> Result<Option<f64>, ApiError> {
+    fn f64_opt(&self, col: &str) -> Result<Option<f64>, StoreError> {
         Ok(self.try_get::<Option<f64>, _>(col)?)
     }
-    fn str(&self, col: &str) -> Result<String, ApiError> {
+    fn str(&self, col: &str) -> Result<String, StoreError> {
         Ok(self.try_get::<String, _>(col)?)
     }
-    fn opt_str(&self, col: &str) -> Result<Option<String>, ApiError> {
+    fn opt_str(&self, col: &str) -> Result<Option<String>, StoreError> {
         Ok(self.try_get::<Option<String>, _>(col)?)
     }
-    fn bool(&self, col: &str) -> Result<bool, ApiError> {
+    fn bool(&self, col: &str) -> Result<bool, StoreError> {
         // SQLite hands booleans back as integers through the Any driver.
         match self.try_get::<bool, _>(col) {
             Ok(b) => Ok(b),
             Err(_) => Ok(self.try_get::<i64, _>(col)? != 0),
         }
     }
-    fn time(&self, col: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    fn time(&self, col: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
         Ok(ms_to_time(self.i64(col)?))
     }
-    fn json<T: serde::de::DeserializeOwned>(&self, col: &str) -> Result<T, ApiError> {
+    fn json<T: serde::de::DeserializeOwned>(&self, col: &str) -> Result<T, StoreError> {
         let s = self.str(col)?;
-        serde_json::from_str(&s).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored {col} is not valid JSON: {e}")))
+        serde_json::from_str(&s)
+            .map_err(|e| StoreError::Internal(anyhow::anyhow!("stored {col} is not valid JSON: {e}")))
     }
 }
 
 /// Bump a cluster's configuration version (inside the caller's transaction).
-pub async fn bump_version(tx: &mut Tx<'_>, cluster_id: i64) -> Result<(), ApiError> {
+pub async fn bump_version(tx: &mut Tx<'_>, cluster_id: i64) -> Result<(), StoreError> {
     sqlx::query("UPDATE clusters SET config_version = config_version + 1 WHERE id = $1")
         .bind(cluster_id)
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Which rows a list returns: the filters a resource supports (the others are ignored),
+/// then one page in id order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFilter {
+    pub cluster_id: Option<i64>,
+    pub service_id: Option<i64>,
+    /// Only rows with `enabled = TRUE`.
+    pub enabled_only: bool,
+    pub skip: u32,
+    pub limit: u32,
 }
 
 /// A dynamic `WHERE` clause with `$N` placeholders.
@@ -141,7 +156,7 @@ pub(crate) async fn list_rows(
     filter: &Filter,
     skip: u32,
     limit: u32,
-) -> Result<(Vec<AnyRow>, i64), ApiError> {
+) -> Result<(Vec<AnyRow>, i64), StoreError> {
     let where_sql = filter.where_sql();
     let count_sql = format!("SELECT COUNT(*) AS n FROM {table}{where_sql}");
     let total: i64 = filter.apply(sqlx::query(sqlx::AssertSqlSafe(count_sql))).fetch_one(pool).await?.i64("n")?;

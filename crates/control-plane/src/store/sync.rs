@@ -8,12 +8,16 @@ use super::RowExt;
 use super::core::cluster_version;
 use super::enterprise::{health_for_cluster, qos_for_cluster, route_tables_for_cluster, tracing_for_cluster};
 use crate::db::now_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::store::error::{StoreError, StoreResult};
 
 /// The cluster's configuration as one versioned document.
-pub async fn snapshot(pool: &AnyPool, cluster_id: i64) -> ApiResult<ClusterSnapshot> {
+pub async fn snapshot(pool: &AnyPool, cluster_id: i64) -> StoreResult<ClusterSnapshot> {
     let version = cluster_version(pool, cluster_id).await?;
-    let (services, _) = super::core::list_services(pool, Some(cluster_id), false, 0, 100_000).await?;
+    let (services, _) = super::core::list_services(
+        pool,
+        &super::ListFilter { cluster_id: Some(cluster_id), limit: 100_000, ..Default::default() },
+    )
+    .await?;
     let now = now_ms();
     let rows = sqlx::query(
         "SELECT d.route_table_id, d.endpoint, d.until_ms FROM drains d JOIN route_tables t ON t.id = d.route_table_id
@@ -32,7 +36,7 @@ pub async fn snapshot(pool: &AnyPool, cluster_id: i64) -> ApiResult<ClusterSnaps
                 until_unix_ms: r.i64("until_ms")?,
             })
         })
-        .collect::<ApiResult<_>>()?;
+        .collect::<StoreResult<_>>()?;
     Ok(ClusterSnapshot {
         version,
         cluster_id,
@@ -52,7 +56,7 @@ pub async fn add_drain(
     cluster_id: i64,
     endpoint: &str,
     until_ms: i64,
-) -> ApiResult<i64> {
+) -> StoreResult<i64> {
     let mut tx = super::begin_write(pool).await?;
     let row = sqlx::query("INSERT INTO drains (route_table_id, endpoint, until_ms) VALUES ($1, $2, $3) RETURNING id")
         .bind(table_id)
@@ -65,7 +69,7 @@ pub async fn add_drain(
     row.i64("id")
 }
 
-pub async fn remove_drain(pool: &AnyPool, drain_id: i64, cluster_id: i64) -> ApiResult<()> {
+pub async fn remove_drain(pool: &AnyPool, drain_id: i64, cluster_id: i64) -> StoreResult<()> {
     let mut tx = super::begin_write(pool).await?;
     sqlx::query("DELETE FROM drains WHERE id = $1").bind(drain_id).execute(&mut *tx).await?;
     super::bump_version(&mut tx, cluster_id).await?;
@@ -78,7 +82,7 @@ pub async fn traffic_by_endpoint(
     pool: &AnyPool,
     table_id: i64,
     since_bucket_ms: i64,
-) -> ApiResult<Vec<(String, i64, i64)>> {
+) -> StoreResult<Vec<(String, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT endpoint, SUM(requests) AS requests, SUM(errors) AS errors FROM traffic_stats
          WHERE route_table_id = $1 AND bucket_start >= $2 GROUP BY endpoint",
@@ -91,14 +95,14 @@ pub async fn traffic_by_endpoint(
 }
 
 /// Apply a report exactly once (per `report_id`). Returns false for a duplicate.
-pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> ApiResult<bool> {
+pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> StoreResult<bool> {
     let now = now_ms();
     let mut tx = super::begin_write(pool).await?;
     let owner =
         sqlx::query("SELECT cluster_id FROM proxies WHERE id = $1").bind(r.proxy_id).fetch_optional(&mut *tx).await?;
     match owner {
         Some(o) if o.i64("cluster_id")? == cluster_id => {}
-        _ => return Err(ApiError::NotFound(format!("proxy {} is not registered in this cluster", r.proxy_id))),
+        _ => return Err(StoreError::NotFound(format!("proxy {} is not registered in this cluster", r.proxy_id))),
     }
     let inserted = sqlx::query("INSERT INTO applied_reports (proxy_id, report_id, applied_at) VALUES ($1, $2, $3)")
         .bind(r.proxy_id)
@@ -107,8 +111,8 @@ pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> A
         .execute(&mut *tx)
         .await;
     if let Err(e) = inserted {
-        return match ApiError::from(e) {
-            ApiError::Conflict(_) => Ok(false),
+        return match StoreError::from(e) {
+            StoreError::Conflict(_) => Ok(false),
             other => Err(other),
         };
     }
@@ -190,7 +194,7 @@ async fn upsert_tracing(
     proxy_id: i64,
     t: &TracingSample,
     now: i64,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     let ok = sqlx::query("SELECT id FROM tracing_configs WHERE id = $1 AND cluster_id = $2")
         .bind(t.tracing_config_id)
         .bind(cluster_id)
@@ -226,7 +230,13 @@ async fn upsert_tracing(
     Ok(())
 }
 
-async fn upsert_qos(tx: &mut super::Tx<'_>, cluster_id: i64, proxy_id: i64, q: &QosSample, now: i64) -> ApiResult<()> {
+async fn upsert_qos(
+    tx: &mut super::Tx<'_>,
+    cluster_id: i64,
+    proxy_id: i64,
+    q: &QosSample,
+    now: i64,
+) -> StoreResult<()> {
     let ok = sqlx::query("SELECT id FROM qos_policies WHERE id = $1 AND cluster_id = $2")
         .bind(q.policy_id)
         .bind(cluster_id)

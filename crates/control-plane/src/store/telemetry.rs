@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::AnyPool;
 
 use super::{Filter, RowExt};
-use crate::error::ApiResult;
+use crate::store::error::StoreResult;
 
 /// Bytes in one billed gigabyte (cloud providers bill data transfer per GiB).
 pub const BYTES_PER_GB: f64 = 1_073_741_824.0;
@@ -33,7 +33,7 @@ pub struct TracingStats {
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-pub async fn tracing_stats(pool: &AnyPool, config_id: i64) -> ApiResult<TracingStats> {
+pub async fn tracing_stats(pool: &AnyPool, config_id: i64) -> StoreResult<TracingStats> {
     let rows = sqlx::query("SELECT * FROM tracing_stats WHERE tracing_config_id = $1 ORDER BY updated_at")
         .bind(config_id)
         .fetch_all(pool)
@@ -125,7 +125,12 @@ pub struct CostReport {
 }
 
 /// Cost = measured egress bytes (upstream → client, what a cloud bills) × the route's `cost_per_gb`.
-pub async fn cost_report(pool: &AnyPool, start_ms: i64, end_ms: i64, cluster_id: Option<i64>) -> ApiResult<CostReport> {
+pub async fn cost_report(
+    pool: &AnyPool,
+    start_ms: i64,
+    end_ms: i64,
+    cluster_id: Option<i64>,
+) -> StoreResult<CostReport> {
     let mut f = Filter::default();
     f.bind_i64("s.bucket_start >= ?", start_ms);
     f.bind_i64("s.bucket_start < ?", end_ms);
@@ -237,30 +242,26 @@ pub struct StoredSpan {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
-pub struct SpanQuery {
+/// What a span search asks for: exact filters, start-time bounds and one page (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct SpanFilter {
     pub service: Option<String>,
     pub operation: Option<String>,
-    /// `key:value` pairs separated by commas.
-    pub tags: Option<String>,
+    /// 32 hex characters, any case.
+    pub trace_id: Option<String>,
     pub has_error: Option<bool>,
     pub min_duration_ms: Option<f64>,
     pub max_duration_ms: Option<f64>,
-    /// RFC 3339 or epoch milliseconds.
-    pub start: Option<String>,
-    pub end: Option<String>,
-    pub trace_id: Option<String>,
-    #[serde(default)]
+    /// Start-time bounds, epoch microseconds, inclusive.
+    pub start_us: Option<i64>,
+    pub end_us: Option<i64>,
+    /// Attribute `key`/`value` pairs a span must all carry.
+    pub tags: Vec<(String, String)>,
     pub skip: u32,
-    #[serde(default = "default_limit")]
     pub limit: u32,
 }
 
-fn default_limit() -> u32 {
-    100
-}
-
-fn span_from_row(r: &sqlx::any::AnyRow) -> ApiResult<StoredSpan> {
+fn span_from_row(r: &sqlx::any::AnyRow) -> StoreResult<StoredSpan> {
     let start_us = r.i64("start_unix_us")?;
     Ok(StoredSpan {
         trace_id: r.str("trace_id")?,
@@ -281,14 +282,8 @@ fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-/// Search the embedded store. `start_us`/`end_us` are already parsed bounds.
-pub async fn search_spans(
-    pool: &AnyPool,
-    q: &SpanQuery,
-    start_us: Option<i64>,
-    end_us: Option<i64>,
-    tags: &[(String, String)],
-) -> ApiResult<(Vec<StoredSpan>, i64)> {
+/// Search the embedded store.
+pub async fn search_spans(pool: &AnyPool, q: &SpanFilter) -> StoreResult<(Vec<StoredSpan>, i64)> {
     let mut f = Filter::default();
     if let Some(s) = &q.service {
         f.bind_str("service = ?", s.clone());
@@ -314,13 +309,13 @@ pub async fn search_spans(
     if let Some(v) = q.max_duration_ms {
         f.bind_i64("duration_us <= ?", (v * 1000.0) as i64);
     }
-    if let Some(v) = start_us {
+    if let Some(v) = q.start_us {
         f.bind_i64("start_unix_us >= ?", v);
     }
-    if let Some(v) = end_us {
+    if let Some(v) = q.end_us {
         f.bind_i64("start_unix_us <= ?", v);
     }
-    for (k, v) in tags {
+    for (k, v) in &q.tags {
         let pat = format!(
             "%{}%",
             like_escape(&format!("{}:{}", serde_json::Value::from(k.as_str()), serde_json::Value::from(v.as_str())))
@@ -338,10 +333,10 @@ pub async fn search_spans(
         format!("SELECT * FROM spans{where_sql} ORDER BY start_unix_us DESC, id DESC LIMIT ${n} OFFSET ${}", n + 1);
     let rows =
         f.apply(sqlx::query(sqlx::AssertSqlSafe(sql))).bind(q.limit as i64).bind(q.skip as i64).fetch_all(pool).await?;
-    Ok((rows.iter().map(span_from_row).collect::<ApiResult<_>>()?, total))
+    Ok((rows.iter().map(span_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn trace_spans(pool: &AnyPool, trace_id: &str) -> ApiResult<Vec<StoredSpan>> {
+pub async fn trace_spans(pool: &AnyPool, trace_id: &str) -> StoreResult<Vec<StoredSpan>> {
     let rows = sqlx::query("SELECT * FROM spans WHERE trace_id = $1 ORDER BY start_unix_us, id")
         .bind(trace_id.to_ascii_lowercase())
         .fetch_all(pool)
@@ -353,7 +348,7 @@ pub async fn trace_spans(pool: &AnyPool, trace_id: &str) -> ApiResult<Vec<Stored
 pub const SPAN_STORE_MAX: i64 = 200_000;
 
 /// Insert spans and evict the oldest beyond [`SPAN_STORE_MAX`].
-pub async fn insert_spans(pool: &AnyPool, spans: &[StoredSpan]) -> ApiResult<()> {
+pub async fn insert_spans(pool: &AnyPool, spans: &[StoredSpan]) -> StoreResult<()> {
     let now = crate::db::now_ms();
     let mut tx = super::begin_write(pool).await?;
     for s in spans {
@@ -384,7 +379,7 @@ pub async fn insert_spans(pool: &AnyPool, spans: &[StoredSpan]) -> ApiResult<()>
 }
 
 /// Service dependency edges: parent span's service → child span's service.
-pub async fn dependencies(pool: &AnyPool, since_us: i64) -> ApiResult<Vec<(String, String, i64, i64)>> {
+pub async fn dependencies(pool: &AnyPool, since_us: i64) -> StoreResult<Vec<(String, String, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT p.service AS parent, c.service AS child, COUNT(*) AS calls,
                 SUM(CASE WHEN c.is_error THEN 1 ELSE 0 END) AS errors
@@ -423,7 +418,7 @@ pub struct QosStats {
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-pub async fn qos_stats(pool: &AnyPool, policy_id: i64) -> ApiResult<QosStats> {
+pub async fn qos_stats(pool: &AnyPool, policy_id: i64) -> StoreResult<QosStats> {
     let rows = sqlx::query("SELECT * FROM qos_stats WHERE policy_id = $1").bind(policy_id).fetch_all(pool).await?;
     let mut s = QosStats { policy_id, ..Default::default() };
     for class in ["P0", "P1", "P2", "P3"] {
@@ -450,7 +445,7 @@ pub async fn qos_stats(pool: &AnyPool, policy_id: i64) -> ApiResult<QosStats> {
 }
 
 /// Upstream calls seen in client spans: (calling service, called service, calls, errors).
-pub async fn client_edges(pool: &AnyPool, since_us: i64) -> ApiResult<Vec<(String, String, i64, i64)>> {
+pub async fn client_edges(pool: &AnyPool, since_us: i64) -> StoreResult<Vec<(String, String, i64, i64)>> {
     let rows = sqlx::query("SELECT service, attributes, is_error FROM spans WHERE kind = 'client' AND start_unix_us >= $1 ORDER BY id DESC LIMIT 20000")
         .bind(since_us)
         .fetch_all(pool)
@@ -480,7 +475,7 @@ pub async fn durations(
     operation: Option<&str>,
     since_us: i64,
     limit: i64,
-) -> ApiResult<Vec<i64>> {
+) -> StoreResult<Vec<i64>> {
     let mut f = Filter::default();
     f.bind_i64("start_unix_us >= ?", since_us);
     if let Some(s) = service {

@@ -7,9 +7,10 @@ use axum::http::request::Parts;
 use marchproxy_model::FieldError;
 use serde::de::DeserializeOwned;
 
+use crate::api::error::ApiError;
 use crate::auth::{Claims, Role};
-use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::ListFilter;
 
 fn field_error(prefix: &str, path: &serde_path_to_error::Path, msg: String, kind: &str) -> FieldError {
     let mut loc = vec![serde_json::Value::from(prefix)];
@@ -165,10 +166,12 @@ fn default_limit() -> u32 {
 }
 
 impl ListParams {
-    pub fn check(&self) -> Result<(), ApiError> {
+    /// The storage filter, once the page size is checked (422 naming `limit` otherwise).
+    pub fn filter(self) -> Result<ListFilter, ApiError> {
         if self.limit == 0 || self.limit > 1000 {
             return Err(ApiError::field(&["query", "limit"], "must be between 1 and 1000"));
         }
-        Ok(())
+        let ListParams { cluster_id, service_id, enabled_only, skip, limit } = self;
+        Ok(ListFilter { cluster_id, service_id, enabled_only, skip, limit })
     }
 }
