@@ -68,7 +68,7 @@ pub struct Bootstrapped {
 
 pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
     let mut out = Bootstrapped::default();
-    if store::core::user_count(&db.pool).await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
+    if store::users::user_count(&db.pool).await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
         let password = match cfg.admin_password.as_ref().filter(|p| !p.is_empty()) {
             Some(p) => p.clone(),
             None => {
@@ -78,18 +78,18 @@ pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
             }
         };
         let hash = hash_password(password).await?;
-        store::core::create_user(&db.pool, &cfg.admin_user, &hash, Role::Admin)
+        store::users::create_user(&db.pool, &cfg.admin_user, &hash, Role::Admin)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         out.admin_created = true;
     }
-    if store::core::list_clusters(&db.pool, &store::ListFilter { limit: 1, ..Default::default() })
+    if store::clusters::list_clusters(&db.pool, &store::ListFilter { limit: 1, ..Default::default() })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .1
         == 0
     {
-        let (_, key) = store::core::create_cluster(
+        let (_, key) = store::clusters::create_cluster(
             &db.pool,
             &ClusterSpec { name: "default".into(), description: Some("Created on first start".into()) },
         )
@@ -128,7 +128,7 @@ async fn starter_tracing(db: &Db, cfg: &ServeConfig) -> anyhow::Result<()> {
         query_url: None,
         enabled: true,
     };
-    store::enterprise::create_tracing(&db.pool, &spec)
+    store::tracing_configs::create_tracing(&db.pool, &spec)
         .await
         .map_err(|e| anyhow::anyhow!("creating the starter tracing config: {e}"))?;
     Ok(())

@@ -62,9 +62,10 @@ pub async fn run_live(
     let since = start_ms - start_ms.rem_euclid(60_000);
     let before = counts(st, table.id, since).await?;
     let drain =
-        store::sync::add_drain(&st.db.pool, table.id, cluster, removed, start_ms + duration.as_millis() as i64).await?;
+        store::route_tables::add_drain(&st.db.pool, table.id, cluster, removed, start_ms + duration.as_millis() as i64)
+            .await?;
     st.events.changed();
-    let version = store::core::cluster_version(&st.db.pool, cluster).await?;
+    let version = store::clusters::cluster_version(&st.db.pool, cluster).await?;
 
     // The switch is done when every online proxy runs the drained configuration.
     let mut switch_time_ms = None;
@@ -82,7 +83,7 @@ pub async fn run_live(
     tokio::time::sleep(duration.saturating_sub(t0.elapsed())).await;
     // Traffic of the drained window, as reported so far (reports lag by under REPORT_SETTLE).
     let at_restore = counts(st, table.id, since).await?;
-    let restored = store::sync::remove_drain(&st.db.pool, drain, cluster).await.is_ok();
+    let restored = store::route_tables::remove_drain(&st.db.pool, drain, cluster).await.is_ok();
     st.events.changed();
     tokio::time::sleep(REPORT_SETTLE).await;
     let end = counts(st, table.id, since).await?;
@@ -130,7 +131,7 @@ pub async fn run_live(
 }
 
 async fn online_proxies(st: &AppState, cluster: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-    let (proxies, _) = store::core::list_proxies(
+    let (proxies, _) = store::proxies::list_proxies(
         &st.db.pool,
         &ListFilter { cluster_id: Some(cluster), limit: 1000, ..Default::default() },
     )
@@ -139,7 +140,7 @@ async fn online_proxies(st: &AppState, cluster: i64) -> Result<Vec<(i64, i64)>, 
 }
 
 async fn counts(st: &AppState, table_id: i64, since: i64) -> Result<HashMap<String, (i64, i64)>, StoreError> {
-    Ok(store::sync::traffic_by_endpoint(&st.db.pool, table_id, since)
+    Ok(store::stats::traffic_by_endpoint(&st.db.pool, table_id, since)
         .await?
         .into_iter()
         .map(|(e, r, x)| (e, (r, x)))

@@ -4,7 +4,7 @@
 //! Layout:
 //! - [`config`]: `serve` settings (flags and environment).
 //! - [`db`], [`store`]: the database and every SQL statement (nothing else knows SQL).
-//! - [`auth`], [`extract`], [`error`]: tokens, request extractors, the error → status map.
+//! - [`auth`], [`api::extract`], [`api::error`]: tokens, request extractors, the error → status map.
 //! - [`api`]: one router per resource; the OpenAPI document is generated from it.
 //! - [`bootstrap`]: first-start work (secret, admin, default cluster).
 //! - [`web`]: the embedded web UI.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use marchproxy_model::tracing_cfg::{TracingBackend, TracingConfig};
 use serde_json::Value;
 
-use crate::store::telemetry::{SpanFilter, StoredSpan};
+use crate::store::spans::{SpanFilter, StoredSpan};
 
 /// Ask one backend. `Err` carries the backend's error message.
 pub async fn search(http: &reqwest::Client, cfg: &TracingConfig, q: &SpanFilter) -> Result<Vec<StoredSpan>, String> {

@@ -14,7 +14,7 @@ use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Admin, AppJson, AuthUser, PathId};
 use crate::auth::{DUMMY_HASH, Role, TokenPair, hash_password, verify_password};
 use crate::state::AppState;
-use crate::store::core::{self as store, User};
+use crate::store::users::{self, User};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -55,25 +55,25 @@ async fn login(
     let ip_key = format!("ip:{}", peer.ip());
     let user_key = format!("user:{}|{}", username.to_ascii_lowercase(), peer.ip());
     for key in [&ip_key, &user_key] {
-        if let Some(secs) = store::login_locked(&st.db.pool, key).await? {
+        if let Some(secs) = users::login_locked(&st.db.pool, key).await? {
             return Err(ApiError::TooManyRequests {
                 message: format!("too many failed logins; try again in {secs} s"),
                 retry_after_secs: secs,
             });
         }
     }
-    let found = store::user_by_name(&st.db.pool, username).await?;
+    let found = users::user_by_name(&st.db.pool, username).await?;
     let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
     let ok = verify_password(req.password, hash).await && found.is_some();
     let window = policy.window.as_millis() as i64;
     let lock = policy.lockout.as_millis() as i64;
     if !ok {
-        store::login_failed(&st.db.pool, &user_key, policy.max_failures_per_user, window, lock).await?;
-        store::login_failed(&st.db.pool, &ip_key, policy.max_failures_per_ip, window, lock).await?;
+        users::login_failed(&st.db.pool, &user_key, policy.max_failures_per_user, window, lock).await?;
+        users::login_failed(&st.db.pool, &ip_key, policy.max_failures_per_ip, window, lock).await?;
         tracing::warn!(user = %username, peer = %peer.ip(), "failed login");
         return Err(ApiError::Unauthorized("Incorrect username or password".into()));
     }
-    store::login_succeeded(&st.db.pool, &user_key).await?;
+    users::login_succeeded(&st.db.pool, &user_key).await?;
     let (user, _) = found.expect("checked above");
     Ok(Json(st.auth.issue(user.id, &user.username, user.role)))
 }
@@ -83,7 +83,7 @@ async fn login(
     responses((status = 200, body = TokenPair), (status = 401)))]
 async fn refresh(State(st): State<AppState>, AppJson(req): AppJson<RefreshRequest>) -> ApiResult<Json<TokenPair>> {
     let claims = st.auth.verify_refresh(req.refresh_token.trim())?;
-    let user = store::user_by_id(&st.db.pool, claims.user_id())
+    let user = users::user_by_id(&st.db.pool, claims.user_id())
         .await?
         .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
     Ok(Json(st.auth.issue(user.id, &user.username, user.role)))
@@ -92,7 +92,7 @@ async fn refresh(State(st): State<AppState>, AppJson(req): AppJson<RefreshReques
 /// The current user.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = User), (status = 401)), security(("bearer" = [])))]
 async fn me(State(st): State<AppState>, AuthUser(claims): AuthUser) -> ApiResult<Json<User>> {
-    let user = store::user_by_id(&st.db.pool, claims.user_id())
+    let user = users::user_by_id(&st.db.pool, claims.user_id())
         .await?
         .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
     Ok(Json(user))
@@ -108,7 +108,7 @@ pub struct CreateUser {
 /// Users (admin only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "auth", responses((status = 200, body = Vec<User>)), security(("bearer" = [])))]
 async fn list_users(State(st): State<AppState>, _: Admin) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(store::list_users(&st.db.pool).await?))
+    Ok(Json(users::list_users(&st.db.pool).await?))
 }
 
 /// Create a user (admin only).
@@ -129,7 +129,7 @@ async fn create_user(
         return Err(ApiError::field(&["body", "password"], "must be 8-1024 characters"));
     }
     let hash = hash_password(req.password).await?;
-    Ok((StatusCode::CREATED, Json(store::create_user(&st.db.pool, username, &hash, req.role).await?)))
+    Ok((StatusCode::CREATED, Json(users::create_user(&st.db.pool, username, &hash, req.role).await?)))
 }
 
 /// Delete a user (admin only; not yourself).
@@ -138,6 +138,6 @@ async fn delete_user(State(st): State<AppState>, Admin(claims): Admin, PathId(id
     if claims.user_id() == id {
         return Err(ApiError::Conflict("you cannot delete your own account".into()));
     }
-    store::delete_user(&st.db.pool, id).await?;
+    users::delete_user(&st.db.pool, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

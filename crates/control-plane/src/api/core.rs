@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::api::error::ApiResult;
 use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::state::AppState;
-use crate::store::core as store;
+use crate::store::{clusters, proxies, services};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,7 +58,7 @@ async fn list_clusters(
     _: AuthUser,
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<Cluster>>)> {
-    let (items, total) = store::list_clusters(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = clusters::list_clusters(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -69,13 +69,13 @@ async fn create_cluster(
     AppJson(spec): AppJson<ClusterSpec>,
 ) -> ApiResult<(StatusCode, Json<ClusterCreated>)> {
     spec.validate()?;
-    let (cluster, api_key) = store::create_cluster(&st.db.pool, &spec).await?;
+    let (cluster, api_key) = clusters::create_cluster(&st.db.pool, &spec).await?;
     Ok((StatusCode::CREATED, Json(ClusterCreated { cluster, api_key })))
 }
 
 #[utoipa::path(get, path = "/api/v1/clusters/{id}", tag = "clusters", params(("id" = i64, Path)), responses((status = 200, body = Cluster), (status = 404)), security(("bearer" = [])))]
 async fn get_cluster(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<Cluster>> {
-    Ok(Json(store::get_cluster(&st.db.pool, id).await?))
+    Ok(Json(clusters::get_cluster(&st.db.pool, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/clusters/{id}", tag = "clusters", params(("id" = i64, Path)), request_body = ClusterSpec, responses((status = 200, body = Cluster), (status = 404), (status = 422)), security(("bearer" = [])))]
@@ -86,19 +86,19 @@ async fn update_cluster(
     AppJson(spec): AppJson<ClusterSpec>,
 ) -> ApiResult<Json<Cluster>> {
     spec.validate()?;
-    Ok(Json(store::update_cluster(&st.db.pool, id, &spec).await?))
+    Ok(Json(clusters::update_cluster(&st.db.pool, id, &spec).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/clusters/{id}", tag = "clusters", params(("id" = i64, Path)), responses((status = 204), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn delete_cluster(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
-    store::delete_cluster(&st.db.pool, id).await?;
+    clusters::delete_cluster(&st.db.pool, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Issue a new proxy API key for the cluster (the old one stops working).
 #[utoipa::path(post, path = "/api/v1/clusters/{id}/rotate-key", tag = "clusters", params(("id" = i64, Path)), responses((status = 200, body = ApiKey), (status = 404)), security(("bearer" = [])))]
 async fn rotate_key(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<ApiKey>> {
-    Ok(Json(ApiKey { api_key: store::rotate_cluster_key(&st.db.pool, id).await? }))
+    Ok(Json(ApiKey { api_key: clusters::rotate_cluster_key(&st.db.pool, id).await? }))
 }
 
 #[utoipa::path(get, path = "/api/v1/services", tag = "services", params(ListParams), responses((status = 200, body = Vec<Service>)), security(("bearer" = [])))]
@@ -107,7 +107,7 @@ async fn list_services(
     _: AuthUser,
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<Service>>)> {
-    let (items, total) = store::list_services(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = services::list_services(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -118,14 +118,14 @@ async fn create_service(
     AppJson(spec): AppJson<ServiceSpec>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
     spec.validate()?;
-    let s = store::create_service(&st.db.pool, &spec).await?;
+    let s = services::create_service(&st.db.pool, &spec).await?;
     st.events.changed();
     Ok((StatusCode::CREATED, Json(s)))
 }
 
 #[utoipa::path(get, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), responses((status = 200, body = Service), (status = 404)), security(("bearer" = [])))]
 async fn get_service(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<Service>> {
-    Ok(Json(store::get_service(&st.db.pool, id).await?))
+    Ok(Json(services::get_service(&st.db.pool, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), request_body = ServiceSpec, responses((status = 200, body = Service), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
@@ -136,14 +136,14 @@ async fn update_service(
     AppJson(spec): AppJson<ServiceSpec>,
 ) -> ApiResult<Json<Service>> {
     spec.validate()?;
-    let s = store::update_service(&st.db.pool, id, &spec).await?;
+    let s = services::update_service(&st.db.pool, id, &spec).await?;
     st.events.changed();
     Ok(Json(s))
 }
 
 #[utoipa::path(delete, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), responses((status = 204), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn delete_service(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
-    store::delete_service(&st.db.pool, id).await?;
+    services::delete_service(&st.db.pool, id).await?;
     st.events.changed();
     Ok(StatusCode::NO_CONTENT)
 }
@@ -154,7 +154,7 @@ async fn list_proxies(
     _: AuthUser,
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<Proxy>>)> {
-    let (items, total) = store::list_proxies(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = proxies::list_proxies(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 

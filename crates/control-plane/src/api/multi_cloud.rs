@@ -17,8 +17,8 @@ use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::drill::FailoverResult;
 use crate::state::AppState;
-use crate::store::enterprise as store;
-use crate::store::telemetry::{CostReport, cost_report};
+use crate::store::route_tables;
+use crate::store::stats::{CostReport, cost_report};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -39,7 +39,7 @@ async fn list_routes(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<RouteTable>>)> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let (items, total) = store::list_route_tables(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = route_tables::list_route_tables(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -52,7 +52,7 @@ async fn create_route(
 ) -> ApiResult<(StatusCode, Json<RouteTable>)> {
     st.require(MULTI_CLOUD_ROUTING)?;
     spec.validate()?;
-    let t = store::create_route_table(&st.db.pool, &spec).await?;
+    let t = route_tables::create_route_table(&st.db.pool, &spec).await?;
     st.events.changed();
     Ok((StatusCode::CREATED, Json(t)))
 }
@@ -61,7 +61,7 @@ async fn create_route(
     responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_route(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    Ok(Json(store::get_route_table(&st.db.pool, id).await?))
+    Ok(Json(route_tables::get_route_table(&st.db.pool, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)), request_body = RouteTableSpec,
@@ -74,7 +74,7 @@ async fn update_route(
 ) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
     spec.validate()?;
-    let t = store::update_route_table(&st.db.pool, id, &spec).await?;
+    let t = route_tables::update_route_table(&st.db.pool, id, &spec).await?;
     st.events.changed();
     Ok(Json(t))
 }
@@ -83,7 +83,7 @@ async fn update_route(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    store::delete_route_table(&st.db.pool, id).await?;
+    route_tables::delete_route_table(&st.db.pool, id).await?;
     st.events.changed();
     Ok(StatusCode::NO_CONTENT)
 }
@@ -92,7 +92,7 @@ async fn delete_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) 
     responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn enable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let t = store::set_route_table_enabled(&st.db.pool, id, true).await?;
+    let t = route_tables::set_route_table_enabled(&st.db.pool, id, true).await?;
     st.events.changed();
     Ok(Json(t))
 }
@@ -101,7 +101,7 @@ async fn enable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) 
     responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn disable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let t = store::set_route_table_enabled(&st.db.pool, id, false).await?;
+    let t = route_tables::set_route_table_enabled(&st.db.pool, id, false).await?;
     st.events.changed();
     Ok(Json(t))
 }
@@ -131,8 +131,8 @@ async fn route_health(
     PathId(id): PathId,
 ) -> ApiResult<Json<Vec<EndpointHealthView>>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let table = store::get_route_table(&st.db.pool, id).await?;
-    let health = store::health_for_table(&st.db.pool, id).await?;
+    let table = route_tables::get_route_table(&st.db.pool, id).await?;
+    let health = route_tables::health_for_table(&st.db.pool, id).await?;
     let out = table
         .spec
         .routes
@@ -189,8 +189,8 @@ async fn test_failover(
     {
         return Err(ApiError::field(&["body", "duration_seconds"], "must be between 1 and 300"));
     }
-    let table = store::get_route_table(&st.db.pool, id).await?;
-    let health = store::health_for_table(&st.db.pool, id).await?;
+    let table = route_tables::get_route_table(&st.db.pool, id).await?;
+    let health = route_tables::health_for_table(&st.db.pool, id).await?;
     let primary = preferred_endpoint(&table.spec, &health, None).map(|i| table.spec.routes[i].endpoint.clone());
     let removed = match req.endpoint {
         Some(ep) => {

@@ -16,8 +16,9 @@ use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::state::AppState;
 use crate::store::ListFilter;
-use crate::store::enterprise as store;
-use crate::store::telemetry::{self as tstore, SpanFilter, StoredSpan, TracingStats};
+use crate::store::spans::{self, SpanFilter, StoredSpan};
+use crate::store::stats::{self, TracingStats};
+use crate::store::tracing_configs;
 use crate::tracing_test::TestResult;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,7 +43,7 @@ async fn list_configs(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<TracingConfig>>)> {
     st.require(DISTRIBUTED_TRACING)?;
-    let (items, total) = store::list_tracing(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = tracing_configs::list_tracing(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -55,7 +56,7 @@ async fn create_config(
 ) -> ApiResult<(StatusCode, Json<TracingConfig>)> {
     st.require(DISTRIBUTED_TRACING)?;
     spec.validate()?;
-    let c = store::create_tracing(&st.db.pool, &spec).await?;
+    let c = tracing_configs::create_tracing(&st.db.pool, &spec).await?;
     st.events.changed();
     Ok((StatusCode::CREATED, Json(c)))
 }
@@ -64,7 +65,7 @@ async fn create_config(
     responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_config(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
     st.require(DISTRIBUTED_TRACING)?;
-    Ok(Json(store::get_tracing(&st.db.pool, id).await?))
+    Ok(Json(tracing_configs::get_tracing(&st.db.pool, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)), request_body = TracingConfigSpec,
@@ -77,7 +78,7 @@ async fn update_config(
 ) -> ApiResult<Json<TracingConfig>> {
     st.require(DISTRIBUTED_TRACING)?;
     spec.validate()?;
-    let c = store::update_tracing(&st.db.pool, id, &spec).await?;
+    let c = tracing_configs::update_tracing(&st.db.pool, id, &spec).await?;
     st.events.changed();
     Ok(Json(c))
 }
@@ -86,7 +87,7 @@ async fn update_config(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
     st.require(DISTRIBUTED_TRACING)?;
-    store::delete_tracing(&st.db.pool, id).await?;
+    tracing_configs::delete_tracing(&st.db.pool, id).await?;
     st.events.changed();
     Ok(StatusCode::NO_CONTENT)
 }
@@ -95,7 +96,7 @@ async fn delete_config(State(st): State<AppState>, _: Admin, PathId(id): PathId)
     responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn enable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
     st.require(DISTRIBUTED_TRACING)?;
-    let c = store::set_tracing_enabled(&st.db.pool, id, true).await?;
+    let c = tracing_configs::set_tracing_enabled(&st.db.pool, id, true).await?;
     st.events.changed();
     Ok(Json(c))
 }
@@ -104,7 +105,7 @@ async fn enable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId)
     responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn disable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
     st.require(DISTRIBUTED_TRACING)?;
-    let c = store::set_tracing_enabled(&st.db.pool, id, false).await?;
+    let c = tracing_configs::set_tracing_enabled(&st.db.pool, id, false).await?;
     st.events.changed();
     Ok(Json(c))
 }
@@ -114,8 +115,8 @@ async fn disable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId
     responses((status = 200, body = TracingStats), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingStats>> {
     st.require(DISTRIBUTED_TRACING)?;
-    store::get_tracing(&st.db.pool, id).await?;
-    Ok(Json(tstore::tracing_stats(&st.db.pool, id).await?))
+    tracing_configs::get_tracing(&st.db.pool, id).await?;
+    Ok(Json(stats::tracing_stats(&st.db.pool, id).await?))
 }
 
 /// Send one real span through the configured backend and exporter.
@@ -123,7 +124,7 @@ async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathI
     responses((status = 200, body = TestResult), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn test_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TestResult>> {
     st.require(DISTRIBUTED_TRACING)?;
-    let cfg = store::get_tracing(&st.db.pool, id).await?;
+    let cfg = tracing_configs::get_tracing(&st.db.pool, id).await?;
     Ok(Json(crate::tracing_test::send(&cfg.spec).await))
 }
 
@@ -226,9 +227,9 @@ async fn search_spans(
         skip: q.skip,
         limit: q.limit,
     };
-    let (mut spans, mut total) = tstore::search_spans(&st.db.pool, &f).await?;
+    let (mut spans, mut total) = spans::search_spans(&st.db.pool, &f).await?;
     // Query-capable backends, asked concurrently; their errors are reported.
-    let all = crate::store::enterprise::list_tracing(
+    let all = tracing_configs::list_tracing(
         &st.db.pool,
         &ListFilter { cluster_id: None, service_id: None, enabled_only: true, skip: 0, limit: 1000 },
     )
@@ -274,7 +275,7 @@ async fn get_trace(
     if trace_id.len() != 32 || !trace_id.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(ApiError::field(&["path", "trace_id"], "must be 32 hex characters"));
     }
-    let spans = tstore::trace_spans(&st.db.pool, &trace_id).await?;
+    let spans = spans::trace_spans(&st.db.pool, &trace_id).await?;
     if spans.is_empty() {
         return Err(ApiError::not_found("trace", &trace_id));
     }
@@ -320,9 +321,9 @@ async fn dependencies(
         return Err(ApiError::field(&["query", "hours"], "must be between 1 and 720"));
     }
     let since = (chrono::Utc::now() - chrono::Duration::hours(hours as i64)).timestamp_micros();
-    let mut edges = tstore::dependencies(&st.db.pool, since).await?;
+    let mut edges = spans::dependencies(&st.db.pool, since).await?;
     // Calls the proxies made to their upstream services (client spans).
-    for e in tstore::client_edges(&st.db.pool, since).await? {
+    for e in spans::client_edges(&st.db.pool, since).await? {
         if !edges.iter().any(|x| x.0 == e.0 && x.1 == e.1) {
             edges.push(e);
         }
@@ -379,7 +380,7 @@ async fn latency(
         return Err(ApiError::field(&["query", "hours"], "must be between 1 and 720"));
     }
     let since = (chrono::Utc::now() - chrono::Duration::hours(hours as i64)).timestamp_micros();
-    let mut d = tstore::durations(&st.db.pool, p.service.as_deref(), p.operation.as_deref(), since, 50_000).await?;
+    let mut d = spans::durations(&st.db.pool, p.service.as_deref(), p.operation.as_deref(), since, 50_000).await?;
     d.sort_unstable();
     let q = |f: f64| (!d.is_empty()).then(|| d[((d.len() - 1) as f64 * f).round() as usize] as f64 / 1000.0);
     const BOUNDS: [f64; 14] =

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::telemetry::{StoredSpan, insert_spans};
+use crate::store::spans::{StoredSpan, insert_spans};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(receive))

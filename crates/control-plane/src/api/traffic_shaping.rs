@@ -12,8 +12,8 @@ use super::core::total_header;
 use crate::api::error::ApiResult;
 use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
 use crate::state::AppState;
-use crate::store::enterprise as store;
-use crate::store::telemetry::QosStats;
+use crate::store::qos_policies;
+use crate::store::stats::QosStats;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,8 +29,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = QosStats), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn policy_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosStats>> {
     st.require(TRAFFIC_SHAPING)?;
-    store::get_qos(&st.db.pool, id).await?;
-    Ok(Json(crate::store::telemetry::qos_stats(&st.db.pool, id).await?))
+    qos_policies::get_qos(&st.db.pool, id).await?;
+    Ok(Json(crate::store::stats::qos_stats(&st.db.pool, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/traffic-shaping/policies", tag = "traffic-shaping", params(ListParams),
@@ -41,7 +41,7 @@ async fn list_policies(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<QosPolicy>>)> {
     st.require(TRAFFIC_SHAPING)?;
-    let (items, total) = store::list_qos(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = qos_policies::list_qos(&st.db.pool, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -54,7 +54,7 @@ async fn create_policy(
 ) -> ApiResult<(StatusCode, Json<QosPolicy>)> {
     st.require(TRAFFIC_SHAPING)?;
     spec.validate()?;
-    let p = store::create_qos(&st.db.pool, &spec).await?;
+    let p = qos_policies::create_qos(&st.db.pool, &spec).await?;
     st.events.changed();
     Ok((StatusCode::CREATED, Json(p)))
 }
@@ -63,7 +63,7 @@ async fn create_policy(
     responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_policy(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
-    Ok(Json(store::get_qos(&st.db.pool, id).await?))
+    Ok(Json(qos_policies::get_qos(&st.db.pool, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/traffic-shaping/policies/{id}", tag = "traffic-shaping", params(("id" = i64, Path)), request_body = QosPolicySpec,
@@ -76,7 +76,7 @@ async fn update_policy(
 ) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
     spec.validate()?;
-    let p = store::update_qos(&st.db.pool, id, &spec).await?;
+    let p = qos_policies::update_qos(&st.db.pool, id, &spec).await?;
     st.events.changed();
     Ok(Json(p))
 }
@@ -85,7 +85,7 @@ async fn update_policy(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
     st.require(TRAFFIC_SHAPING)?;
-    store::delete_qos(&st.db.pool, id).await?;
+    qos_policies::delete_qos(&st.db.pool, id).await?;
     st.events.changed();
     Ok(StatusCode::NO_CONTENT)
 }
@@ -94,7 +94,7 @@ async fn delete_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId)
     responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn enable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
-    let p = store::set_qos_enabled(&st.db.pool, id, true).await?;
+    let p = qos_policies::set_qos_enabled(&st.db.pool, id, true).await?;
     st.events.changed();
     Ok(Json(p))
 }
@@ -103,7 +103,7 @@ async fn enable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId)
     responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn disable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
-    let p = store::set_qos_enabled(&st.db.pool, id, false).await?;
+    let p = qos_policies::set_qos_enabled(&st.db.pool, id, false).await?;
     st.events.changed();
     Ok(Json(p))
 }

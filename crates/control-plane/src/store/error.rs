@@ -72,3 +72,11 @@ impl From<sqlx::Error> for StoreError {
         StoreError::Internal(anyhow::Error::new(e).context("database error"))
     }
 }
+
+/// A unique violation on a name, said with the name (`a cluster named `x` already exists`).
+pub(crate) fn conflict_name(e: sqlx::Error, what: &str, name: &str) -> StoreError {
+    match StoreError::from(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("a {what} named `{}` already exists", name.trim())),
+        other => other,
+    }
+}

@@ -1,19 +1,36 @@
-//! Storage: every SQL statement of MarchProxy lives under this module.
+//! Storage: every SQL statement of MarchProxy lives under this module, one file per
+//! resource (mirroring `marchproxy_model` and `api/`):
+//!
+//! - [`users`] (and login attempts), [`clusters`], [`services`], [`proxies`];
+//! - [`qos_policies`], [`route_tables`] (with endpoint health and drains), [`tracing_configs`];
+//! - [`spans`] (the embedded span store), [`stats`] (tracing, QoS and traffic/cost
+//!   aggregates), [`reports`] (applying proxy reports exactly once);
+//! - [`leases`], [`license_validations`];
+//! - [`snapshot`]: a cluster's configuration as one versioned document;
+//! - [`error`]: [`StoreError`]; `rows`: typed columns, filters, and the generic operations
+//!   of cluster-scoped tables.
 //!
 //! Architecture invariant: handlers never write SQL; they call these functions, which
 //! take and return model types. Every write that changes what a cluster's proxies must
 //! enforce bumps that cluster's `config_version` in the same transaction.
 
-pub mod core;
-pub mod enterprise;
+pub mod clusters;
 pub mod error;
-pub mod sync;
-pub mod telemetry;
+pub mod leases;
+pub mod license_validations;
+pub mod proxies;
+pub mod qos_policies;
+pub mod reports;
+pub mod route_tables;
+mod rows;
+pub mod services;
+pub mod snapshot;
+pub mod spans;
+pub mod stats;
+pub mod tracing_configs;
+pub mod users;
 
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
-
-use crate::db::ms_to_time;
+use sqlx::{Any, Transaction};
 
 pub use error::{StoreError, StoreResult};
 
@@ -26,51 +43,6 @@ pub type Tx<'a> = Transaction<'a, Any>;
 pub async fn begin_write(pool: &sqlx::AnyPool) -> Result<Tx<'static>, StoreError> {
     let sqlite = pool.connect_options().database_url.scheme() == "sqlite";
     Ok(if sqlite { pool.begin_with("BEGIN IMMEDIATE").await? } else { pool.begin().await? })
-}
-
-/// Column helpers for `AnyRow`.
-pub(crate) trait RowExt {
-    fn i64(&self, col: &str) -> Result<i64, StoreError>;
-    fn opt_i64(&self, col: &str) -> Result<Option<i64>, StoreError>;
-    fn f64_opt(&self, col: &str) -> Result<Option<f64>, StoreError>;
-    fn str(&self, col: &str) -> Result<String, StoreError>;
-    fn opt_str(&self, col: &str) -> Result<Option<String>, StoreError>;
-    fn bool(&self, col: &str) -> Result<bool, StoreError>;
-    fn time(&self, col: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError>;
-    fn json<T: serde::de::DeserializeOwned>(&self, col: &str) -> Result<T, StoreError>;
-}
-
-impl RowExt for AnyRow {
-    fn i64(&self, col: &str) -> Result<i64, StoreError> {
-        Ok(self.try_get::<i64, _>(col)?)
-    }
-    fn opt_i64(&self, col: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.try_get::<Option<i64>, _>(col)?)
-    }
-    fn f64_opt(&self, col: &str) -> Result<Option<f64>, StoreError> {
-        Ok(self.try_get::<Option<f64>, _>(col)?)
-    }
-    fn str(&self, col: &str) -> Result<String, StoreError> {
-        Ok(self.try_get::<String, _>(col)?)
-    }
-    fn opt_str(&self, col: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.try_get::<Option<String>, _>(col)?)
-    }
-    fn bool(&self, col: &str) -> Result<bool, StoreError> {
-        // SQLite hands booleans back as integers through the Any driver.
-        match self.try_get::<bool, _>(col) {
-            Ok(b) => Ok(b),
-            Err(_) => Ok(self.try_get::<i64, _>(col)? != 0),
-        }
-    }
-    fn time(&self, col: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
-        Ok(ms_to_time(self.i64(col)?))
-    }
-    fn json<T: serde::de::DeserializeOwned>(&self, col: &str) -> Result<T, StoreError> {
-        let s = self.str(col)?;
-        serde_json::from_str(&s)
-            .map_err(|e| StoreError::Internal(anyhow::anyhow!("stored {col} is not valid JSON: {e}")))
-    }
 }
 
 /// Bump a cluster's configuration version (inside the caller's transaction).
@@ -94,79 +66,11 @@ pub struct ListFilter {
     pub limit: u32,
 }
 
-/// A dynamic `WHERE` clause with `$N` placeholders.
-#[derive(Default)]
-pub(crate) struct Filter {
-    clauses: Vec<String>,
-    binds: Vec<FilterValue>,
-}
-
-pub(crate) enum FilterValue {
-    I64(i64),
-    Str(String),
-}
-
-impl Filter {
-    pub fn eq_i64(&mut self, col: &str, v: Option<i64>) -> &mut Self {
-        if let Some(v) = v {
-            self.binds.push(FilterValue::I64(v));
-            self.clauses.push(format!("{col} = ${}", self.binds.len()));
-        }
-        self
+/// Bump the versions of the cluster a row was in and the cluster it is in now.
+pub(crate) async fn bump_both(tx: &mut Tx<'_>, a: i64, b: i64) -> Result<(), StoreError> {
+    bump_version(tx, a).await?;
+    if a != b {
+        bump_version(tx, b).await?;
     }
-    pub fn raw(&mut self, clause: &str) -> &mut Self {
-        self.clauses.push(clause.to_string());
-        self
-    }
-    /// A clause with one placeholder written as `?`.
-    pub fn bind_i64(&mut self, clause: &str, v: i64) -> &mut Self {
-        self.binds.push(FilterValue::I64(v));
-        self.clauses.push(clause.replace('?', &format!("${}", self.binds.len())));
-        self
-    }
-    pub fn bind_str(&mut self, clause: &str, v: String) -> &mut Self {
-        self.binds.push(FilterValue::Str(v));
-        self.clauses.push(clause.replace('?', &format!("${}", self.binds.len())));
-        self
-    }
-    pub fn where_sql(&self) -> String {
-        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
-    }
-    pub fn next_placeholder(&self) -> usize {
-        self.binds.len() + 1
-    }
-    pub fn apply<'q>(
-        &'q self,
-        mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
-    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
-        for b in &self.binds {
-            q = match b {
-                FilterValue::I64(v) => q.bind(*v),
-                FilterValue::Str(s) => q.bind(s.as_str()),
-            };
-        }
-        q
-    }
-}
-
-/// Run a filtered, paginated list: returns the rows and the total count.
-pub(crate) async fn list_rows(
-    pool: &sqlx::AnyPool,
-    table: &str,
-    filter: &Filter,
-    skip: u32,
-    limit: u32,
-) -> Result<(Vec<AnyRow>, i64), StoreError> {
-    let where_sql = filter.where_sql();
-    let count_sql = format!("SELECT COUNT(*) AS n FROM {table}{where_sql}");
-    let total: i64 = filter.apply(sqlx::query(sqlx::AssertSqlSafe(count_sql))).fetch_one(pool).await?.i64("n")?;
-    let n = filter.next_placeholder();
-    let sql = format!("SELECT * FROM {table}{where_sql} ORDER BY id LIMIT ${n} OFFSET ${}", n + 1);
-    let rows = filter
-        .apply(sqlx::query(sqlx::AssertSqlSafe(sql)))
-        .bind(limit as i64)
-        .bind(skip as i64)
-        .fetch_all(pool)
-        .await?;
-    Ok((rows, total))
+    Ok(())
 }
