@@ -4,6 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
 use marchproxy_model::FieldError;
 use serde::de::DeserializeOwned;
 
@@ -174,4 +175,11 @@ impl ListParams {
         let ListParams { cluster_id, service_id, enabled_only, skip, limit } = self;
         Ok(ListFilter { cluster_id, service_id, enabled_only, skip, limit })
     }
+}
+
+/// `X-Total-Count` for paginated lists (the answer's side of [`ListParams`]).
+pub fn total_header(total: i64) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("x-total-count", HeaderValue::from(total));
+    h
 }

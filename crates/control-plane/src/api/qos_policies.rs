@@ -1,4 +1,5 @@
-//! `/api/v1/traffic-shaping/*`: QoS policies (feature `traffic_shaping`).
+//! `/api/v1/traffic-shaping/*`: QoS policies and their shaping statistics (feature
+//! `traffic_shaping`).
 
 use axum::Json;
 use axum::extract::State;
@@ -8,12 +9,11 @@ use marchproxy_model::qos::{QosPolicy, QosPolicySpec};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::core::total_header;
 use crate::api::error::ApiResult;
-use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, total_header};
 use crate::state::AppState;
 use crate::store::qos_policies;
-use crate::store::stats::QosStats;
+use crate::store::stats::{self, QosStats};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -22,15 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enable_policy))
         .routes(routes!(disable_policy))
         .routes(routes!(policy_stats))
-}
-
-/// Shaping statistics reported by the cluster's proxies.
-#[utoipa::path(get, path = "/api/v1/traffic-shaping/policies/{id}/stats", tag = "traffic-shaping", params(("id" = i64, Path)),
-    responses((status = 200, body = QosStats), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn policy_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosStats>> {
-    st.require(TRAFFIC_SHAPING)?;
-    qos_policies::get_qos(&st.db.pool, id).await?;
-    Ok(Json(crate::store::stats::qos_stats(&st.db.pool, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/traffic-shaping/policies", tag = "traffic-shaping", params(ListParams),
@@ -106,4 +97,13 @@ async fn disable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId
     let p = qos_policies::set_qos_enabled(&st.db.pool, id, false).await?;
     st.events.changed();
     Ok(Json(p))
+}
+
+/// Shaping statistics reported by the cluster's proxies.
+#[utoipa::path(get, path = "/api/v1/traffic-shaping/policies/{id}/stats", tag = "traffic-shaping", params(("id" = i64, Path)),
+    responses((status = 200, body = QosStats), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn policy_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosStats>> {
+    st.require(TRAFFIC_SHAPING)?;
+    qos_policies::get_qos(&st.db.pool, id).await?;
+    Ok(Json(stats::qos_stats(&st.db.pool, id).await?))
 }

@@ -1,24 +1,22 @@
-//! `/api/v1/multi-cloud/*`: route tables, endpoint health, failover drills and cost
-//! analytics (feature `multi_cloud_routing`).
+//! `/api/v1/multi-cloud/routes*`: route tables, endpoint health and failover drills
+//! (feature `multi_cloud_routing`).
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use marchproxy_license::MULTI_CLOUD_ROUTING;
 use marchproxy_model::routing::{CloudProvider, RouteTable, RouteTableSpec, preferred_endpoint};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::core::total_header;
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, total_header};
 use crate::drill::FailoverResult;
 use crate::state::AppState;
 use crate::store::route_tables;
-use crate::store::stats::{CostReport, cost_report};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,7 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enable_route))
         .routes(routes!(disable_route))
         .routes(routes!(test_failover))
-        .routes(routes!(cost_analytics))
 }
 
 #[utoipa::path(get, path = "/api/v1/multi-cloud/routes", tag = "multi-cloud", params(ListParams),
@@ -236,58 +233,4 @@ async fn test_failover(
         }));
     }
     Ok(Json(crate::drill::run_live(&st, &table, &removed, target, req.duration_seconds.unwrap_or(30)).await?))
-}
-
-#[derive(Deserialize, IntoParams, Default)]
-pub struct CostParams {
-    /// Days back from now (1-366); default 30 when neither start nor end is given.
-    pub days: Option<u32>,
-    /// Start date (YYYY-MM-DD or RFC 3339).
-    pub start: Option<String>,
-    /// End date, exclusive (YYYY-MM-DD or RFC 3339); default now.
-    pub end: Option<String>,
-    pub cluster_id: Option<i64>,
-}
-
-fn parse_time(field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
-    }
-    Err(ApiError::field(&["query", field], "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
-}
-
-/// Cost from measured egress bytes × each endpoint's `cost_per_gb`.
-#[utoipa::path(get, path = "/api/v1/multi-cloud/analytics/cost", tag = "multi-cloud", params(CostParams),
-    responses((status = 200, body = CostReport), (status = 403), (status = 422)), security(("bearer" = [])))]
-async fn cost_analytics(
-    State(st): State<AppState>,
-    _: AuthUser,
-    AppQuery(p): AppQuery<CostParams>,
-) -> ApiResult<Json<CostReport>> {
-    st.require(MULTI_CLOUD_ROUTING)?;
-    let now = Utc::now();
-    if p.days.is_some() && (p.start.is_some() || p.end.is_some()) {
-        return Err(ApiError::field(&["query", "days"], "give either days or start/end, not both"));
-    }
-    let (start, end) = if let Some(days) = p.days {
-        if !(1..=366).contains(&days) {
-            return Err(ApiError::field(&["query", "days"], "must be between 1 and 366"));
-        }
-        (now - chrono::Duration::days(days as i64), now)
-    } else {
-        let end = p.end.as_deref().map(|s| parse_time("end", s)).transpose()?.unwrap_or(now);
-        let start =
-            p.start.as_deref().map(|s| parse_time("start", s)).transpose()?.unwrap_or(end - chrono::Duration::days(30));
-        if start >= end {
-            return Err(ApiError::field(&["query", "start"], "must be before end"));
-        }
-        if end - start > chrono::Duration::days(366) {
-            return Err(ApiError::field(&["query", "start"], "the period must be at most 366 days"));
-        }
-        (start, end)
-    };
-    Ok(Json(cost_report(&st.db.pool, start.timestamp_millis(), end.timestamp_millis(), p.cluster_id).await?))
 }
