@@ -106,16 +106,16 @@ pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
 /// The starter tracing config: the default cluster's proxies export to this control
 /// plane's own OTLP receiver, so traces are searchable with no Jaeger at all.
 async fn starter_tracing(db: &Db, cfg: &ServeConfig) -> anyhow::Result<()> {
-    let spec = marchproxy_model::tracing_cfg::TracingConfigSpec {
+    let spec = marchproxy_model::tracing_config::TracingConfigSpec {
         name: "Built-in span store".into(),
         description: Some(
             "Created on first start: spans go to this control plane's OTLP receiver (/v1/traces).".into(),
         ),
         cluster_id: 1,
-        backend: marchproxy_model::tracing_cfg::TracingBackend::Otlp,
+        backend: marchproxy_model::tracing_config::TracingBackend::Otlp,
         endpoint: format!("http://127.0.0.1:{}", cfg.listen.port()),
-        exporter: marchproxy_model::tracing_cfg::SpanExporter::Http,
-        sampling_strategy: marchproxy_model::tracing_cfg::SamplingStrategy::Adaptive,
+        exporter: marchproxy_model::tracing_config::SpanExporter::Http,
+        sampling_strategy: marchproxy_model::tracing_config::SamplingStrategy::Adaptive,
         sampling_rate: 1.0,
         max_traces_per_second: Some(10),
         include_request_headers: false,

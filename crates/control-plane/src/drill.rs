@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use marchproxy_model::routing::RouteTable;
+use marchproxy_model::route_table::RouteTable;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use marchproxy_model::error::parse_endpoint;
-use marchproxy_model::routing::{EndpointHealth, HealthProbeConfig, ProbeProtocol, RouteTable};
+use marchproxy_model::route_table::{EndpointHealth, HealthProbeConfig, ProbeProtocol, RouteTable};
 use tokio::task::JoinHandle;
 
 use crate::state::AppState;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use marchproxy_model::tracing_cfg::{TracingBackend, TracingConfig};
+use marchproxy_model::tracing_config::{TracingBackend, TracingConfig};
 use serde_json::Value;
 
 use crate::store::spans::{SpanFilter, StoredSpan};

@@ -1,6 +1,6 @@
 //! `POST /tracing/{id}/test`: one real span through the configured backend and exporter.
 
-use marchproxy_model::tracing_cfg::TracingConfigSpec;
+use marchproxy_model::tracing_config::TracingConfigSpec;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

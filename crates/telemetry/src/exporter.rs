@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use marchproxy_model::tracing_cfg::{SpanExporter, TracingBackend, TracingConfigSpec};
+use marchproxy_model::tracing_config::{SpanExporter, TracingBackend, TracingConfigSpec};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use prost::Message;

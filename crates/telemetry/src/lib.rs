@@ -10,7 +10,7 @@
 //!
 //! This crate knows nothing about SQL, serves no HTTP, and does not depend on the `http`
 //! crate for headers: callers pass lookups and setters. Configuration types come from
-//! `marchproxy-model` ([`marchproxy_model::tracing_cfg::TracingConfigSpec`]).
+//! `marchproxy-model` ([`marchproxy_model::tracing_config::TracingConfigSpec`]).
 
 #![forbid(unsafe_code)]
 

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use marchproxy_model::cluster::Proxy;
+use marchproxy_model::proxy::Proxy;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use marchproxy_license::MULTI_CLOUD_ROUTING;
-use marchproxy_model::routing::{CloudProvider, RouteTable, RouteTableSpec, preferred_endpoint};
+use marchproxy_model::route_table::{CloudProvider, RouteTable, RouteTableSpec, preferred_endpoint};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

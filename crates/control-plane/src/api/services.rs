@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use marchproxy_model::cluster::{Service, ServiceSpec};
+use marchproxy_model::service::{Service, ServiceSpec};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

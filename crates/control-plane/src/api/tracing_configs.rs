@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use marchproxy_license::DISTRIBUTED_TRACING;
-use marchproxy_model::tracing_cfg::{TracingConfig, TracingConfigSpec};
+use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -1,6 +1,6 @@
 //! Proxies: registration (with the license's cap per cluster) and heartbeats.
 
-use marchproxy_model::cluster::Proxy;
+use marchproxy_model::proxy::Proxy;
 use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 

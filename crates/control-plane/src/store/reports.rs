@@ -38,7 +38,7 @@ pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> S
             .fetch_optional(&mut *tx)
             .await?;
         let Some(table) = table else { continue };
-        let routes: Vec<marchproxy_model::routing::Route> = table.json("routes")?;
+        let routes: Vec<marchproxy_model::route_table::Route> = table.json("routes")?;
         let route = routes.iter().find(|x| x.endpoint == s.endpoint);
         let (provider, region, cost) = match route {
             Some(x) => (x.provider.as_str().to_string(), x.region.clone(), x.cost_per_gb.unwrap_or(0.0)),

@@ -1,7 +1,7 @@
 //! Route tables (multi-cloud routing) with the health rows of their endpoints, and the
 //! drains of failover drills.
 
-use marchproxy_model::routing::{EndpointHealth, RouteTable, RouteTableSpec};
+use marchproxy_model::route_table::{EndpointHealth, RouteTable, RouteTableSpec};
 use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 

@@ -1,6 +1,6 @@
 //! Services: the hostnames and path prefix (or the TCP port) a cluster's proxies answer for.
 
-use marchproxy_model::cluster::{Service, ServiceProtocol, ServiceSpec};
+use marchproxy_model::service::{Service, ServiceProtocol, ServiceSpec};
 use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 

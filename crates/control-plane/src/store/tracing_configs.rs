@@ -1,6 +1,6 @@
 //! Tracing configurations (distributed tracing) of a cluster.
 
-use marchproxy_model::tracing_cfg::{TracingConfig, TracingConfigSpec};
+use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
 use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
