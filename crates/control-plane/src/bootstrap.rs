@@ -68,7 +68,7 @@ pub struct Bootstrapped {
 
 pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
     let mut out = Bootstrapped::default();
-    if store::users::user_count(&db.pool).await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
+    if store::users::user_count(db).await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
         let password = match cfg.admin_password.as_ref().filter(|p| !p.is_empty()) {
             Some(p) => p.clone(),
             None => {
@@ -78,19 +78,17 @@ pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
             }
         };
         let hash = hash_password(password).await?;
-        store::users::create_user(&db.pool, &cfg.admin_user, &hash, Role::Admin)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        store::users::create_user(db, &cfg.admin_user, &hash, Role::Admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         out.admin_created = true;
     }
-    if store::clusters::list_clusters(&db.pool, &store::ListFilter { limit: 1, ..Default::default() })
+    if store::clusters::list_clusters(db, &store::ListFilter { limit: 1, ..Default::default() })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .1
         == 0
     {
         let (_, key) = store::clusters::create_cluster(
-            &db.pool,
+            db,
             &ClusterSpec { name: "default".into(), description: Some("Created on first start".into()) },
         )
         .await
@@ -128,7 +126,7 @@ async fn starter_tracing(db: &Db, cfg: &ServeConfig) -> anyhow::Result<()> {
         query_url: None,
         enabled: true,
     };
-    store::tracing_configs::create_tracing(&db.pool, &spec)
+    store::tracing_configs::create_tracing(db, &spec)
         .await
         .map_err(|e| anyhow::anyhow!("creating the starter tracing config: {e}"))?;
     Ok(())

@@ -62,10 +62,9 @@ pub async fn run_live(
     let since = start_ms - start_ms.rem_euclid(60_000);
     let before = counts(st, table.id, since).await?;
     let drain =
-        store::route_tables::add_drain(&st.db.pool, table.id, cluster, removed, start_ms + duration.as_millis() as i64)
+        store::route_tables::add_drain(&st.db, table.id, cluster, removed, start_ms + duration.as_millis() as i64)
             .await?;
-    st.events.changed();
-    let version = store::clusters::cluster_version(&st.db.pool, cluster).await?;
+    let version = store::clusters::cluster_version(&st.db, cluster).await?;
 
     // The switch is done when every online proxy runs the drained configuration.
     let mut switch_time_ms = None;
@@ -83,8 +82,7 @@ pub async fn run_live(
     tokio::time::sleep(duration.saturating_sub(t0.elapsed())).await;
     // Traffic of the drained window, as reported so far (reports lag by under REPORT_SETTLE).
     let at_restore = counts(st, table.id, since).await?;
-    let restored = store::route_tables::remove_drain(&st.db.pool, drain, cluster).await.is_ok();
-    st.events.changed();
+    let restored = store::route_tables::remove_drain(&st.db, drain, cluster).await.is_ok();
     tokio::time::sleep(REPORT_SETTLE).await;
     let end = counts(st, table.id, since).await?;
 
@@ -132,7 +130,7 @@ pub async fn run_live(
 
 async fn online_proxies(st: &AppState, cluster: i64) -> Result<Vec<(i64, i64)>, StoreError> {
     let (proxies, _) = store::proxies::list_proxies(
-        &st.db.pool,
+        &st.db,
         &ListFilter { cluster_id: Some(cluster), limit: 1000, ..Default::default() },
     )
     .await?;
@@ -140,7 +138,7 @@ async fn online_proxies(st: &AppState, cluster: i64) -> Result<Vec<(i64, i64)>, 
 }
 
 async fn counts(st: &AppState, table_id: i64, since: i64) -> Result<HashMap<String, (i64, i64)>, StoreError> {
-    Ok(store::stats::traffic_by_endpoint(&st.db.pool, table_id, since)
+    Ok(store::stats::traffic_by_endpoint(&st.db, table_id, since)
         .await?
         .into_iter()
         .map(|(e, r, x)| (e, (r, x)))

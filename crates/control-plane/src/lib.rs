@@ -74,14 +74,17 @@ impl Running {
 /// Build the state: connect and migrate the database, bootstrap, validate the license.
 pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstrap::Bootstrapped)> {
     let secret = bootstrap::secret_key(&cfg)?;
-    let db = db::Db::connect(&cfg.database_url()).await?;
+    let events = match cfg.redis_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        Some(url) => events::ConfigEvents::with_redis(url).await,
+        None => events::ConfigEvents::new(),
+    };
+    let db = db::Db::connect(&cfg.database_url(), events).await?;
     let boot = bootstrap::run(&db, &cfg).await?;
     let mut ls = LicenseSettings::new(cfg.release_mode, cfg.license_key.clone(), cfg.license_server_url.clone());
     ls.license_file = cfg.license_file.clone();
     ls.public_key_b64 = cfg.license_public_key.clone();
     let license = LicenseManager::new(ls, Arc::new(license_store::DbValidationStore(db.clone()))).await;
     license.spawn_refresher();
-    let cfg_redis = cfg.redis_url.clone().filter(|u| !u.trim().is_empty());
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
@@ -93,10 +96,6 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         license,
         config: cfg,
         http,
-        events: match cfg_redis.as_deref() {
-            Some(url) => events::ConfigEvents::with_redis(url).await,
-            None => events::ConfigEvents::new(),
-        },
         closing: tokio::sync::watch::channel(false).0,
     });
     Ok((state, boot))

@@ -13,7 +13,7 @@ impl ValidationStore for DbValidationStore {
         let key_hash = key_hash.to_string();
         Box::pin(async move {
             let (response, at) =
-                store::license_validations::load_license_validation(&self.0.pool, &key_hash).await.ok()??;
+                store::license_validations::load_license_validation(&self.0, &key_hash).await.ok()??;
             let response = serde_json::from_str(&response).ok()?;
             Some(PersistedValidation { key_hash, response, validated_at: ms_to_time(at) })
         })
@@ -23,7 +23,7 @@ impl ValidationStore for DbValidationStore {
         Box::pin(async move {
             let response = serde_json::to_string(&v.response).expect("serializes");
             if let Err(e) = store::license_validations::save_license_validation(
-                &self.0.pool,
+                &self.0,
                 &v.key_hash,
                 &response,
                 v.validated_at.timestamp_millis(),

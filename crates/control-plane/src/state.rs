@@ -8,7 +8,6 @@ use marchproxy_license::LicenseManager;
 use crate::auth::{AuthKeys, LoginPolicy};
 use crate::config::ServeConfig;
 use crate::db::Db;
-use crate::events::ConfigEvents;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -21,8 +20,6 @@ pub struct Inner {
     pub config: ServeConfig,
     /// Outbound HTTP (tracing test spans, backend queries).
     pub http: reqwest::Client,
-    /// Wakes proxies' long-polls when a cluster's configuration changes.
-    pub events: ConfigEvents,
     /// Flips to true at shutdown so long-polls return at once.
     pub closing: tokio::sync::watch::Sender<bool>,
 }

@@ -49,25 +49,25 @@ async fn login(
     let ip_key = format!("ip:{}", peer.ip());
     let user_key = format!("user:{}|{}", username.to_ascii_lowercase(), peer.ip());
     for key in [&ip_key, &user_key] {
-        if let Some(secs) = users::login_locked(&st.db.pool, key).await? {
+        if let Some(secs) = users::login_locked(&st.db, key).await? {
             return Err(ApiError::TooManyRequests {
                 message: format!("too many failed logins; try again in {secs} s"),
                 retry_after_secs: secs,
             });
         }
     }
-    let found = users::user_by_name(&st.db.pool, username).await?;
+    let found = users::user_by_name(&st.db, username).await?;
     let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
     let ok = verify_password(req.password, hash).await && found.is_some();
     let window = policy.window.as_millis() as i64;
     let lock = policy.lockout.as_millis() as i64;
     if !ok {
-        users::login_failed(&st.db.pool, &user_key, policy.max_failures_per_user, window, lock).await?;
-        users::login_failed(&st.db.pool, &ip_key, policy.max_failures_per_ip, window, lock).await?;
+        users::login_failed(&st.db, &user_key, policy.max_failures_per_user, window, lock).await?;
+        users::login_failed(&st.db, &ip_key, policy.max_failures_per_ip, window, lock).await?;
         tracing::warn!(user = %username, peer = %peer.ip(), "failed login");
         return Err(ApiError::Unauthorized("Incorrect username or password".into()));
     }
-    users::login_succeeded(&st.db.pool, &user_key).await?;
+    users::login_succeeded(&st.db, &user_key).await?;
     let (user, _) = found.expect("checked above");
     Ok(Json(st.auth.issue(user.id, &user.username, user.role)))
 }
@@ -77,7 +77,7 @@ async fn login(
     responses((status = 200, body = TokenPair), (status = 401)))]
 async fn refresh(State(st): State<AppState>, AppJson(req): AppJson<RefreshRequest>) -> ApiResult<Json<TokenPair>> {
     let claims = st.auth.verify_refresh(req.refresh_token.trim())?;
-    let user = users::user_by_id(&st.db.pool, claims.user_id())
+    let user = users::user_by_id(&st.db, claims.user_id())
         .await?
         .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
     Ok(Json(st.auth.issue(user.id, &user.username, user.role)))
@@ -86,7 +86,7 @@ async fn refresh(State(st): State<AppState>, AppJson(req): AppJson<RefreshReques
 /// The current user.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = User), (status = 401)), security(("bearer" = [])))]
 async fn me(State(st): State<AppState>, AuthUser(claims): AuthUser) -> ApiResult<Json<User>> {
-    let user = users::user_by_id(&st.db.pool, claims.user_id())
+    let user = users::user_by_id(&st.db, claims.user_id())
         .await?
         .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
     Ok(Json(user))

@@ -40,7 +40,7 @@ async fn list_clusters(
     _: AuthUser,
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<Cluster>>)> {
-    let (items, total) = clusters::list_clusters(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = clusters::list_clusters(&st.db, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -51,13 +51,13 @@ async fn create_cluster(
     AppJson(spec): AppJson<ClusterSpec>,
 ) -> ApiResult<(StatusCode, Json<ClusterCreated>)> {
     spec.validate()?;
-    let (cluster, api_key) = clusters::create_cluster(&st.db.pool, &spec).await?;
+    let (cluster, api_key) = clusters::create_cluster(&st.db, &spec).await?;
     Ok((StatusCode::CREATED, Json(ClusterCreated { cluster, api_key })))
 }
 
 #[utoipa::path(get, path = "/api/v1/clusters/{id}", tag = "clusters", params(("id" = i64, Path)), responses((status = 200, body = Cluster), (status = 404)), security(("bearer" = [])))]
 async fn get_cluster(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<Cluster>> {
-    Ok(Json(clusters::get_cluster(&st.db.pool, id).await?))
+    Ok(Json(clusters::get_cluster(&st.db, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/clusters/{id}", tag = "clusters", params(("id" = i64, Path)), request_body = ClusterSpec, responses((status = 200, body = Cluster), (status = 404), (status = 422)), security(("bearer" = [])))]
@@ -68,17 +68,17 @@ async fn update_cluster(
     AppJson(spec): AppJson<ClusterSpec>,
 ) -> ApiResult<Json<Cluster>> {
     spec.validate()?;
-    Ok(Json(clusters::update_cluster(&st.db.pool, id, &spec).await?))
+    Ok(Json(clusters::update_cluster(&st.db, id, &spec).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/clusters/{id}", tag = "clusters", params(("id" = i64, Path)), responses((status = 204), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn delete_cluster(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
-    clusters::delete_cluster(&st.db.pool, id).await?;
+    clusters::delete_cluster(&st.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Issue a new proxy API key for the cluster (the old one stops working).
 #[utoipa::path(post, path = "/api/v1/clusters/{id}/rotate-key", tag = "clusters", params(("id" = i64, Path)), responses((status = 200, body = ApiKey), (status = 404)), security(("bearer" = [])))]
 async fn rotate_key(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<ApiKey>> {
-    Ok(Json(ApiKey { api_key: clusters::rotate_cluster_key(&st.db.pool, id).await? }))
+    Ok(Json(ApiKey { api_key: clusters::rotate_cluster_key(&st.db, id).await? }))
 }

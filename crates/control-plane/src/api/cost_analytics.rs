@@ -70,5 +70,5 @@ async fn cost_analytics(
         }
         (start, end)
     };
-    Ok(Json(cost_report(&st.db.pool, start.timestamp_millis(), end.timestamp_millis(), p.cluster_id).await?))
+    Ok(Json(cost_report(&st.db, start.timestamp_millis(), end.timestamp_millis(), p.cluster_id).await?))
 }

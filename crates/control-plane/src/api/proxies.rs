@@ -23,6 +23,6 @@ async fn list_proxies(
     _: AuthUser,
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<Proxy>>)> {
-    let (items, total) = proxies::list_proxies(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = proxies::list_proxies(&st.db, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }

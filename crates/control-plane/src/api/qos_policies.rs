@@ -32,7 +32,7 @@ async fn list_policies(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<QosPolicy>>)> {
     st.require(TRAFFIC_SHAPING)?;
-    let (items, total) = qos_policies::list_qos(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = qos_policies::list_qos(&st.db, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -45,8 +45,7 @@ async fn create_policy(
 ) -> ApiResult<(StatusCode, Json<QosPolicy>)> {
     st.require(TRAFFIC_SHAPING)?;
     spec.validate()?;
-    let p = qos_policies::create_qos(&st.db.pool, &spec).await?;
-    st.events.changed();
+    let p = qos_policies::create_qos(&st.db, &spec).await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
 
@@ -54,7 +53,7 @@ async fn create_policy(
     responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_policy(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
-    Ok(Json(qos_policies::get_qos(&st.db.pool, id).await?))
+    Ok(Json(qos_policies::get_qos(&st.db, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/traffic-shaping/policies/{id}", tag = "traffic-shaping", params(("id" = i64, Path)), request_body = QosPolicySpec,
@@ -67,8 +66,7 @@ async fn update_policy(
 ) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
     spec.validate()?;
-    let p = qos_policies::update_qos(&st.db.pool, id, &spec).await?;
-    st.events.changed();
+    let p = qos_policies::update_qos(&st.db, id, &spec).await?;
     Ok(Json(p))
 }
 
@@ -76,8 +74,7 @@ async fn update_policy(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
     st.require(TRAFFIC_SHAPING)?;
-    qos_policies::delete_qos(&st.db.pool, id).await?;
-    st.events.changed();
+    qos_policies::delete_qos(&st.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -85,8 +82,7 @@ async fn delete_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId)
     responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn enable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
-    let p = qos_policies::set_qos_enabled(&st.db.pool, id, true).await?;
-    st.events.changed();
+    let p = qos_policies::set_qos_enabled(&st.db, id, true).await?;
     Ok(Json(p))
 }
 
@@ -94,8 +90,7 @@ async fn enable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId)
     responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn disable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
-    let p = qos_policies::set_qos_enabled(&st.db.pool, id, false).await?;
-    st.events.changed();
+    let p = qos_policies::set_qos_enabled(&st.db, id, false).await?;
     Ok(Json(p))
 }
 
@@ -104,6 +99,6 @@ async fn disable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId
     responses((status = 200, body = QosStats), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn policy_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosStats>> {
     st.require(TRAFFIC_SHAPING)?;
-    qos_policies::get_qos(&st.db.pool, id).await?;
-    Ok(Json(stats::qos_stats(&st.db.pool, id).await?))
+    qos_policies::get_qos(&st.db, id).await?;
+    Ok(Json(stats::qos_stats(&st.db, id).await?))
 }

@@ -76,7 +76,7 @@ async fn receive(
         other => ApiError::BadRequest(other.to_string()),
     })?;
     let stored: Vec<StoredSpan> = spans.iter().map(to_stored).collect();
-    insert_spans(&st.db.pool, &stored).await?;
+    insert_spans(&st.db, &stored).await?;
     // An empty ExportTraceServiceResponse, in the request's encoding.
     let mut h = HeaderMap::new();
     if ct.starts_with("application/json") {

@@ -36,7 +36,7 @@ async fn list_routes(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<RouteTable>>)> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let (items, total) = route_tables::list_route_tables(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = route_tables::list_route_tables(&st.db, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -49,8 +49,7 @@ async fn create_route(
 ) -> ApiResult<(StatusCode, Json<RouteTable>)> {
     st.require(MULTI_CLOUD_ROUTING)?;
     spec.validate()?;
-    let t = route_tables::create_route_table(&st.db.pool, &spec).await?;
-    st.events.changed();
+    let t = route_tables::create_route_table(&st.db, &spec).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -58,7 +57,7 @@ async fn create_route(
     responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_route(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    Ok(Json(route_tables::get_route_table(&st.db.pool, id).await?))
+    Ok(Json(route_tables::get_route_table(&st.db, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)), request_body = RouteTableSpec,
@@ -71,8 +70,7 @@ async fn update_route(
 ) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
     spec.validate()?;
-    let t = route_tables::update_route_table(&st.db.pool, id, &spec).await?;
-    st.events.changed();
+    let t = route_tables::update_route_table(&st.db, id, &spec).await?;
     Ok(Json(t))
 }
 
@@ -80,8 +78,7 @@ async fn update_route(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    route_tables::delete_route_table(&st.db.pool, id).await?;
-    st.events.changed();
+    route_tables::delete_route_table(&st.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -89,8 +86,7 @@ async fn delete_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) 
     responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn enable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let t = route_tables::set_route_table_enabled(&st.db.pool, id, true).await?;
-    st.events.changed();
+    let t = route_tables::set_route_table_enabled(&st.db, id, true).await?;
     Ok(Json(t))
 }
 
@@ -98,8 +94,7 @@ async fn enable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) 
     responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn disable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let t = route_tables::set_route_table_enabled(&st.db.pool, id, false).await?;
-    st.events.changed();
+    let t = route_tables::set_route_table_enabled(&st.db, id, false).await?;
     Ok(Json(t))
 }
 
@@ -128,8 +123,8 @@ async fn route_health(
     PathId(id): PathId,
 ) -> ApiResult<Json<Vec<EndpointHealthView>>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let table = route_tables::get_route_table(&st.db.pool, id).await?;
-    let health = route_tables::health_for_table(&st.db.pool, id).await?;
+    let table = route_tables::get_route_table(&st.db, id).await?;
+    let health = route_tables::health_for_table(&st.db, id).await?;
     let out = table
         .spec
         .routes
@@ -186,8 +181,8 @@ async fn test_failover(
     {
         return Err(ApiError::field(&["body", "duration_seconds"], "must be between 1 and 300"));
     }
-    let table = route_tables::get_route_table(&st.db.pool, id).await?;
-    let health = route_tables::health_for_table(&st.db.pool, id).await?;
+    let table = route_tables::get_route_table(&st.db, id).await?;
+    let health = route_tables::health_for_table(&st.db, id).await?;
     let primary = preferred_endpoint(&table.spec, &health, None).map(|i| table.spec.routes[i].endpoint.clone());
     let removed = match req.endpoint {
         Some(ep) => {

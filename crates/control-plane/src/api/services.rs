@@ -26,7 +26,7 @@ async fn list_services(
     _: AuthUser,
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<Service>>)> {
-    let (items, total) = services::list_services(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = services::list_services(&st.db, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -37,14 +37,13 @@ async fn create_service(
     AppJson(spec): AppJson<ServiceSpec>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
     spec.validate()?;
-    let s = services::create_service(&st.db.pool, &spec).await?;
-    st.events.changed();
+    let s = services::create_service(&st.db, &spec).await?;
     Ok((StatusCode::CREATED, Json(s)))
 }
 
 #[utoipa::path(get, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), responses((status = 200, body = Service), (status = 404)), security(("bearer" = [])))]
 async fn get_service(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<Service>> {
-    Ok(Json(services::get_service(&st.db.pool, id).await?))
+    Ok(Json(services::get_service(&st.db, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), request_body = ServiceSpec, responses((status = 200, body = Service), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
@@ -55,14 +54,12 @@ async fn update_service(
     AppJson(spec): AppJson<ServiceSpec>,
 ) -> ApiResult<Json<Service>> {
     spec.validate()?;
-    let s = services::update_service(&st.db.pool, id, &spec).await?;
-    st.events.changed();
+    let s = services::update_service(&st.db, id, &spec).await?;
     Ok(Json(s))
 }
 
 #[utoipa::path(delete, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), responses((status = 204), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn delete_service(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
-    services::delete_service(&st.db.pool, id).await?;
-    st.events.changed();
+    services::delete_service(&st.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

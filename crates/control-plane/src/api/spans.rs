@@ -125,10 +125,10 @@ async fn search_spans(
         skip: q.skip,
         limit: q.limit,
     };
-    let (mut spans, mut total) = spans::search_spans(&st.db.pool, &f).await?;
+    let (mut spans, mut total) = spans::search_spans(&st.db, &f).await?;
     // Query-capable backends, asked concurrently; their errors are reported.
     let all = tracing_configs::list_tracing(
-        &st.db.pool,
+        &st.db,
         &ListFilter { cluster_id: None, service_id: None, enabled_only: true, skip: 0, limit: 1000 },
     )
     .await?
@@ -173,7 +173,7 @@ async fn get_trace(
     if trace_id.len() != 32 || !trace_id.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(ApiError::field(&["path", "trace_id"], "must be 32 hex characters"));
     }
-    let spans = spans::trace_spans(&st.db.pool, &trace_id).await?;
+    let spans = spans::trace_spans(&st.db, &trace_id).await?;
     if spans.is_empty() {
         return Err(ApiError::not_found("trace", &trace_id));
     }
@@ -219,9 +219,9 @@ async fn dependencies(
         return Err(ApiError::field(&["query", "hours"], "must be between 1 and 720"));
     }
     let since = (chrono::Utc::now() - chrono::Duration::hours(hours as i64)).timestamp_micros();
-    let mut edges = spans::dependencies(&st.db.pool, since).await?;
+    let mut edges = spans::dependencies(&st.db, since).await?;
     // Calls the proxies made to their upstream services (client spans).
-    for e in spans::client_edges(&st.db.pool, since).await? {
+    for e in spans::client_edges(&st.db, since).await? {
         if !edges.iter().any(|x| x.0 == e.0 && x.1 == e.1) {
             edges.push(e);
         }
@@ -278,7 +278,7 @@ async fn latency(
         return Err(ApiError::field(&["query", "hours"], "must be between 1 and 720"));
     }
     let since = (chrono::Utc::now() - chrono::Duration::hours(hours as i64)).timestamp_micros();
-    let mut d = spans::durations(&st.db.pool, p.service.as_deref(), p.operation.as_deref(), since, 50_000).await?;
+    let mut d = spans::durations(&st.db, p.service.as_deref(), p.operation.as_deref(), since, 50_000).await?;
     d.sort_unstable();
     let q = |f: f64| (!d.is_empty()).then(|| d[((d.len() - 1) as f64 * f).round() as usize] as f64 / 1000.0);
     const BOUNDS: [f64; 14] =

@@ -34,7 +34,7 @@ async fn list_configs(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<TracingConfig>>)> {
     st.require(DISTRIBUTED_TRACING)?;
-    let (items, total) = tracing_configs::list_tracing(&st.db.pool, &p.filter()?).await?;
+    let (items, total) = tracing_configs::list_tracing(&st.db, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -47,8 +47,7 @@ async fn create_config(
 ) -> ApiResult<(StatusCode, Json<TracingConfig>)> {
     st.require(DISTRIBUTED_TRACING)?;
     spec.validate()?;
-    let c = tracing_configs::create_tracing(&st.db.pool, &spec).await?;
-    st.events.changed();
+    let c = tracing_configs::create_tracing(&st.db, &spec).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -56,7 +55,7 @@ async fn create_config(
     responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_config(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
     st.require(DISTRIBUTED_TRACING)?;
-    Ok(Json(tracing_configs::get_tracing(&st.db.pool, id).await?))
+    Ok(Json(tracing_configs::get_tracing(&st.db, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)), request_body = TracingConfigSpec,
@@ -69,8 +68,7 @@ async fn update_config(
 ) -> ApiResult<Json<TracingConfig>> {
     st.require(DISTRIBUTED_TRACING)?;
     spec.validate()?;
-    let c = tracing_configs::update_tracing(&st.db.pool, id, &spec).await?;
-    st.events.changed();
+    let c = tracing_configs::update_tracing(&st.db, id, &spec).await?;
     Ok(Json(c))
 }
 
@@ -78,8 +76,7 @@ async fn update_config(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
     st.require(DISTRIBUTED_TRACING)?;
-    tracing_configs::delete_tracing(&st.db.pool, id).await?;
-    st.events.changed();
+    tracing_configs::delete_tracing(&st.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -87,8 +84,7 @@ async fn delete_config(State(st): State<AppState>, _: Admin, PathId(id): PathId)
     responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn enable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
     st.require(DISTRIBUTED_TRACING)?;
-    let c = tracing_configs::set_tracing_enabled(&st.db.pool, id, true).await?;
-    st.events.changed();
+    let c = tracing_configs::set_tracing_enabled(&st.db, id, true).await?;
     Ok(Json(c))
 }
 
@@ -96,8 +92,7 @@ async fn enable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId)
     responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn disable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
     st.require(DISTRIBUTED_TRACING)?;
-    let c = tracing_configs::set_tracing_enabled(&st.db.pool, id, false).await?;
-    st.events.changed();
+    let c = tracing_configs::set_tracing_enabled(&st.db, id, false).await?;
     Ok(Json(c))
 }
 
@@ -106,8 +101,8 @@ async fn disable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId
     responses((status = 200, body = TracingStats), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingStats>> {
     st.require(DISTRIBUTED_TRACING)?;
-    tracing_configs::get_tracing(&st.db.pool, id).await?;
-    Ok(Json(stats::tracing_stats(&st.db.pool, id).await?))
+    tracing_configs::get_tracing(&st.db, id).await?;
+    Ok(Json(stats::tracing_stats(&st.db, id).await?))
 }
 
 /// Send one real span through the configured backend and exporter.
@@ -115,6 +110,6 @@ async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathI
     responses((status = 200, body = TestResult), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn test_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TestResult>> {
     st.require(DISTRIBUTED_TRACING)?;
-    let cfg = tracing_configs::get_tracing(&st.db.pool, id).await?;
+    let cfg = tracing_configs::get_tracing(&st.db, id).await?;
     Ok(Json(crate::tracing_test::send(&cfg.spec).await))
 }

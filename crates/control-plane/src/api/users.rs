@@ -28,7 +28,7 @@ pub struct CreateUser {
 /// Users (admin only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "auth", responses((status = 200, body = Vec<User>)), security(("bearer" = [])))]
 async fn list_users(State(st): State<AppState>, _: Admin) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(users::list_users(&st.db.pool).await?))
+    Ok(Json(users::list_users(&st.db).await?))
 }
 
 /// Create a user (admin only).
@@ -49,7 +49,7 @@ async fn create_user(
         return Err(ApiError::field(&["body", "password"], "must be 8-1024 characters"));
     }
     let hash = hash_password(req.password).await?;
-    Ok((StatusCode::CREATED, Json(users::create_user(&st.db.pool, username, &hash, req.role).await?)))
+    Ok((StatusCode::CREATED, Json(users::create_user(&st.db, username, &hash, req.role).await?)))
 }
 
 /// Delete a user (admin only; not yourself).
@@ -58,6 +58,6 @@ async fn delete_user(State(st): State<AppState>, Admin(claims): Admin, PathId(id
     if claims.user_id() == id {
         return Err(ApiError::Conflict("you cannot delete your own account".into()));
     }
-    users::delete_user(&st.db.pool, id).await?;
+    users::delete_user(&st.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,12 +1,10 @@
 //! Named leases: one replica at a time holds each (the health monitor's probing).
 
-use sqlx::AnyPool;
-
-use crate::db::now_ms;
+use crate::db::{Db, now_ms};
 use crate::store::error::{StoreError, StoreResult};
 
 /// Take or renew the named lease for `holder`; true when `holder` holds it now.
-pub async fn try_lease(pool: &AnyPool, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
+pub async fn try_lease(db: &Db, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
     let now = now_ms();
     let n = sqlx::query(
         "UPDATE leases SET holder = $1, expires_at = $2 WHERE name = $3 AND (holder = $1 OR expires_at < $4)",
@@ -15,7 +13,7 @@ pub async fn try_lease(pool: &AnyPool, name: &str, holder: &str, ttl_ms: i64) ->
     .bind(now + ttl_ms)
     .bind(name)
     .bind(now)
-    .execute(pool)
+    .execute(&db.pool)
     .await?
     .rows_affected();
     if n > 0 {
@@ -25,7 +23,7 @@ pub async fn try_lease(pool: &AnyPool, name: &str, holder: &str, ttl_ms: i64) ->
         .bind(name)
         .bind(holder)
         .bind(now + ttl_ms)
-        .execute(pool)
+        .execute(&db.pool)
         .await
     {
         Ok(_) => Ok(true),

@@ -30,27 +30,70 @@ pub mod stats;
 pub mod tracing_configs;
 pub mod users;
 
-use sqlx::{Any, Transaction};
+use std::ops::{Deref, DerefMut};
+
+use sqlx::{Any, AnyConnection, Transaction};
+
+use crate::db::{Db, DbKind};
+use crate::events::ConfigEvents;
 
 pub use error::{StoreError, StoreResult};
 
-pub type Tx<'a> = Transaction<'a, Any>;
+/// A write transaction: one configuration change. [`bump_version`] marks it, and
+/// [`commit`](WriteTx::commit) then wakes the proxies' long-polls (on this replica, and on
+/// the others through Redis) once the new version is visible. Dropped without a commit it
+/// rolls back and wakes nobody. It derefs to the connection, so `&mut *tx` executes in it.
+pub struct WriteTx<'a> {
+    tx: Transaction<'static, Any>,
+    events: &'a ConfigEvents,
+    /// Set by [`bump_version`]: some cluster's `config_version` changed in this transaction.
+    bumped: bool,
+}
 
 /// Begin a transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`, taking
 /// the write lock up front: a deferred transaction that reads first and writes later fails
 /// at once with SQLITE_BUSY_SNAPSHOT (517) when another connection wrote in between, which
 /// the busy timeout cannot absorb. PostgreSQL uses a plain `BEGIN`.
-pub async fn begin_write(pool: &sqlx::AnyPool) -> Result<Tx<'static>, StoreError> {
-    let sqlite = pool.connect_options().database_url.scheme() == "sqlite";
-    Ok(if sqlite { pool.begin_with("BEGIN IMMEDIATE").await? } else { pool.begin().await? })
+pub async fn begin_write(db: &Db) -> StoreResult<WriteTx<'_>> {
+    let tx = match db.kind {
+        DbKind::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await?,
+        DbKind::Postgres => db.pool.begin().await?,
+    };
+    Ok(WriteTx { tx, events: &db.events, bumped: false })
 }
 
-/// Bump a cluster's configuration version (inside the caller's transaction).
-pub async fn bump_version(tx: &mut Tx<'_>, cluster_id: i64) -> Result<(), StoreError> {
+impl WriteTx<'_> {
+    /// Commit; if the transaction bumped a configuration version, wake the long-polls.
+    pub async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        if self.bumped {
+            self.events.changed();
+        }
+        Ok(())
+    }
+}
+
+impl Deref for WriteTx<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+/// Bump a cluster's configuration version inside the caller's transaction, which then
+/// wakes the long-polls when it commits. The only statement that changes `config_version`.
+pub async fn bump_version(tx: &mut WriteTx<'_>, cluster_id: i64) -> StoreResult<()> {
     sqlx::query("UPDATE clusters SET config_version = config_version + 1 WHERE id = $1")
         .bind(cluster_id)
         .execute(&mut **tx)
         .await?;
+    tx.bumped = true;
     Ok(())
 }
 
@@ -67,7 +110,7 @@ pub struct ListFilter {
 }
 
 /// Bump the versions of the cluster a row was in and the cluster it is in now.
-pub(crate) async fn bump_both(tx: &mut Tx<'_>, a: i64, b: i64) -> Result<(), StoreError> {
+pub(crate) async fn bump_both(tx: &mut WriteTx<'_>, a: i64, b: i64) -> StoreResult<()> {
     bump_version(tx, a).await?;
     if a != b {
         bump_version(tx, b).await?;

@@ -1,12 +1,11 @@
 //! Proxies: registration (with the license's cap per cluster) and heartbeats.
 
 use marchproxy_model::proxy::Proxy;
-use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
 use super::ListFilter;
 use super::rows::{Filter, RowExt, list_rows};
-use crate::db::now_ms;
+use crate::db::{Db, now_ms};
 use crate::store::error::{StoreError, StoreResult};
 
 /// Milliseconds without a heartbeat after which a proxy counts as offline.
@@ -27,21 +26,21 @@ fn proxy_from_row(r: &AnyRow) -> StoreResult<Proxy> {
     })
 }
 
-pub async fn list_proxies(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<Proxy>, i64)> {
+pub async fn list_proxies(db: &Db, p: &ListFilter) -> StoreResult<(Vec<Proxy>, i64)> {
     let mut f = Filter::default();
     f.eq_i64("cluster_id", p.cluster_id);
-    let (rows, total) = list_rows(pool, "proxies", &f, p.skip, p.limit).await?;
+    let (rows, total) = list_rows(db, "proxies", &f, p.skip, p.limit).await?;
     Ok((rows.iter().map(proxy_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn get_proxy(pool: &AnyPool, id: i64) -> StoreResult<Proxy> {
-    let row = sqlx::query("SELECT * FROM proxies WHERE id = $1").bind(id).fetch_optional(pool).await?;
+pub async fn get_proxy(db: &Db, id: i64) -> StoreResult<Proxy> {
+    let row = sqlx::query("SELECT * FROM proxies WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
     row.as_ref().map(proxy_from_row).transpose()?.ok_or_else(|| StoreError::not_found("proxy", id))
 }
 
 /// Register (or re-register) a proxy by name; `max` caps the online proxies of the cluster.
 pub async fn register_proxy(
-    pool: &AnyPool,
+    db: &Db,
     cluster_id: i64,
     name: &str,
     version: &str,
@@ -49,7 +48,7 @@ pub async fn register_proxy(
     max: Option<u32>,
 ) -> StoreResult<Proxy> {
     let now = now_ms();
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = super::begin_write(db).await?;
     // Lock the cluster row first (PostgreSQL; SQLite's write transactions already hold the
     // database write lock): concurrent registrations in one cluster queue here, so the proxy
     // cap below cannot be overrun by two registrations that both counted the same number.
@@ -99,12 +98,7 @@ pub async fn register_proxy(
     proxy_from_row(&row)
 }
 
-pub async fn proxy_heartbeat(
-    pool: &AnyPool,
-    proxy_id: i64,
-    cluster_id: i64,
-    config_version: Option<i64>,
-) -> StoreResult<()> {
+pub async fn proxy_heartbeat(db: &Db, proxy_id: i64, cluster_id: i64, config_version: Option<i64>) -> StoreResult<()> {
     let n = match config_version {
         Some(v) => {
             sqlx::query("UPDATE proxies SET last_seen = $1, config_version = $2 WHERE id = $3 AND cluster_id = $4")
@@ -112,7 +106,7 @@ pub async fn proxy_heartbeat(
                 .bind(v)
                 .bind(proxy_id)
                 .bind(cluster_id)
-                .execute(pool)
+                .execute(&db.pool)
                 .await?
         }
         None => {
@@ -120,7 +114,7 @@ pub async fn proxy_heartbeat(
                 .bind(now_ms())
                 .bind(proxy_id)
                 .bind(cluster_id)
-                .execute(pool)
+                .execute(&db.pool)
                 .await?
         }
     }

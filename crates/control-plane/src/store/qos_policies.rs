@@ -1,12 +1,11 @@
 //! QoS policies (traffic shaping) of a service.
 
 use marchproxy_model::qos::{QosPolicy, QosPolicySpec};
-use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
 use super::rows::{RowExt, cluster_of, delete_row, filter_for, list_rows, set_enabled_row};
 use super::{ListFilter, bump_both, bump_version};
-use crate::db::now_ms;
+use crate::db::{Db, now_ms};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::services::check_service_in_cluster;
 
@@ -27,10 +26,10 @@ fn qos_from_row(r: &AnyRow) -> StoreResult<QosPolicy> {
     })
 }
 
-pub async fn create_qos(pool: &AnyPool, spec: &QosPolicySpec) -> StoreResult<QosPolicy> {
-    check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
+pub async fn create_qos(db: &Db, spec: &QosPolicySpec) -> StoreResult<QosPolicy> {
+    check_service_in_cluster(db, spec.service_id, spec.cluster_id).await?;
     let now = now_ms();
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = super::begin_write(db).await?;
     let row = sqlx::query(
         "INSERT INTO qos_policies (name, description, service_id, cluster_id, bandwidth_config, priority_config, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *",
@@ -50,20 +49,20 @@ pub async fn create_qos(pool: &AnyPool, spec: &QosPolicySpec) -> StoreResult<Qos
     qos_from_row(&row)
 }
 
-pub async fn get_qos(pool: &AnyPool, id: i64) -> StoreResult<QosPolicy> {
-    let row = sqlx::query("SELECT * FROM qos_policies WHERE id = $1").bind(id).fetch_optional(pool).await?;
+pub async fn get_qos(db: &Db, id: i64) -> StoreResult<QosPolicy> {
+    let row = sqlx::query("SELECT * FROM qos_policies WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
     row.as_ref().map(qos_from_row).transpose()?.ok_or_else(|| StoreError::not_found("QoS policy", id))
 }
 
-pub async fn list_qos(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<QosPolicy>, i64)> {
-    let (rows, total) = list_rows(pool, "qos_policies", &filter_for(p, true), p.skip, p.limit).await?;
+pub async fn list_qos(db: &Db, p: &ListFilter) -> StoreResult<(Vec<QosPolicy>, i64)> {
+    let (rows, total) = list_rows(db, "qos_policies", &filter_for(p, true), p.skip, p.limit).await?;
     Ok((rows.iter().map(qos_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn update_qos(pool: &AnyPool, id: i64, spec: &QosPolicySpec) -> StoreResult<QosPolicy> {
-    let old_cluster = cluster_of(pool, "qos_policies", "QoS policy", id).await?;
-    check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
-    let mut tx = super::begin_write(pool).await?;
+pub async fn update_qos(db: &Db, id: i64, spec: &QosPolicySpec) -> StoreResult<QosPolicy> {
+    let old_cluster = cluster_of(db, "qos_policies", "QoS policy", id).await?;
+    check_service_in_cluster(db, spec.service_id, spec.cluster_id).await?;
+    let mut tx = super::begin_write(db).await?;
     let row = sqlx::query(
         "UPDATE qos_policies SET name = $1, description = $2, service_id = $3, cluster_id = $4, bandwidth_config = $5,
          priority_config = $6, enabled = $7, updated_at = $8 WHERE id = $9 RETURNING *",
@@ -84,19 +83,19 @@ pub async fn update_qos(pool: &AnyPool, id: i64, spec: &QosPolicySpec) -> StoreR
     qos_from_row(&row)
 }
 
-pub async fn delete_qos(pool: &AnyPool, id: i64) -> StoreResult<()> {
-    delete_row(pool, "qos_policies", "QoS policy", id).await
+pub async fn delete_qos(db: &Db, id: i64) -> StoreResult<()> {
+    delete_row(db, "qos_policies", "QoS policy", id).await
 }
 
-pub async fn set_qos_enabled(pool: &AnyPool, id: i64, enabled: bool) -> StoreResult<QosPolicy> {
-    set_enabled_row(pool, "qos_policies", "QoS policy", id, enabled).await?;
-    get_qos(pool, id).await
+pub async fn set_qos_enabled(db: &Db, id: i64, enabled: bool) -> StoreResult<QosPolicy> {
+    set_enabled_row(db, "qos_policies", "QoS policy", id, enabled).await?;
+    get_qos(db, id).await
 }
 
-pub async fn qos_for_cluster(pool: &AnyPool, cluster_id: i64) -> StoreResult<Vec<QosPolicy>> {
+pub async fn qos_for_cluster(db: &Db, cluster_id: i64) -> StoreResult<Vec<QosPolicy>> {
     let rows = sqlx::query("SELECT * FROM qos_policies WHERE cluster_id = $1 ORDER BY id")
         .bind(cluster_id)
-        .fetch_all(pool)
+        .fetch_all(&db.pool)
         .await?;
     rows.iter().map(qos_from_row).collect()
 }

@@ -2,17 +2,16 @@
 //! (priced with the route's `cost_per_gb`), and the latest tracing and QoS counters.
 
 use marchproxy_model::report::{ProxyReport, QosSample, TracingSample};
-use sqlx::AnyPool;
 
-use super::Tx;
+use super::WriteTx;
 use super::rows::RowExt;
-use crate::db::now_ms;
+use crate::db::{Db, now_ms};
 use crate::store::error::{StoreError, StoreResult};
 
 /// Apply a report exactly once (per `report_id`). Returns false for a duplicate.
-pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> StoreResult<bool> {
+pub async fn apply_report(db: &Db, cluster_id: i64, r: &ProxyReport) -> StoreResult<bool> {
     let now = now_ms();
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = super::begin_write(db).await?;
     let owner =
         sqlx::query("SELECT cluster_id FROM proxies WHERE id = $1").bind(r.proxy_id).fetch_optional(&mut *tx).await?;
     match owner {
@@ -104,7 +103,7 @@ fn clamp(v: u64) -> i64 {
 }
 
 async fn upsert_tracing(
-    tx: &mut Tx<'_>,
+    tx: &mut WriteTx<'_>,
     cluster_id: i64,
     proxy_id: i64,
     t: &TracingSample,
@@ -145,7 +144,7 @@ async fn upsert_tracing(
     Ok(())
 }
 
-async fn upsert_qos(tx: &mut Tx<'_>, cluster_id: i64, proxy_id: i64, q: &QosSample, now: i64) -> StoreResult<()> {
+async fn upsert_qos(tx: &mut WriteTx<'_>, cluster_id: i64, proxy_id: i64, q: &QosSample, now: i64) -> StoreResult<()> {
     let ok = sqlx::query("SELECT id FROM qos_policies WHERE id = $1 AND cluster_id = $2")
         .bind(q.policy_id)
         .bind(cluster_id)

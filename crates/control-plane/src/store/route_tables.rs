@@ -2,12 +2,11 @@
 //! drains of failover drills.
 
 use marchproxy_model::route_table::{EndpointHealth, RouteTable, RouteTableSpec};
-use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
 use super::rows::{RowExt, cluster_of, delete_row, filter_for, list_rows, parse_enum, set_enabled_row};
-use super::{ListFilter, Tx, bump_both, bump_version};
-use crate::db::now_ms;
+use super::{ListFilter, WriteTx, bump_both, bump_version};
+use crate::db::{Db, now_ms};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::services::check_service_in_cluster;
 
@@ -31,7 +30,7 @@ fn route_from_row(r: &AnyRow) -> StoreResult<RouteTable> {
 }
 
 /// Make the health rows match the table's endpoints: new endpoints start healthy and unprobed.
-async fn sync_health_rows(tx: &mut Tx<'_>, table_id: i64, spec: &RouteTableSpec) -> StoreResult<()> {
+async fn sync_health_rows(tx: &mut WriteTx<'_>, table_id: i64, spec: &RouteTableSpec) -> StoreResult<()> {
     let rows = sqlx::query("SELECT endpoint FROM route_health_status WHERE route_table_id = $1")
         .bind(table_id)
         .fetch_all(&mut **tx)
@@ -70,11 +69,11 @@ fn trimmed(spec: &RouteTableSpec) -> RouteTableSpec {
     s
 }
 
-pub async fn create_route_table(pool: &AnyPool, spec: &RouteTableSpec) -> StoreResult<RouteTable> {
-    check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
+pub async fn create_route_table(db: &Db, spec: &RouteTableSpec) -> StoreResult<RouteTable> {
+    check_service_in_cluster(db, spec.service_id, spec.cluster_id).await?;
     let spec = trimmed(spec);
     let now = now_ms();
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = super::begin_write(db).await?;
     let row = sqlx::query(
         "INSERT INTO route_tables (name, description, service_id, cluster_id, algorithm, routes, health_probe_config, enable_auto_failover, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING *",
@@ -98,21 +97,21 @@ pub async fn create_route_table(pool: &AnyPool, spec: &RouteTableSpec) -> StoreR
     Ok(table)
 }
 
-pub async fn get_route_table(pool: &AnyPool, id: i64) -> StoreResult<RouteTable> {
-    let row = sqlx::query("SELECT * FROM route_tables WHERE id = $1").bind(id).fetch_optional(pool).await?;
+pub async fn get_route_table(db: &Db, id: i64) -> StoreResult<RouteTable> {
+    let row = sqlx::query("SELECT * FROM route_tables WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
     row.as_ref().map(route_from_row).transpose()?.ok_or_else(|| StoreError::not_found("route table", id))
 }
 
-pub async fn list_route_tables(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<RouteTable>, i64)> {
-    let (rows, total) = list_rows(pool, "route_tables", &filter_for(p, true), p.skip, p.limit).await?;
+pub async fn list_route_tables(db: &Db, p: &ListFilter) -> StoreResult<(Vec<RouteTable>, i64)> {
+    let (rows, total) = list_rows(db, "route_tables", &filter_for(p, true), p.skip, p.limit).await?;
     Ok((rows.iter().map(route_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn update_route_table(pool: &AnyPool, id: i64, spec: &RouteTableSpec) -> StoreResult<RouteTable> {
-    let old_cluster = cluster_of(pool, "route_tables", "route table", id).await?;
-    check_service_in_cluster(pool, spec.service_id, spec.cluster_id).await?;
+pub async fn update_route_table(db: &Db, id: i64, spec: &RouteTableSpec) -> StoreResult<RouteTable> {
+    let old_cluster = cluster_of(db, "route_tables", "route table", id).await?;
+    check_service_in_cluster(db, spec.service_id, spec.cluster_id).await?;
     let spec = trimmed(spec);
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = super::begin_write(db).await?;
     let row = sqlx::query(
         "UPDATE route_tables SET name = $1, description = $2, service_id = $3, cluster_id = $4, algorithm = $5, routes = $6,
          health_probe_config = $7, enable_auto_failover = $8, enabled = $9, updated_at = $10 WHERE id = $11 RETURNING *",
@@ -136,25 +135,25 @@ pub async fn update_route_table(pool: &AnyPool, id: i64, spec: &RouteTableSpec) 
     route_from_row(&row)
 }
 
-pub async fn delete_route_table(pool: &AnyPool, id: i64) -> StoreResult<()> {
-    delete_row(pool, "route_tables", "route table", id).await
+pub async fn delete_route_table(db: &Db, id: i64) -> StoreResult<()> {
+    delete_row(db, "route_tables", "route table", id).await
 }
 
-pub async fn set_route_table_enabled(pool: &AnyPool, id: i64, enabled: bool) -> StoreResult<RouteTable> {
-    set_enabled_row(pool, "route_tables", "route table", id, enabled).await?;
-    get_route_table(pool, id).await
+pub async fn set_route_table_enabled(db: &Db, id: i64, enabled: bool) -> StoreResult<RouteTable> {
+    set_enabled_row(db, "route_tables", "route table", id, enabled).await?;
+    get_route_table(db, id).await
 }
 
-pub async fn route_tables_for_cluster(pool: &AnyPool, cluster_id: i64) -> StoreResult<Vec<RouteTable>> {
+pub async fn route_tables_for_cluster(db: &Db, cluster_id: i64) -> StoreResult<Vec<RouteTable>> {
     let rows = sqlx::query("SELECT * FROM route_tables WHERE cluster_id = $1 ORDER BY id")
         .bind(cluster_id)
-        .fetch_all(pool)
+        .fetch_all(&db.pool)
         .await?;
     rows.iter().map(route_from_row).collect()
 }
 
-pub async fn enabled_route_tables(pool: &AnyPool) -> StoreResult<Vec<RouteTable>> {
-    let rows = sqlx::query("SELECT * FROM route_tables WHERE enabled = TRUE ORDER BY id").fetch_all(pool).await?;
+pub async fn enabled_route_tables(db: &Db) -> StoreResult<Vec<RouteTable>> {
+    let rows = sqlx::query("SELECT * FROM route_tables WHERE enabled = TRUE ORDER BY id").fetch_all(&db.pool).await?;
     rows.iter().map(route_from_row).collect()
 }
 
@@ -173,28 +172,28 @@ fn health_from_row(r: &AnyRow) -> StoreResult<EndpointHealth> {
     })
 }
 
-pub async fn health_for_table(pool: &AnyPool, table_id: i64) -> StoreResult<Vec<EndpointHealth>> {
+pub async fn health_for_table(db: &Db, table_id: i64) -> StoreResult<Vec<EndpointHealth>> {
     let rows = sqlx::query("SELECT * FROM route_health_status WHERE route_table_id = $1 ORDER BY id")
         .bind(table_id)
-        .fetch_all(pool)
+        .fetch_all(&db.pool)
         .await?;
     rows.iter().map(health_from_row).collect()
 }
 
-pub async fn health_for_cluster(pool: &AnyPool, cluster_id: i64) -> StoreResult<Vec<EndpointHealth>> {
+pub async fn health_for_cluster(db: &Db, cluster_id: i64) -> StoreResult<Vec<EndpointHealth>> {
     let rows = sqlx::query(
         "SELECT h.* FROM route_health_status h JOIN route_tables t ON t.id = h.route_table_id WHERE t.cluster_id = $1 ORDER BY h.id",
     )
     .bind(cluster_id)
-    .fetch_all(pool)
+    .fetch_all(&db.pool)
     .await?;
     rows.iter().map(health_from_row).collect()
 }
 
 /// Store one probe's outcome. Returns true when `is_healthy` flipped (and the cluster's
 /// version was bumped so proxies learn of it).
-pub async fn record_health(pool: &AnyPool, h: &EndpointHealth, cluster_id: i64, flipped: bool) -> StoreResult<()> {
-    let mut tx = super::begin_write(pool).await?;
+pub async fn record_health(db: &Db, h: &EndpointHealth, cluster_id: i64, flipped: bool) -> StoreResult<()> {
+    let mut tx = super::begin_write(db).await?;
     sqlx::query(
         "UPDATE route_health_status SET is_healthy = $1, last_check = $2, rtt_ms = $3, consecutive_failures = $4,
          consecutive_successes = $5, last_error = $6 WHERE route_table_id = $7 AND endpoint = $8",
@@ -219,14 +218,8 @@ pub async fn record_health(pool: &AnyPool, h: &EndpointHealth, cluster_id: i64, 
 // === drains ===
 
 /// Take an endpoint out of rotation until `until_ms`; returns the drain id.
-pub async fn add_drain(
-    pool: &AnyPool,
-    table_id: i64,
-    cluster_id: i64,
-    endpoint: &str,
-    until_ms: i64,
-) -> StoreResult<i64> {
-    let mut tx = super::begin_write(pool).await?;
+pub async fn add_drain(db: &Db, table_id: i64, cluster_id: i64, endpoint: &str, until_ms: i64) -> StoreResult<i64> {
+    let mut tx = super::begin_write(db).await?;
     let row = sqlx::query("INSERT INTO drains (route_table_id, endpoint, until_ms) VALUES ($1, $2, $3) RETURNING id")
         .bind(table_id)
         .bind(endpoint)
@@ -238,8 +231,8 @@ pub async fn add_drain(
     row.i64("id")
 }
 
-pub async fn remove_drain(pool: &AnyPool, drain_id: i64, cluster_id: i64) -> StoreResult<()> {
-    let mut tx = super::begin_write(pool).await?;
+pub async fn remove_drain(db: &Db, drain_id: i64, cluster_id: i64) -> StoreResult<()> {
+    let mut tx = super::begin_write(db).await?;
     sqlx::query("DELETE FROM drains WHERE id = $1").bind(drain_id).execute(&mut *tx).await?;
     super::bump_version(&mut tx, cluster_id).await?;
     tx.commit().await?;

@@ -3,10 +3,10 @@
 //! cluster-scoped tables (which cluster a row is in, delete, enable).
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, Row};
+use sqlx::{Any, Row};
 
 use super::{ListFilter, bump_version};
-use crate::db::{ms_to_time, now_ms};
+use crate::db::{Db, ms_to_time, now_ms};
 use crate::store::error::{StoreError, StoreResult};
 
 pub(super) fn parse_enum<T: serde::de::DeserializeOwned>(s: String, what: &str) -> StoreResult<T> {
@@ -27,16 +27,16 @@ pub(super) fn filter_for(p: &ListFilter, has_service: bool) -> Filter {
 }
 
 /// The cluster a row belongs to (404 if the row is missing).
-pub(super) async fn cluster_of(pool: &AnyPool, table: &str, what: &str, id: i64) -> StoreResult<i64> {
+pub(super) async fn cluster_of(db: &Db, table: &str, what: &str, id: i64) -> StoreResult<i64> {
     let sql = format!("SELECT cluster_id FROM {table} WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
     row.ok_or_else(|| StoreError::not_found(what, id))?.i64("cluster_id")
 }
 
 /// Delete a row and bump its cluster's version.
-pub(super) async fn delete_row(pool: &AnyPool, table: &str, what: &str, id: i64) -> StoreResult<()> {
-    let cluster_id = cluster_of(pool, table, what, id).await?;
-    let mut tx = super::begin_write(pool).await?;
+pub(super) async fn delete_row(db: &Db, table: &str, what: &str, id: i64) -> StoreResult<()> {
+    let cluster_id = cluster_of(db, table, what, id).await?;
+    let mut tx = super::begin_write(db).await?;
     let sql = format!("DELETE FROM {table} WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *tx).await?;
     bump_version(&mut tx, cluster_id).await?;
@@ -45,15 +45,9 @@ pub(super) async fn delete_row(pool: &AnyPool, table: &str, what: &str, id: i64)
 }
 
 /// Flip `enabled` and bump the version.
-pub(super) async fn set_enabled_row(
-    pool: &AnyPool,
-    table: &str,
-    what: &str,
-    id: i64,
-    enabled: bool,
-) -> StoreResult<()> {
-    let cluster_id = cluster_of(pool, table, what, id).await?;
-    let mut tx = super::begin_write(pool).await?;
+pub(super) async fn set_enabled_row(db: &Db, table: &str, what: &str, id: i64, enabled: bool) -> StoreResult<()> {
+    let cluster_id = cluster_of(db, table, what, id).await?;
+    let mut tx = super::begin_write(db).await?;
     let sql = format!("UPDATE {table} SET enabled = $1, updated_at = $2 WHERE id = $3");
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(enabled).bind(now_ms()).bind(id).execute(&mut *tx).await?;
     bump_version(&mut tx, cluster_id).await?;
@@ -163,7 +157,7 @@ impl Filter {
 
 /// Run a filtered, paginated list: returns the rows and the total count.
 pub(crate) async fn list_rows(
-    pool: &sqlx::AnyPool,
+    db: &Db,
     table: &str,
     filter: &Filter,
     skip: u32,
@@ -171,14 +165,14 @@ pub(crate) async fn list_rows(
 ) -> Result<(Vec<AnyRow>, i64), StoreError> {
     let where_sql = filter.where_sql();
     let count_sql = format!("SELECT COUNT(*) AS n FROM {table}{where_sql}");
-    let total: i64 = filter.apply(sqlx::query(sqlx::AssertSqlSafe(count_sql))).fetch_one(pool).await?.i64("n")?;
+    let total: i64 = filter.apply(sqlx::query(sqlx::AssertSqlSafe(count_sql))).fetch_one(&db.pool).await?.i64("n")?;
     let n = filter.next_placeholder();
     let sql = format!("SELECT * FROM {table}{where_sql} ORDER BY id LIMIT ${n} OFFSET ${}", n + 1);
     let rows = filter
         .apply(sqlx::query(sqlx::AssertSqlSafe(sql)))
         .bind(limit as i64)
         .bind(skip as i64)
-        .fetch_all(pool)
+        .fetch_all(&db.pool)
         .await?;
     Ok((rows, total))
 }

@@ -1,12 +1,11 @@
 //! Services: the hostnames and path prefix (or the TCP port) a cluster's proxies answer for.
 
 use marchproxy_model::service::{Service, ServiceProtocol, ServiceSpec};
-use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
 use super::rows::{Filter, RowExt, list_rows};
 use super::{ListFilter, bump_version};
-use crate::db::now_ms;
+use crate::db::{Db, now_ms};
 use crate::store::clusters::cluster_exists;
 use crate::store::error::{StoreError, StoreResult, conflict_name};
 
@@ -38,8 +37,8 @@ fn protocol_str(p: ServiceProtocol) -> &'static str {
     }
 }
 
-async fn check_service_refs(pool: &AnyPool, spec: &ServiceSpec, id: Option<i64>) -> StoreResult<()> {
-    if !cluster_exists(pool, spec.cluster_id).await? {
+async fn check_service_refs(db: &Db, spec: &ServiceSpec, id: Option<i64>) -> StoreResult<()> {
+    if !cluster_exists(db, spec.cluster_id).await? {
         return Err(StoreError::field(&["body", "cluster_id"], format!("cluster {} does not exist", spec.cluster_id)));
     }
     if let Some(port) = spec.listen_port {
@@ -47,7 +46,7 @@ async fn check_service_refs(pool: &AnyPool, spec: &ServiceSpec, id: Option<i64>)
             .bind(spec.cluster_id)
             .bind(port as i64)
             .bind(id.unwrap_or(0))
-            .fetch_optional(pool)
+            .fetch_optional(&db.pool)
             .await?;
         if let Some(r) = row {
             return Err(StoreError::Conflict(format!(
@@ -59,10 +58,10 @@ async fn check_service_refs(pool: &AnyPool, spec: &ServiceSpec, id: Option<i64>)
     Ok(())
 }
 
-pub async fn create_service(pool: &AnyPool, spec: &ServiceSpec) -> StoreResult<Service> {
-    check_service_refs(pool, spec, None).await?;
+pub async fn create_service(db: &Db, spec: &ServiceSpec) -> StoreResult<Service> {
+    check_service_refs(db, spec, None).await?;
     let now = now_ms();
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = super::begin_write(db).await?;
     let row = sqlx::query(
         "INSERT INTO services (cluster_id, name, description, hostnames, path_prefix, protocol, listen_port, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *",
@@ -84,25 +83,25 @@ pub async fn create_service(pool: &AnyPool, spec: &ServiceSpec) -> StoreResult<S
     service_from_row(&row)
 }
 
-pub async fn get_service(pool: &AnyPool, id: i64) -> StoreResult<Service> {
-    let row = sqlx::query("SELECT * FROM services WHERE id = $1").bind(id).fetch_optional(pool).await?;
+pub async fn get_service(db: &Db, id: i64) -> StoreResult<Service> {
+    let row = sqlx::query("SELECT * FROM services WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
     row.as_ref().map(service_from_row).transpose()?.ok_or_else(|| StoreError::not_found("service", id))
 }
 
-pub async fn list_services(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<Service>, i64)> {
+pub async fn list_services(db: &Db, p: &ListFilter) -> StoreResult<(Vec<Service>, i64)> {
     let mut f = Filter::default();
     f.eq_i64("cluster_id", p.cluster_id);
     if p.enabled_only {
         f.raw("enabled = TRUE");
     }
-    let (rows, total) = list_rows(pool, "services", &f, p.skip, p.limit).await?;
+    let (rows, total) = list_rows(db, "services", &f, p.skip, p.limit).await?;
     Ok((rows.iter().map(service_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn update_service(pool: &AnyPool, id: i64, spec: &ServiceSpec) -> StoreResult<Service> {
-    let old = get_service(pool, id).await?;
-    check_service_refs(pool, spec, Some(id)).await?;
-    let mut tx = super::begin_write(pool).await?;
+pub async fn update_service(db: &Db, id: i64, spec: &ServiceSpec) -> StoreResult<Service> {
+    let old = get_service(db, id).await?;
+    check_service_refs(db, spec, Some(id)).await?;
+    let mut tx = super::begin_write(db).await?;
     let row = sqlx::query(
         "UPDATE services SET cluster_id = $1, name = $2, description = $3, hostnames = $4, path_prefix = $5, protocol = $6,
          listen_port = $7, enabled = $8, updated_at = $9 WHERE id = $10 RETURNING *",
@@ -135,9 +134,9 @@ pub async fn update_service(pool: &AnyPool, id: i64, spec: &ServiceSpec) -> Stor
     service_from_row(&row)
 }
 
-pub async fn delete_service(pool: &AnyPool, id: i64) -> StoreResult<()> {
-    let old = get_service(pool, id).await?;
-    let mut tx = super::begin_write(pool).await?;
+pub async fn delete_service(db: &Db, id: i64) -> StoreResult<()> {
+    let old = get_service(db, id).await?;
+    let mut tx = super::begin_write(db).await?;
     sqlx::query("DELETE FROM services WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(|e| {
         match StoreError::from(e) {
             StoreError::Conflict(_) => {
@@ -152,12 +151,12 @@ pub async fn delete_service(pool: &AnyPool, id: i64) -> StoreResult<()> {
 }
 
 /// 422 unless the service exists and belongs to the cluster.
-pub async fn check_service_in_cluster(pool: &AnyPool, service_id: i64, cluster_id: i64) -> StoreResult<()> {
-    if !cluster_exists(pool, cluster_id).await? {
+pub async fn check_service_in_cluster(db: &Db, service_id: i64, cluster_id: i64) -> StoreResult<()> {
+    if !cluster_exists(db, cluster_id).await? {
         return Err(StoreError::field(&["body", "cluster_id"], format!("cluster {cluster_id} does not exist")));
     }
     let row =
-        sqlx::query("SELECT cluster_id FROM services WHERE id = $1").bind(service_id).fetch_optional(pool).await?;
+        sqlx::query("SELECT cluster_id FROM services WHERE id = $1").bind(service_id).fetch_optional(&db.pool).await?;
     match row {
         None => Err(StoreError::field(&["body", "service_id"], format!("service {service_id} does not exist"))),
         Some(r) if r.i64("cluster_id")? != cluster_id => Err(StoreError::field(

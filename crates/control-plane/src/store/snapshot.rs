@@ -1,10 +1,9 @@
 //! The snapshot: a cluster's whole configuration as one versioned document.
 
 use marchproxy_model::snapshot::{ClusterSnapshot, DrainedEndpoint};
-use sqlx::AnyPool;
 
 use super::rows::RowExt;
-use crate::db::now_ms;
+use crate::db::{Db, now_ms};
 use crate::store::clusters::cluster_version;
 use crate::store::error::StoreResult;
 use crate::store::qos_policies::qos_for_cluster;
@@ -12,10 +11,10 @@ use crate::store::route_tables::{health_for_cluster, route_tables_for_cluster};
 use crate::store::tracing_configs::tracing_for_cluster;
 
 /// The cluster's configuration as one versioned document.
-pub async fn snapshot(pool: &AnyPool, cluster_id: i64) -> StoreResult<ClusterSnapshot> {
-    let version = cluster_version(pool, cluster_id).await?;
+pub async fn snapshot(db: &Db, cluster_id: i64) -> StoreResult<ClusterSnapshot> {
+    let version = cluster_version(db, cluster_id).await?;
     let (services, _) = crate::store::services::list_services(
-        pool,
+        db,
         &super::ListFilter { cluster_id: Some(cluster_id), limit: 100_000, ..Default::default() },
     )
     .await?;
@@ -26,7 +25,7 @@ pub async fn snapshot(pool: &AnyPool, cluster_id: i64) -> StoreResult<ClusterSna
     )
     .bind(cluster_id)
     .bind(now)
-    .fetch_all(pool)
+    .fetch_all(&db.pool)
     .await?;
     let drained = rows
         .iter()
@@ -42,10 +41,10 @@ pub async fn snapshot(pool: &AnyPool, cluster_id: i64) -> StoreResult<ClusterSna
         version,
         cluster_id,
         services,
-        route_tables: route_tables_for_cluster(pool, cluster_id).await?,
-        qos_policies: qos_for_cluster(pool, cluster_id).await?,
-        tracing_configs: tracing_for_cluster(pool, cluster_id).await?,
-        health: health_for_cluster(pool, cluster_id).await?,
+        route_tables: route_tables_for_cluster(db, cluster_id).await?,
+        qos_policies: qos_for_cluster(db, cluster_id).await?,
+        tracing_configs: tracing_for_cluster(db, cluster_id).await?,
+        health: health_for_cluster(db, cluster_id).await?,
         drained,
     })
 }

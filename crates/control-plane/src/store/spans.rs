@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sqlx::AnyPool;
 
 use super::rows::{Filter, RowExt};
+use crate::db::Db;
 use crate::store::error::StoreResult;
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema, PartialEq)]
@@ -70,7 +70,7 @@ fn like_escape(s: &str) -> String {
 }
 
 /// Search the embedded store.
-pub async fn search_spans(pool: &AnyPool, q: &SpanFilter) -> StoreResult<(Vec<StoredSpan>, i64)> {
+pub async fn search_spans(db: &Db, q: &SpanFilter) -> StoreResult<(Vec<StoredSpan>, i64)> {
     let mut f = Filter::default();
     if let Some(s) = &q.service {
         f.bind_str("service = ?", s.clone());
@@ -112,21 +112,25 @@ pub async fn search_spans(pool: &AnyPool, q: &SpanFilter) -> StoreResult<(Vec<St
     let where_sql = f.where_sql();
     let total = f
         .apply(sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM spans{where_sql}"))))
-        .fetch_one(pool)
+        .fetch_one(&db.pool)
         .await?
         .i64("n")?;
     let n = f.next_placeholder();
     let sql =
         format!("SELECT * FROM spans{where_sql} ORDER BY start_unix_us DESC, id DESC LIMIT ${n} OFFSET ${}", n + 1);
-    let rows =
-        f.apply(sqlx::query(sqlx::AssertSqlSafe(sql))).bind(q.limit as i64).bind(q.skip as i64).fetch_all(pool).await?;
+    let rows = f
+        .apply(sqlx::query(sqlx::AssertSqlSafe(sql)))
+        .bind(q.limit as i64)
+        .bind(q.skip as i64)
+        .fetch_all(&db.pool)
+        .await?;
     Ok((rows.iter().map(span_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn trace_spans(pool: &AnyPool, trace_id: &str) -> StoreResult<Vec<StoredSpan>> {
+pub async fn trace_spans(db: &Db, trace_id: &str) -> StoreResult<Vec<StoredSpan>> {
     let rows = sqlx::query("SELECT * FROM spans WHERE trace_id = $1 ORDER BY start_unix_us, id")
         .bind(trace_id.to_ascii_lowercase())
-        .fetch_all(pool)
+        .fetch_all(&db.pool)
         .await?;
     rows.iter().map(span_from_row).collect()
 }
@@ -135,9 +139,9 @@ pub async fn trace_spans(pool: &AnyPool, trace_id: &str) -> StoreResult<Vec<Stor
 pub const SPAN_STORE_MAX: i64 = 200_000;
 
 /// Insert spans and evict the oldest beyond [`SPAN_STORE_MAX`].
-pub async fn insert_spans(pool: &AnyPool, spans: &[StoredSpan]) -> StoreResult<()> {
+pub async fn insert_spans(db: &Db, spans: &[StoredSpan]) -> StoreResult<()> {
     let now = crate::db::now_ms();
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = super::begin_write(db).await?;
     for s in spans {
         sqlx::query(
             "INSERT INTO spans (trace_id, span_id, parent_span_id, service, operation, kind, start_unix_us, duration_us, is_error, attributes, received_at)
@@ -166,7 +170,7 @@ pub async fn insert_spans(pool: &AnyPool, spans: &[StoredSpan]) -> StoreResult<(
 }
 
 /// Service dependency edges: parent span's service → child span's service.
-pub async fn dependencies(pool: &AnyPool, since_us: i64) -> StoreResult<Vec<(String, String, i64, i64)>> {
+pub async fn dependencies(db: &Db, since_us: i64) -> StoreResult<Vec<(String, String, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT p.service AS parent, c.service AS child, COUNT(*) AS calls,
                 SUM(CASE WHEN c.is_error THEN 1 ELSE 0 END) AS errors
@@ -175,16 +179,16 @@ pub async fn dependencies(pool: &AnyPool, since_us: i64) -> StoreResult<Vec<(Str
          GROUP BY p.service, c.service ORDER BY calls DESC",
     )
     .bind(since_us)
-    .fetch_all(pool)
+    .fetch_all(&db.pool)
     .await?;
     rows.iter().map(|r| Ok((r.str("parent")?, r.str("child")?, r.i64("calls")?, r.i64("errors")?))).collect()
 }
 
 /// Upstream calls seen in client spans: (calling service, called service, calls, errors).
-pub async fn client_edges(pool: &AnyPool, since_us: i64) -> StoreResult<Vec<(String, String, i64, i64)>> {
+pub async fn client_edges(db: &Db, since_us: i64) -> StoreResult<Vec<(String, String, i64, i64)>> {
     let rows = sqlx::query("SELECT service, attributes, is_error FROM spans WHERE kind = 'client' AND start_unix_us >= $1 ORDER BY id DESC LIMIT 20000")
         .bind(since_us)
-        .fetch_all(pool)
+        .fetch_all(&db.pool)
         .await?;
     let mut edges: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for r in &rows {
@@ -206,7 +210,7 @@ pub async fn client_edges(pool: &AnyPool, since_us: i64) -> StoreResult<Vec<(Str
 
 /// Durations (µs) of matching spans, most recent first, at most `limit`.
 pub async fn durations(
-    pool: &AnyPool,
+    db: &Db,
     service: Option<&str>,
     operation: Option<&str>,
     since_us: i64,
@@ -222,6 +226,6 @@ pub async fn durations(
     }
     let n = f.next_placeholder();
     let sql = format!("SELECT duration_us FROM spans{} ORDER BY id DESC LIMIT ${n}", f.where_sql());
-    let rows = f.apply(sqlx::query(sqlx::AssertSqlSafe(sql))).bind(limit).fetch_all(pool).await?;
+    let rows = f.apply(sqlx::query(sqlx::AssertSqlSafe(sql))).bind(limit).fetch_all(&db.pool).await?;
     rows.iter().map(|r| r.i64("duration_us")).collect()
 }

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sqlx::AnyPool;
 
 use super::rows::{Filter, RowExt};
+use crate::db::Db;
 use crate::store::error::StoreResult;
 
 // === tracing stats ===
@@ -30,10 +30,10 @@ pub struct TracingStats {
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-pub async fn tracing_stats(pool: &AnyPool, config_id: i64) -> StoreResult<TracingStats> {
+pub async fn tracing_stats(db: &Db, config_id: i64) -> StoreResult<TracingStats> {
     let rows = sqlx::query("SELECT * FROM tracing_stats WHERE tracing_config_id = $1 ORDER BY updated_at")
         .bind(config_id)
-        .fetch_all(pool)
+        .fetch_all(&db.pool)
         .await?;
     let mut s = TracingStats { tracing_config_id: config_id, ..Default::default() };
     let mut duration_sum = 0.0;
@@ -94,8 +94,8 @@ pub struct QosStats {
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-pub async fn qos_stats(pool: &AnyPool, policy_id: i64) -> StoreResult<QosStats> {
-    let rows = sqlx::query("SELECT * FROM qos_stats WHERE policy_id = $1").bind(policy_id).fetch_all(pool).await?;
+pub async fn qos_stats(db: &Db, policy_id: i64) -> StoreResult<QosStats> {
+    let rows = sqlx::query("SELECT * FROM qos_stats WHERE policy_id = $1").bind(policy_id).fetch_all(&db.pool).await?;
     let mut s = QosStats { policy_id, ..Default::default() };
     for class in ["P0", "P1", "P2", "P3"] {
         s.delay_ms.insert(class.to_string(), ClassDelay::default());
@@ -176,12 +176,7 @@ pub struct CostReport {
 }
 
 /// Cost = measured egress bytes (upstream → client, what a cloud bills) × the route's `cost_per_gb`.
-pub async fn cost_report(
-    pool: &AnyPool,
-    start_ms: i64,
-    end_ms: i64,
-    cluster_id: Option<i64>,
-) -> StoreResult<CostReport> {
+pub async fn cost_report(db: &Db, start_ms: i64, end_ms: i64, cluster_id: Option<i64>) -> StoreResult<CostReport> {
     let mut f = Filter::default();
     f.bind_i64("s.bucket_start >= ?", start_ms);
     f.bind_i64("s.bucket_start < ?", end_ms);
@@ -193,7 +188,7 @@ pub async fn cost_report(
          FROM traffic_stats s JOIN route_tables t ON t.id = s.route_table_id LEFT JOIN services sv ON sv.id = s.service_id{}",
         f.where_sql()
     );
-    let rows = f.apply(sqlx::query(sqlx::AssertSqlSafe(sql))).fetch_all(pool).await?;
+    let rows = f.apply(sqlx::query(sqlx::AssertSqlSafe(sql))).fetch_all(&db.pool).await?;
     let mut by_provider: BTreeMap<String, CostByProvider> = BTreeMap::new();
     let mut by_service: BTreeMap<i64, CostByService> = BTreeMap::new();
     let mut by_region: BTreeMap<(String, String), CostByRegion> = BTreeMap::new();
@@ -272,18 +267,14 @@ pub async fn cost_report(
 }
 
 /// Requests and errors per endpoint of a route table since `since_bucket_ms`.
-pub async fn traffic_by_endpoint(
-    pool: &AnyPool,
-    table_id: i64,
-    since_bucket_ms: i64,
-) -> StoreResult<Vec<(String, i64, i64)>> {
+pub async fn traffic_by_endpoint(db: &Db, table_id: i64, since_bucket_ms: i64) -> StoreResult<Vec<(String, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT endpoint, SUM(requests) AS requests, SUM(errors) AS errors FROM traffic_stats
          WHERE route_table_id = $1 AND bucket_start >= $2 GROUP BY endpoint",
     )
     .bind(table_id)
     .bind(since_bucket_ms)
-    .fetch_all(pool)
+    .fetch_all(&db.pool)
     .await?;
     rows.iter().map(|r| Ok((r.str("endpoint")?, r.i64("requests")?, r.i64("errors")?))).collect()
 }

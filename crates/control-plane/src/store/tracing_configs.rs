@@ -1,12 +1,11 @@
 //! Tracing configurations (distributed tracing) of a cluster.
 
 use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
-use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
 use super::rows::{RowExt, cluster_of, delete_row, filter_for, list_rows, parse_enum, set_enabled_row};
 use super::{ListFilter, bump_both, bump_version};
-use crate::db::now_ms;
+use crate::db::{Db, now_ms};
 use crate::store::clusters::cluster_exists;
 use crate::store::error::{StoreError, StoreResult};
 
@@ -42,8 +41,8 @@ fn tracing_from_row(r: &AnyRow) -> StoreResult<TracingConfig> {
     })
 }
 
-async fn check_cluster(pool: &AnyPool, cluster_id: i64) -> StoreResult<()> {
-    if !cluster_exists(pool, cluster_id).await? {
+async fn check_cluster(db: &Db, cluster_id: i64) -> StoreResult<()> {
+    if !cluster_exists(db, cluster_id).await? {
         return Err(StoreError::field(&["body", "cluster_id"], format!("cluster {cluster_id} does not exist")));
     }
     Ok(())
@@ -73,9 +72,9 @@ macro_rules! bind_tracing {
     };
 }
 
-pub async fn create_tracing(pool: &AnyPool, spec: &TracingConfigSpec) -> StoreResult<TracingConfig> {
-    check_cluster(pool, spec.cluster_id).await?;
-    let mut tx = super::begin_write(pool).await?;
+pub async fn create_tracing(db: &Db, spec: &TracingConfigSpec) -> StoreResult<TracingConfig> {
+    check_cluster(db, spec.cluster_id).await?;
+    let mut tx = super::begin_write(db).await?;
     let q = sqlx::query(
         "INSERT INTO tracing_configs (name, description, cluster_id, backend, endpoint, exporter, sampling_strategy, sampling_rate,
          max_traces_per_second, include_request_headers, include_response_headers, include_request_body, include_response_body,
@@ -88,20 +87,20 @@ pub async fn create_tracing(pool: &AnyPool, spec: &TracingConfigSpec) -> StoreRe
     tracing_from_row(&row)
 }
 
-pub async fn get_tracing(pool: &AnyPool, id: i64) -> StoreResult<TracingConfig> {
-    let row = sqlx::query("SELECT * FROM tracing_configs WHERE id = $1").bind(id).fetch_optional(pool).await?;
+pub async fn get_tracing(db: &Db, id: i64) -> StoreResult<TracingConfig> {
+    let row = sqlx::query("SELECT * FROM tracing_configs WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
     row.as_ref().map(tracing_from_row).transpose()?.ok_or_else(|| StoreError::not_found("tracing config", id))
 }
 
-pub async fn list_tracing(pool: &AnyPool, p: &ListFilter) -> StoreResult<(Vec<TracingConfig>, i64)> {
-    let (rows, total) = list_rows(pool, "tracing_configs", &filter_for(p, false), p.skip, p.limit).await?;
+pub async fn list_tracing(db: &Db, p: &ListFilter) -> StoreResult<(Vec<TracingConfig>, i64)> {
+    let (rows, total) = list_rows(db, "tracing_configs", &filter_for(p, false), p.skip, p.limit).await?;
     Ok((rows.iter().map(tracing_from_row).collect::<StoreResult<_>>()?, total))
 }
 
-pub async fn update_tracing(pool: &AnyPool, id: i64, spec: &TracingConfigSpec) -> StoreResult<TracingConfig> {
-    let old_cluster = cluster_of(pool, "tracing_configs", "tracing config", id).await?;
-    check_cluster(pool, spec.cluster_id).await?;
-    let mut tx = super::begin_write(pool).await?;
+pub async fn update_tracing(db: &Db, id: i64, spec: &TracingConfigSpec) -> StoreResult<TracingConfig> {
+    let old_cluster = cluster_of(db, "tracing_configs", "tracing config", id).await?;
+    check_cluster(db, spec.cluster_id).await?;
+    let mut tx = super::begin_write(db).await?;
     let q = sqlx::query(
         "UPDATE tracing_configs SET name = $1, description = $2, cluster_id = $3, backend = $4, endpoint = $5, exporter = $6,
          sampling_strategy = $7, sampling_rate = $8, max_traces_per_second = $9, include_request_headers = $10,
@@ -114,19 +113,19 @@ pub async fn update_tracing(pool: &AnyPool, id: i64, spec: &TracingConfigSpec) -
     tracing_from_row(&row)
 }
 
-pub async fn delete_tracing(pool: &AnyPool, id: i64) -> StoreResult<()> {
-    delete_row(pool, "tracing_configs", "tracing config", id).await
+pub async fn delete_tracing(db: &Db, id: i64) -> StoreResult<()> {
+    delete_row(db, "tracing_configs", "tracing config", id).await
 }
 
-pub async fn set_tracing_enabled(pool: &AnyPool, id: i64, enabled: bool) -> StoreResult<TracingConfig> {
-    set_enabled_row(pool, "tracing_configs", "tracing config", id, enabled).await?;
-    get_tracing(pool, id).await
+pub async fn set_tracing_enabled(db: &Db, id: i64, enabled: bool) -> StoreResult<TracingConfig> {
+    set_enabled_row(db, "tracing_configs", "tracing config", id, enabled).await?;
+    get_tracing(db, id).await
 }
 
-pub async fn tracing_for_cluster(pool: &AnyPool, cluster_id: i64) -> StoreResult<Vec<TracingConfig>> {
+pub async fn tracing_for_cluster(db: &Db, cluster_id: i64) -> StoreResult<Vec<TracingConfig>> {
     let rows = sqlx::query("SELECT * FROM tracing_configs WHERE cluster_id = $1 ORDER BY id")
         .bind(cluster_id)
-        .fetch_all(pool)
+        .fetch_all(&db.pool)
         .await?;
     rows.iter().map(tracing_from_row).collect()
 }

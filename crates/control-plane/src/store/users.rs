@@ -1,12 +1,11 @@
 //! Users and the login attempts that lock out password guessing (kept in the database,
 //! so a lockout holds across replicas).
 
-use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
 use super::rows::RowExt;
 use crate::auth::Role;
-use crate::db::now_ms;
+use crate::db::{Db, now_ms};
 use crate::store::error::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -27,11 +26,11 @@ fn user_from_row(r: &AnyRow) -> StoreResult<User> {
     })
 }
 
-pub async fn user_count(pool: &AnyPool) -> StoreResult<i64> {
-    sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(pool).await?.i64("n")
+pub async fn user_count(db: &Db) -> StoreResult<i64> {
+    sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&db.pool).await?.i64("n")
 }
 
-pub async fn create_user(pool: &AnyPool, username: &str, password_hash: &str, role: Role) -> StoreResult<User> {
+pub async fn create_user(db: &Db, username: &str, password_hash: &str, role: Role) -> StoreResult<User> {
     let now = now_ms();
     let row = sqlx::query(
         "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING *",
@@ -40,7 +39,7 @@ pub async fn create_user(pool: &AnyPool, username: &str, password_hash: &str, ro
     .bind(password_hash)
     .bind(role.as_str())
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(&db.pool)
     .await
     .map_err(|e| match StoreError::from(e) {
         StoreError::Conflict(_) => StoreError::Conflict(format!("user `{username}` already exists")),
@@ -50,35 +49,35 @@ pub async fn create_user(pool: &AnyPool, username: &str, password_hash: &str, ro
 }
 
 /// The user and their password hash.
-pub async fn user_by_name(pool: &AnyPool, username: &str) -> StoreResult<Option<(User, String)>> {
-    let row = sqlx::query("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(pool).await?;
+pub async fn user_by_name(db: &Db, username: &str) -> StoreResult<Option<(User, String)>> {
+    let row = sqlx::query("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(&db.pool).await?;
     row.map(|r| Ok((user_from_row(&r)?, r.str("password_hash")?))).transpose()
 }
 
-pub async fn user_by_id(pool: &AnyPool, id: i64) -> StoreResult<Option<User>> {
-    let row = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(pool).await?;
+pub async fn user_by_id(db: &Db, id: i64) -> StoreResult<Option<User>> {
+    let row = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
     row.as_ref().map(user_from_row).transpose()
 }
 
-pub async fn list_users(pool: &AnyPool) -> StoreResult<Vec<User>> {
-    let rows = sqlx::query("SELECT * FROM users ORDER BY id").fetch_all(pool).await?;
+pub async fn list_users(db: &Db) -> StoreResult<Vec<User>> {
+    let rows = sqlx::query("SELECT * FROM users ORDER BY id").fetch_all(&db.pool).await?;
     rows.iter().map(user_from_row).collect()
 }
 
-pub async fn delete_user(pool: &AnyPool, id: i64) -> StoreResult<()> {
-    let n = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(pool).await?.rows_affected();
+pub async fn delete_user(db: &Db, id: i64) -> StoreResult<()> {
+    let n = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&db.pool).await?.rows_affected();
     if n == 0 {
         return Err(StoreError::not_found("user", id));
     }
     Ok(())
 }
 
-pub async fn set_password(pool: &AnyPool, id: i64, password_hash: &str) -> StoreResult<()> {
+pub async fn set_password(db: &Db, id: i64, password_hash: &str) -> StoreResult<()> {
     sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(password_hash)
         .bind(now_ms())
         .bind(id)
-        .execute(pool)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }
@@ -86,10 +85,10 @@ pub async fn set_password(pool: &AnyPool, id: i64, password_hash: &str) -> Store
 // === login attempts ===
 
 /// If `key` is locked out, the seconds until it is released.
-pub async fn login_locked(pool: &AnyPool, key: &str) -> StoreResult<Option<u64>> {
+pub async fn login_locked(db: &Db, key: &str) -> StoreResult<Option<u64>> {
     let row = sqlx::query("SELECT locked_until FROM login_attempts WHERE attempt_key = $1")
         .bind(key)
-        .fetch_optional(pool)
+        .fetch_optional(&db.pool)
         .await?;
     let now = now_ms();
     Ok(row
@@ -101,7 +100,7 @@ pub async fn login_locked(pool: &AnyPool, key: &str) -> StoreResult<Option<u64>>
 }
 
 /// Record a failure; lock the key once `max` failures fall within `window_ms`.
-pub async fn login_failed(pool: &AnyPool, key: &str, max: i64, window_ms: i64, lockout_ms: i64) -> StoreResult<()> {
+pub async fn login_failed(db: &Db, key: &str, max: i64, window_ms: i64, lockout_ms: i64) -> StoreResult<()> {
     let now = now_ms();
     // One atomic upsert: concurrent failures each count (a read-then-write would let a burst
     // of parallel guesses count as one). A window older than `window_ms` starts over.
@@ -119,12 +118,12 @@ pub async fn login_failed(pool: &AnyPool, key: &str, max: i64, window_ms: i64, l
     .bind(max)
     .bind(now + lockout_ms)
     .bind(window_ms)
-    .execute(pool)
+    .execute(&db.pool)
     .await?;
     Ok(())
 }
 
-pub async fn login_succeeded(pool: &AnyPool, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM login_attempts WHERE attempt_key = $1").bind(key).execute(pool).await?;
+pub async fn login_succeeded(db: &Db, key: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_attempts WHERE attempt_key = $1").bind(key).execute(&db.pool).await?;
     Ok(())
 }
