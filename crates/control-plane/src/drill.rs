@@ -64,7 +64,7 @@ pub async fn run_live(
     let drain =
         store::route_tables::add_drain(&st.db, table.id, cluster, removed, start_ms + duration.as_millis() as i64)
             .await?;
-    let version = store::clusters::cluster_version(&st.db, cluster).await?;
+    let version = store::clusters::cluster_version(&st.db.pool, cluster).await?;
 
     // The switch is done when every online proxy runs the drained configuration.
     let mut switch_time_ms = None;

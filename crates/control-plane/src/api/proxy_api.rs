@@ -102,7 +102,7 @@ async fn config(
         let _ = store::proxies::proxy_heartbeat(&st.db, p, cluster_id, q.version).await;
     }
     loop {
-        let version = store::clusters::cluster_version(&st.db, cluster_id).await?;
+        let version = store::clusters::cluster_version(&st.db.pool, cluster_id).await?;
         if q.version != Some(version) {
             let snap = store::snapshot::snapshot(&st.db, cluster_id).await?;
             return Ok(Json(snap).into_response());

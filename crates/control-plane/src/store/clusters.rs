@@ -4,6 +4,7 @@
 use marchproxy_model::cluster::{Cluster, ClusterSpec};
 use sha2::Digest;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Executor};
 
 use super::ListFilter;
 use super::rows::{Filter, RowExt, list_rows};
@@ -111,8 +112,8 @@ pub async fn cluster_by_api_key(db: &Db, key: &str) -> StoreResult<Option<i64>> 
     row.map(|r| r.i64("id")).transpose()
 }
 
-pub async fn cluster_version(db: &Db, id: i64) -> StoreResult<i64> {
-    let row =
-        sqlx::query("SELECT config_version FROM clusters WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
+/// The cluster's configuration version (in a pool, or in the snapshot's read transaction).
+pub async fn cluster_version<'c>(ex: impl Executor<'c, Database = Any>, id: i64) -> StoreResult<i64> {
+    let row = sqlx::query("SELECT config_version FROM clusters WHERE id = $1").bind(id).fetch_optional(ex).await?;
     row.ok_or_else(|| StoreError::not_found("cluster", id))?.i64("config_version")
 }

@@ -86,6 +86,17 @@ impl DerefMut for WriteTx<'_> {
     }
 }
 
+/// Begin a read-only transaction whose reads all see one snapshot of the database.
+/// PostgreSQL: `REPEATABLE READ READ ONLY` (the snapshot is taken at the first statement;
+/// the default READ COMMITTED takes one per statement). SQLite: a deferred `BEGIN`, whose
+/// first read fixes the snapshot the rest of the transaction sees (WAL mode).
+pub async fn begin_read(db: &Db) -> StoreResult<Transaction<'static, Any>> {
+    Ok(match db.kind {
+        DbKind::Sqlite => db.pool.begin().await?,
+        DbKind::Postgres => db.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+    })
+}
+
 /// Bump a cluster's configuration version inside the caller's transaction, which then
 /// wakes the long-polls when it commits. The only statement that changes `config_version`.
 pub async fn bump_version(tx: &mut WriteTx<'_>, cluster_id: i64) -> StoreResult<()> {

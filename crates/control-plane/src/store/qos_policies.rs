@@ -2,6 +2,7 @@
 
 use marchproxy_model::qos::{QosPolicy, QosPolicySpec};
 use sqlx::any::AnyRow;
+use sqlx::{Any, Executor};
 
 use super::rows::{RowExt, cluster_of, delete_row, filter_for, list_rows, set_enabled_row};
 use super::{ListFilter, bump_both, bump_version};
@@ -92,10 +93,13 @@ pub async fn set_qos_enabled(db: &Db, id: i64, enabled: bool) -> StoreResult<Qos
     get_qos(db, id).await
 }
 
-pub async fn qos_for_cluster(db: &Db, cluster_id: i64) -> StoreResult<Vec<QosPolicy>> {
+pub async fn qos_for_cluster<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    cluster_id: i64,
+) -> StoreResult<Vec<QosPolicy>> {
     let rows = sqlx::query("SELECT * FROM qos_policies WHERE cluster_id = $1 ORDER BY id")
         .bind(cluster_id)
-        .fetch_all(&db.pool)
+        .fetch_all(ex)
         .await?;
     rows.iter().map(qos_from_row).collect()
 }

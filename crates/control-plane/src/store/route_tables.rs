@@ -2,7 +2,9 @@
 //! drains of failover drills.
 
 use marchproxy_model::route_table::{EndpointHealth, RouteTable, RouteTableSpec};
+use marchproxy_model::snapshot::DrainedEndpoint;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Executor};
 
 use super::rows::{RowExt, cluster_of, delete_row, filter_for, list_rows, parse_enum, set_enabled_row};
 use super::{ListFilter, WriteTx, bump_both, bump_version};
@@ -144,10 +146,13 @@ pub async fn set_route_table_enabled(db: &Db, id: i64, enabled: bool) -> StoreRe
     get_route_table(db, id).await
 }
 
-pub async fn route_tables_for_cluster(db: &Db, cluster_id: i64) -> StoreResult<Vec<RouteTable>> {
+pub async fn route_tables_for_cluster<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    cluster_id: i64,
+) -> StoreResult<Vec<RouteTable>> {
     let rows = sqlx::query("SELECT * FROM route_tables WHERE cluster_id = $1 ORDER BY id")
         .bind(cluster_id)
-        .fetch_all(&db.pool)
+        .fetch_all(ex)
         .await?;
     rows.iter().map(route_from_row).collect()
 }
@@ -180,12 +185,15 @@ pub async fn health_for_table(db: &Db, table_id: i64) -> StoreResult<Vec<Endpoin
     rows.iter().map(health_from_row).collect()
 }
 
-pub async fn health_for_cluster(db: &Db, cluster_id: i64) -> StoreResult<Vec<EndpointHealth>> {
+pub async fn health_for_cluster<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    cluster_id: i64,
+) -> StoreResult<Vec<EndpointHealth>> {
     let rows = sqlx::query(
         "SELECT h.* FROM route_health_status h JOIN route_tables t ON t.id = h.route_table_id WHERE t.cluster_id = $1 ORDER BY h.id",
     )
     .bind(cluster_id)
-    .fetch_all(&db.pool)
+    .fetch_all(ex)
     .await?;
     rows.iter().map(health_from_row).collect()
 }
@@ -237,4 +245,28 @@ pub async fn remove_drain(db: &Db, drain_id: i64, cluster_id: i64) -> StoreResul
     super::bump_version(&mut tx, cluster_id).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The endpoints a running drill keeps out of rotation now, in the cluster's route tables.
+pub async fn drained_for_cluster<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    cluster_id: i64,
+) -> StoreResult<Vec<DrainedEndpoint>> {
+    let rows = sqlx::query(
+        "SELECT d.route_table_id, d.endpoint, d.until_ms FROM drains d JOIN route_tables t ON t.id = d.route_table_id
+         WHERE t.cluster_id = $1 AND d.until_ms > $2",
+    )
+    .bind(cluster_id)
+    .bind(now_ms())
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DrainedEndpoint {
+                route_table_id: r.i64("route_table_id")?,
+                endpoint: r.str("endpoint")?,
+                until_unix_ms: r.i64("until_ms")?,
+            })
+        })
+        .collect()
 }

@@ -2,6 +2,7 @@
 
 use marchproxy_model::service::{Service, ServiceProtocol, ServiceSpec};
 use sqlx::any::AnyRow;
+use sqlx::{Any, Executor};
 
 use super::rows::{Filter, RowExt, list_rows};
 use super::{ListFilter, bump_version};
@@ -96,6 +97,16 @@ pub async fn list_services(db: &Db, p: &ListFilter) -> StoreResult<(Vec<Service>
     }
     let (rows, total) = list_rows(db, "services", &f, p.skip, p.limit).await?;
     Ok((rows.iter().map(service_from_row).collect::<StoreResult<_>>()?, total))
+}
+
+/// The cluster's services, in id order (in a pool, or in the snapshot's read transaction).
+pub async fn services_for_cluster<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    cluster_id: i64,
+) -> StoreResult<Vec<Service>> {
+    let rows =
+        sqlx::query("SELECT * FROM services WHERE cluster_id = $1 ORDER BY id").bind(cluster_id).fetch_all(ex).await?;
+    rows.iter().map(service_from_row).collect()
 }
 
 pub async fn update_service(db: &Db, id: i64, spec: &ServiceSpec) -> StoreResult<Service> {

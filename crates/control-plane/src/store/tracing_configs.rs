@@ -2,6 +2,7 @@
 
 use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
 use sqlx::any::AnyRow;
+use sqlx::{Any, Executor};
 
 use super::rows::{RowExt, cluster_of, delete_row, filter_for, list_rows, parse_enum, set_enabled_row};
 use super::{ListFilter, bump_both, bump_version};
@@ -122,10 +123,13 @@ pub async fn set_tracing_enabled(db: &Db, id: i64, enabled: bool) -> StoreResult
     get_tracing(db, id).await
 }
 
-pub async fn tracing_for_cluster(db: &Db, cluster_id: i64) -> StoreResult<Vec<TracingConfig>> {
+pub async fn tracing_for_cluster<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    cluster_id: i64,
+) -> StoreResult<Vec<TracingConfig>> {
     let rows = sqlx::query("SELECT * FROM tracing_configs WHERE cluster_id = $1 ORDER BY id")
         .bind(cluster_id)
-        .fetch_all(&db.pool)
+        .fetch_all(ex)
         .await?;
     rows.iter().map(tracing_from_row).collect()
 }
