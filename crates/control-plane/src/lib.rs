@@ -1,12 +1,28 @@
 //! The MarchProxy control plane: REST API, storage, authentication, license gate,
 //! health monitor and configuration distribution to proxies.
 //!
-//! Layout:
+//! Layout, lower layers first (a module uses only modules listed before it; `api` and this
+//! file use them all):
 //! - [`config`]: `serve` settings (flags and environment).
-//! - [`db`], [`store`]: the database and every SQL statement (nothing else knows SQL).
-//! - [`auth`], [`api::extract`], [`api::error`]: tokens, request extractors, the error → status map.
-//! - [`api`]: one router per resource; the OpenAPI document is generated from it.
+//! - [`replica`]: this replica's identity (lease holder, origin of published changes).
+//! - [`events`]: wakes proxies' config long-polls (in-process, and across replicas through
+//!   Redis) when a configuration change commits.
+//! - [`db`]: the `sqlx::Any` pool (SQLite or PostgreSQL) and migrations; the [`db::Db`]
+//!   handle carries the [`events::ConfigEvents`].
+//! - [`auth`]: password hashes, JWTs, the login brute-force policy.
+//! - [`store`]: every SQL statement, one module per resource; a write transaction that
+//!   bumps a `config_version` wakes the long-polls when it commits; the snapshot is read in
+//!   one read transaction. Nothing else knows SQL.
+//! - [`state`]: [`state::AppState`], shared by the handlers and the background tasks, and
+//!   the license gate.
+//! - [`license_store`]: the license crate's validation store, on the database.
 //! - [`bootstrap`]: first-start work (secret, admin, default cluster).
+//! - [`health`]: the health monitor (probes, thresholds, the probing lease).
+//! - [`drill`]: live failover drills. [`tracing_test`]: test spans. [`query_backends`]: span
+//!   search in Jaeger and Zipkin.
+//! - [`api`]: the HTTP layer, one router per resource, the OpenAPI document, `ApiError` (the
+//!   one error → status map) and the extractors. Only `api` (and [`web`], and the app
+//!   assembly here) knows HTTP.
 //! - [`web`]: the embedded web UI.
 #![forbid(unsafe_code)]
 
