@@ -8,8 +8,6 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -60,6 +58,11 @@ impl Claims {
         self.sub.parse().unwrap_or(0)
     }
 }
+
+/// A token that is malformed, badly signed, expired or of another type (the API answers
+/// 401 without saying which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidToken;
 
 /// A login's answer.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -116,20 +119,19 @@ impl AuthKeys {
         }
     }
 
-    fn verify(&self, token: &str, typ: TokenType) -> Result<Claims, ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.dec, &self.validation)
-            .map_err(|_| ApiError::Unauthorized("Not authenticated".into()))?;
+    fn verify(&self, token: &str, typ: TokenType) -> Result<Claims, InvalidToken> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.dec, &self.validation).map_err(|_| InvalidToken)?;
         if data.claims.typ != typ {
-            return Err(ApiError::Unauthorized("Not authenticated".into()));
+            return Err(InvalidToken);
         }
         Ok(data.claims)
     }
 
-    pub fn verify_access(&self, token: &str) -> Result<Claims, ApiError> {
+    pub fn verify_access(&self, token: &str) -> Result<Claims, InvalidToken> {
         self.verify(token, TokenType::Access)
     }
 
-    pub fn verify_refresh(&self, token: &str) -> Result<Claims, ApiError> {
+    pub fn verify_refresh(&self, token: &str) -> Result<Claims, InvalidToken> {
         self.verify(token, TokenType::Refresh)
     }
 
@@ -147,7 +149,7 @@ impl AuthKeys {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc).expect("HS256 encoding cannot fail")
     }
 
-    pub fn verify_proxy(&self, token: &str) -> Result<i64, ApiError> {
+    pub fn verify_proxy(&self, token: &str) -> Result<i64, InvalidToken> {
         Ok(self.verify(token, TokenType::Proxy)?.user_id())
     }
 }

@@ -68,7 +68,7 @@ pub struct Bootstrapped {
 
 pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
     let mut out = Bootstrapped::default();
-    if store::core::user_count(&db.pool).await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
+    if store::users::user_count(db).await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
         let password = match cfg.admin_password.as_ref().filter(|p| !p.is_empty()) {
             Some(p) => p.clone(),
             None => {
@@ -78,14 +78,17 @@ pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
             }
         };
         let hash = hash_password(password).await?;
-        store::core::create_user(&db.pool, &cfg.admin_user, &hash, Role::Admin)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        store::users::create_user(db, &cfg.admin_user, &hash, Role::Admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         out.admin_created = true;
     }
-    if store::core::list_clusters(&db.pool, 0, 1).await.map_err(|e| anyhow::anyhow!("{e}"))?.1 == 0 {
-        let (_, key) = store::core::create_cluster(
-            &db.pool,
+    if store::clusters::list_clusters(db, &store::ListFilter { limit: 1, ..Default::default() })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .1
+        == 0
+    {
+        let (_, key) = store::clusters::create_cluster(
+            db,
             &ClusterSpec { name: "default".into(), description: Some("Created on first start".into()) },
         )
         .await
@@ -101,16 +104,16 @@ pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
 /// The starter tracing config: the default cluster's proxies export to this control
 /// plane's own OTLP receiver, so traces are searchable with no Jaeger at all.
 async fn starter_tracing(db: &Db, cfg: &ServeConfig) -> anyhow::Result<()> {
-    let spec = marchproxy_model::tracing_cfg::TracingConfigSpec {
+    let spec = marchproxy_model::tracing_config::TracingConfigSpec {
         name: "Built-in span store".into(),
         description: Some(
             "Created on first start: spans go to this control plane's OTLP receiver (/v1/traces).".into(),
         ),
         cluster_id: 1,
-        backend: marchproxy_model::tracing_cfg::TracingBackend::Otlp,
+        backend: marchproxy_model::tracing_config::TracingBackend::Otlp,
         endpoint: format!("http://127.0.0.1:{}", cfg.listen.port()),
-        exporter: marchproxy_model::tracing_cfg::SpanExporter::Http,
-        sampling_strategy: marchproxy_model::tracing_cfg::SamplingStrategy::Adaptive,
+        exporter: marchproxy_model::tracing_config::SpanExporter::Http,
+        sampling_strategy: marchproxy_model::tracing_config::SamplingStrategy::Adaptive,
         sampling_rate: 1.0,
         max_traces_per_second: Some(10),
         include_request_headers: false,
@@ -123,7 +126,7 @@ async fn starter_tracing(db: &Db, cfg: &ServeConfig) -> anyhow::Result<()> {
         query_url: None,
         enabled: true,
     };
-    store::enterprise::create_tracing(&db.pool, &spec)
+    store::tracing_configs::create_tracing(db, &spec)
         .await
         .map_err(|e| anyhow::anyhow!("creating the starter tracing config: {e}"))?;
     Ok(())

@@ -11,6 +11,8 @@ use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+use crate::events::ConfigEvents;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbKind {
     Sqlite,
@@ -26,11 +28,15 @@ impl DbKind {
     }
 }
 
-/// The pool and which engine is behind it.
+/// The store's handle: the pool, which engine is behind it, and the notifications that
+/// committed configuration changes send (see `store::WriteTx`).
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
     pub kind: DbKind,
+    /// Wakes proxies' long-polls when a write transaction that bumped a cluster's
+    /// `config_version` commits.
+    pub events: ConfigEvents,
 }
 
 /// Normalise a user-supplied URL: accept `postgresql+asyncpg://` (the spec's form) and
@@ -85,8 +91,8 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Db {
-    /// Connect and migrate.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    /// Connect and migrate; committed configuration changes notify `events`.
+    pub async fn connect(url: &str, events: ConfigEvents) -> anyhow::Result<Self> {
         install_default_drivers();
         let (url, kind) = normalise_url(url)?;
         let opts = AnyPoolOptions::new()
@@ -107,7 +113,7 @@ impl Db {
             opts
         };
         let pool = opts.connect(&url).await.with_context(|| format!("connecting to {}", redact_url(&url)))?;
-        let db = Db { pool, kind };
+        let db = Db { pool, kind, events };
         db.migrate().await?;
         Ok(db)
     }

@@ -6,13 +6,38 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use marchproxy_model::routing::RouteTable;
+use marchproxy_model::route_table::RouteTable;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::api::multi_cloud::FailoverResult;
 use crate::db::now_ms;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store;
+use crate::store::{self, ListFilter, StoreError};
+
+// What a failover drill found; a dry run fills in only the prediction. (A plain comment:
+// a doc comment would change the OpenAPI schema.)
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct FailoverResult {
+    pub route_table_id: i64,
+    pub dry_run: bool,
+    pub removed_endpoint: String,
+    pub failover_target: Option<String>,
+    pub switch_time_ms: Option<f64>,
+    pub failed_requests: Option<i64>,
+    pub traffic_moved: Option<bool>,
+    pub restored: bool,
+    pub message: String,
+}
+
+/// Why a live drill did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DrillError {
+    /// No proxy of the cluster is online, so no live traffic can move.
+    #[error("{0}")]
+    NoProxyOnline(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// Proxies report at least this often while they carry traffic.
 const REPORT_SETTLE: Duration = Duration::from_millis(2500);
@@ -23,11 +48,11 @@ pub async fn run_live(
     removed: &str,
     target: Option<String>,
     duration_s: u32,
-) -> ApiResult<FailoverResult> {
+) -> Result<FailoverResult, DrillError> {
     let cluster = table.spec.cluster_id;
     let online = online_proxies(st, cluster).await?;
     if online.is_empty() {
-        return Err(ApiError::Conflict(format!(
+        return Err(DrillError::NoProxyOnline(format!(
             "no proxy of cluster {cluster} is online, so no live traffic can be moved away from {removed}; run with dry_run=true to evaluate the algorithm"
         )));
     }
@@ -37,9 +62,9 @@ pub async fn run_live(
     let since = start_ms - start_ms.rem_euclid(60_000);
     let before = counts(st, table.id, since).await?;
     let drain =
-        store::sync::add_drain(&st.db.pool, table.id, cluster, removed, start_ms + duration.as_millis() as i64).await?;
-    st.events.changed();
-    let version = store::core::cluster_version(&st.db.pool, cluster).await?;
+        store::route_tables::add_drain(&st.db, table.id, cluster, removed, start_ms + duration.as_millis() as i64)
+            .await?;
+    let version = store::clusters::cluster_version(&st.db.pool, cluster).await?;
 
     // The switch is done when every online proxy runs the drained configuration.
     let mut switch_time_ms = None;
@@ -57,8 +82,7 @@ pub async fn run_live(
     tokio::time::sleep(duration.saturating_sub(t0.elapsed())).await;
     // Traffic of the drained window, as reported so far (reports lag by under REPORT_SETTLE).
     let at_restore = counts(st, table.id, since).await?;
-    let restored = store::sync::remove_drain(&st.db.pool, drain, cluster).await.is_ok();
-    st.events.changed();
+    let restored = store::route_tables::remove_drain(&st.db, drain, cluster).await.is_ok();
     tokio::time::sleep(REPORT_SETTLE).await;
     let end = counts(st, table.id, since).await?;
 
@@ -104,13 +128,17 @@ pub async fn run_live(
     })
 }
 
-async fn online_proxies(st: &AppState, cluster: i64) -> ApiResult<Vec<(i64, i64)>> {
-    let (proxies, _) = store::core::list_proxies(&st.db.pool, Some(cluster), 0, 1000).await?;
+async fn online_proxies(st: &AppState, cluster: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    let (proxies, _) = store::proxies::list_proxies(
+        &st.db,
+        &ListFilter { cluster_id: Some(cluster), limit: 1000, ..Default::default() },
+    )
+    .await?;
     Ok(proxies.iter().filter(|p| p.status == "online").map(|p| (p.id, p.config_version)).collect())
 }
 
-async fn counts(st: &AppState, table_id: i64, since: i64) -> ApiResult<HashMap<String, (i64, i64)>> {
-    Ok(store::sync::traffic_by_endpoint(&st.db.pool, table_id, since)
+async fn counts(st: &AppState, table_id: i64, since: i64) -> Result<HashMap<String, (i64, i64)>, StoreError> {
+    Ok(store::stats::traffic_by_endpoint(&st.db, table_id, since)
         .await?
         .into_iter()
         .map(|(e, r, x)| (e, (r, x)))

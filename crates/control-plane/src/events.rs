@@ -1,10 +1,14 @@
 //! Configuration-change notifications.
 //!
 //! The database's per-cluster `config_version` is the source of truth. This module only
-//! wakes long-polls early: a write on this replica calls [`ConfigEvents::changed`]; with
-//! `REDIS_URL`, the change is also published on a Redis channel so every other replica
-//! wakes its long-polls at once. Without Redis (or while it is down), long-polls still see
-//! other replicas' writes by re-checking the version every `config_recheck_ms`.
+//! wakes long-polls early: a write transaction on this replica that bumped a version calls
+//! [`ConfigEvents::changed`] when it commits (`store::WriteTx::commit`; nothing else calls
+//! it); with `REDIS_URL`, the change is also published on a Redis channel so every other
+//! replica wakes its long-polls at once. Without Redis (or while it is down), long-polls
+//! still see other replicas' writes by re-checking the version every `config_recheck_ms`.
+//!
+//! It sits below the store (the `Db` handle carries a `ConfigEvents`) and knows nothing of
+//! the API or the application state.
 
 use std::time::Duration;
 
@@ -22,6 +26,12 @@ pub struct ConfigEvents {
     origin: String,
 }
 
+impl std::fmt::Debug for ConfigEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigEvents").field("origin", &self.origin).field("redis", &self.redis.is_some()).finish()
+    }
+}
+
 impl Default for ConfigEvents {
     fn default() -> Self {
         Self::new()
@@ -30,7 +40,7 @@ impl Default for ConfigEvents {
 
 impl ConfigEvents {
     pub fn new() -> Self {
-        Self { tx: watch::channel(0).0, redis: None, origin: crate::health::holder_id() }
+        Self { tx: watch::channel(0).0, redis: None, origin: crate::replica::holder_id() }
     }
 
     /// Publish and subscribe through Redis. Failing to connect is logged, not fatal: the

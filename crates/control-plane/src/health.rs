@@ -11,10 +11,9 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use marchproxy_model::error::parse_endpoint;
-use marchproxy_model::routing::{EndpointHealth, HealthProbeConfig, ProbeProtocol, RouteTable};
+use marchproxy_model::route_table::{EndpointHealth, HealthProbeConfig, ProbeProtocol, RouteTable};
 use tokio::task::JoinHandle;
 
-use crate::db::now_ms;
 use crate::state::AppState;
 use crate::store;
 
@@ -154,9 +153,9 @@ impl Drop for Target {
 pub fn spawn(st: AppState, holder: String) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut targets: HashMap<(i64, String), Target> = HashMap::new();
-        let mut changes = st.events.subscribe();
+        let mut changes = st.db.events.subscribe();
         loop {
-            let leader = match store::core::try_lease(&st.db.pool, LEASE, &holder, LEASE_TTL_MS).await {
+            let leader = match store::leases::try_lease(&st.db, LEASE, &holder, LEASE_TTL_MS).await {
                 Ok(l) => l,
                 Err(e) => {
                     tracing::warn!(error = %e, "health monitor: lease check failed");
@@ -164,7 +163,7 @@ pub fn spawn(st: AppState, holder: String) -> JoinHandle<()> {
                 }
             };
             if leader {
-                match store::enterprise::enabled_route_tables(&st.db.pool).await {
+                match store::route_tables::enabled_route_tables(&st.db).await {
                     Ok(tables) => reconcile(&st, &tables, &mut targets),
                     Err(e) => tracing::warn!(error = %e, "health monitor: cannot load route tables"),
                 }
@@ -203,7 +202,7 @@ async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i
     loop {
         let started = Instant::now();
         let result = probe(&endpoint, &cfg, &st.http).await;
-        let current = store::enterprise::health_for_table(&st.db.pool, table_id)
+        let current = store::route_tables::health_for_table(&st.db, table_id)
             .await
             .ok()
             .and_then(|v| v.into_iter().find(|h| h.endpoint == endpoint));
@@ -216,10 +215,9 @@ async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i
         if flipped {
             tracing::info!(route_table = table_id, endpoint = %endpoint, healthy = h.is_healthy, error = ?h.last_error, "endpoint health changed");
         }
-        match store::enterprise::record_health(&st.db.pool, &h, cluster_id, flipped).await {
-            Ok(()) if flipped => st.events.changed(),
-            Ok(()) => {}
-            Err(e) => tracing::warn!(error = %e, "health monitor: cannot store a probe result"),
+        // A flip bumps the cluster's version, and the commit wakes the proxies' long-polls.
+        if let Err(e) = store::route_tables::record_health(&st.db, &h, cluster_id, flipped).await {
+            tracing::warn!(error = %e, "health monitor: cannot store a probe result");
         }
         // Jitter keeps probes of many endpoints from synchronising. It only ever shortens
         // the interval (by up to 20 %), so probes are never more than `interval_seconds`
@@ -228,15 +226,6 @@ async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i
         let jitter = 0.8 + rand::random::<f64>() * 0.2;
         tokio::time::sleep(interval.mul_f64(jitter).saturating_sub(started.elapsed().min(interval / 2))).await;
     }
-}
-
-/// A stable identity for this replica's lease.
-pub fn holder_id() -> String {
-    format!("{}-{}-{}", hostname(), std::process::id(), now_ms())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "host".into())
 }
 
 #[cfg(test)]

@@ -1,12 +1,28 @@
 //! The MarchProxy control plane: REST API, storage, authentication, license gate,
 //! health monitor and configuration distribution to proxies.
 //!
-//! Layout:
+//! Layout, lower layers first (a module uses only modules listed before it; `api` and this
+//! file use them all):
 //! - [`config`]: `serve` settings (flags and environment).
-//! - [`db`], [`store`]: the database and every SQL statement (nothing else knows SQL).
-//! - [`auth`], [`extract`], [`error`]: tokens, request extractors, the error → status map.
-//! - [`api`]: one router per resource; the OpenAPI document is generated from it.
+//! - [`replica`]: this replica's identity (lease holder, origin of published changes).
+//! - [`events`]: wakes proxies' config long-polls (in-process, and across replicas through
+//!   Redis) when a configuration change commits.
+//! - [`db`]: the `sqlx::Any` pool (SQLite or PostgreSQL) and migrations; the [`db::Db`]
+//!   handle carries the [`events::ConfigEvents`].
+//! - [`auth`]: password hashes, JWTs, the login brute-force policy.
+//! - [`store`]: every SQL statement, one module per resource; a write transaction that
+//!   bumps a `config_version` wakes the long-polls when it commits; the snapshot is read in
+//!   one read transaction. Nothing else knows SQL.
+//! - [`state`]: [`state::AppState`], shared by the handlers and the background tasks, and
+//!   the license gate.
+//! - [`license_store`]: the license crate's validation store, on the database.
 //! - [`bootstrap`]: first-start work (secret, admin, default cluster).
+//! - [`health`]: the health monitor (probes, thresholds, the probing lease).
+//! - [`drill`]: live failover drills. [`tracing_test`]: test spans. [`query_backends`]: span
+//!   search in Jaeger and Zipkin.
+//! - [`api`]: the HTTP layer, one router per resource, the OpenAPI document, `ApiError` (the
+//!   one error → status map) and the extractors. Only `api` (and [`web`], and the app
+//!   assembly here) knows HTTP.
 //! - [`web`]: the embedded web UI.
 #![forbid(unsafe_code)]
 
@@ -16,12 +32,11 @@ pub mod bootstrap;
 pub mod config;
 pub mod db;
 pub mod drill;
-pub mod error;
 pub mod events;
-pub mod extract;
 pub mod health;
 pub mod license_store;
 pub mod query_backends;
+pub mod replica;
 pub mod state;
 pub mod store;
 pub mod tracing_test;
@@ -75,14 +90,17 @@ impl Running {
 /// Build the state: connect and migrate the database, bootstrap, validate the license.
 pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstrap::Bootstrapped)> {
     let secret = bootstrap::secret_key(&cfg)?;
-    let db = db::Db::connect(&cfg.database_url()).await?;
+    let events = match cfg.redis_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        Some(url) => events::ConfigEvents::with_redis(url).await,
+        None => events::ConfigEvents::new(),
+    };
+    let db = db::Db::connect(&cfg.database_url(), events).await?;
     let boot = bootstrap::run(&db, &cfg).await?;
     let mut ls = LicenseSettings::new(cfg.release_mode, cfg.license_key.clone(), cfg.license_server_url.clone());
     ls.license_file = cfg.license_file.clone();
     ls.public_key_b64 = cfg.license_public_key.clone();
     let license = LicenseManager::new(ls, Arc::new(license_store::DbValidationStore(db.clone()))).await;
     license.spawn_refresher();
-    let cfg_redis = cfg.redis_url.clone().filter(|u| !u.trim().is_empty());
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
@@ -94,10 +112,6 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         license,
         config: cfg,
         http,
-        events: match cfg_redis.as_deref() {
-            Some(url) => events::ConfigEvents::with_redis(url).await,
-            None => events::ConfigEvents::new(),
-        },
         closing: tokio::sync::watch::channel(false).0,
     });
     Ok((state, boot))
@@ -150,6 +164,6 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
             tracing::error!(error = %e, "API server failed");
         }
     });
-    let background = vec![health::spawn(state.clone(), health::holder_id())];
+    let background = vec![health::spawn(state.clone(), replica::holder_id())];
     Ok(Running { addr, state, bootstrapped, shutdown: tx, task, background })
 }

@@ -1,24 +1,22 @@
 //! Span search in query-capable backends: Jaeger (`/api/traces`) and Zipkin
-//! (`/api/v2/traces`), for tracing configs that carry a `query_url`. Results are mapped to
-//! the embedded store's shape and marked with where they came from; a backend's failure
-//! is reported, never swallowed.
+//! (`/api/v2/traces`), for tracing configs that carry a `query_url`. This module makes the
+//! HTTP calls; `marchproxy_telemetry::decode` decodes the answers, which are mapped to the
+//! embedded store's shape and marked with where they came from. A backend's failure is
+//! reported, never swallowed.
 
 use std::time::Duration;
 
-use marchproxy_model::tracing_cfg::{TracingBackend, TracingConfig};
+use marchproxy_model::tracing_config::{TracingBackend, TracingConfig};
+use marchproxy_telemetry::decode::QueriedSpan;
+use marchproxy_telemetry::decode::jaeger::decode_jaeger_query;
+use marchproxy_telemetry::decode::zipkin::decode_zipkin_query;
 use serde_json::Value;
 
-use crate::store::telemetry::{SpanQuery, StoredSpan};
+use crate::store::spans::{SpanFilter, StoredSpan};
 
 /// Ask one backend. `Err` carries the backend's error message.
-pub async fn search(
-    http: &reqwest::Client,
-    cfg: &TracingConfig,
-    q: &SpanQuery,
-    start_us: Option<i64>,
-    end_us: Option<i64>,
-    tags: &[(String, String)],
-) -> Result<Vec<StoredSpan>, String> {
+pub async fn search(http: &reqwest::Client, cfg: &TracingConfig, q: &SpanFilter) -> Result<Vec<StoredSpan>, String> {
+    let (start_us, end_us, tags) = (q.start_us, q.end_us, &q.tags);
     let base = cfg.spec.query_url.as_deref().ok_or("no query_url")?.trim_end_matches('/');
     let source = format!("{}:{}", cfg.spec.backend.as_str(), cfg.spec.name);
     let service = q.service.clone().unwrap_or_else(|| cfg.spec.service_name.clone());
@@ -85,10 +83,11 @@ pub async fn search(
         let text = resp.text().await.unwrap_or_default();
         return Err(format!("{source}: HTTP {}: {}", status.as_u16(), text.chars().take(200).collect::<String>()));
     };
-    let mut spans = match cfg.spec.backend {
-        TracingBackend::Zipkin => from_zipkin(&body, &source),
-        _ => from_jaeger(&body, &source),
+    let spans = match cfg.spec.backend {
+        TracingBackend::Zipkin => decode_zipkin_query(&body),
+        _ => decode_jaeger_query(&body),
     };
+    let mut spans: Vec<StoredSpan> = spans.into_iter().map(|s| to_stored(s, &source)).collect();
     // Backends filter loosely; apply our filters exactly.
     spans.retain(|s| {
         q.has_error.is_none_or(|e| (s.status == "error") == e)
@@ -105,73 +104,19 @@ fn with_query(base: &str, params: &[(&str, String)]) -> Result<url::Url, String>
     Ok(u)
 }
 
-fn from_jaeger(body: &Value, source: &str) -> Vec<StoredSpan> {
-    let mut out = vec![];
-    for trace in body["data"].as_array().into_iter().flatten() {
-        let processes = &trace["processes"];
-        for s in trace["spans"].as_array().into_iter().flatten() {
-            let mut attributes = serde_json::Map::new();
-            for t in s["tags"].as_array().into_iter().flatten() {
-                if let Some(k) = t["key"].as_str() {
-                    attributes.insert(k.to_string(), t["value"].clone());
-                }
-            }
-            let is_error = attributes.get("error").is_some_and(|v| v == &Value::Bool(true) || v == "true");
-            let kind = attributes.get("span.kind").and_then(|v| v.as_str()).unwrap_or("internal").to_string();
-            let parent = s["references"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|r| r["refType"] == "CHILD_OF")
-                .and_then(|r| r["spanID"].as_str())
-                .map(str::to_string);
-            let pid = s["processID"].as_str().unwrap_or_default();
-            out.push(StoredSpan {
-                trace_id: s["traceID"].as_str().unwrap_or_default().to_ascii_lowercase(),
-                span_id: s["spanID"].as_str().unwrap_or_default().to_string(),
-                parent_span_id: parent,
-                service: processes[pid]["serviceName"].as_str().unwrap_or("unknown").to_string(),
-                operation: s["operationName"].as_str().unwrap_or_default().to_string(),
-                kind,
-                start_time: chrono::DateTime::from_timestamp_micros(s["startTime"].as_i64().unwrap_or(0))
-                    .unwrap_or_default(),
-                duration_ms: s["duration"].as_f64().unwrap_or(0.0) / 1000.0,
-                status: if is_error { "error" } else { "ok" }.into(),
-                attributes,
-                source: source.to_string(),
-            });
-        }
+/// The store's shape of a span a backend answered, marked with where it came from.
+fn to_stored(s: QueriedSpan, source: &str) -> StoredSpan {
+    StoredSpan {
+        trace_id: s.trace_id,
+        span_id: s.span_id,
+        parent_span_id: s.parent_span_id,
+        service: s.service,
+        operation: s.operation,
+        kind: s.kind,
+        start_time: chrono::DateTime::from_timestamp_micros(s.start_unix_micros).unwrap_or_default(),
+        duration_ms: s.duration_micros / 1000.0,
+        status: if s.is_error { "error" } else { "ok" }.into(),
+        attributes: s.attributes,
+        source: source.to_string(),
     }
-    out
-}
-
-fn from_zipkin(body: &Value, source: &str) -> Vec<StoredSpan> {
-    // `/api/v2/traces` answers a list of traces; `/api/v2/trace/{id}` one trace.
-    let traces: Vec<&Value> = match body.as_array() {
-        Some(a) if a.first().is_some_and(|x| x.is_array()) => a.iter().collect(),
-        Some(_) => vec![body],
-        None => vec![],
-    };
-    let mut out = vec![];
-    for t in traces {
-        for s in t.as_array().into_iter().flatten() {
-            let attributes: serde_json::Map<String, Value> = s["tags"].as_object().cloned().unwrap_or_default();
-            let is_error = attributes.contains_key("error");
-            out.push(StoredSpan {
-                trace_id: s["traceId"].as_str().unwrap_or_default().to_ascii_lowercase(),
-                span_id: s["id"].as_str().unwrap_or_default().to_string(),
-                parent_span_id: s["parentId"].as_str().map(str::to_string),
-                service: s["localEndpoint"]["serviceName"].as_str().unwrap_or("unknown").to_string(),
-                operation: s["name"].as_str().unwrap_or_default().to_string(),
-                kind: s["kind"].as_str().unwrap_or("internal").to_ascii_lowercase(),
-                start_time: chrono::DateTime::from_timestamp_micros(s["timestamp"].as_i64().unwrap_or(0))
-                    .unwrap_or_default(),
-                duration_ms: s["duration"].as_f64().unwrap_or(0.0) / 1000.0,
-                status: if is_error { "error" } else { "ok" }.into(),
-                attributes,
-                source: source.to_string(),
-            });
-        }
-    }
-    out
 }

@@ -8,8 +8,6 @@ use marchproxy_license::LicenseManager;
 use crate::auth::{AuthKeys, LoginPolicy};
 use crate::config::ServeConfig;
 use crate::db::Db;
-use crate::error::ApiError;
-use crate::events::ConfigEvents;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -22,8 +20,6 @@ pub struct Inner {
     pub config: ServeConfig,
     /// Outbound HTTP (tracing test spans, backend queries).
     pub http: reqwest::Client,
-    /// Wakes proxies' long-polls when a cluster's configuration changes.
-    pub events: ConfigEvents,
     /// Flips to true at shutdown so long-polls return at once.
     pub closing: tokio::sync::watch::Sender<bool>,
 }
@@ -40,8 +36,15 @@ impl AppState {
         AppState(Arc::new(inner))
     }
 
-    /// The license gate: 403 with upgrade information unless the feature is licensed.
-    pub fn require(&self, feature: &'static str) -> Result<(), ApiError> {
-        if self.license.has_feature(feature) { Ok(()) } else { Err(ApiError::License { feature }) }
+    /// The license gate: [`Unlicensed`] (a 403 with upgrade information) unless the
+    /// feature is licensed.
+    pub fn require(&self, feature: &'static str) -> Result<(), Unlicensed> {
+        if self.license.has_feature(feature) { Ok(()) } else { Err(Unlicensed { feature }) }
     }
+}
+
+/// An enterprise feature the license does not include.
+#[derive(Debug, Clone, Copy)]
+pub struct Unlicensed {
+    pub feature: &'static str,
 }

@@ -1,8 +1,20 @@
 //! `POST /tracing/{id}/test`: one real span through the configured backend and exporter.
 
-use marchproxy_model::tracing_cfg::TracingConfigSpec;
+use marchproxy_model::tracing_config::TracingConfigSpec;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::api::observability::TestResult;
+// The outcome of one test span (a plain comment: a doc comment would change the OpenAPI schema).
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct TestResult {
+    pub success: bool,
+    pub latency_ms: f64,
+    pub backend: String,
+    pub exporter: String,
+    pub endpoint: String,
+    pub trace_id: String,
+    pub error: Option<String>,
+}
 
 pub async fn send(spec: &TracingConfigSpec) -> TestResult {
     let r = marchproxy_telemetry::exporter::send_test_span(spec).await;

@@ -19,7 +19,7 @@ async fn a_write_on_one_replica_wakes_long_polls_on_the_other_through_redis() {
     let a = TestApp::with_config(cfg.clone()).await;
     let b = TestApp::with_config(cfg).await;
     assert!(
-        a.running.state.events.uses_redis() && b.running.state.events.uses_redis(),
+        a.running.state.db.events.uses_redis() && b.running.state.db.events.uses_redis(),
         "Redis must be reachable for this test"
     );
     let key = a

@@ -3,10 +3,11 @@
 //!
 //! Layout:
 //! - [`error`]: field-level validation errors (`loc`/`msg`/`type`), the shape API clients parse.
-//! - [`cluster`]: clusters, services and proxies.
+//! - [`cluster`], [`service`], [`proxy`]: clusters, the services their proxies answer for,
+//!   and the registered proxies.
 //! - [`qos`]: traffic-shaping policies (bandwidth, priority classes, DSCP).
-//! - [`routing`]: multi-cloud route tables, health probes and endpoint health.
-//! - [`tracing_cfg`]: distributed-tracing configurations.
+//! - [`route_table`]: multi-cloud route tables, health probes and endpoint health.
+//! - [`tracing_config`]: distributed-tracing configurations.
 //! - [`snapshot`]: the versioned per-cluster snapshot a proxy receives.
 //! - [`report`]: registration and the traffic/tracing/QoS reports proxies send back.
 //!
@@ -16,13 +17,22 @@
 
 pub mod cluster;
 pub mod error;
+pub mod proxy;
 pub mod qos;
 pub mod report;
-pub mod routing;
+pub mod route_table;
+pub mod service;
 pub mod snapshot;
-pub mod tracing_cfg;
+pub mod tracing_config;
 
 pub use error::{FieldError, ValidationErrors};
+
+// Old module paths the proxy crate still names (`marchproxy_model::routing::...`,
+// `marchproxy_model::tracing_cfg::...`); kept until it imports the new ones.
+#[doc(hidden)]
+pub use route_table as routing;
+#[doc(hidden)]
+pub use tracing_config as tracing_cfg;
 
 /// Timestamps in the model are UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::cluster::Service;
 use crate::error::ValidationErrors;
 use crate::qos::QosPolicy;
-use crate::routing::{EndpointHealth, RouteTable};
-use crate::tracing_cfg::TracingConfig;
+use crate::route_table::{EndpointHealth, RouteTable};
+use crate::service::Service;
+use crate::tracing_config::TracingConfig;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ClusterSnapshot {

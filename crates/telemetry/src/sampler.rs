@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use marchproxy_model::tracing_cfg::{SamplingStrategy, TracingConfigSpec};
+use marchproxy_model::tracing_config::{SamplingStrategy, TracingConfigSpec};
 
 use crate::span::TraceId;
 

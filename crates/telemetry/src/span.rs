@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use marchproxy_model::tracing_cfg::TracingConfigSpec;
+use marchproxy_model::tracing_config::TracingConfigSpec;
 use rand::Rng;
 
 /// A 16-byte W3C trace id.

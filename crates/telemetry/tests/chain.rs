@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use marchproxy_model::tracing_cfg::SamplingStrategy;
+use marchproxy_model::tracing_config::SamplingStrategy;
 use marchproxy_telemetry::propagation::{Formats, extract, inject};
 use marchproxy_telemetry::sampler::{Decision, FakeClock, Sampler};
 use marchproxy_telemetry::span::{Resource, SpanData, SpanKind, new_trace_id};

@@ -1,9 +1,14 @@
-//! The embedded receiver's decoding: OTLP protobuf and OTLP JSON into our span records.
+//! Decoding: OTLP protobuf and OTLP JSON into our span records (the embedded receiver), and
+//! the Jaeger and Zipkin query APIs' JSON answers into queried spans (span search).
 
 use std::sync::Arc;
 
+use marchproxy_telemetry::decode::QueriedSpan;
+use marchproxy_telemetry::decode::jaeger::decode_jaeger_query;
+use marchproxy_telemetry::decode::zipkin::decode_zipkin_query;
 use marchproxy_telemetry::encode::{DecodeError, decode_otlp_request, encode_otlp_protobuf, to_otlp_request};
 use marchproxy_telemetry::span::{AttrValue, Resource, SpanData, SpanEvent, SpanKind, SpanStatus};
+use serde_json::json;
 
 const OTLP_JSON: &str = r#"{
   "resourceSpans": [{
@@ -149,4 +154,145 @@ fn rejects_bad_payloads() {
     // An empty request is valid.
     assert_eq!(decode_otlp_request(b"{}", "application/json").unwrap(), vec![]);
     assert_eq!(decode_otlp_request(b"", "application/x-protobuf").unwrap(), vec![]);
+}
+
+fn attrs(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    v.as_object().unwrap().clone()
+}
+
+/// jaeger-query's `/api/traces` answer: two traces, processes looked up per span, typed
+/// tags, CHILD_OF (not FOLLOWS_FROM) as the parent.
+#[test]
+fn decodes_jaeger_query_answers() {
+    let body = json!({"data": [{
+        "traceID": "AAAABBBBCCCCDDDDEEEEFFFF00001111",
+        "spans": [{
+            "traceID": "AAAABBBBCCCCDDDDEEEEFFFF00001111", "spanID": "1111222233334444", "operationName": "GET /cart",
+            "references": [], "startTime": 1_700_000_000_000_000i64, "duration": 12_000, "processID": "p1",
+            "tags": [{"key": "span.kind", "type": "string", "value": "server"},
+                     {"key": "error", "type": "bool", "value": true},
+                     {"key": "http.status_code", "type": "int64", "value": 503},
+                     {"key": "ratio", "type": "float64", "value": 0.5}]
+        }, {
+            "traceID": "aaaabbbbccccddddeeeeffff00001111", "spanID": "5555666677778888", "operationName": "SELECT",
+            "references": [{"refType": "FOLLOWS_FROM", "traceID": "aaaabbbbccccddddeeeeffff00001111", "spanID": "9999"},
+                           {"refType": "CHILD_OF", "traceID": "aaaabbbbccccddddeeeeffff00001111", "spanID": "1111222233334444"}],
+            "startTime": 1_700_000_000_001_000i64, "duration": 2_500, "processID": "p2",
+            "tags": [{"key": "span.kind", "type": "string", "value": "producer"}, {"key": "error", "type": "string", "value": "true"}]
+        }],
+        "processes": {"p1": {"serviceName": "checkout"}, "p2": {"serviceName": "db"}}
+    }, {
+        "traceID": "0123456789abcdef",
+        "spans": [{"traceID": "0123456789abcdef", "spanID": "1", "operationName": "tick", "processID": "gone",
+                   "startTime": 5, "duration": 1, "tags": [{"key": "error", "type": "bool", "value": false}]}],
+        "processes": {}
+    }]});
+    let spans = decode_jaeger_query(&body);
+    assert_eq!(
+        spans,
+        vec![
+            QueriedSpan {
+                trace_id: "aaaabbbbccccddddeeeeffff00001111".into(),
+                span_id: "1111222233334444".into(),
+                parent_span_id: None,
+                service: "checkout".into(),
+                operation: "GET /cart".into(),
+                kind: "server".into(),
+                start_unix_micros: 1_700_000_000_000_000,
+                duration_micros: 12_000.0,
+                is_error: true,
+                attributes: attrs(json!({"span.kind": "server", "error": true, "http.status_code": 503, "ratio": 0.5})),
+            },
+            QueriedSpan {
+                trace_id: "aaaabbbbccccddddeeeeffff00001111".into(),
+                span_id: "5555666677778888".into(),
+                parent_span_id: Some("1111222233334444".into()),
+                service: "db".into(),
+                operation: "SELECT".into(),
+                kind: "producer".into(),
+                start_unix_micros: 1_700_000_000_001_000,
+                duration_micros: 2_500.0,
+                is_error: true,
+                attributes: attrs(json!({"span.kind": "producer", "error": "true"})),
+            },
+            QueriedSpan {
+                trace_id: "0123456789abcdef".into(),
+                span_id: "1".into(),
+                parent_span_id: None,
+                service: "unknown".into(),
+                operation: "tick".into(),
+                kind: "internal".into(),
+                start_unix_micros: 5,
+                duration_micros: 1.0,
+                is_error: false,
+                attributes: attrs(json!({"error": false})),
+            },
+        ]
+    );
+}
+
+/// Zipkin answers a list of traces (`/api/v2/traces`) or one trace (`/api/v2/trace/{id}`).
+#[test]
+fn decodes_zipkin_query_answers() {
+    let server = json!({
+        "traceId": "99998888777766665555444433332222", "id": "aaaa000011112222", "name": "post /pay", "kind": "SERVER",
+        "timestamp": 1_700_000_001_000_000i64, "duration": 3_000, "localEndpoint": {"serviceName": "checkout"},
+        "tags": {"http.status_code": "200"}
+    });
+    let client = json!({
+        "traceId": "99998888777766665555444433332222", "id": "bbbb000011112222", "parentId": "aaaa000011112222",
+        "name": "get /card", "timestamp": 1_700_000_001_000_500i64, "duration": 1_000,
+        "tags": {"error": ""}
+    });
+    let want = vec![
+        QueriedSpan {
+            trace_id: "99998888777766665555444433332222".into(),
+            span_id: "aaaa000011112222".into(),
+            parent_span_id: None,
+            service: "checkout".into(),
+            operation: "post /pay".into(),
+            kind: "server".into(),
+            start_unix_micros: 1_700_000_001_000_000,
+            duration_micros: 3_000.0,
+            is_error: false,
+            attributes: attrs(json!({"http.status_code": "200"})),
+        },
+        QueriedSpan {
+            trace_id: "99998888777766665555444433332222".into(),
+            span_id: "bbbb000011112222".into(),
+            parent_span_id: Some("aaaa000011112222".into()),
+            service: "unknown".into(),
+            operation: "get /card".into(),
+            kind: "internal".into(),
+            start_unix_micros: 1_700_000_001_000_500,
+            duration_micros: 1_000.0,
+            is_error: true,
+            attributes: attrs(json!({"error": ""})),
+        },
+    ];
+    assert_eq!(decode_zipkin_query(&json!([[server.clone()], [client.clone()]])), want, "a list of traces");
+    assert_eq!(decode_zipkin_query(&json!([server, client])), want, "one trace");
+    let mut upper = want[0].clone();
+    upper.trace_id = "abcdef".into();
+    let span = json!({"traceId": "ABCDEF", "id": "aaaa000011112222", "name": "post /pay", "kind": "SERVER",
+                      "timestamp": 1_700_000_001_000_000i64, "duration": 3_000, "localEndpoint": {"serviceName": "checkout"},
+                      "tags": {"http.status_code": "200"}});
+    assert_eq!(decode_zipkin_query(&json!([[span]])), vec![upper], "trace ids are lowercased");
+}
+
+/// Answers that hold no spans (errors, other shapes) decode to nothing, never a failure.
+#[test]
+fn query_answers_without_spans_decode_to_nothing() {
+    for body in [json!({}), json!({"data": null}), json!({"data": [{"spans": "x"}]}), json!([]), json!("oops")] {
+        assert_eq!(decode_jaeger_query(&body), vec![], "jaeger {body}");
+    }
+    for body in [json!({}), json!([]), json!([[]]), json!({"errors": ["bad"]}), json!(3)] {
+        assert_eq!(decode_zipkin_query(&body), vec![], "zipkin {body}");
+    }
+    // A span missing every field still decodes, with defaults.
+    let s = &decode_jaeger_query(&json!({"data": [{"spans": [{}]}]}))[0];
+    assert_eq!(
+        (s.trace_id.as_str(), s.service.as_str(), s.kind.as_str(), s.is_error),
+        ("", "unknown", "internal", false)
+    );
 }

@@ -1,28 +1,22 @@
-//! `/api/v1/auth/*` and `/api/v1/users`.
+//! `/api/v1/auth/*`: login, token refresh and the current user.
 
 use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{DUMMY_HASH, Role, TokenPair, hash_password, verify_password};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, AppJson, AuthUser, PathId};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{AppJson, AuthUser};
+use crate::auth::{DUMMY_HASH, TokenPair, verify_password};
 use crate::state::AppState;
-use crate::store::core::{self as store, User};
+use crate::store::users::{self, User};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(login))
-        .routes(routes!(refresh))
-        .routes(routes!(me))
-        .routes(routes!(list_users, create_user))
-        .routes(routes!(delete_user))
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(refresh)).routes(routes!(me))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -55,25 +49,25 @@ async fn login(
     let ip_key = format!("ip:{}", peer.ip());
     let user_key = format!("user:{}|{}", username.to_ascii_lowercase(), peer.ip());
     for key in [&ip_key, &user_key] {
-        if let Some(secs) = store::login_locked(&st.db.pool, key).await? {
+        if let Some(secs) = users::login_locked(&st.db, key).await? {
             return Err(ApiError::TooManyRequests {
                 message: format!("too many failed logins; try again in {secs} s"),
                 retry_after_secs: secs,
             });
         }
     }
-    let found = store::user_by_name(&st.db.pool, username).await?;
+    let found = users::user_by_name(&st.db, username).await?;
     let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
     let ok = verify_password(req.password, hash).await && found.is_some();
     let window = policy.window.as_millis() as i64;
     let lock = policy.lockout.as_millis() as i64;
     if !ok {
-        store::login_failed(&st.db.pool, &user_key, policy.max_failures_per_user, window, lock).await?;
-        store::login_failed(&st.db.pool, &ip_key, policy.max_failures_per_ip, window, lock).await?;
+        users::login_failed(&st.db, &user_key, policy.max_failures_per_user, window, lock).await?;
+        users::login_failed(&st.db, &ip_key, policy.max_failures_per_ip, window, lock).await?;
         tracing::warn!(user = %username, peer = %peer.ip(), "failed login");
         return Err(ApiError::Unauthorized("Incorrect username or password".into()));
     }
-    store::login_succeeded(&st.db.pool, &user_key).await?;
+    users::login_succeeded(&st.db, &user_key).await?;
     let (user, _) = found.expect("checked above");
     Ok(Json(st.auth.issue(user.id, &user.username, user.role)))
 }
@@ -83,7 +77,7 @@ async fn login(
     responses((status = 200, body = TokenPair), (status = 401)))]
 async fn refresh(State(st): State<AppState>, AppJson(req): AppJson<RefreshRequest>) -> ApiResult<Json<TokenPair>> {
     let claims = st.auth.verify_refresh(req.refresh_token.trim())?;
-    let user = store::user_by_id(&st.db.pool, claims.user_id())
+    let user = users::user_by_id(&st.db, claims.user_id())
         .await?
         .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
     Ok(Json(st.auth.issue(user.id, &user.username, user.role)))
@@ -92,52 +86,8 @@ async fn refresh(State(st): State<AppState>, AppJson(req): AppJson<RefreshReques
 /// The current user.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = User), (status = 401)), security(("bearer" = [])))]
 async fn me(State(st): State<AppState>, AuthUser(claims): AuthUser) -> ApiResult<Json<User>> {
-    let user = store::user_by_id(&st.db.pool, claims.user_id())
+    let user = users::user_by_id(&st.db, claims.user_id())
         .await?
         .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
     Ok(Json(user))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct CreateUser {
-    pub username: String,
-    pub password: String,
-    pub role: Role,
-}
-
-/// Users (admin only).
-#[utoipa::path(get, path = "/api/v1/users", tag = "auth", responses((status = 200, body = Vec<User>)), security(("bearer" = [])))]
-async fn list_users(State(st): State<AppState>, _: Admin) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(store::list_users(&st.db.pool).await?))
-}
-
-/// Create a user (admin only).
-#[utoipa::path(post, path = "/api/v1/users", tag = "auth", request_body = CreateUser, responses((status = 201, body = User), (status = 409), (status = 422)), security(("bearer" = [])))]
-async fn create_user(
-    State(st): State<AppState>,
-    _: Admin,
-    AppJson(req): AppJson<CreateUser>,
-) -> ApiResult<(StatusCode, Json<User>)> {
-    let username = req.username.trim();
-    if username.is_empty()
-        || username.len() > 100
-        || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-    {
-        return Err(ApiError::field(&["body", "username"], "must be 1-100 characters of letters, digits and . _ - @"));
-    }
-    if req.password.chars().count() < 8 || req.password.len() > 1024 {
-        return Err(ApiError::field(&["body", "password"], "must be 8-1024 characters"));
-    }
-    let hash = hash_password(req.password).await?;
-    Ok((StatusCode::CREATED, Json(store::create_user(&st.db.pool, username, &hash, req.role).await?)))
-}
-
-/// Delete a user (admin only; not yourself).
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "auth", params(("id" = i64, Path)), responses((status = 204), (status = 404)), security(("bearer" = [])))]
-async fn delete_user(State(st): State<AppState>, Admin(claims): Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
-    if claims.user_id() == id {
-        return Err(ApiError::Conflict("you cannot delete your own account".into()));
-    }
-    store::delete_user(&st.db.pool, id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,13 +1,34 @@
 //! The HTTP API: one router per resource, assembled here with the OpenAPI document
 //! (generated from the handlers' annotations, so it cannot drift) and the docs page.
+//!
+//! - [`auth`] (login, refresh, me), [`users`], [`clusters`], [`services`], [`proxies`],
+//!   [`license`], [`operations`] (`/healthz`, `/readyz`);
+//! - [`qos_policies`] (`/traffic-shaping`), [`route_tables`] (`/multi-cloud/routes`, health,
+//!   failover drills), [`cost_analytics`], [`tracing_configs`] and [`spans`]
+//!   (`/observability`), [`receiver`] (OTLP `/v1/traces`);
+//! - [`proxy_api`]: the proxies' side (register, config long-poll, report);
+//! - [`error`]: `ApiError`, the one error → status map (lower layers' errors convert into
+//!   it); [`extract`]: JSON/query/path extractors with 422s naming the field, the auth
+//!   extractors, list paging.
+//!
+//! Only this module knows HTTP (axum, status codes); everything it calls is plain Rust.
 
 pub mod auth;
-pub mod core;
-pub mod multi_cloud;
-pub mod observability;
+pub mod clusters;
+pub mod cost_analytics;
+pub mod error;
+pub mod extract;
+pub mod license;
+pub mod operations;
+pub mod proxies;
 pub mod proxy_api;
+pub mod qos_policies;
 pub mod receiver;
-pub mod traffic_shaping;
+pub mod route_tables;
+pub mod services;
+pub mod spans;
+pub mod tracing_configs;
+pub mod users;
 
 use axum::Router;
 use axum::http::{StatusCode, Uri};
@@ -15,7 +36,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -48,11 +69,17 @@ impl Modify for BearerAuth {
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
-        .merge(core::router())
-        .merge(core::public_router())
-        .merge(traffic_shaping::router())
-        .merge(multi_cloud::router())
-        .merge(observability::router())
+        .merge(users::router())
+        .merge(clusters::router())
+        .merge(services::router())
+        .merge(proxies::router())
+        .merge(license::router())
+        .merge(operations::public_router())
+        .merge(qos_policies::router())
+        .merge(route_tables::router())
+        .merge(cost_analytics::router())
+        .merge(tracing_configs::router())
+        .merge(spans::router())
         .merge(receiver::router())
         .merge(proxy_api::router())
         .split_for_parts()

@@ -15,8 +15,8 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{AppJson, AppQuery};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{AppJson, AppQuery};
 use crate::state::AppState;
 use crate::store;
 
@@ -39,7 +39,7 @@ impl FromRequestParts<AppState> for ProxyAuth {
             .ok_or_else(unauthorized)?;
         let token = header.strip_prefix("Bearer ").ok_or_else(unauthorized)?.trim();
         if token.starts_with("mpk_") {
-            let cluster = store::core::cluster_by_api_key(&st.db.pool, token).await?.ok_or_else(unauthorized)?;
+            let cluster = store::clusters::cluster_by_api_key(&st.db, token).await?.ok_or_else(unauthorized)?;
             return Ok(ProxyAuth(cluster));
         }
         st.auth.verify_proxy(token).map(ProxyAuth).map_err(|_| unauthorized())
@@ -61,8 +61,8 @@ async fn register(
     if r.version.len() > 50 {
         return Err(ApiError::field(&["body", "version"], "must be at most 50 characters"));
     }
-    let p = store::core::register_proxy(
-        &st.db.pool,
+    let p = store::proxies::register_proxy(
+        &st.db,
         cluster_id,
         name,
         &r.version,
@@ -95,16 +95,16 @@ async fn config(
 ) -> ApiResult<Response> {
     let wait = Duration::from_secs(q.wait_seconds.unwrap_or(25).min(60));
     let deadline = tokio::time::Instant::now() + wait;
-    let mut changes = st.events.subscribe();
+    let mut changes = st.db.events.subscribe();
     let mut closing = st.closing.subscribe();
     // The poll itself is a heartbeat and acknowledges the version the proxy runs.
     if let Some(p) = q.proxy_id {
-        let _ = store::core::proxy_heartbeat(&st.db.pool, p, cluster_id, q.version).await;
+        let _ = store::proxies::proxy_heartbeat(&st.db, p, cluster_id, q.version).await;
     }
     loop {
-        let version = store::core::cluster_version(&st.db.pool, cluster_id).await?;
+        let version = store::clusters::cluster_version(&st.db.pool, cluster_id).await?;
         if q.version != Some(version) {
-            let snap = store::sync::snapshot(&st.db.pool, cluster_id).await?;
+            let snap = store::snapshot::snapshot(&st.db, cluster_id).await?;
             return Ok(Json(snap).into_response());
         }
         // Woken by a change on this replica; the 1 s re-check catches other replicas' writes.
@@ -128,6 +128,6 @@ async fn report(
     if r.report_id.is_empty() || r.report_id.len() > 64 {
         return Err(ApiError::field(&["body", "report_id"], "must be 1-64 characters"));
     }
-    let applied = store::sync::apply_report(&st.db.pool, cluster_id, &r).await?;
+    let applied = store::reports::apply_report(&st.db, cluster_id, &r).await?;
     Ok(Json(serde_json::json!({"applied": applied})))
 }

@@ -8,9 +8,9 @@ use marchproxy_telemetry::span::{AttrValue, SpanData};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::telemetry::{StoredSpan, insert_spans};
+use crate::store::spans::{StoredSpan, insert_spans};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(receive))
@@ -76,7 +76,7 @@ async fn receive(
         other => ApiError::BadRequest(other.to_string()),
     })?;
     let stored: Vec<StoredSpan> = spans.iter().map(to_stored).collect();
-    insert_spans(&st.db.pool, &stored).await?;
+    insert_spans(&st.db, &stored).await?;
     // An empty ExportTraceServiceResponse, in the request's encoding.
     let mut h = HeaderMap::new();
     if ct.starts_with("application/json") {

@@ -1,157 +1,130 @@
-//! Storage: every SQL statement of MarchProxy lives under this module.
+//! Storage: every SQL statement of MarchProxy lives under this module, one file per
+//! resource (mirroring `marchproxy_model` and `api/`):
+//!
+//! - [`users`] (and login attempts), [`clusters`], [`services`], [`proxies`];
+//! - [`qos_policies`], [`route_tables`] (with endpoint health and drains), [`tracing_configs`];
+//! - [`spans`] (the embedded span store), [`stats`] (tracing, QoS and traffic/cost
+//!   aggregates), [`reports`] (applying proxy reports exactly once);
+//! - [`leases`], [`license_validations`];
+//! - [`snapshot`]: a cluster's configuration as one versioned document;
+//! - [`error`]: [`StoreError`]; `rows`: typed columns, filters, and the generic operations
+//!   of cluster-scoped tables.
 //!
 //! Architecture invariant: handlers never write SQL; they call these functions, which
 //! take and return model types. Every write that changes what a cluster's proxies must
 //! enforce bumps that cluster's `config_version` in the same transaction.
 
-pub mod core;
-pub mod enterprise;
-pub mod sync;
-pub mod telemetry;
+pub mod clusters;
+pub mod error;
+pub mod leases;
+pub mod license_validations;
+pub mod proxies;
+pub mod qos_policies;
+pub mod reports;
+pub mod route_tables;
+mod rows;
+pub mod services;
+pub mod snapshot;
+pub mod spans;
+pub mod stats;
+pub mod tracing_configs;
+pub mod users;
 
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use std::ops::{Deref, DerefMut};
 
-use crate::db::ms_to_time;
-use crate::error::ApiError;
+use sqlx::{Any, AnyConnection, Transaction};
 
-pub type Tx<'a> = Transaction<'a, Any>;
+use crate::db::{Db, DbKind};
+use crate::events::ConfigEvents;
+
+pub use error::{StoreError, StoreResult};
+
+/// A write transaction: one configuration change. [`bump_version`] marks it, and
+/// [`commit`](WriteTx::commit) then wakes the proxies' long-polls (on this replica, and on
+/// the others through Redis) once the new version is visible. Dropped without a commit it
+/// rolls back and wakes nobody. It derefs to the connection, so `&mut *tx` executes in it.
+pub struct WriteTx<'a> {
+    tx: Transaction<'static, Any>,
+    events: &'a ConfigEvents,
+    /// Set by [`bump_version`]: some cluster's `config_version` changed in this transaction.
+    bumped: bool,
+}
 
 /// Begin a transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`, taking
 /// the write lock up front: a deferred transaction that reads first and writes later fails
 /// at once with SQLITE_BUSY_SNAPSHOT (517) when another connection wrote in between, which
 /// the busy timeout cannot absorb. PostgreSQL uses a plain `BEGIN`.
-pub async fn begin_write(pool: &sqlx::AnyPool) -> Result<Tx<'static>, ApiError> {
-    let sqlite = pool.connect_options().database_url.scheme() == "sqlite";
-    Ok(if sqlite { pool.begin_with("BEGIN IMMEDIATE").await? } else { pool.begin().await? })
+pub async fn begin_write(db: &Db) -> StoreResult<WriteTx<'_>> {
+    let tx = match db.kind {
+        DbKind::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await?,
+        DbKind::Postgres => db.pool.begin().await?,
+    };
+    Ok(WriteTx { tx, events: &db.events, bumped: false })
 }
 
-/// Column helpers for `AnyRow`.
-pub(crate) trait RowExt {
-    fn i64(&self, col: &str) -> Result<i64, ApiError>;
-    fn opt_i64(&self, col: &str) -> Result<Option<i64>, ApiError>;
-    fn f64_opt(&self, col: &str) -> Result<Option<f64>, ApiError>;
-    fn str(&self, col: &str) -> Result<String, ApiError>;
-    fn opt_str(&self, col: &str) -> Result<Option<String>, ApiError>;
-    fn bool(&self, col: &str) -> Result<bool, ApiError>;
-    fn time(&self, col: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError>;
-    fn json<T: serde::de::DeserializeOwned>(&self, col: &str) -> Result<T, ApiError>;
-}
-
-impl RowExt for AnyRow {
-    fn i64(&self, col: &str) -> Result<i64, ApiError> {
-        Ok(self.try_get::<i64, _>(col)?)
-    }
-    fn opt_i64(&self, col: &str) -> Result<Option<i64>, ApiError> {
-        Ok(self.try_get::<Option<i64>, _>(col)?)
-    }
-    fn f64_opt(&self, col: &str) -> Result<Option<f64>, ApiError> {
-        Ok(self.try_get::<Option<f64>, _>(col)?)
-    }
-    fn str(&self, col: &str) -> Result<String, ApiError> {
-        Ok(self.try_get::<String, _>(col)?)
-    }
-    fn opt_str(&self, col: &str) -> Result<Option<String>, ApiError> {
-        Ok(self.try_get::<Option<String>, _>(col)?)
-    }
-    fn bool(&self, col: &str) -> Result<bool, ApiError> {
-        // SQLite hands booleans back as integers through the Any driver.
-        match self.try_get::<bool, _>(col) {
-            Ok(b) => Ok(b),
-            Err(_) => Ok(self.try_get::<i64, _>(col)? != 0),
+impl WriteTx<'_> {
+    /// Commit; if the transaction bumped a configuration version, wake the long-polls.
+    pub async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        if self.bumped {
+            self.events.changed();
         }
-    }
-    fn time(&self, col: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-        Ok(ms_to_time(self.i64(col)?))
-    }
-    fn json<T: serde::de::DeserializeOwned>(&self, col: &str) -> Result<T, ApiError> {
-        let s = self.str(col)?;
-        serde_json::from_str(&s).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored {col} is not valid JSON: {e}")))
+        Ok(())
     }
 }
 
-/// Bump a cluster's configuration version (inside the caller's transaction).
-pub async fn bump_version(tx: &mut Tx<'_>, cluster_id: i64) -> Result<(), ApiError> {
+impl Deref for WriteTx<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+/// Begin a read-only transaction whose reads all see one snapshot of the database.
+/// PostgreSQL: `REPEATABLE READ READ ONLY` (the snapshot is taken at the first statement;
+/// the default READ COMMITTED takes one per statement). SQLite: a deferred `BEGIN`, whose
+/// first read fixes the snapshot the rest of the transaction sees (WAL mode).
+pub async fn begin_read(db: &Db) -> StoreResult<Transaction<'static, Any>> {
+    Ok(match db.kind {
+        DbKind::Sqlite => db.pool.begin().await?,
+        DbKind::Postgres => db.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+    })
+}
+
+/// Bump a cluster's configuration version inside the caller's transaction, which then
+/// wakes the long-polls when it commits. The only statement that changes `config_version`.
+pub async fn bump_version(tx: &mut WriteTx<'_>, cluster_id: i64) -> StoreResult<()> {
     sqlx::query("UPDATE clusters SET config_version = config_version + 1 WHERE id = $1")
         .bind(cluster_id)
         .execute(&mut **tx)
         .await?;
+    tx.bumped = true;
     Ok(())
 }
 
-/// A dynamic `WHERE` clause with `$N` placeholders.
-#[derive(Default)]
-pub(crate) struct Filter {
-    clauses: Vec<String>,
-    binds: Vec<FilterValue>,
+/// Which rows a list returns: the filters a resource supports (the others are ignored),
+/// then one page in id order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFilter {
+    pub cluster_id: Option<i64>,
+    pub service_id: Option<i64>,
+    /// Only rows with `enabled = TRUE`.
+    pub enabled_only: bool,
+    pub skip: u32,
+    pub limit: u32,
 }
 
-pub(crate) enum FilterValue {
-    I64(i64),
-    Str(String),
-}
-
-impl Filter {
-    pub fn eq_i64(&mut self, col: &str, v: Option<i64>) -> &mut Self {
-        if let Some(v) = v {
-            self.binds.push(FilterValue::I64(v));
-            self.clauses.push(format!("{col} = ${}", self.binds.len()));
-        }
-        self
+/// Bump the versions of the cluster a row was in and the cluster it is in now.
+pub(crate) async fn bump_both(tx: &mut WriteTx<'_>, a: i64, b: i64) -> StoreResult<()> {
+    bump_version(tx, a).await?;
+    if a != b {
+        bump_version(tx, b).await?;
     }
-    pub fn raw(&mut self, clause: &str) -> &mut Self {
-        self.clauses.push(clause.to_string());
-        self
-    }
-    /// A clause with one placeholder written as `?`.
-    pub fn bind_i64(&mut self, clause: &str, v: i64) -> &mut Self {
-        self.binds.push(FilterValue::I64(v));
-        self.clauses.push(clause.replace('?', &format!("${}", self.binds.len())));
-        self
-    }
-    pub fn bind_str(&mut self, clause: &str, v: String) -> &mut Self {
-        self.binds.push(FilterValue::Str(v));
-        self.clauses.push(clause.replace('?', &format!("${}", self.binds.len())));
-        self
-    }
-    pub fn where_sql(&self) -> String {
-        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
-    }
-    pub fn next_placeholder(&self) -> usize {
-        self.binds.len() + 1
-    }
-    pub fn apply<'q>(
-        &'q self,
-        mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
-    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
-        for b in &self.binds {
-            q = match b {
-                FilterValue::I64(v) => q.bind(*v),
-                FilterValue::Str(s) => q.bind(s.as_str()),
-            };
-        }
-        q
-    }
-}
-
-/// Run a filtered, paginated list: returns the rows and the total count.
-pub(crate) async fn list_rows(
-    pool: &sqlx::AnyPool,
-    table: &str,
-    filter: &Filter,
-    skip: u32,
-    limit: u32,
-) -> Result<(Vec<AnyRow>, i64), ApiError> {
-    let where_sql = filter.where_sql();
-    let count_sql = format!("SELECT COUNT(*) AS n FROM {table}{where_sql}");
-    let total: i64 = filter.apply(sqlx::query(sqlx::AssertSqlSafe(count_sql))).fetch_one(pool).await?.i64("n")?;
-    let n = filter.next_placeholder();
-    let sql = format!("SELECT * FROM {table}{where_sql} ORDER BY id LIMIT ${n} OFFSET ${}", n + 1);
-    let rows = filter
-        .apply(sqlx::query(sqlx::AssertSqlSafe(sql)))
-        .bind(limit as i64)
-        .bind(skip as i64)
-        .fetch_all(pool)
-        .await?;
-    Ok((rows, total))
+    Ok(())
 }

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use marchproxy_model::tracing_cfg::TracingConfigSpec;
+use marchproxy_model::tracing_config::TracingConfigSpec;
 use marchproxy_telemetry::encode::{JaegerBatch, decode_jaeger_batch};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};

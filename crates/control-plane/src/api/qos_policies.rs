@@ -1,4 +1,5 @@
-//! `/api/v1/traffic-shaping/*`: QoS policies (feature `traffic_shaping`).
+//! `/api/v1/traffic-shaping/*`: QoS policies and their shaping statistics (feature
+//! `traffic_shaping`).
 
 use axum::Json;
 use axum::extract::State;
@@ -8,12 +9,11 @@ use marchproxy_model::qos::{QosPolicy, QosPolicySpec};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::core::total_header;
-use crate::error::ApiResult;
-use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::api::error::ApiResult;
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, total_header};
 use crate::state::AppState;
-use crate::store::enterprise as store;
-use crate::store::telemetry::QosStats;
+use crate::store::qos_policies;
+use crate::store::stats::{self, QosStats};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -24,15 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(policy_stats))
 }
 
-/// Shaping statistics reported by the cluster's proxies.
-#[utoipa::path(get, path = "/api/v1/traffic-shaping/policies/{id}/stats", tag = "traffic-shaping", params(("id" = i64, Path)),
-    responses((status = 200, body = QosStats), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn policy_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosStats>> {
-    st.require(TRAFFIC_SHAPING)?;
-    store::get_qos(&st.db.pool, id).await?;
-    Ok(Json(crate::store::telemetry::qos_stats(&st.db.pool, id).await?))
-}
-
 #[utoipa::path(get, path = "/api/v1/traffic-shaping/policies", tag = "traffic-shaping", params(ListParams),
     responses((status = 200, body = Vec<QosPolicy>), (status = 403, description = "Enterprise license required")), security(("bearer" = [])))]
 async fn list_policies(
@@ -41,8 +32,7 @@ async fn list_policies(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<QosPolicy>>)> {
     st.require(TRAFFIC_SHAPING)?;
-    p.check()?;
-    let (items, total) = store::list_qos(&st.db.pool, &p).await?;
+    let (items, total) = qos_policies::list_qos(&st.db, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -55,8 +45,7 @@ async fn create_policy(
 ) -> ApiResult<(StatusCode, Json<QosPolicy>)> {
     st.require(TRAFFIC_SHAPING)?;
     spec.validate()?;
-    let p = store::create_qos(&st.db.pool, &spec).await?;
-    st.events.changed();
+    let p = qos_policies::create_qos(&st.db, &spec).await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
 
@@ -64,7 +53,7 @@ async fn create_policy(
     responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_policy(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
-    Ok(Json(store::get_qos(&st.db.pool, id).await?))
+    Ok(Json(qos_policies::get_qos(&st.db, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/traffic-shaping/policies/{id}", tag = "traffic-shaping", params(("id" = i64, Path)), request_body = QosPolicySpec,
@@ -77,8 +66,7 @@ async fn update_policy(
 ) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
     spec.validate()?;
-    let p = store::update_qos(&st.db.pool, id, &spec).await?;
-    st.events.changed();
+    let p = qos_policies::update_qos(&st.db, id, &spec).await?;
     Ok(Json(p))
 }
 
@@ -86,8 +74,7 @@ async fn update_policy(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
     st.require(TRAFFIC_SHAPING)?;
-    store::delete_qos(&st.db.pool, id).await?;
-    st.events.changed();
+    qos_policies::delete_qos(&st.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -95,8 +82,7 @@ async fn delete_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId)
     responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn enable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
-    let p = store::set_qos_enabled(&st.db.pool, id, true).await?;
-    st.events.changed();
+    let p = qos_policies::set_qos_enabled(&st.db, id, true).await?;
     Ok(Json(p))
 }
 
@@ -104,7 +90,15 @@ async fn enable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId)
     responses((status = 200, body = QosPolicy), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn disable_policy(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
-    let p = store::set_qos_enabled(&st.db.pool, id, false).await?;
-    st.events.changed();
+    let p = qos_policies::set_qos_enabled(&st.db, id, false).await?;
     Ok(Json(p))
+}
+
+/// Shaping statistics reported by the cluster's proxies.
+#[utoipa::path(get, path = "/api/v1/traffic-shaping/policies/{id}/stats", tag = "traffic-shaping", params(("id" = i64, Path)),
+    responses((status = 200, body = QosStats), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn policy_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<QosStats>> {
+    st.require(TRAFFIC_SHAPING)?;
+    qos_policies::get_qos(&st.db, id).await?;
+    Ok(Json(stats::qos_stats(&st.db, id).await?))
 }

@@ -7,6 +7,11 @@ use axum::response::{IntoResponse, Response};
 use marchproxy_model::{FieldError, ValidationErrors};
 use serde_json::json;
 
+use crate::auth::InvalidToken;
+use crate::drill::DrillError;
+use crate::state::Unlicensed;
+use crate::store::StoreError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 422: input failed parsing or validation; one entry per bad field.
@@ -78,33 +83,37 @@ impl From<ValidationErrors> for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            // The Any driver does not always carry the error kind; fall back to the codes
-            // (PostgreSQL SQLSTATE, SQLite extended result codes) and messages.
-            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
-            let msg = db.message();
-            if db.is_unique_violation()
-                || code == "23505"
-                || code == "2067"
-                || code == "1555"
-                || msg.contains("UNIQUE constraint failed")
-            {
-                return ApiError::Conflict("an object with these unique values already exists".into());
-            }
-            if db.is_foreign_key_violation()
-                || code == "23503"
-                || code == "787"
-                || msg.contains("FOREIGN KEY constraint failed")
-            {
-                return ApiError::Conflict("the object is referenced by, or references, another object".into());
-            }
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(errors) => ApiError::Validation(errors),
+            StoreError::NotFound(m) => ApiError::NotFound(m),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::LimitReached(m) => ApiError::Forbidden(m),
+            StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            StoreError::Internal(e) => ApiError::Internal(e),
         }
-        if matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) {
-            return ApiError::Unavailable("database unavailable".into());
+    }
+}
+
+impl From<DrillError> for ApiError {
+    fn from(e: DrillError) -> Self {
+        match e {
+            DrillError::NoProxyOnline(m) => ApiError::Conflict(m),
+            DrillError::Store(e) => e.into(),
         }
-        ApiError::Internal(anyhow::Error::new(e).context("database error"))
+    }
+}
+
+impl From<Unlicensed> for ApiError {
+    fn from(e: Unlicensed) -> Self {
+        ApiError::License { feature: e.feature }
+    }
+}
+
+impl From<InvalidToken> for ApiError {
+    fn from(_: InvalidToken) -> Self {
+        ApiError::Unauthorized("Not authenticated".into())
     }
 }
 

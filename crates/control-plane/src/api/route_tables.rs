@@ -1,23 +1,22 @@
-//! `/api/v1/multi-cloud/*`: route tables, endpoint health, failover drills and cost
-//! analytics (feature `multi_cloud_routing`).
+//! `/api/v1/multi-cloud/routes*`: route tables, endpoint health and failover drills
+//! (feature `multi_cloud_routing`).
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use marchproxy_license::MULTI_CLOUD_ROUTING;
-use marchproxy_model::routing::{CloudProvider, RouteTable, RouteTableSpec, preferred_endpoint};
+use marchproxy_model::route_table::{CloudProvider, RouteTable, RouteTableSpec, preferred_endpoint};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::core::total_header;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, total_header};
+use crate::drill::FailoverResult;
 use crate::state::AppState;
-use crate::store::enterprise as store;
-use crate::store::telemetry::{CostReport, cost_report};
+use crate::store::route_tables;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,7 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enable_route))
         .routes(routes!(disable_route))
         .routes(routes!(test_failover))
-        .routes(routes!(cost_analytics))
 }
 
 #[utoipa::path(get, path = "/api/v1/multi-cloud/routes", tag = "multi-cloud", params(ListParams),
@@ -38,8 +36,7 @@ async fn list_routes(
     AppQuery(p): AppQuery<ListParams>,
 ) -> ApiResult<(HeaderMap, Json<Vec<RouteTable>>)> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    p.check()?;
-    let (items, total) = store::list_route_tables(&st.db.pool, &p).await?;
+    let (items, total) = route_tables::list_route_tables(&st.db, &p.filter()?).await?;
     Ok((total_header(total), Json(items)))
 }
 
@@ -52,8 +49,7 @@ async fn create_route(
 ) -> ApiResult<(StatusCode, Json<RouteTable>)> {
     st.require(MULTI_CLOUD_ROUTING)?;
     spec.validate()?;
-    let t = store::create_route_table(&st.db.pool, &spec).await?;
-    st.events.changed();
+    let t = route_tables::create_route_table(&st.db, &spec).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -61,7 +57,7 @@ async fn create_route(
     responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_route(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    Ok(Json(store::get_route_table(&st.db.pool, id).await?))
+    Ok(Json(route_tables::get_route_table(&st.db, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)), request_body = RouteTableSpec,
@@ -74,8 +70,7 @@ async fn update_route(
 ) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
     spec.validate()?;
-    let t = store::update_route_table(&st.db.pool, id, &spec).await?;
-    st.events.changed();
+    let t = route_tables::update_route_table(&st.db, id, &spec).await?;
     Ok(Json(t))
 }
 
@@ -83,8 +78,7 @@ async fn update_route(
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    store::delete_route_table(&st.db.pool, id).await?;
-    st.events.changed();
+    route_tables::delete_route_table(&st.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -92,8 +86,7 @@ async fn delete_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) 
     responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn enable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let t = store::set_route_table_enabled(&st.db.pool, id, true).await?;
-    st.events.changed();
+    let t = route_tables::set_route_table_enabled(&st.db, id, true).await?;
     Ok(Json(t))
 }
 
@@ -101,8 +94,7 @@ async fn enable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) 
     responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn disable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let t = store::set_route_table_enabled(&st.db.pool, id, false).await?;
-    st.events.changed();
+    let t = route_tables::set_route_table_enabled(&st.db, id, false).await?;
     Ok(Json(t))
 }
 
@@ -131,8 +123,8 @@ async fn route_health(
     PathId(id): PathId,
 ) -> ApiResult<Json<Vec<EndpointHealthView>>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let table = store::get_route_table(&st.db.pool, id).await?;
-    let health = store::health_for_table(&st.db.pool, id).await?;
+    let table = route_tables::get_route_table(&st.db, id).await?;
+    let health = route_tables::health_for_table(&st.db, id).await?;
     let out = table
         .spec
         .routes
@@ -169,19 +161,6 @@ pub struct FailoverRequest {
     pub duration_seconds: Option<u32>,
 }
 
-#[derive(Serialize, Deserialize, ToSchema, Debug)]
-pub struct FailoverResult {
-    pub route_table_id: i64,
-    pub dry_run: bool,
-    pub removed_endpoint: String,
-    pub failover_target: Option<String>,
-    pub switch_time_ms: Option<f64>,
-    pub failed_requests: Option<i64>,
-    pub traffic_moved: Option<bool>,
-    pub restored: bool,
-    pub message: String,
-}
-
 /// A failover drill: take an endpoint out of rotation and see where traffic goes.
 #[utoipa::path(post, path = "/api/v1/multi-cloud/routes/{id}/test-failover", tag = "multi-cloud", params(("id" = i64, Path)), request_body = FailoverRequest,
     responses((status = 200, body = FailoverResult), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
@@ -195,15 +174,15 @@ async fn test_failover(
     let req: FailoverRequest = if body.iter().all(u8::is_ascii_whitespace) {
         FailoverRequest::default()
     } else {
-        crate::extract::parse_json(&body)?
+        crate::api::extract::parse_json(&body)?
     };
     if let Some(d) = req.duration_seconds
         && !(1..=300).contains(&d)
     {
         return Err(ApiError::field(&["body", "duration_seconds"], "must be between 1 and 300"));
     }
-    let table = store::get_route_table(&st.db.pool, id).await?;
-    let health = store::health_for_table(&st.db.pool, id).await?;
+    let table = route_tables::get_route_table(&st.db, id).await?;
+    let health = route_tables::health_for_table(&st.db, id).await?;
     let primary = preferred_endpoint(&table.spec, &health, None).map(|i| table.spec.routes[i].endpoint.clone());
     let removed = match req.endpoint {
         Some(ep) => {
@@ -248,59 +227,5 @@ async fn test_failover(
             message,
         }));
     }
-    crate::drill::run_live(&st, &table, &removed, target, req.duration_seconds.unwrap_or(30)).await.map(Json)
-}
-
-#[derive(Deserialize, IntoParams, Default)]
-pub struct CostParams {
-    /// Days back from now (1-366); default 30 when neither start nor end is given.
-    pub days: Option<u32>,
-    /// Start date (YYYY-MM-DD or RFC 3339).
-    pub start: Option<String>,
-    /// End date, exclusive (YYYY-MM-DD or RFC 3339); default now.
-    pub end: Option<String>,
-    pub cluster_id: Option<i64>,
-}
-
-fn parse_time(field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
-    }
-    Err(ApiError::field(&["query", field], "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
-}
-
-/// Cost from measured egress bytes × each endpoint's `cost_per_gb`.
-#[utoipa::path(get, path = "/api/v1/multi-cloud/analytics/cost", tag = "multi-cloud", params(CostParams),
-    responses((status = 200, body = CostReport), (status = 403), (status = 422)), security(("bearer" = [])))]
-async fn cost_analytics(
-    State(st): State<AppState>,
-    _: AuthUser,
-    AppQuery(p): AppQuery<CostParams>,
-) -> ApiResult<Json<CostReport>> {
-    st.require(MULTI_CLOUD_ROUTING)?;
-    let now = Utc::now();
-    if p.days.is_some() && (p.start.is_some() || p.end.is_some()) {
-        return Err(ApiError::field(&["query", "days"], "give either days or start/end, not both"));
-    }
-    let (start, end) = if let Some(days) = p.days {
-        if !(1..=366).contains(&days) {
-            return Err(ApiError::field(&["query", "days"], "must be between 1 and 366"));
-        }
-        (now - chrono::Duration::days(days as i64), now)
-    } else {
-        let end = p.end.as_deref().map(|s| parse_time("end", s)).transpose()?.unwrap_or(now);
-        let start =
-            p.start.as_deref().map(|s| parse_time("start", s)).transpose()?.unwrap_or(end - chrono::Duration::days(30));
-        if start >= end {
-            return Err(ApiError::field(&["query", "start"], "must be before end"));
-        }
-        if end - start > chrono::Duration::days(366) {
-            return Err(ApiError::field(&["query", "start"], "the period must be at most 366 days"));
-        }
-        (start, end)
-    };
-    Ok(Json(cost_report(&st.db.pool, start.timestamp_millis(), end.timestamp_millis(), p.cluster_id).await?))
+    Ok(Json(crate::drill::run_live(&st, &table, &removed, target, req.duration_seconds.unwrap_or(30)).await?))
 }

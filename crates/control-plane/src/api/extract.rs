@@ -4,12 +4,14 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
 use marchproxy_model::FieldError;
 use serde::de::DeserializeOwned;
 
+use crate::api::error::ApiError;
 use crate::auth::{Claims, Role};
-use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::ListFilter;
 
 fn field_error(prefix: &str, path: &serde_path_to_error::Path, msg: String, kind: &str) -> FieldError {
     let mut loc = vec![serde_json::Value::from(prefix)];
@@ -165,10 +167,19 @@ fn default_limit() -> u32 {
 }
 
 impl ListParams {
-    pub fn check(&self) -> Result<(), ApiError> {
+    /// The storage filter, once the page size is checked (422 naming `limit` otherwise).
+    pub fn filter(self) -> Result<ListFilter, ApiError> {
         if self.limit == 0 || self.limit > 1000 {
             return Err(ApiError::field(&["query", "limit"], "must be between 1 and 1000"));
         }
-        Ok(())
+        let ListParams { cluster_id, service_id, enabled_only, skip, limit } = self;
+        Ok(ListFilter { cluster_id, service_id, enabled_only, skip, limit })
     }
+}
+
+/// `X-Total-Count` for paginated lists (the answer's side of [`ListParams`]).
+pub fn total_header(total: i64) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("x-total-count", HeaderValue::from(total));
+    h
 }

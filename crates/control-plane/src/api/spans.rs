@@ -1,140 +1,29 @@
-//! `/api/v1/observability/*`: tracing configs, their stats and test, span search,
-//! traces and the service dependency graph (feature `distributed_tracing`).
+//! `/api/v1/observability/{spans,traces,dependencies,latency}`: span search (the embedded
+//! store merged with query-capable backends), whole traces, the service dependency graph
+//! and latency histograms (feature `distributed_tracing`). Spans arrive through
+//! `receiver.rs`.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use marchproxy_license::DISTRIBUTED_TRACING;
-use marchproxy_model::tracing_cfg::{TracingConfig, TracingConfigSpec};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::core::total_header;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{AppQuery, AuthUser};
 use crate::state::AppState;
-use crate::store::enterprise as store;
-use crate::store::telemetry::{self as tstore, SpanQuery, StoredSpan, TracingStats};
+use crate::store::ListFilter;
+use crate::store::spans::{self, SpanFilter, StoredSpan};
+use crate::store::tracing_configs;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_configs, create_config))
-        .routes(routes!(get_config, update_config, delete_config))
-        .routes(routes!(config_stats))
-        .routes(routes!(enable_config))
-        .routes(routes!(disable_config))
-        .routes(routes!(test_config))
         .routes(routes!(search_spans))
         .routes(routes!(get_trace))
         .routes(routes!(dependencies))
         .routes(routes!(latency))
-}
-
-#[utoipa::path(get, path = "/api/v1/observability/tracing", tag = "observability", params(ListParams),
-    responses((status = 200, body = Vec<TracingConfig>), (status = 403)), security(("bearer" = [])))]
-async fn list_configs(
-    State(st): State<AppState>,
-    _: AuthUser,
-    AppQuery(p): AppQuery<ListParams>,
-) -> ApiResult<(HeaderMap, Json<Vec<TracingConfig>>)> {
-    st.require(DISTRIBUTED_TRACING)?;
-    p.check()?;
-    let (items, total) = store::list_tracing(&st.db.pool, &p).await?;
-    Ok((total_header(total), Json(items)))
-}
-
-#[utoipa::path(post, path = "/api/v1/observability/tracing", tag = "observability", request_body = TracingConfigSpec,
-    responses((status = 201, body = TracingConfig), (status = 403), (status = 422)), security(("bearer" = [])))]
-async fn create_config(
-    State(st): State<AppState>,
-    _: Admin,
-    AppJson(spec): AppJson<TracingConfigSpec>,
-) -> ApiResult<(StatusCode, Json<TracingConfig>)> {
-    st.require(DISTRIBUTED_TRACING)?;
-    spec.validate()?;
-    let c = store::create_tracing(&st.db.pool, &spec).await?;
-    st.events.changed();
-    Ok((StatusCode::CREATED, Json(c)))
-}
-
-#[utoipa::path(get, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)),
-    responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn get_config(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
-    st.require(DISTRIBUTED_TRACING)?;
-    Ok(Json(store::get_tracing(&st.db.pool, id).await?))
-}
-
-#[utoipa::path(put, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)), request_body = TracingConfigSpec,
-    responses((status = 200, body = TracingConfig), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
-async fn update_config(
-    State(st): State<AppState>,
-    _: Admin,
-    PathId(id): PathId,
-    AppJson(spec): AppJson<TracingConfigSpec>,
-) -> ApiResult<Json<TracingConfig>> {
-    st.require(DISTRIBUTED_TRACING)?;
-    spec.validate()?;
-    let c = store::update_tracing(&st.db.pool, id, &spec).await?;
-    st.events.changed();
-    Ok(Json(c))
-}
-
-#[utoipa::path(delete, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)),
-    responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn delete_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
-    st.require(DISTRIBUTED_TRACING)?;
-    store::delete_tracing(&st.db.pool, id).await?;
-    st.events.changed();
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/enable", tag = "observability", params(("id" = i64, Path)),
-    responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn enable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
-    st.require(DISTRIBUTED_TRACING)?;
-    let c = store::set_tracing_enabled(&st.db.pool, id, true).await?;
-    st.events.changed();
-    Ok(Json(c))
-}
-
-#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/disable", tag = "observability", params(("id" = i64, Path)),
-    responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn disable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
-    st.require(DISTRIBUTED_TRACING)?;
-    let c = store::set_tracing_enabled(&st.db.pool, id, false).await?;
-    st.events.changed();
-    Ok(Json(c))
-}
-
-/// Counters reported by the cluster's proxies for this config.
-#[utoipa::path(get, path = "/api/v1/observability/tracing/{id}/stats", tag = "observability", params(("id" = i64, Path)),
-    responses((status = 200, body = TracingStats), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingStats>> {
-    st.require(DISTRIBUTED_TRACING)?;
-    store::get_tracing(&st.db.pool, id).await?;
-    Ok(Json(tstore::tracing_stats(&st.db.pool, id).await?))
-}
-
-#[derive(Serialize, Deserialize, ToSchema, Debug)]
-pub struct TestResult {
-    pub success: bool,
-    pub latency_ms: f64,
-    pub backend: String,
-    pub exporter: String,
-    pub endpoint: String,
-    pub trace_id: String,
-    pub error: Option<String>,
-}
-
-/// Send one real span through the configured backend and exporter.
-#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/test", tag = "observability", params(("id" = i64, Path)),
-    responses((status = 200, body = TestResult), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn test_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TestResult>> {
-    st.require(DISTRIBUTED_TRACING)?;
-    let cfg = store::get_tracing(&st.db.pool, id).await?;
-    Ok(Json(crate::tracing_test::send(&cfg.spec).await))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -149,6 +38,29 @@ pub struct SpanSearchResult {
     pub spans: Vec<StoredSpan>,
     /// Query backends that failed, and why.
     pub errors: Vec<SearchError>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+pub struct SpanQuery {
+    pub service: Option<String>,
+    pub operation: Option<String>,
+    /// `key:value` pairs separated by commas.
+    pub tags: Option<String>,
+    pub has_error: Option<bool>,
+    pub min_duration_ms: Option<f64>,
+    pub max_duration_ms: Option<f64>,
+    /// RFC 3339 or epoch milliseconds.
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub trace_id: Option<String>,
+    #[serde(default)]
+    pub skip: u32,
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+}
+
+fn default_limit() -> u32 {
+    100
 }
 
 fn parse_bound(field: &str, s: &Option<String>) -> ApiResult<Option<i64>> {
@@ -200,19 +112,30 @@ async fn search_spans(
             tags.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
-    let (mut spans, mut total) = tstore::search_spans(&st.db.pool, &q, start, end, &tags).await?;
+    let f = SpanFilter {
+        service: q.service,
+        operation: q.operation,
+        trace_id: q.trace_id,
+        has_error: q.has_error,
+        min_duration_ms: q.min_duration_ms,
+        max_duration_ms: q.max_duration_ms,
+        start_us: start,
+        end_us: end,
+        tags,
+        skip: q.skip,
+        limit: q.limit,
+    };
+    let (mut spans, mut total) = spans::search_spans(&st.db, &f).await?;
     // Query-capable backends, asked concurrently; their errors are reported.
-    let all = crate::store::enterprise::list_tracing(
-        &st.db.pool,
-        &ListParams { cluster_id: None, service_id: None, enabled_only: true, skip: 0, limit: 1000 },
+    let all = tracing_configs::list_tracing(
+        &st.db,
+        &ListFilter { cluster_id: None, service_id: None, enabled_only: true, skip: 0, limit: 1000 },
     )
     .await?
     .0;
     let backends: Vec<_> = all.into_iter().filter(|c| c.spec.query_url.is_some()).collect();
-    let results = futures::future::join_all(
-        backends.iter().map(|c| crate::query_backends::search(&st.http, c, &q, start, end, &tags)),
-    )
-    .await;
+    let results =
+        futures::future::join_all(backends.iter().map(|c| crate::query_backends::search(&st.http, c, &f))).await;
     let mut errors = vec![];
     for (cfg, r) in backends.iter().zip(results) {
         match r {
@@ -227,7 +150,7 @@ async fn search_spans(
     }
     if !backends.is_empty() {
         spans.sort_by_key(|s| std::cmp::Reverse(s.start_time));
-        spans.truncate(q.limit as usize);
+        spans.truncate(f.limit as usize);
     }
     Ok(Json(SpanSearchResult { total, spans, errors }))
 }
@@ -250,7 +173,7 @@ async fn get_trace(
     if trace_id.len() != 32 || !trace_id.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(ApiError::field(&["path", "trace_id"], "must be 32 hex characters"));
     }
-    let spans = tstore::trace_spans(&st.db.pool, &trace_id).await?;
+    let spans = spans::trace_spans(&st.db, &trace_id).await?;
     if spans.is_empty() {
         return Err(ApiError::not_found("trace", &trace_id));
     }
@@ -296,9 +219,9 @@ async fn dependencies(
         return Err(ApiError::field(&["query", "hours"], "must be between 1 and 720"));
     }
     let since = (chrono::Utc::now() - chrono::Duration::hours(hours as i64)).timestamp_micros();
-    let mut edges = tstore::dependencies(&st.db.pool, since).await?;
+    let mut edges = spans::dependencies(&st.db, since).await?;
     // Calls the proxies made to their upstream services (client spans).
-    for e in tstore::client_edges(&st.db.pool, since).await? {
+    for e in spans::client_edges(&st.db, since).await? {
         if !edges.iter().any(|x| x.0 == e.0 && x.1 == e.1) {
             edges.push(e);
         }
@@ -355,7 +278,7 @@ async fn latency(
         return Err(ApiError::field(&["query", "hours"], "must be between 1 and 720"));
     }
     let since = (chrono::Utc::now() - chrono::Duration::hours(hours as i64)).timestamp_micros();
-    let mut d = tstore::durations(&st.db.pool, p.service.as_deref(), p.operation.as_deref(), since, 50_000).await?;
+    let mut d = spans::durations(&st.db, p.service.as_deref(), p.operation.as_deref(), since, 50_000).await?;
     d.sort_unstable();
     let q = |f: f64| (!d.is_empty()).then(|| d[((d.len() - 1) as f64 * f).round() as usize] as f64 / 1000.0);
     const BOUNDS: [f64; 14] =

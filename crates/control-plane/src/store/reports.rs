@@ -1,104 +1,22 @@
-//! What the proxies read and write: cluster snapshots, drains, and reports.
+//! Proxy reports, applied exactly once per `report_id`: traffic per endpoint and minute
+//! (priced with the route's `cost_per_gb`), and the latest tracing and QoS counters.
 
 use marchproxy_model::report::{ProxyReport, QosSample, TracingSample};
-use marchproxy_model::snapshot::{ClusterSnapshot, DrainedEndpoint};
-use sqlx::AnyPool;
 
-use super::RowExt;
-use super::core::cluster_version;
-use super::enterprise::{health_for_cluster, qos_for_cluster, route_tables_for_cluster, tracing_for_cluster};
-use crate::db::now_ms;
-use crate::error::{ApiError, ApiResult};
-
-/// The cluster's configuration as one versioned document.
-pub async fn snapshot(pool: &AnyPool, cluster_id: i64) -> ApiResult<ClusterSnapshot> {
-    let version = cluster_version(pool, cluster_id).await?;
-    let (services, _) = super::core::list_services(pool, Some(cluster_id), false, 0, 100_000).await?;
-    let now = now_ms();
-    let rows = sqlx::query(
-        "SELECT d.route_table_id, d.endpoint, d.until_ms FROM drains d JOIN route_tables t ON t.id = d.route_table_id
-         WHERE t.cluster_id = $1 AND d.until_ms > $2",
-    )
-    .bind(cluster_id)
-    .bind(now)
-    .fetch_all(pool)
-    .await?;
-    let drained = rows
-        .iter()
-        .map(|r| {
-            Ok(DrainedEndpoint {
-                route_table_id: r.i64("route_table_id")?,
-                endpoint: r.str("endpoint")?,
-                until_unix_ms: r.i64("until_ms")?,
-            })
-        })
-        .collect::<ApiResult<_>>()?;
-    Ok(ClusterSnapshot {
-        version,
-        cluster_id,
-        services,
-        route_tables: route_tables_for_cluster(pool, cluster_id).await?,
-        qos_policies: qos_for_cluster(pool, cluster_id).await?,
-        tracing_configs: tracing_for_cluster(pool, cluster_id).await?,
-        health: health_for_cluster(pool, cluster_id).await?,
-        drained,
-    })
-}
-
-/// Take an endpoint out of rotation until `until_ms`; returns the drain id.
-pub async fn add_drain(
-    pool: &AnyPool,
-    table_id: i64,
-    cluster_id: i64,
-    endpoint: &str,
-    until_ms: i64,
-) -> ApiResult<i64> {
-    let mut tx = super::begin_write(pool).await?;
-    let row = sqlx::query("INSERT INTO drains (route_table_id, endpoint, until_ms) VALUES ($1, $2, $3) RETURNING id")
-        .bind(table_id)
-        .bind(endpoint)
-        .bind(until_ms)
-        .fetch_one(&mut *tx)
-        .await?;
-    super::bump_version(&mut tx, cluster_id).await?;
-    tx.commit().await?;
-    row.i64("id")
-}
-
-pub async fn remove_drain(pool: &AnyPool, drain_id: i64, cluster_id: i64) -> ApiResult<()> {
-    let mut tx = super::begin_write(pool).await?;
-    sqlx::query("DELETE FROM drains WHERE id = $1").bind(drain_id).execute(&mut *tx).await?;
-    super::bump_version(&mut tx, cluster_id).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Requests and errors per endpoint of a route table since `since_bucket_ms`.
-pub async fn traffic_by_endpoint(
-    pool: &AnyPool,
-    table_id: i64,
-    since_bucket_ms: i64,
-) -> ApiResult<Vec<(String, i64, i64)>> {
-    let rows = sqlx::query(
-        "SELECT endpoint, SUM(requests) AS requests, SUM(errors) AS errors FROM traffic_stats
-         WHERE route_table_id = $1 AND bucket_start >= $2 GROUP BY endpoint",
-    )
-    .bind(table_id)
-    .bind(since_bucket_ms)
-    .fetch_all(pool)
-    .await?;
-    rows.iter().map(|r| Ok((r.str("endpoint")?, r.i64("requests")?, r.i64("errors")?))).collect()
-}
+use super::WriteTx;
+use super::rows::RowExt;
+use crate::db::{Db, now_ms};
+use crate::store::error::{StoreError, StoreResult};
 
 /// Apply a report exactly once (per `report_id`). Returns false for a duplicate.
-pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> ApiResult<bool> {
+pub async fn apply_report(db: &Db, cluster_id: i64, r: &ProxyReport) -> StoreResult<bool> {
     let now = now_ms();
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = super::begin_write(db).await?;
     let owner =
         sqlx::query("SELECT cluster_id FROM proxies WHERE id = $1").bind(r.proxy_id).fetch_optional(&mut *tx).await?;
     match owner {
         Some(o) if o.i64("cluster_id")? == cluster_id => {}
-        _ => return Err(ApiError::NotFound(format!("proxy {} is not registered in this cluster", r.proxy_id))),
+        _ => return Err(StoreError::NotFound(format!("proxy {} is not registered in this cluster", r.proxy_id))),
     }
     let inserted = sqlx::query("INSERT INTO applied_reports (proxy_id, report_id, applied_at) VALUES ($1, $2, $3)")
         .bind(r.proxy_id)
@@ -107,8 +25,8 @@ pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> A
         .execute(&mut *tx)
         .await;
     if let Err(e) = inserted {
-        return match ApiError::from(e) {
-            ApiError::Conflict(_) => Ok(false),
+        return match StoreError::from(e) {
+            StoreError::Conflict(_) => Ok(false),
             other => Err(other),
         };
     }
@@ -119,7 +37,7 @@ pub async fn apply_report(pool: &AnyPool, cluster_id: i64, r: &ProxyReport) -> A
             .fetch_optional(&mut *tx)
             .await?;
         let Some(table) = table else { continue };
-        let routes: Vec<marchproxy_model::routing::Route> = table.json("routes")?;
+        let routes: Vec<marchproxy_model::route_table::Route> = table.json("routes")?;
         let route = routes.iter().find(|x| x.endpoint == s.endpoint);
         let (provider, region, cost) = match route {
             Some(x) => (x.provider.as_str().to_string(), x.region.clone(), x.cost_per_gb.unwrap_or(0.0)),
@@ -185,12 +103,12 @@ fn clamp(v: u64) -> i64 {
 }
 
 async fn upsert_tracing(
-    tx: &mut super::Tx<'_>,
+    tx: &mut WriteTx<'_>,
     cluster_id: i64,
     proxy_id: i64,
     t: &TracingSample,
     now: i64,
-) -> ApiResult<()> {
+) -> StoreResult<()> {
     let ok = sqlx::query("SELECT id FROM tracing_configs WHERE id = $1 AND cluster_id = $2")
         .bind(t.tracing_config_id)
         .bind(cluster_id)
@@ -226,7 +144,7 @@ async fn upsert_tracing(
     Ok(())
 }
 
-async fn upsert_qos(tx: &mut super::Tx<'_>, cluster_id: i64, proxy_id: i64, q: &QosSample, now: i64) -> ApiResult<()> {
+async fn upsert_qos(tx: &mut WriteTx<'_>, cluster_id: i64, proxy_id: i64, q: &QosSample, now: i64) -> StoreResult<()> {
     let ok = sqlx::query("SELECT id FROM qos_policies WHERE id = $1 AND cluster_id = $2")
         .bind(q.policy_id)
         .bind(cluster_id)

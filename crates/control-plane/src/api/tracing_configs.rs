@@ -1,0 +1,115 @@
+//! `/api/v1/observability/tracing*`: tracing configs, their counters and test spans
+//! (feature `distributed_tracing`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use marchproxy_license::DISTRIBUTED_TRACING;
+use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::error::ApiResult;
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, total_header};
+use crate::state::AppState;
+use crate::store::stats::{self, TracingStats};
+use crate::store::tracing_configs;
+use crate::tracing_test::TestResult;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_configs, create_config))
+        .routes(routes!(get_config, update_config, delete_config))
+        .routes(routes!(config_stats))
+        .routes(routes!(enable_config))
+        .routes(routes!(disable_config))
+        .routes(routes!(test_config))
+}
+
+#[utoipa::path(get, path = "/api/v1/observability/tracing", tag = "observability", params(ListParams),
+    responses((status = 200, body = Vec<TracingConfig>), (status = 403)), security(("bearer" = [])))]
+async fn list_configs(
+    State(st): State<AppState>,
+    _: AuthUser,
+    AppQuery(p): AppQuery<ListParams>,
+) -> ApiResult<(HeaderMap, Json<Vec<TracingConfig>>)> {
+    st.require(DISTRIBUTED_TRACING)?;
+    let (items, total) = tracing_configs::list_tracing(&st.db, &p.filter()?).await?;
+    Ok((total_header(total), Json(items)))
+}
+
+#[utoipa::path(post, path = "/api/v1/observability/tracing", tag = "observability", request_body = TracingConfigSpec,
+    responses((status = 201, body = TracingConfig), (status = 403), (status = 422)), security(("bearer" = [])))]
+async fn create_config(
+    State(st): State<AppState>,
+    _: Admin,
+    AppJson(spec): AppJson<TracingConfigSpec>,
+) -> ApiResult<(StatusCode, Json<TracingConfig>)> {
+    st.require(DISTRIBUTED_TRACING)?;
+    spec.validate()?;
+    let c = tracing_configs::create_tracing(&st.db, &spec).await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+#[utoipa::path(get, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn get_config(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    Ok(Json(tracing_configs::get_tracing(&st.db, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)), request_body = TracingConfigSpec,
+    responses((status = 200, body = TracingConfig), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn update_config(
+    State(st): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+    AppJson(spec): AppJson<TracingConfigSpec>,
+) -> ApiResult<Json<TracingConfig>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    spec.validate()?;
+    let c = tracing_configs::update_tracing(&st.db, id, &spec).await?;
+    Ok(Json(c))
+}
+
+#[utoipa::path(delete, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn delete_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
+    st.require(DISTRIBUTED_TRACING)?;
+    tracing_configs::delete_tracing(&st.db, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/enable", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn enable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    let c = tracing_configs::set_tracing_enabled(&st.db, id, true).await?;
+    Ok(Json(c))
+}
+
+#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/disable", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn disable_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    let c = tracing_configs::set_tracing_enabled(&st.db, id, false).await?;
+    Ok(Json(c))
+}
+
+/// Counters reported by the cluster's proxies for this config.
+#[utoipa::path(get, path = "/api/v1/observability/tracing/{id}/stats", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 200, body = TracingStats), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingStats>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    tracing_configs::get_tracing(&st.db, id).await?;
+    Ok(Json(stats::tracing_stats(&st.db, id).await?))
+}
+
+/// Send one real span through the configured backend and exporter.
+#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/test", tag = "observability", params(("id" = i64, Path)),
+    responses((status = 200, body = TestResult), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn test_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TestResult>> {
+    st.require(DISTRIBUTED_TRACING)?;
+    let cfg = tracing_configs::get_tracing(&st.db, id).await?;
+    Ok(Json(crate::tracing_test::send(&cfg.spec).await))
+}
