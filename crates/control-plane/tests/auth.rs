@@ -8,7 +8,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn login_refresh_me_and_bearer_required() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     let (s, body) = app.try_login("admin", "admin-password").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["token_type"], "bearer");
@@ -50,12 +50,12 @@ async fn login_refresh_me_and_bearer_required() {
         let (s, _) = app.call_as(None, Method::GET, path, None).await;
         assert_eq!(s, StatusCode::OK, "{path}");
     }
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn wrong_password_is_401_and_repeated_failures_lock_out() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     for _ in 0..5 {
         let (s, b) = app.try_login("admin", "nope").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
@@ -74,14 +74,14 @@ async fn wrong_password_is_401_and_repeated_failures_lock_out() {
     // Unknown users fail the same way.
     let (s, _) = app.try_login("ghost", "x").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    app.stop().await;
+    app.shutdown().await;
 }
 
 /// A burst of parallel guesses counts every guess: the failure counter is one atomic upsert,
 /// not a read-then-write that parallel requests would overwrite.
 #[tokio::test]
 async fn parallel_wrong_passwords_all_count_toward_the_lockout() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     let guesses = (0..5).map(|i| {
         let app = &app;
         async move { app.try_login("admin", &format!("guess-{i}")).await }
@@ -91,13 +91,13 @@ async fn parallel_wrong_passwords_all_count_toward_the_lockout() {
     }
     let (s, _) = app.try_login("admin", "admin-password").await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn viewers_read_but_cannot_write() {
-    let app = TestApp::start().await;
-    let sid = app.service("web").await;
+    let app = ControlPlane::start().await;
+    let sid = app.service("web", "web.example.com").await;
     let (s, b) =
         app.post("/api/v1/users", json!({"username": "vera", "password": "viewer-pass", "role": "viewer"})).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
@@ -122,7 +122,7 @@ async fn viewers_read_but_cannot_write() {
         let (s, body) = app.call_as(Some(&viewer), m.clone(), &p, b).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{m} {p}: {body}");
     }
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -138,20 +138,20 @@ async fn release_mode_refuses_to_start_without_secret_key() {
 async fn development_secret_survives_restarts() {
     let mut cfg = config().await;
     cfg.secret_key = None;
-    let app = TestApp::with_config(cfg.clone()).await;
+    let app = ControlPlane::start_with(cfg.clone()).await;
     let token = app.token.clone();
-    app.stop().await;
-    let app = TestApp::with_config(cfg).await;
+    app.shutdown().await;
+    let app = ControlPlane::start_with(cfg).await;
     let (s, _) = app.call_as(Some(&token), Method::GET, "/api/v1/auth/me", None).await;
     assert_eq!(s, StatusCode::OK, "a token from before the restart still works");
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn cors_admits_only_configured_origins() {
     let mut cfg = config().await;
     cfg.cors_origins = vec!["http://localhost:5173".into()];
-    let app = TestApp::with_config(cfg).await;
+    let app = ControlPlane::start_with(cfg).await;
     let preflight = |origin: &'static str| {
         app.http
             .request(Method::OPTIONS, format!("{}/api/v1/traffic-shaping/policies", app.base))
@@ -164,5 +164,5 @@ async fn cors_admits_only_configured_origins() {
     assert_eq!(ok.headers().get("access-control-allow-origin").unwrap(), "http://localhost:5173");
     let other = preflight("https://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
-    app.stop().await;
+    app.shutdown().await;
 }

@@ -127,7 +127,7 @@ fn now_ms() -> i64 {
 
 /// The proxy's side: its cluster key and registered id.
 struct Proxy<'a> {
-    app: &'a TestApp,
+    app: &'a ControlPlane,
     key: String,
     id: i64,
 }
@@ -176,8 +176,8 @@ async fn every_configuration_write_wakes_the_long_polls_at_once() {
     let mut cfg = config().await;
     // A long-poll notices a change it was not woken for only on this re-check.
     cfg.config_recheck_ms = 60_000;
-    let app = TestApp::with_config(cfg).await;
-    let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
+    let app = ControlPlane::start_with(cfg).await;
+    let key = app.key.clone();
     let (s, reg) = app
         .call_as(Some(&key), Method::POST, "/api/v1/proxy/register", Some(json!({"name": "edge", "version": "test"})))
         .await;
@@ -261,5 +261,5 @@ async fn every_configuration_write_wakes_the_long_polls_at_once() {
             assert_eq!(result["restored"], true, "{result}");
         }
     }
-    app.stop().await;
+    app.shutdown().await;
 }

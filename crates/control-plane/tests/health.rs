@@ -8,7 +8,7 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn eventually(app: &TestApp, path: &str, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+async fn eventually(app: &ControlPlane, path: &str, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + within;
     loop {
         let (s, v) = app.get(path).await;
@@ -23,8 +23,8 @@ async fn eventually(app: &TestApp, path: &str, within: Duration, pred: impl Fn(&
 
 #[tokio::test]
 async fn tcp_probes_flip_health_after_thresholds() {
-    let app = TestApp::start().await;
-    let sid = app.service("web").await;
+    let app = ControlPlane::start().await;
+    let sid = app.service("web", "web.example.com").await;
     let up = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = up.local_addr().unwrap().port();
     let accept = tokio::spawn(async move {
@@ -77,5 +77,5 @@ async fn tcp_probes_flip_health_after_thresholds() {
     let v = eventually(&app, &path, Duration::from_secs(12), |v| v[0]["is_healthy"] == true).await;
     assert!(v[0]["consecutive_successes"].as_u64().unwrap() >= 2);
     assert!(v[0]["last_error"].is_null());
-    app.stop().await;
+    app.shutdown().await;
 }

@@ -60,7 +60,7 @@ async fn release(key: Option<&str>, url: &str) -> marchproxy_control_plane::Serv
 
 #[tokio::test]
 async fn community_gets_403_with_upgrade_information() {
-    let app = TestApp::with_config(release(None, "http://127.0.0.1:9").await).await;
+    let app = ControlPlane::start_with(release(None, "http://127.0.0.1:9").await).await;
     let (s, st) = app.get("/api/v1/license/status").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!((st["tier"].as_str(), st["limits"]["max_proxies"].as_i64()), (Some("community"), Some(3)));
@@ -72,20 +72,20 @@ async fn community_gets_403_with_upgrade_information() {
         assert!(b["detail"]["upgrade_url"].as_str().unwrap().starts_with("https://"));
         assert!(!b["detail"]["message"].as_str().unwrap().is_empty());
     }
-    let sid = app.service("web").await;
+    let sid = app.service("web", "web.example.com").await;
     let (s, _) = app.post("/api/v1/traffic-shaping/policies", qos_example(sid)).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Non-enterprise parts keep working.
     let (s, _) = app.get("/api/v1/services").await;
     assert_eq!(s, StatusCode::OK);
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn enterprise_key_unlocks_and_survives_a_license_server_outage() {
     let (fake, url) = license_server().await;
     let cfg = release(Some(KEY), &url).await;
-    let app = TestApp::with_config(cfg.clone()).await;
+    let app = ControlPlane::start_with(cfg.clone()).await;
     let (_, st) = app.get("/api/v1/license/status").await;
     assert_eq!((st["tier"].as_str(), st["source"].as_str()), (Some("enterprise"), Some("license_server")));
     assert_eq!(st["key_hint"], "PENG-****-****-****-****-QRST");
@@ -100,44 +100,44 @@ async fn enterprise_key_unlocks_and_survives_a_license_server_outage() {
     let (s, st) = app.post("/api/v1/license/refresh", json!({})).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!((st["tier"].as_str(), st["source"].as_str()), (Some("enterprise"), Some("grace_cache")));
-    app.stop().await;
+    app.shutdown().await;
 
     // A restart during the outage recovers the validation persisted in the database.
-    let app = TestApp::with_config(cfg).await;
+    let app = ControlPlane::start_with(cfg).await;
     let (_, st) = app.get("/api/v1/license/status").await;
     assert_eq!((st["tier"].as_str(), st["source"].as_str()), (Some("enterprise"), Some("grace_cache")));
     let (s, _) = app.get("/api/v1/traffic-shaping/policies").await;
     assert_eq!(s, StatusCode::OK);
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn bad_or_rejected_keys_are_community() {
     let (_fake, url) = license_server().await;
     for key in ["PENG-1234", "PENG-AAAA-BBBB-CCCC-DDDD-EEEE"] {
-        let app = TestApp::with_config(release(Some(key), &url).await).await;
+        let app = ControlPlane::start_with(release(Some(key), &url).await).await;
         let (_, st) = app.get("/api/v1/license/status").await;
         assert_eq!(st["tier"], "community", "{key}: {st}");
         let (s, _) = app.get("/api/v1/traffic-shaping/policies").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        app.stop().await;
+        app.shutdown().await;
     }
 }
 
 #[tokio::test]
 async fn development_mode_has_everything() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     let (_, st) = app.get("/api/v1/license/status").await;
     assert_eq!((st["tier"].as_str(), st["release_mode"].as_bool()), (Some("development"), Some(false)));
     assert_eq!(st["features"].as_array().unwrap().len(), 3);
-    app.stop().await;
+    app.shutdown().await;
 }
 
 /// Parallel registrations cannot overrun the Community cap: they queue on the cluster row.
 #[tokio::test]
 async fn parallel_registrations_stop_at_the_community_cap() {
-    let app = TestApp::with_config(release(None, "http://127.0.0.1:9").await).await;
-    let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
+    let app = ControlPlane::start_with(release(None, "http://127.0.0.1:9").await).await;
+    let key = app.key.clone();
     let calls = (0..6).map(|i| {
         let body = json!({"name": format!("edge-{i}"), "version": "test"});
         app.call_as(Some(&key), Method::POST, "/api/v1/proxy/register", Some(body))
@@ -147,5 +147,5 @@ async fn parallel_registrations_stop_at_the_community_cap() {
     assert_eq!(statuses.iter().filter(|s| **s == 403).count(), 3, "{statuses:?}");
     let (_, proxies) = app.get("/api/v1/proxies").await;
     assert_eq!(proxies.as_array().map(Vec::len), Some(3), "{proxies}");
-    app.stop().await;
+    app.shutdown().await;
 }

@@ -16,19 +16,14 @@ async fn a_write_on_one_replica_wakes_long_polls_on_the_other_through_redis() {
         Some(std::env::var("MARCHPROXY_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into()));
     // Without Redis, the other replica would only notice on this (slow) re-check.
     cfg.config_recheck_ms = 20_000;
-    let a = TestApp::with_config(cfg.clone()).await;
-    let b = TestApp::with_config(cfg).await;
+    let a = ControlPlane::start_with(cfg.clone()).await;
+    let b = ControlPlane::start_with(cfg).await;
     assert!(
-        a.running.state.db.events.uses_redis() && b.running.state.db.events.uses_redis(),
+        a.running().state.db.events.uses_redis() && b.running().state.db.events.uses_redis(),
         "Redis must be reachable for this test"
     );
-    let key = a
-        .running
-        .bootstrapped
-        .default_cluster_key
-        .clone()
-        .or(b.running.bootstrapped.default_cluster_key.clone())
-        .unwrap();
+    // The replica that bootstrapped the database holds the default cluster's key.
+    let key = [&a.key, &b.key].into_iter().find(|k| !k.is_empty()).expect("one replica bootstrapped").clone();
     let (_, snap) = b.call_as(Some(&key), Method::GET, "/api/v1/proxy/config?wait_seconds=0", None).await;
     let version = snap["version"].as_i64().unwrap();
 
@@ -48,15 +43,15 @@ async fn a_write_on_one_replica_wakes_long_polls_on_the_other_through_redis() {
     let body = body.unwrap();
     assert!(body["version"].as_i64().unwrap() > version);
     assert_eq!(body["services"][0]["name"], "web");
-    a.stop().await;
-    b.stop().await;
+    a.shutdown().await;
+    b.shutdown().await;
 }
 
 #[tokio::test]
 async fn exactly_one_replica_probes_and_another_takes_over_when_it_stops() {
     let cfg = config().await;
-    let a = TestApp::with_config(cfg.clone()).await;
-    let b = TestApp::with_config(cfg).await;
+    let a = ControlPlane::start_with(cfg.clone()).await;
+    let b = ControlPlane::start_with(cfg).await;
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
     let probes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -68,7 +63,7 @@ async fn exactly_one_replica_probes_and_another_takes_over_when_it_stops() {
             }
         }
     });
-    let sid = a.service("web").await;
+    let sid = a.service("web", "web.example.com").await;
     let mut rt = route_example(sid);
     rt["routes"] = json!([{"provider": "aws", "region": "us-east-1", "endpoint": format!("127.0.0.1:{port}")}]);
     rt["health_probe"] = json!({"protocol": "tcp", "interval_seconds": 2, "timeout_seconds": 1});
@@ -78,12 +73,12 @@ async fn exactly_one_replica_probes_and_another_takes_over_when_it_stops() {
     let seen = probes.load(std::sync::atomic::Ordering::Relaxed);
     // One prober makes about 3 probes in 5 s (2 s interval); two would make about 6.
     assert!((1..=4).contains(&seen), "{seen} probes in 5 s");
-    a.stop().await;
+    a.shutdown().await;
     let before = probes.load(std::sync::atomic::Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(16)).await;
     let after = probes.load(std::sync::atomic::Ordering::Relaxed);
     assert!(after >= before + 2, "probing continued on the remaining replica ({before} -> {after})");
-    b.stop().await;
+    b.shutdown().await;
 }
 
 /// A proxy that runs a version the database no longer has (restored from an older backup,
@@ -91,8 +86,8 @@ async fn exactly_one_replica_probes_and_another_takes_over_when_it_stops() {
 /// version climbs past its own.
 #[tokio::test]
 async fn a_proxy_ahead_of_the_database_gets_the_current_snapshot_at_once() {
-    let app = TestApp::start().await;
-    let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
+    let app = ControlPlane::start().await;
+    let key = app.key.clone();
     let get = |version: i64| poll_config(app.base.clone(), app.http.clone(), key.clone(), version, 3);
     let (s, _, body) = get(-1).await;
     assert_eq!(s, StatusCode::OK);
@@ -106,7 +101,7 @@ async fn a_proxy_ahead_of_the_database_gets_the_current_snapshot_at_once() {
     assert_eq!(s, StatusCode::OK);
     assert!(waited < Duration::from_secs(1), "{waited:?}");
     assert_eq!(body.unwrap()["version"].as_i64().unwrap(), current);
-    app.stop().await;
+    app.shutdown().await;
 }
 
 /// One config long-poll as a proxy: status, how long it took, and the snapshot if any.
@@ -132,8 +127,8 @@ async fn poll_config(
 /// connection wrote (SQLITE_BUSY_SNAPSHOT); write transactions begin IMMEDIATE instead.
 #[tokio::test]
 async fn reports_racing_configuration_writes_all_succeed() {
-    let app = TestApp::start().await;
-    let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
+    let app = ControlPlane::start().await;
+    let key = app.key.clone();
     let register = json!({"name": "edge", "version": "test"});
     let (_, reg) = app.call_as(Some(&key), Method::POST, "/api/v1/proxy/register", Some(register)).await;
     let proxy_id = reg["proxy_id"].as_i64().unwrap();
@@ -154,5 +149,5 @@ async fn reports_racing_configuration_writes_all_succeed() {
     let (reports, writes) = tokio::join!(futures::future::join_all(reports), futures::future::join_all(writes));
     assert!(reports.iter().all(|s| *s == StatusCode::OK), "{reports:?}");
     assert!(writes.iter().all(|s| *s == StatusCode::CREATED), "{writes:?}");
-    app.stop().await;
+    app.shutdown().await;
 }

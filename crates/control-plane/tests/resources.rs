@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn clusters_show_their_key_once_and_services_belong_to_them() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     let (s, list) = app.get("/api/v1/clusters").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(list[0]["id"], 1);
@@ -56,11 +56,11 @@ async fn clusters_show_their_key_once_and_services_belong_to_them() {
     let (s, k) = app.post("/api/v1/clusters/1/rotate-key", json!({})).await;
     assert_eq!(s, StatusCode::OK);
     assert!(k["api_key"].as_str().unwrap().starts_with("mpk_"));
-    app.stop().await;
+    app.shutdown().await;
 }
 
 /// Create → GET → PUT of the GET body → GET: nothing changes but `updated_at`.
-async fn round_trip(app: &TestApp, collection: &str, body: Value) -> i64 {
+async fn round_trip(app: &ControlPlane, collection: &str, body: Value) -> i64 {
     let (s, created) = app.post(collection, body.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{created}");
     let id = created["id"].as_i64().unwrap();
@@ -106,8 +106,8 @@ fn assert_subset(want: &Value, got: &Value, at: &str) {
 
 #[tokio::test]
 async fn enterprise_resources_round_trip_unchanged() {
-    let app = TestApp::start().await;
-    let sid = app.service("web").await;
+    let app = ControlPlane::start().await;
+    let sid = app.service("web", "web.example.com").await;
     let qos = round_trip(&app, "/api/v1/traffic-shaping/policies", qos_example(sid)).await;
     let rt = round_trip(&app, "/api/v1/multi-cloud/routes", route_example(sid)).await;
     let tc = round_trip(&app, "/api/v1/observability/tracing", tracing_example()).await;
@@ -145,14 +145,14 @@ async fn enterprise_resources_round_trip_unchanged() {
         let (s, _) = app.delete(&p).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn lists_filter_and_paginate() {
-    let app = TestApp::start().await;
-    let a = app.service("a").await;
-    let b = app.service("b").await;
+    let app = ControlPlane::start().await;
+    let a = app.service("a", "a.example.com").await;
+    let b = app.service("b", "b.example.com").await;
     for i in 0..5 {
         let mut p = qos_example(if i % 2 == 0 { a } else { b });
         p["name"] = json!(format!("p{i}"));
@@ -192,7 +192,7 @@ async fn lists_filter_and_paginate() {
     let (s, e) = app.get("/api/v1/traffic-shaping/policies?cluster_id=abc").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["detail"][0]["loc"][0], "query");
-    app.stop().await;
+    app.shutdown().await;
 }
 
 fn locs(v: &Value) -> Vec<String> {
@@ -214,8 +214,8 @@ fn locs(v: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn bad_input_is_422_naming_the_field() {
-    let app = TestApp::start().await;
-    let sid = app.service("web").await;
+    let app = ControlPlane::start().await;
+    let sid = app.service("web", "web.example.com").await;
     let other = {
         let (_, c) = app.post("/api/v1/clusters", json!({"name": "other"})).await;
         c["id"].as_i64().unwrap()
@@ -346,13 +346,13 @@ async fn bad_input_is_422_naming_the_field() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, _) = app.get("/api/v1/nothing-here").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn failover_dry_run_and_cost_analytics_parameters() {
-    let app = TestApp::start().await;
-    let sid = app.service("web").await;
+    let app = ControlPlane::start().await;
+    let sid = app.service("web", "web.example.com").await;
     let (_, rt) = app.post("/api/v1/multi-cloud/routes", route_example(sid)).await;
     let id = rt["id"].as_i64().unwrap();
     let (s, r) = app.post(&format!("/api/v1/multi-cloud/routes/{id}/test-failover"), json!({"dry_run": true})).await;
@@ -392,12 +392,12 @@ async fn failover_dry_run_and_cost_analytics_parameters() {
         let (s, e) = app.get(&format!("/api/v1/multi-cloud/analytics/cost?{bad}")).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
     }
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn span_search_validates_and_reads_the_store() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     let (s, r) = app.get("/api/v1/observability/spans/search?service=edge&has_error=true&limit=10").await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["total"], 0);
@@ -410,12 +410,12 @@ async fn span_search_validates_and_reads_the_store() {
     let (s, g) = app.get("/api/v1/observability/dependencies").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(g["edges"], json!([]));
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn openapi_lists_every_spec_endpoint() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     let (s, doc) = app.call_as(None, Method::GET, "/api/v1/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
     let paths = doc["paths"].as_object().unwrap();
@@ -449,12 +449,12 @@ async fn openapi_lists_every_spec_endpoint() {
     let resp = app.http.get(format!("{}/api/v1/docs/", app.base)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.text().await.unwrap().to_lowercase().contains("swagger"));
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn tracing_test_sends_a_real_span_and_reports_failures() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     // Point a config at the control plane's own OTLP/HTTP receiver.
     let mut cfg = tracing_example();
     cfg["backend"] = json!("otlp");
@@ -482,12 +482,12 @@ async fn tracing_test_sends_a_real_span_and_reports_failures() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(r["success"], false);
     assert!(!r["error"].as_str().unwrap().is_empty(), "{r}");
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn otlp_receiver_accepts_json_and_rejects_garbage() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     let body = json!({"resourceSpans": [{
         "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
         "scopeSpans": [{"spans": [
@@ -519,5 +519,5 @@ async fn otlp_receiver_accepts_json_and_rejects_garbage() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    app.stop().await;
+    app.shutdown().await;
 }

@@ -24,12 +24,12 @@ fn service(n: u64) -> Value {
 /// `v - v0`, where `v0` is the version right after the service was created.
 #[tokio::test]
 async fn a_snapshot_never_mixes_two_versions() {
-    let app = Arc::new(TestApp::start().await);
-    let key = app.running.bootstrapped.default_cluster_key.clone().unwrap();
+    let app = Arc::new(ControlPlane::start().await);
+    let key = app.key.clone();
     let (s, created) = app.post("/api/v1/services", service(0)).await;
     assert_eq!(s, StatusCode::CREATED, "{created}");
     let path = format!("/api/v1/services/{}", created["id"]);
-    let snapshot = |app: Arc<TestApp>, key: String| async move {
+    let snapshot = |app: Arc<ControlPlane>, key: String| async move {
         let (s, snap) = app.call_as(Some(&key), Method::GET, "/api/v1/proxy/config", None).await;
         assert_eq!(s, StatusCode::OK, "{snap}");
         snap
@@ -85,5 +85,5 @@ async fn a_snapshot_never_mixes_two_versions() {
         torn.len(),
         &torn[..torn.len().min(5)]
     );
-    Arc::into_inner(app).expect("all tasks ended").stop().await;
+    Arc::into_inner(app).expect("all tasks ended").shutdown().await;
 }

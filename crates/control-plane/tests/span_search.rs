@@ -40,7 +40,7 @@ async fn zipkin(Query(q): Query<std::collections::HashMap<String, String>>) -> J
 
 #[tokio::test]
 async fn search_merges_jaeger_and_zipkin_and_reports_failures() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     let j = serve(axum::Router::new().route("/api/traces", axum::routing::get(jaeger))).await;
     let z = serve(axum::Router::new().route("/api/v2/traces", axum::routing::get(zipkin))).await;
     let broken = serve(axum::Router::new().route(
@@ -80,12 +80,12 @@ async fn search_merges_jaeger_and_zipkin_and_reports_failures() {
     let (_, r) = app.get("/api/v1/observability/spans/search?service=checkout&has_error=false").await;
     assert_eq!(r["total"], 1);
     assert_eq!(r["spans"][0]["source"], "zipkin:zipkin");
-    app.stop().await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn stored_spans_feed_dependencies_and_latency_histograms() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
     let mut spans = vec![];
     for i in 0..10i64 {
@@ -110,14 +110,14 @@ async fn stored_spans_feed_dependencies_and_latency_histograms() {
     assert_eq!(le5, 5, "{h}");
     let (s, _) = app.get("/api/v1/observability/latency?hours=0").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    app.stop().await;
+    app.shutdown().await;
 }
 
 /// Span names longer than the store's columns are cut, not rejected (PostgreSQL's VARCHAR
 /// columns would otherwise fail the whole batch there and only there).
 #[tokio::test]
 async fn overlong_service_and_operation_names_are_stored_cut() {
-    let app = TestApp::start().await;
+    let app = ControlPlane::start().await;
     let service = "s".repeat(400);
     let operation = "é".repeat(1000);
     let start = chrono::Utc::now().timestamp_nanos_opt().unwrap() - 1_000_000_000;
@@ -132,5 +132,5 @@ async fn overlong_service_and_operation_names_are_stored_cut() {
     let spans = r["spans"].as_array().unwrap();
     assert_eq!(spans.len(), 1, "{r}");
     assert_eq!(spans[0]["operation"].as_str().unwrap().chars().count(), 255);
-    app.stop().await;
+    app.shutdown().await;
 }

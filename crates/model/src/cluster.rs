@@ -33,8 +33,3 @@ impl ClusterSpec {
         e.into_result()
     }
 }
-
-// The proxy crate still names `marchproxy_model::cluster::ServiceProtocol`; kept until it
-// imports `marchproxy_model::service::ServiceProtocol`.
-#[doc(hidden)]
-pub use crate::service::ServiceProtocol;

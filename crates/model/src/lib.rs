@@ -27,12 +27,5 @@ pub mod tracing_config;
 
 pub use error::{FieldError, ValidationErrors};
 
-// Old module paths the proxy crate still names (`marchproxy_model::routing::...`,
-// `marchproxy_model::tracing_cfg::...`); kept until it imports the new ones.
-#[doc(hidden)]
-pub use route_table as routing;
-#[doc(hidden)]
-pub use tracing_config as tracing_cfg;
-
 /// Timestamps in the model are UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

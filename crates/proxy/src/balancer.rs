@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use marchproxy_model::routing::{CloudProvider, RoutingAlgorithm};
+use marchproxy_model::route_table::{CloudProvider, RoutingAlgorithm};
 
 /// Decay constant of the latency estimate.
 const EWMA_TAU: Duration = Duration::from_secs(5);

@@ -1,7 +1,7 @@
 //! Coordinates of AWS, GCP and Azure regions (approximate city locations), and the
 //! great-circle distance used by the `geo` algorithm.
 
-use marchproxy_model::routing::CloudProvider;
+use marchproxy_model::route_table::CloudProvider;
 
 /// (provider, region, latitude, longitude)
 const REGIONS: &[(&str, &str, f64, f64)] = &[

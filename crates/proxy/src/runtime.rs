@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use http::HeaderValue;
 use http::uri::{Authority, Scheme};
-use marchproxy_model::cluster::ServiceProtocol;
 use marchproxy_model::error::parse_endpoint;
-use marchproxy_model::routing::{CloudProvider, RouteTable};
+use marchproxy_model::route_table::{CloudProvider, RouteTable};
+use marchproxy_model::service::ServiceProtocol;
 use marchproxy_model::snapshot::ClusterSnapshot;
 
 use crate::balancer::{Candidate, EndpointState, Selector};

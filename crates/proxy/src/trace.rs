@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use marchproxy_model::report::TracingSample;
-use marchproxy_model::tracing_cfg::{TracingConfig, TracingConfigSpec};
+use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
 use marchproxy_telemetry::ExportPipeline;
 use marchproxy_telemetry::propagation::{self, Format, Formats, SpanContext};
 use marchproxy_telemetry::sampler::{Decision, Sampler};

@@ -77,6 +77,14 @@ impl ControlPlane {
         cp
     }
 
+    /// The running control plane (its state, bootstrap results, address).
+    ///
+    /// # Panics
+    /// While stopped.
+    pub fn running(&self) -> &Running {
+        self.running.as_ref().expect("the control plane is running")
+    }
+
     /// Stop (an outage); [`ControlPlane::restart`] brings it back on the same address and
     /// database.
     pub async fn stop(&mut self) {
