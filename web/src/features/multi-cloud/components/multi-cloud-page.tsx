@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useOwnerFilter } from '@/components/resource-page/owner-filter';
 import { DetailToggle, ResourcePage, type Column } from '@/components/resource-page/resource-page';
 import { EnabledBadge, RowActions } from '@/components/ui/row-actions';
 import type { Service } from '@/lib/api-types';
@@ -37,11 +37,14 @@ function columns(serviceName: (id: number) => string): Column<RouteTable>[] {
  * while loading) names the services and feeds the form and filter.
  */
 export function MultiCloudPage({ services }: { services: Service[] | undefined }) {
-  const [serviceFilter, setServiceFilter] = useState('');
-  const list = useRouteTables(serviceFilter ? { service_id: Number(serviceFilter) } : {});
+  const byService = useOwnerFilter(services, {
+    id: 'mc-filter',
+    label: 'Filter by service',
+    placeholder: 'All services',
+  });
+  const list = useRouteTables(byService.selected ? { service_id: byService.selected } : {});
   const tables = useRouteTableMutations();
   const { isAdmin } = useAuth();
-  const serviceName = (id: number) => services?.find((s) => s.id === id)?.name ?? `#${id}`;
 
   return (
     <ResourcePage<RouteTable>
@@ -49,18 +52,11 @@ export function MultiCloudPage({ services }: { services: Service[] | undefined }
       title="Multi-Cloud Routing"
       feature="multi_cloud_routing"
       list={listState(list)}
-      filter={{
-        id: 'mc-filter',
-        label: 'Filter by service',
-        placeholder: 'All services',
-        value: serviceFilter,
-        onChange: setServiceFilter,
-        options: services ?? [],
-      }}
+      filter={byService.filter}
       showCount
       table={{
         label: 'Route tables',
-        columns: columns(serviceName),
+        columns: columns(byService.nameOf),
         empty: 'No route tables',
         emptyHint: 'Create a route table to spread a service over cloud endpoints.',
       }}

@@ -1,3 +1,4 @@
+import { useOwnerFilter } from '@/components/resource-page/owner-filter';
 import { useState } from 'react';
 import { DetailToggle, ResourcePage, type Column } from '@/components/resource-page/resource-page';
 import { EnabledBadge, RowActions } from '@/components/ui/row-actions';
@@ -49,15 +50,18 @@ function columns(clusterName: (id: number) => string): Column<TracingConfig>[] {
  * feeds the form and filter.
  */
 export function ObservabilityPage({ clusters }: { clusters: Cluster[] | undefined }) {
-  const [clusterFilter, setClusterFilter] = useState('');
-  const list = useTracingConfigs(clusterFilter ? { cluster_id: Number(clusterFilter) } : {});
+  const byCluster = useOwnerFilter(clusters, {
+    id: 'tr-filter',
+    label: 'Filter by cluster',
+    placeholder: 'All clusters',
+  });
+  const list = useTracingConfigs(byCluster.selected ? { cluster_id: byCluster.selected } : {});
   const configs = useTracingConfigMutations();
   const connectionTest = useTestConnection();
   const { isAdmin } = useAuth();
   const [tests, setTests] = useState<Record<number, TracingTestResult>>({});
   const [traceId, setTraceId] = useState<string | null>(null);
   const testing = connectionTest.isPending ? connectionTest.variables : null;
-  const clusterName = (id: number) => clusters?.find((c) => c.id === id)?.name ?? `#${id}`;
 
   return (
     <ResourcePage<TracingConfig>
@@ -66,18 +70,11 @@ export function ObservabilityPage({ clusters }: { clusters: Cluster[] | undefine
       feature="distributed_tracing"
       list={listState(list)}
       listTitle="Tracing configurations"
-      filter={{
-        id: 'tr-filter',
-        label: 'Filter by cluster',
-        placeholder: 'All clusters',
-        value: clusterFilter,
-        onChange: setClusterFilter,
-        options: clusters ?? [],
-      }}
+      filter={byCluster.filter}
       showCount
       table={{
         label: 'Tracing configs',
-        columns: columns(clusterName),
+        columns: columns(byCluster.nameOf),
         empty: 'No tracing configs',
         emptyHint: 'Create one to export spans to Jaeger, Zipkin or an OTLP collector.',
       }}

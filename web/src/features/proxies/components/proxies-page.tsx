@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useOwnerFilter } from '@/components/resource-page/owner-filter';
 import { ResourcePage, type Column } from '@/components/resource-page/resource-page';
 import type { Cluster } from '@/lib/api-types';
 import { listState } from '@/lib/crud';
@@ -26,27 +26,23 @@ function columns(clusterName: (id: number) => string): Column<Proxy>[] {
  * names the clusters and feeds the filter.
  */
 export function ProxiesPage({ clusters }: { clusters: Cluster[] | undefined }) {
-  const [filter, setFilter] = useState('');
-  const proxies = useProxies(filter ? Number(filter) : undefined);
-  const clusterName = (id: number) => clusters?.find((c) => c.id === id)?.name ?? `#${id}`;
+  const byCluster = useOwnerFilter(clusters, {
+    id: 'proxy-filter',
+    label: 'Filter by cluster',
+    placeholder: 'All clusters',
+  });
+  const proxies = useProxies(byCluster.selected);
 
   return (
     <ResourcePage<Proxy>
       titleId="proxies-title"
       title="Proxies"
       list={listState(proxies)}
-      filter={{
-        id: 'proxy-filter',
-        label: 'Filter by cluster',
-        placeholder: 'All clusters',
-        value: filter,
-        onChange: setFilter,
-        options: clusters ?? [],
-      }}
+      filter={byCluster.filter}
       toolbarExtra={<span className="muted">Refreshes every 10 s</span>}
       table={{
         label: 'Proxies',
-        columns: columns(clusterName),
+        columns: columns(byCluster.nameOf),
         empty: 'No proxies registered',
         emptyHint: "Proxies appear here once they register with a cluster's API key.",
       }}

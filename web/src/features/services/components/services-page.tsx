@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useOwnerFilter } from '@/components/resource-page/owner-filter';
 import { ResourcePage, type Column } from '@/components/resource-page/resource-page';
 import type { Cluster } from '@/lib/api-types';
 import { useAuth } from '@/lib/auth';
@@ -25,28 +25,24 @@ function columns(clusterName: (id: number) => string): Column<Service>[] {
  * clusters and feeds the form and filter.
  */
 export function ServicesPage({ clusters }: { clusters: Cluster[] | undefined }) {
-  const [filter, setFilter] = useState<string>('');
-  const services = useServices(filter ? Number(filter) : undefined);
+  const byCluster = useOwnerFilter(clusters, {
+    id: 'svc-filter',
+    label: 'Filter by cluster',
+    placeholder: 'All clusters',
+  });
+  const services = useServices(byCluster.selected);
   const mutations = useServiceMutations();
   const { isAdmin } = useAuth();
-  const clusterName = (id: number) => clusters?.find((c) => c.id === id)?.name ?? `#${id}`;
 
   return (
     <ResourcePage<Service>
       titleId="services-title"
       title="Services"
       list={listState(services)}
-      filter={{
-        id: 'svc-filter',
-        label: 'Filter by cluster',
-        placeholder: 'All clusters',
-        value: filter,
-        onChange: setFilter,
-        options: clusters ?? [],
-      }}
+      filter={byCluster.filter}
       table={{
         label: 'Services',
-        columns: columns(clusterName),
+        columns: columns(byCluster.nameOf),
         empty: 'No services',
         emptyHint: "Services describe the traffic a cluster's proxies accept.",
       }}

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useOwnerFilter } from '@/components/resource-page/owner-filter';
 import { DetailToggle, ResourcePage, type Column } from '@/components/resource-page/resource-page';
 import { EnabledBadge, RowActions } from '@/components/ui/row-actions';
 import type { Service } from '@/lib/api-types';
@@ -33,11 +33,14 @@ function columns(serviceName: (id: number) => string): Column<QosPolicy>[] {
  * one policy. `services` (undefined while loading) names the services and feeds the form and filter.
  */
 export function TrafficShapingPage({ services }: { services: Service[] | undefined }) {
-  const [serviceFilter, setServiceFilter] = useState('');
-  const list = useQosPolicies(serviceFilter ? { service_id: Number(serviceFilter) } : {});
+  const byService = useOwnerFilter(services, {
+    id: 'ts-filter',
+    label: 'Filter by service',
+    placeholder: 'All services',
+  });
+  const list = useQosPolicies(byService.selected ? { service_id: byService.selected } : {});
   const policies = useQosPolicyMutations();
   const { isAdmin } = useAuth();
-  const serviceName = (id: number) => services?.find((s) => s.id === id)?.name ?? `#${id}`;
 
   return (
     <ResourcePage<QosPolicy>
@@ -45,18 +48,11 @@ export function TrafficShapingPage({ services }: { services: Service[] | undefin
       title="Traffic Shaping"
       feature="traffic_shaping"
       list={listState(list)}
-      filter={{
-        id: 'ts-filter',
-        label: 'Filter by service',
-        placeholder: 'All services',
-        value: serviceFilter,
-        onChange: setServiceFilter,
-        options: services ?? [],
-      }}
+      filter={byService.filter}
       showCount
       table={{
         label: 'QoS policies',
-        columns: columns(serviceName),
+        columns: columns(byService.nameOf),
         rowTestId: (p) => `qos-row-${p.id}`,
         empty: 'No QoS policies',
         emptyHint: "Create a policy to limit bandwidth and prioritise a service's traffic.",
