@@ -162,7 +162,8 @@ pub struct ListParams {
     pub limit: u32,
 }
 
-fn default_limit() -> u32 {
+/// The page size of a list when the client names none.
+pub(crate) fn default_limit() -> u32 {
     100
 }
 

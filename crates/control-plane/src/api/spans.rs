@@ -55,12 +55,8 @@ pub struct SpanQuery {
     pub trace_id: Option<String>,
     #[serde(default)]
     pub skip: u32,
-    #[serde(default = "default_limit")]
+    #[serde(default = "crate::api::extract::default_limit")]
     pub limit: u32,
-}
-
-fn default_limit() -> u32 {
-    100
 }
 
 fn parse_bound(field: &str, s: &Option<String>) -> ApiResult<Option<i64>> {

@@ -4,7 +4,7 @@ use marchproxy_model::qos::{QosPolicy, QosPolicySpec};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor};
 
-use super::rows::{RowExt, cluster_of, delete_row, filter_for, list_rows, set_enabled_row};
+use super::rows::{AnyQuery, RowExt, cluster_of, delete_row, filter_for, list_rows, set_enabled_row};
 use super::{ListFilter, bump_both, bump_version};
 use crate::db::{Db, now_ms};
 use crate::store::error::{StoreError, StoreResult};
@@ -27,24 +27,27 @@ fn qos_from_row(r: &AnyRow) -> StoreResult<QosPolicy> {
     })
 }
 
+/// The columns a QosPolicy's spec writes, then the time of the write: the order of both the
+/// INSERT and the UPDATE below.
+fn bind_spec<'q>(q: AnyQuery<'q>, spec: &'q QosPolicySpec) -> AnyQuery<'q> {
+    q.bind(spec.name.trim())
+        .bind(spec.description.as_deref())
+        .bind(spec.service_id)
+        .bind(spec.cluster_id)
+        .bind(serde_json::to_string(&spec.bandwidth).expect("serializes"))
+        .bind(serde_json::to_string(&spec.priority_config).expect("serializes"))
+        .bind(spec.enabled)
+        .bind(now_ms())
+}
+
 pub async fn create_qos(db: &Db, spec: &QosPolicySpec) -> StoreResult<QosPolicy> {
     check_service_in_cluster(db, spec.service_id, spec.cluster_id).await?;
-    let now = now_ms();
     let mut tx = super::begin_write(db).await?;
-    let row = sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO qos_policies (name, description, service_id, cluster_id, bandwidth_config, priority_config, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *",
-    )
-    .bind(spec.name.trim())
-    .bind(spec.description.as_deref())
-    .bind(spec.service_id)
-    .bind(spec.cluster_id)
-    .bind(serde_json::to_string(&spec.bandwidth).expect("serializes"))
-    .bind(serde_json::to_string(&spec.priority_config).expect("serializes"))
-    .bind(spec.enabled)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
+    );
+    let row = bind_spec(q, spec).fetch_one(&mut *tx).await?;
     bump_version(&mut tx, spec.cluster_id).await?;
     tx.commit().await?;
     qos_from_row(&row)
@@ -64,21 +67,11 @@ pub async fn update_qos(db: &Db, id: i64, spec: &QosPolicySpec) -> StoreResult<Q
     let old_cluster = cluster_of(db, "qos_policies", "QoS policy", id).await?;
     check_service_in_cluster(db, spec.service_id, spec.cluster_id).await?;
     let mut tx = super::begin_write(db).await?;
-    let row = sqlx::query(
+    let q = sqlx::query(
         "UPDATE qos_policies SET name = $1, description = $2, service_id = $3, cluster_id = $4, bandwidth_config = $5,
          priority_config = $6, enabled = $7, updated_at = $8 WHERE id = $9 RETURNING *",
-    )
-    .bind(spec.name.trim())
-    .bind(spec.description.as_deref())
-    .bind(spec.service_id)
-    .bind(spec.cluster_id)
-    .bind(serde_json::to_string(&spec.bandwidth).expect("serializes"))
-    .bind(serde_json::to_string(&spec.priority_config).expect("serializes"))
-    .bind(spec.enabled)
-    .bind(now_ms())
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
+    );
+    let row = bind_spec(q, spec).bind(id).fetch_one(&mut *tx).await?;
     bump_both(&mut tx, old_cluster, spec.cluster_id).await?;
     tx.commit().await?;
     qos_from_row(&row)

@@ -6,7 +6,7 @@ use marchproxy_model::snapshot::DrainedEndpoint;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor};
 
-use super::rows::{RowExt, cluster_of, delete_row, filter_for, list_rows, parse_enum, set_enabled_row};
+use super::rows::{AnyQuery, RowExt, cluster_of, delete_row, filter_for, list_rows, parse_enum, set_enabled_row};
 use super::{ListFilter, WriteTx, bump_both, bump_version};
 use crate::db::{Db, now_ms};
 use crate::store::error::{StoreError, StoreResult};
@@ -71,27 +71,30 @@ fn trimmed(spec: &RouteTableSpec) -> RouteTableSpec {
     s
 }
 
+/// The columns a RouteTable's spec writes, then the time of the write: the order of both the
+/// INSERT and the UPDATE below.
+fn bind_spec<'q>(q: AnyQuery<'q>, spec: &'q RouteTableSpec) -> AnyQuery<'q> {
+    q.bind(spec.name.trim())
+        .bind(spec.description.as_deref())
+        .bind(spec.service_id)
+        .bind(spec.cluster_id)
+        .bind(spec.algorithm.as_str())
+        .bind(serde_json::to_string(&spec.routes).expect("serializes"))
+        .bind(serde_json::to_string(&spec.health_probe).expect("serializes"))
+        .bind(spec.enable_auto_failover)
+        .bind(spec.enabled)
+        .bind(now_ms())
+}
+
 pub async fn create_route_table(db: &Db, spec: &RouteTableSpec) -> StoreResult<RouteTable> {
     check_service_in_cluster(db, spec.service_id, spec.cluster_id).await?;
     let spec = trimmed(spec);
-    let now = now_ms();
     let mut tx = super::begin_write(db).await?;
-    let row = sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO route_tables (name, description, service_id, cluster_id, algorithm, routes, health_probe_config, enable_auto_failover, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING *",
-    )
-    .bind(spec.name.trim())
-    .bind(spec.description.as_deref())
-    .bind(spec.service_id)
-    .bind(spec.cluster_id)
-    .bind(spec.algorithm.as_str())
-    .bind(serde_json::to_string(&spec.routes).expect("serializes"))
-    .bind(serde_json::to_string(&spec.health_probe).expect("serializes"))
-    .bind(spec.enable_auto_failover)
-    .bind(spec.enabled)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
+    );
+    let row = bind_spec(q, &spec).fetch_one(&mut *tx).await?;
     let table = route_from_row(&row)?;
     sync_health_rows(&mut tx, table.id, &spec).await?;
     bump_version(&mut tx, spec.cluster_id).await?;
@@ -114,23 +117,11 @@ pub async fn update_route_table(db: &Db, id: i64, spec: &RouteTableSpec) -> Stor
     check_service_in_cluster(db, spec.service_id, spec.cluster_id).await?;
     let spec = trimmed(spec);
     let mut tx = super::begin_write(db).await?;
-    let row = sqlx::query(
+    let q = sqlx::query(
         "UPDATE route_tables SET name = $1, description = $2, service_id = $3, cluster_id = $4, algorithm = $5, routes = $6,
          health_probe_config = $7, enable_auto_failover = $8, enabled = $9, updated_at = $10 WHERE id = $11 RETURNING *",
-    )
-    .bind(spec.name.trim())
-    .bind(spec.description.as_deref())
-    .bind(spec.service_id)
-    .bind(spec.cluster_id)
-    .bind(spec.algorithm.as_str())
-    .bind(serde_json::to_string(&spec.routes).expect("serializes"))
-    .bind(serde_json::to_string(&spec.health_probe).expect("serializes"))
-    .bind(spec.enable_auto_failover)
-    .bind(spec.enabled)
-    .bind(now_ms())
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
+    );
+    let row = bind_spec(q, &spec).bind(id).fetch_one(&mut *tx).await?;
     sync_health_rows(&mut tx, id, &spec).await?;
     bump_both(&mut tx, old_cluster, spec.cluster_id).await?;
     tx.commit().await?;

@@ -9,6 +9,9 @@ use super::{ListFilter, bump_version};
 use crate::db::{Db, ms_to_time, now_ms};
 use crate::store::error::{StoreError, StoreResult};
 
+/// A query with its binds, as the statements of several store modules build it.
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
+
 pub(super) fn parse_enum<T: serde::de::DeserializeOwned>(s: String, what: &str) -> StoreResult<T> {
     serde_json::from_value(serde_json::Value::from(s))
         .map_err(|e| StoreError::Internal(anyhow::anyhow!("stored {what}: {e}")))
@@ -141,10 +144,7 @@ impl Filter {
     pub fn next_placeholder(&self) -> usize {
         self.binds.len() + 1
     }
-    pub fn apply<'q>(
-        &'q self,
-        mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
-    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    pub fn apply<'q>(&'q self, mut q: AnyQuery<'q>) -> AnyQuery<'q> {
         for b in &self.binds {
             q = match b {
                 FilterValue::I64(v) => q.bind(*v),

@@ -4,7 +4,7 @@ use marchproxy_model::service::{Service, ServiceProtocol, ServiceSpec};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor};
 
-use super::rows::{Filter, RowExt, list_rows};
+use super::rows::{AnyQuery, Filter, RowExt, list_rows};
 use super::{ListFilter, bump_version};
 use crate::db::{Db, now_ms};
 use crate::store::clusters::cluster_exists;
@@ -59,26 +59,31 @@ async fn check_service_refs(db: &Db, spec: &ServiceSpec, id: Option<i64>) -> Sto
     Ok(())
 }
 
+/// The columns a service's spec writes, then the time of the write: the order of both the
+/// INSERT and the UPDATE below.
+fn bind_spec<'q>(q: AnyQuery<'q>, spec: &'q ServiceSpec) -> AnyQuery<'q> {
+    q.bind(spec.cluster_id)
+        .bind(spec.name.trim())
+        .bind(spec.description.as_deref())
+        .bind(serde_json::to_string(&spec.hostnames).expect("strings serialize"))
+        .bind(spec.path_prefix.as_str())
+        .bind(protocol_str(spec.protocol))
+        .bind(spec.listen_port.map(i64::from))
+        .bind(spec.enabled)
+        .bind(now_ms())
+}
+
 pub async fn create_service(db: &Db, spec: &ServiceSpec) -> StoreResult<Service> {
     check_service_refs(db, spec, None).await?;
-    let now = now_ms();
     let mut tx = super::begin_write(db).await?;
-    let row = sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO services (cluster_id, name, description, hostnames, path_prefix, protocol, listen_port, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *",
-    )
-    .bind(spec.cluster_id)
-    .bind(spec.name.trim())
-    .bind(spec.description.as_deref())
-    .bind(serde_json::to_string(&spec.hostnames).expect("strings serialize"))
-    .bind(spec.path_prefix.as_str())
-    .bind(protocol_str(spec.protocol))
-    .bind(spec.listen_port.map(i64::from))
-    .bind(spec.enabled)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| conflict_name(e, "service in this cluster", &spec.name))?;
+    );
+    let row = bind_spec(q, spec)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| conflict_name(e, "service in this cluster", &spec.name))?;
     bump_version(&mut tx, spec.cluster_id).await?;
     tx.commit().await?;
     service_from_row(&row)
@@ -113,28 +118,18 @@ pub async fn update_service(db: &Db, id: i64, spec: &ServiceSpec) -> StoreResult
     let old = get_service(db, id).await?;
     check_service_refs(db, spec, Some(id)).await?;
     let mut tx = super::begin_write(db).await?;
-    let row = sqlx::query(
+    let q = sqlx::query(
         "UPDATE services SET cluster_id = $1, name = $2, description = $3, hostnames = $4, path_prefix = $5, protocol = $6,
          listen_port = $7, enabled = $8, updated_at = $9 WHERE id = $10 RETURNING *",
-    )
-    .bind(spec.cluster_id)
-    .bind(spec.name.trim())
-    .bind(spec.description.as_deref())
-    .bind(serde_json::to_string(&spec.hostnames).expect("strings serialize"))
-    .bind(spec.path_prefix.as_str())
-    .bind(protocol_str(spec.protocol))
-    .bind(spec.listen_port.map(i64::from))
-    .bind(spec.enabled)
-    .bind(now_ms())
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| match StoreError::from(e) {
+    );
+    let row = bind_spec(q, spec).bind(id).fetch_one(&mut *tx).await.map_err(|e| match StoreError::from(e) {
         StoreError::Conflict(_) if old.spec.cluster_id != spec.cluster_id => StoreError::Conflict(format!(
             "service {id} is used by policies or route tables of cluster {}; it cannot move to another cluster",
             old.spec.cluster_id
         )),
-        StoreError::Conflict(_) => StoreError::Conflict(format!("a service named `{}` already exists in this cluster", spec.name.trim())),
+        StoreError::Conflict(_) => {
+            StoreError::Conflict(format!("a service named `{}` already exists in this cluster", spec.name.trim()))
+        }
         other => other,
     })?;
     bump_version(&mut tx, spec.cluster_id).await?;

@@ -4,7 +4,7 @@ use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor};
 
-use super::rows::{RowExt, cluster_of, delete_row, filter_for, list_rows, parse_enum, set_enabled_row};
+use super::rows::{AnyQuery, RowExt, cluster_of, delete_row, filter_for, list_rows, parse_enum, set_enabled_row};
 use super::{ListFilter, bump_both, bump_version};
 use crate::db::{Db, now_ms};
 use crate::store::clusters::cluster_exists;
@@ -49,28 +49,28 @@ async fn check_cluster(db: &Db, cluster_id: i64) -> StoreResult<()> {
     Ok(())
 }
 
-macro_rules! bind_tracing {
-    ($q:expr, $s:expr) => {
-        $q.bind($s.name.trim())
-            .bind($s.description.as_deref())
-            .bind($s.cluster_id)
-            .bind($s.backend.as_str())
-            .bind($s.endpoint.trim())
-            .bind($s.exporter.as_str())
-            .bind($s.sampling_strategy.as_str())
-            .bind($s.sampling_rate)
-            .bind($s.max_traces_per_second.map(i64::from))
-            .bind($s.include_request_headers)
-            .bind($s.include_response_headers)
-            .bind($s.include_request_body)
-            .bind($s.include_response_body)
-            .bind($s.max_attribute_length as i64)
-            .bind($s.service_name.trim())
-            .bind($s.custom_tags.as_ref().map(|t| serde_json::to_string(t).expect("serializes")))
-            .bind($s.query_url.as_deref())
-            .bind($s.enabled)
-            .bind(now_ms())
-    };
+/// The columns a tracing config's spec writes, then the time of the write: the order of both
+/// the INSERT and the UPDATE below.
+fn bind_spec<'q>(q: AnyQuery<'q>, spec: &'q TracingConfigSpec) -> AnyQuery<'q> {
+    q.bind(spec.name.trim())
+        .bind(spec.description.as_deref())
+        .bind(spec.cluster_id)
+        .bind(spec.backend.as_str())
+        .bind(spec.endpoint.trim())
+        .bind(spec.exporter.as_str())
+        .bind(spec.sampling_strategy.as_str())
+        .bind(spec.sampling_rate)
+        .bind(spec.max_traces_per_second.map(i64::from))
+        .bind(spec.include_request_headers)
+        .bind(spec.include_response_headers)
+        .bind(spec.include_request_body)
+        .bind(spec.include_response_body)
+        .bind(spec.max_attribute_length as i64)
+        .bind(spec.service_name.trim())
+        .bind(spec.custom_tags.as_ref().map(|t| serde_json::to_string(t).expect("serializes")))
+        .bind(spec.query_url.as_deref())
+        .bind(spec.enabled)
+        .bind(now_ms())
 }
 
 pub async fn create_tracing(db: &Db, spec: &TracingConfigSpec) -> StoreResult<TracingConfig> {
@@ -82,7 +82,7 @@ pub async fn create_tracing(db: &Db, spec: &TracingConfigSpec) -> StoreResult<Tr
          max_attribute_length, service_name, custom_tags, query_url, enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING *",
     );
-    let row = bind_tracing!(q, spec).fetch_one(&mut *tx).await?;
+    let row = bind_spec(q, spec).fetch_one(&mut *tx).await?;
     bump_version(&mut tx, spec.cluster_id).await?;
     tx.commit().await?;
     tracing_from_row(&row)
@@ -108,7 +108,7 @@ pub async fn update_tracing(db: &Db, id: i64, spec: &TracingConfigSpec) -> Store
          include_response_headers = $11, include_request_body = $12, include_response_body = $13, max_attribute_length = $14,
          service_name = $15, custom_tags = $16, query_url = $17, enabled = $18, updated_at = $19 WHERE id = $20 RETURNING *",
     );
-    let row = bind_tracing!(q, spec).bind(id).fetch_one(&mut *tx).await?;
+    let row = bind_spec(q, spec).bind(id).fetch_one(&mut *tx).await?;
     bump_both(&mut tx, old_cluster, spec.cluster_id).await?;
     tx.commit().await?;
     tracing_from_row(&row)
