@@ -1,10 +1,11 @@
+import { OptionSelect } from '@/components/ui/option-select';
 import { useState, type FormEvent } from 'react';
 import { EntitySelect } from '@/components/ui/entity-select';
 import { Checkbox, Field } from '@/components/ui/field';
 import { FormCard, FormFooter } from '@/components/ui/form';
 import { useFormSubmission } from '@/hooks/use-form-submission';
 import type { Service } from '@/lib/api-types';
-import type { CloudProvider, ProbeProtocol, RouteTableInput, RoutingAlgorithm } from '../types';
+import type { RouteTableInput } from '../types';
 import {
   ALGORITHMS,
   EMPTY_ROUTE,
@@ -88,13 +89,7 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
           />
         </Field>
         <Field id="rt-algorithm" label="Algorithm" error={errors.algorithm}>
-          <select value={f.algorithm} onChange={(e) => set('algorithm', e.target.value as RoutingAlgorithm)}>
-            {ALGORITHMS.map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
+          <OptionSelect value={f.algorithm} onChange={(v) => set('algorithm', v)} options={ALGORITHMS} />
         </Field>
       </div>
       <Field id="rt-description" label="Description" error={errors.description}>
@@ -115,13 +110,7 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
               label={`Provider (endpoint ${i + 1})`}
               error={errors[`routes.${i}.provider`]}
             >
-              <select value={r.provider} onChange={(e) => setRoute(i, 'provider', e.target.value as CloudProvider)}>
-                {PROVIDERS.map((p) => (
-                  <option key={p} value={p}>
-                    {p}
-                  </option>
-                ))}
-              </select>
+              <OptionSelect value={r.provider} onChange={(v) => setRoute(i, 'provider', v)} options={PROVIDERS} />
             </Field>
             <Field id={`rt-r${i}-region`} label={`Region (endpoint ${i + 1})`} error={errors[`routes.${i}.region`]}>
               <input value={r.region} onChange={(e) => setRoute(i, 'region', e.target.value)} />
@@ -191,13 +180,11 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
         <legend>Health probe</legend>
         <div className="form-row">
           <Field id="rt-probe-protocol" label="Protocol" error={errors['health_probe.protocol']}>
-            <select value={f.probe_protocol} onChange={(e) => set('probe_protocol', e.target.value as ProbeProtocol)}>
-              {PROBE_PROTOCOLS.map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
-            </select>
+            <OptionSelect
+              value={f.probe_protocol}
+              onChange={(v) => set('probe_protocol', v)}
+              options={PROBE_PROTOCOLS}
+            />
           </Field>
           <Field id="rt-probe-port" label="Port" error={errors['health_probe.port']} hint="Empty = the endpoint's port">
             <input inputMode="numeric" value={f.probe_port} onChange={(e) => set('probe_port', e.target.value)} />

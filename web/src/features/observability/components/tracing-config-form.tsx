@@ -1,10 +1,11 @@
+import { OptionSelect } from '@/components/ui/option-select';
 import { useState, type FormEvent } from 'react';
 import { EntitySelect } from '@/components/ui/entity-select';
 import { Checkbox, Field } from '@/components/ui/field';
 import { FormCard, FormFooter } from '@/components/ui/form';
 import { useFormSubmission } from '@/hooks/use-form-submission';
 import type { Cluster } from '@/lib/api-types';
-import type { SamplingStrategy, SpanExporter, TracingBackend, TracingConfigInput } from '../types';
+import type { TracingConfigInput } from '../types';
 import {
   BACKENDS,
   EXPORTERS,
@@ -79,22 +80,10 @@ export default function TracingConfigForm({ initial, clusters, title, submitLabe
         <legend>Backend</legend>
         <div className="form-row">
           <Field id="tr-backend" label="Backend" error={errors.backend}>
-            <select value={f.backend} onChange={(e) => set('backend', e.target.value as TracingBackend)}>
-              {BACKENDS.map((b) => (
-                <option key={b} value={b}>
-                  {b}
-                </option>
-              ))}
-            </select>
+            <OptionSelect value={f.backend} onChange={(v) => set('backend', v)} options={BACKENDS} />
           </Field>
           <Field id="tr-exporter" label="Exporter" error={errors.exporter}>
-            <select value={f.exporter} onChange={(e) => set('exporter', e.target.value as SpanExporter)}>
-              {EXPORTERS.map((x) => (
-                <option key={x} value={x}>
-                  {x}
-                </option>
-              ))}
-            </select>
+            <OptionSelect value={f.exporter} onChange={(v) => set('exporter', v)} options={EXPORTERS} />
           </Field>
           <Field
             id="tr-endpoint"
@@ -119,16 +108,11 @@ export default function TracingConfigForm({ initial, clusters, title, submitLabe
         <legend>Sampling</legend>
         <div className="form-row">
           <Field id="tr-strategy" label="Strategy" error={errors.sampling_strategy}>
-            <select
+            <OptionSelect
               value={f.sampling_strategy}
-              onChange={(e) => set('sampling_strategy', e.target.value as SamplingStrategy)}
-            >
-              {STRATEGIES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
+              onChange={(v) => set('sampling_strategy', v)}
+              options={STRATEGIES}
+            />
           </Field>
           <Field id="tr-rate" label="Sampling rate" error={errors.sampling_rate} hint="0–1">
             <input inputMode="decimal" value={f.sampling_rate} onChange={(e) => set('sampling_rate', e.target.value)} />

@@ -1,10 +1,11 @@
+import { OptionSelect } from '@/components/ui/option-select';
 import { useState, type FormEvent } from 'react';
 import { EntitySelect } from '@/components/ui/entity-select';
 import { Checkbox, Field } from '@/components/ui/field';
 import { FormCard, FormFooter } from '@/components/ui/form';
 import { useFormSubmission } from '@/hooks/use-form-submission';
 import type { Service } from '@/lib/api-types';
-import type { Dscp, Priority, QosPolicyInput } from '../types';
+import type { QosPolicyInput } from '../types';
 import { DSCP_VALUES, PRIORITIES, qosToInput, validateQos, type QosForm } from '../utils/qos-form';
 
 const SHOWN = [
@@ -92,13 +93,7 @@ export default function QosPolicyForm({ initial, services, title, submitLabel, o
         <legend>Priority</legend>
         <div className="form-row">
           <Field id="qos-priority" label="Priority class" error={errors['priority_config.priority']}>
-            <select value={f.priority} onChange={(e) => set('priority', e.target.value as Priority)}>
-              {PRIORITIES.map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
-            </select>
+            <OptionSelect value={f.priority} onChange={(v) => set('priority', v)} options={PRIORITIES} />
           </Field>
           <Field id="qos-weight" label="Weight" error={errors['priority_config.weight']} hint="1–100">
             <input inputMode="numeric" value={f.weight} onChange={(e) => set('weight', e.target.value)} />
@@ -116,13 +111,7 @@ export default function QosPolicyForm({ initial, services, title, submitLabel, o
             />
           </Field>
           <Field id="qos-dscp" label="DSCP marking" error={errors['priority_config.dscp_marking']}>
-            <select value={f.dscp_marking} onChange={(e) => set('dscp_marking', e.target.value as Dscp)}>
-              {DSCP_VALUES.map((d) => (
-                <option key={d} value={d}>
-                  {d}
-                </option>
-              ))}
-            </select>
+            <OptionSelect value={f.dscp_marking} onChange={(v) => set('dscp_marking', v)} options={DSCP_VALUES} />
           </Field>
         </div>
       </fieldset>
