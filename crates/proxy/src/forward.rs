@@ -1,7 +1,8 @@
 //! The HTTP request path, in five phases, each a function of that name:
 //!
-//! 1. `route`: Host and longest path prefix → the service, its enabled route table and
-//!    its QoS policy (the request's trace begins once the service is known).
+//! 1. `route`: Host and longest path prefix (on whole segments, after the path's
+//!    dot-segments are resolved: `path.rs`) → the service, its enabled route table and its
+//!    QoS policy (the request's trace begins once the service is known).
 //! 2. `select`: the route table's algorithm picks an endpoint (another one for a retry).
 //! 3. `prepare`: the upstream head, encoded once (hop-by-hop fields removed,
 //!    `X-Forwarded-*` added; Host is set per attempt, to the endpoint's), and the body
@@ -15,13 +16,14 @@
 //! another endpoint, for idempotent requests without a body. Errors become responses in
 //! `Proxy::respond` (one status per error, `error.rs`).
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Request, Response, Version};
+use http::{Request, Response, Uri, Version};
 
 use crate::Proxy;
 use crate::balancer::{EndpointState, InFlight};
@@ -79,11 +81,12 @@ impl Proxy {
     /// The five phases, with one retry.
     async fn forward(
         &self,
-        req: Request<ClientBody>,
+        mut req: Request<ClientBody>,
         conn: &ConnInfo,
         trace: &mut Option<Box<RequestTrace>>,
     ) -> Result<Response<RespBody>, ProxyError> {
         let rt = self.runtime.load_full().ok_or(ProxyError::NoConfig)?;
+        resolve_path(&mut req)?;
         let host = host(&req)?;
         let routed = route(&rt, host, req.uri().path())?;
         // DSCP of the service's policy on both sides (BE when it has none).
@@ -229,6 +232,24 @@ fn host(req: &Request<ClientBody>) -> Result<&str, ProxyError> {
         Some(h) => Ok(h),
         None => req.uri().authority().map(|a| a.as_str()).ok_or(ProxyError::BadRequest),
     }
+}
+
+/// Resolve the request's dot-segments in place (`path.rs`), so it is routed and forwarded
+/// as the upstream will read it; a path that cannot be resolved safely is a 400.
+fn resolve_path(req: &mut Request<ClientBody>) -> Result<(), ProxyError> {
+    let resolved = match crate::path::normalize(req.uri().path()) {
+        Ok(Cow::Borrowed(_)) => return Ok(()),
+        Ok(Cow::Owned(p)) => p,
+        Err(_) => return Err(ProxyError::BadRequest),
+    };
+    let mut parts = std::mem::take(req.uri_mut()).into_parts();
+    let pq = match parts.path_and_query.as_ref().and_then(|pq| pq.query()) {
+        Some(q) => format!("{resolved}?{q}"),
+        None => resolved,
+    };
+    parts.path_and_query = Some(pq.parse().map_err(|_| ProxyError::BadRequest)?);
+    *req.uri_mut() = Uri::from_parts(parts).map_err(|_| ProxyError::BadRequest)?;
+    Ok(())
 }
 
 /// Phase 1: the service for `host` and `path`, and its enabled route table.

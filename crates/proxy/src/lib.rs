@@ -52,6 +52,7 @@ pub mod l4;
 pub mod listen;
 pub mod metrics;
 mod pace;
+pub mod path;
 pub mod regions;
 pub mod report;
 pub mod runtime;

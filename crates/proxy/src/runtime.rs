@@ -178,8 +178,15 @@ impl Runtime {
                 .find(|(suffix, _)| host.len() > suffix.len() && host.ends_with(suffix.as_str()))
                 .map(|(_, v)| v)
         })?;
-        list.iter().find(|r| path.starts_with(r.path_prefix.as_str()))
+        list.iter().find(|r| prefix_matches(&r.path_prefix, path))
     }
+}
+
+/// Whether `path` lies under the path prefix `prefix` on whole segments: `/api` matches `/api`,
+/// `/api/` and `/api/users`, not `/api-internal` (a prefix ending in `/` matches as it is).
+fn prefix_matches(prefix: &str, path: &str) -> bool {
+    path.starts_with(prefix)
+        && (prefix.ends_with('/') || path.len() == prefix.len() || path.as_bytes()[prefix.len()] == b'/')
 }
 
 fn strip_port(host: &str) -> &str {
@@ -271,5 +278,19 @@ mod tests {
         assert_eq!(strip_port("api.example.com:8080"), "api.example.com");
         assert_eq!(strip_port("api.example.com"), "api.example.com");
         assert_eq!(strip_port("[::1]:80"), "::1");
+    }
+
+    #[test]
+    fn path_prefixes_match_whole_segments() {
+        for (prefix, path) in
+            [("/api", "/api"), ("/api", "/api/"), ("/api", "/api/users"), ("/api/", "/api/x"), ("/", "/a")]
+        {
+            assert!(prefix_matches(prefix, path), "{prefix} should match {path}");
+        }
+        for (prefix, path) in
+            [("/api", "/api-internal"), ("/api", "/apix/y"), ("/api/", "/api"), ("/api", "/ap"), ("/api", "/")]
+        {
+            assert!(!prefix_matches(prefix, path), "{prefix} should not match {path}");
+        }
     }
 }

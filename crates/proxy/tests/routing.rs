@@ -470,3 +470,55 @@ async fn workers_are_pinned_one_per_cpu() {
     assert!(all.iter().all(|(_, allowed)| allowed.contains(['-', ','])), "not pinned: {all:?}");
     drop(p);
 }
+
+/// A raw GET of `target` (sent as written: HTTP clients resolve dot-segments themselves),
+/// with `Connection: close`; the status, the proxy's error header and the body.
+async fn raw_get(p: &marchproxy_proxy::Running, host: &str, target: &str) -> (u16, Option<String>, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(p.addr).await.unwrap();
+    let req = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut raw)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    let error = head.lines().find_map(|l| l.strip_prefix("x-marchproxy-error: ").map(str::to_string));
+    (status, error, body.to_string())
+}
+
+/// Path prefixes match whole segments, and dot-segments are resolved before routing and in
+/// what the upstream receives, so a path cannot climb out of the prefix it was routed by.
+#[tokio::test]
+async fn paths_are_routed_as_the_upstream_will_read_them() {
+    let ctl = FakeController::start().await;
+    let public = Upstream::start("public").await;
+    ctl.service("public", "web.example.com", &[public.url()]);
+    ctl.update(|s| s["services"][0]["path_prefix"] = json!("/public"));
+    let p = proxy(&ctl, |_| {}).await;
+    synced(&ctl, &p).await;
+    let target = |body: &str| serde_json::from_str::<Value>(body).unwrap()["target"].as_str().unwrap().to_string();
+    let host = "web.example.com";
+
+    let (s, _, body) = raw_get(&p, host, "/public/echo?x=1").await;
+    assert_eq!((s, target(&body)), (200, "/public/echo?x=1".to_string()));
+    // Whole segments only.
+    let (s, e, _) = raw_get(&p, host, "/public-internal/echo").await;
+    assert_eq!((s, e.as_deref()), (404, Some("no_route")));
+    // Climbing out of /public resolves to /admin, which nothing serves.
+    for raw in
+        ["/public/../admin/echo", "/public/%2e%2e/admin/echo", "/public/.%2E/admin/echo", "/public/./../admin/echo"]
+    {
+        let (s, e, _) = raw_get(&p, host, raw).await;
+        assert_eq!((s, e.as_deref()), (404, Some("no_route")), "{raw}");
+    }
+    // A path that stays inside is forwarded resolved.
+    let (s, _, body) = raw_get(&p, host, "/public/a/../b/./%2e/echo?y=2").await;
+    assert_eq!((s, target(&body)), (200, "/public/b/echo?y=2".to_string()));
+    // Separators that would hide a dot-segment from us, and climbing above the root, are refused.
+    for raw in ["/public/..%2fadmin/echo", "/public%2f..%2fadmin/echo", "/public/..%5Cadmin/echo", "/../public/echo"] {
+        let (s, e, _) = raw_get(&p, host, raw).await;
+        assert_eq!((s, e.as_deref()), (400, Some("bad_request")), "{raw}");
+    }
+    p.shutdown().await;
+}

@@ -1,7 +1,7 @@
 //! HTTP servers posing as regions: each answers its name; `/bytes/N` sends N bytes, `/echo`
-//! returns the request's headers, body length and trailers as JSON, `/status/N` answers N;
-//! a delay and a failing mode can be switched on; a server can be killed and revived on
-//! its port.
+//! returns the request's target (path and query), headers, body length and trailers as
+//! JSON, `/status/N` answers N; a delay and a failing mode can be switched on; a server can
+//! be killed and revived on its port.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -110,6 +110,7 @@ async fn answer(req: Request<Incoming>, name: &str, hits: &AtomicU64, delay: &At
         tokio::time::sleep(Duration::from_millis(d)).await;
     }
     let path = req.uri().path().to_string();
+    let target = req.uri().path_and_query().map_or_else(|| path.clone(), |pq| pq.to_string());
     if let Some(n) = path.strip_prefix("/bytes/") {
         let n: usize = n.parse().unwrap_or(0);
         return Response::new(Full::new(Bytes::from(vec![b'x'; n])));
@@ -132,7 +133,7 @@ async fn answer(req: Request<Incoming>, name: &str, hits: &AtomicU64, delay: &At
             }
             Err(_) => (0, Default::default()),
         };
-        let v = json!({"name": name, "headers": headers, "body_len": body, "trailers": trailers});
+        let v = json!({"name": name, "target": target, "headers": headers, "body_len": body, "trailers": trailers});
         return Response::new(Full::new(Bytes::from(v.to_string())));
     }
     Response::new(Full::new(Bytes::from(name.to_string())))
