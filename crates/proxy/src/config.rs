@@ -64,6 +64,38 @@ pub struct ProxyConfig {
     #[arg(long, env = "MARCHPROXY_TUNNEL_IDLE_TIMEOUT_SECONDS", default_value_t = 3600)]
     pub tunnel_idle_timeout_seconds: u64,
 
+    /// How long a client may pause while sending a request body, in milliseconds: the next
+    /// bytes must arrive within this, or the request ends with a 408 (the endpoint is not
+    /// blamed). The upstream timeout only starts once the body is sent.
+    #[arg(long, env = "MARCHPROXY_CLIENT_BODY_TIMEOUT_MS", default_value_t = 60_000)]
+    pub client_body_timeout_ms: u64,
+
+    /// How long a client may leave response bytes unread, in milliseconds: a write to it
+    /// that makes no progress for this long drops the connection (and frees its upstream
+    /// connection).
+    #[arg(long, env = "MARCHPROXY_SEND_TIMEOUT_MS", default_value_t = 60_000)]
+    pub send_timeout_ms: u64,
+
+    /// How long a TCP (L4) connection may stay silent in both directions before the proxy
+    /// closes it, in seconds (checked once per period: closed between one and two periods).
+    #[arg(long, env = "MARCHPROXY_TCP_IDLE_TIMEOUT_SECONDS", default_value_t = 3600)]
+    pub tcp_idle_timeout_seconds: u64,
+
+    /// How long an HTTP/2 client connection may carry no request before the proxy closes it
+    /// gracefully (GOAWAY), in seconds.
+    #[arg(long, env = "MARCHPROXY_H2_IDLE_TIMEOUT_SECONDS", default_value_t = 300)]
+    pub h2_idle_timeout_seconds: u64,
+
+    /// Interval of HTTP/2 keep-alive PINGs to clients, in seconds (0: none); a client that
+    /// does not answer one within 20 s is disconnected.
+    #[arg(long, env = "MARCHPROXY_H2_KEEPALIVE_SECONDS", default_value_t = 30)]
+    pub h2_keepalive_seconds: u64,
+
+    /// Redact secret-looking URL query values (token, key, secret, signature, sig, code,
+    /// password, auth, session …) in the spans the proxy records (`url.query`, `url.full`).
+    #[arg(long, env = "MARCHPROXY_TRACE_REDACT_QUERY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub trace_redact_query: bool,
+
     /// Proxy-wide capacity shared by shaped traffic, in Mbps; enables P0–P3 scheduling.
     #[arg(long, env = "MARCHPROXY_LINK_MBPS")]
     pub link_mbps: Option<f64>,
@@ -112,6 +144,12 @@ impl ProxyConfig {
             upstream_timeout_seconds: 30,
             header_timeout_ms: 30_000,
             tunnel_idle_timeout_seconds: 3600,
+            client_body_timeout_ms: 60_000,
+            send_timeout_ms: 60_000,
+            tcp_idle_timeout_seconds: 3600,
+            h2_idle_timeout_seconds: 300,
+            h2_keepalive_seconds: 30,
+            trace_redact_query: true,
             link_mbps: None,
             report_interval_ms: 1000,
             workers: None,
@@ -131,6 +169,27 @@ impl ProxyConfig {
 
     pub fn tunnel_idle_timeout(&self) -> Duration {
         Duration::from_secs(self.tunnel_idle_timeout_seconds.max(1))
+    }
+
+    pub fn client_body_timeout(&self) -> Duration {
+        Duration::from_millis(self.client_body_timeout_ms.max(100))
+    }
+
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_millis(self.send_timeout_ms.max(100))
+    }
+
+    pub fn tcp_idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.tcp_idle_timeout_seconds.max(1))
+    }
+
+    pub fn h2_idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.h2_idle_timeout_seconds.max(1))
+    }
+
+    /// None: no keep-alive pings.
+    pub fn h2_keepalive(&self) -> Option<Duration> {
+        (self.h2_keepalive_seconds > 0).then(|| Duration::from_secs(self.h2_keepalive_seconds))
     }
 
     pub fn upstream_timeout(&self) -> Duration {

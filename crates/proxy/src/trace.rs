@@ -3,6 +3,7 @@
 //! configs' samplers, header/body capture with redaction and truncation, and export
 //! through each config's bounded pipeline (never blocking the request).
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -48,12 +49,24 @@ impl Tracer {
 }
 
 /// The tracers of the current snapshot, rebuilt only when their config changed.
-#[derive(Default)]
 pub struct Tracing {
     tracers: ArcSwap<Vec<Arc<Tracer>>>,
+    /// Redact secret-looking query values in `url.query` and `url.full`
+    /// (`--trace-redact-query`, on by default).
+    redact_query: bool,
+}
+
+impl Default for Tracing {
+    fn default() -> Self {
+        Tracing::new(true)
+    }
 }
 
 impl Tracing {
+    pub fn new(redact_query: bool) -> Self {
+        Tracing { tracers: ArcSwap::default(), redact_query }
+    }
+
     pub fn active(&self) -> Arc<Vec<Arc<Tracer>>> {
         self.tracers.load_full()
     }
@@ -147,6 +160,8 @@ pub struct RequestTrace {
     failed: bool,
     finished: bool,
     service: String,
+    /// From [`Tracing`]: redact the query of each attempt's `url.full`.
+    redact_query: bool,
 }
 
 impl RequestTrace {
@@ -183,7 +198,8 @@ impl RequestTrace {
         s.set_attr("http.request.method", info.method.to_string());
         s.set_attr("url.path", info.path.to_string());
         if let Some(q) = info.query {
-            s.set_attr("url.query", q.to_string());
+            let q = if tracing.redact_query { span::redact_query(q) } else { Cow::Borrowed(q) };
+            s.set_attr("url.query", q.into_owned());
         }
         s.set_attr("url.scheme", info.scheme);
         s.set_attr("server.address", info.host.to_string());
@@ -234,6 +250,7 @@ impl RequestTrace {
             failed: false,
             finished: false,
             service: info.service.to_string(),
+            redact_query: tracing.redact_query,
         }))
     }
 
@@ -254,7 +271,8 @@ impl RequestTrace {
             self.server.resource.clone(),
         );
         c.set_attr("http.request.method", method.to_string());
-        c.set_attr("url.full", url.to_string());
+        let url = if self.redact_query { span::redact_url_query(url) } else { Cow::Borrowed(url) };
+        c.set_attr("url.full", url.into_owned());
         c.set_attr("server.address", endpoint.host.clone());
         c.set_attr("server.port", endpoint.port as i64);
         c.set_attr("marchproxy.endpoint", endpoint.raw.clone());

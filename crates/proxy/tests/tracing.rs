@@ -259,3 +259,44 @@ async fn a_dead_backend_never_slows_requests_and_drops_are_counted() {
     }
     p.shutdown().await;
 }
+
+/// Secret-looking query values never reach the span store by default (`url.query` of the
+/// server span, `url.full` of the client span); `--trace-redact-query false` keeps them.
+#[tokio::test]
+async fn secret_query_values_are_redacted_in_spans_unless_turned_off() {
+    let (cp, _up, _svc) = one_upstream_service("origin", "web", "web.example.com").await;
+    tracing_config(&cp, json!({})).await;
+    let redacting = proxy(&cp, |_| {}).await;
+    let verbatim = proxy(&cp, |c| c.trace_redact_query = false).await;
+    synced(&cp, &redacting).await;
+    synced(&cp, &verbatim).await;
+    let send = |p: &marchproxy_proxy::Running, trace_id: &'static str| {
+        client()
+            .get(format!("http://{}/echo?access_token=s3cr3t-value&page=2&X-Amz-Signature=sig-value", p.addr))
+            .header("host", "web.example.com")
+            .header("traceparent", format!("00-{trace_id}-2222222222222222-01"))
+            .send()
+    };
+    let (hidden, shown) = ("33333333333333333333333333333333", "44444444444444444444444444444444");
+    assert_eq!(send(&redacting, hidden).await.unwrap().status(), 200);
+    assert_eq!(send(&verbatim, shown).await.unwrap().status(), 200);
+
+    let spans = spans_of(&cp, hidden, 2).await;
+    let server = spans.iter().find(|s| s["kind"] == "server").unwrap();
+    let client_span = spans.iter().find(|s| s["kind"] == "client").unwrap();
+    assert_eq!(server["attributes"]["url.query"], "access_token=[REDACTED]&page=2&X-Amz-Signature=[REDACTED]");
+    assert!(
+        client_span["attributes"]["url.full"]
+            .as_str()
+            .unwrap()
+            .ends_with("/echo?access_token=[REDACTED]&page=2&X-Amz-Signature=[REDACTED]")
+    );
+    let all = serde_json::to_string(&spans).unwrap();
+    assert!(!all.contains("s3cr3t-value") && !all.contains("sig-value"), "{all}");
+
+    let spans = spans_of(&cp, shown, 2).await;
+    let server = spans.iter().find(|s| s["kind"] == "server").unwrap();
+    assert_eq!(server["attributes"]["url.query"], "access_token=s3cr3t-value&page=2&X-Amz-Signature=sig-value");
+    redacting.shutdown().await;
+    verbatim.shutdown().await;
+}

@@ -342,6 +342,85 @@ pub fn redact_header_value<'a>(name: &str, value: &'a str) -> &'a str {
     if is_sensitive_header(name) { REDACTED } else { value }
 }
 
+/// Whether a URL query parameter's name looks like it carries a secret (a token, key,
+/// signature, password, session, one-time code …). Case-insensitive; a percent-encoded
+/// name is decoded first.
+pub fn is_sensitive_param(name: &str) -> bool {
+    let decoded;
+    let name = if name.contains('%') || name.contains('+') {
+        decoded = percent_decode_lossy(name);
+        decoded.as_str()
+    } else {
+        name
+    };
+    let n = name.to_ascii_lowercase();
+    const EXACT: [&str; 8] = ["sig", "code", "key", "jwt", "otp", "pass", "pw", "sid"];
+    const PARTS: [&str; 10] =
+        ["token", "secret", "passw", "pwd", "auth", "signature", "credential", "session", "private", "apikey"];
+    EXACT.contains(&n.as_str())
+        || PARTS.iter().any(|p| n.contains(p))
+        || n.ends_with("key")
+        || n.ends_with("_sig")
+        || n.ends_with("-sig")
+}
+
+/// A URL query with the values of secret-looking parameters ([`is_sensitive_param`])
+/// replaced by `"[REDACTED]"` (`access_token=abc&page=2` → `access_token=[REDACTED]&page=2`).
+/// Borrowed, without allocating, when nothing needs redacting.
+pub fn redact_query(query: &str) -> Cow<'_, str> {
+    let secret = |kv: &str| kv.split_once('=').is_some_and(|(k, _)| is_sensitive_param(k));
+    if !query.split('&').any(secret) {
+        return Cow::Borrowed(query);
+    }
+    let mut out = String::with_capacity(query.len());
+    for (i, kv) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match kv.split_once('=') {
+            Some((k, _)) if is_sensitive_param(k) => {
+                out.push_str(k);
+                out.push('=');
+                out.push_str(REDACTED);
+            }
+            _ => out.push_str(kv),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A URL (or a path with a query) with its query redacted by [`redact_query`].
+pub fn redact_url_query(url: &str) -> Cow<'_, str> {
+    match url.split_once('?') {
+        Some((base, q)) => match redact_query(q) {
+            Cow::Borrowed(_) => Cow::Borrowed(url),
+            Cow::Owned(q) => Cow::Owned(format!("{base}?{q}")),
+        },
+        None => Cow::Borrowed(url),
+    }
+}
+
+/// `%XX` and `+` decoded (invalid escapes kept as they are; bytes that are not UTF-8 replaced).
+fn percent_decode_lossy(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() && hex(b[i + 1]).is_some() && hex(b[i + 2]).is_some() => {
+                out.push(hex(b[i + 1]).unwrap_or(0) * 16 + hex(b[i + 2]).unwrap_or(0));
+                i += 3;
+                continue;
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Which side of the exchange a captured header belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderSide {
@@ -426,6 +505,32 @@ mod tests {
         assert_eq!(s.attr("n"), Some(&AttrValue::Int(12345678901)));
         assert_eq!(s.status, SpanStatus::Error("xxxxx".into()));
         assert_eq!(s.events[0].attributes[0].1.as_str(), Some("abcde"));
+    }
+
+    #[test]
+    fn secret_looking_query_values_are_redacted() {
+        for (raw, want) in [
+            ("access_token=abc&page=2", "access_token=[REDACTED]&page=2"),
+            ("page=2&API_KEY=k&sort=asc", "page=2&API_KEY=[REDACTED]&sort=asc"),
+            (
+                "X-Amz-Signature=s&X-Amz-Credential=c&X-Amz-Date=d",
+                "X-Amz-Signature=[REDACTED]&X-Amz-Credential=[REDACTED]&X-Amz-Date=d",
+            ),
+            ("sig=1&sv=2", "sig=[REDACTED]&sv=2"),
+            ("code=123&state=x", "code=[REDACTED]&state=x"),
+            ("password=p&user=u", "password=[REDACTED]&user=u"),
+            ("access%5Ftoken=abc", "access%5Ftoken=[REDACTED]"),
+            ("client_secret=s", "client_secret=[REDACTED]"),
+            ("sessionid=1", "sessionid=[REDACTED]"),
+        ] {
+            assert_eq!(redact_query(raw), want, "{raw}");
+        }
+        for plain in ["page=2&sort=asc", "q=token", "token", "", "keyword=rust&sort=key"] {
+            let r = redact_query(plain);
+            assert!(matches!(r, Cow::Borrowed(_)), "{plain} -> {r}");
+        }
+        assert_eq!(redact_url_query("http://up:8080/a?b=1&token=t"), "http://up:8080/a?b=1&token=[REDACTED]");
+        assert_eq!(redact_url_query("/a/b"), "/a/b");
     }
 
     #[test]
