@@ -27,6 +27,8 @@ pub enum ProxyError {
     BadRequest,
     /// The client's request body failed while it was being sent upstream.
     ClientBodyError,
+    /// The client paused its request body for longer than `--client-body-timeout-ms`.
+    ClientTimeout,
     /// The request head is larger than the proxy accepts, or has too many fields.
     HeadTooLarge,
 }
@@ -42,6 +44,7 @@ impl ProxyError {
             ProxyError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             ProxyError::BadRequest | ProxyError::ClientBodyError => StatusCode::BAD_REQUEST,
             ProxyError::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ProxyError::ClientTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -57,6 +60,7 @@ impl ProxyError {
             ProxyError::BadRequest => "bad_request",
             ProxyError::ClientBodyError => "client_body_error",
             ProxyError::HeadTooLarge => "request_header_too_large",
+            ProxyError::ClientTimeout => "client_timeout",
         }
     }
 
@@ -89,10 +93,11 @@ mod tests {
             ProxyError::BadRequest => (400, "bad_request"),
             ProxyError::ClientBodyError => (400, "client_body_error"),
             ProxyError::HeadTooLarge => (431, "request_header_too_large"),
+            ProxyError::ClientTimeout => (408, "client_timeout"),
         }
     }
 
-    const ALL: [ProxyError; 10] = [
+    const ALL: [ProxyError; 11] = [
         ProxyError::NoConfig,
         ProxyError::NoRoute,
         ProxyError::NoRouteTable,
@@ -103,6 +108,7 @@ mod tests {
         ProxyError::BadRequest,
         ProxyError::ClientBodyError,
         ProxyError::HeadTooLarge,
+        ProxyError::ClientTimeout,
     ];
 
     #[test]

@@ -156,15 +156,19 @@ impl Proxy {
         let started = Instant::now();
         // One pool per DSCP mark: pooled connections never mix classes.
         let pool = &ctx.upstreams[crate::dscp::mark_index(ctx.shaping.routed.tos >> 2)];
-        let result = tokio::time::timeout(self.upstream_timeout, pool.send(&ep.scheme, &ep.authority, req)).await;
+        // Time limits are the pool's, per step (upstream/limits.rs): a slow client is not
+        // the endpoint's timeout.
+        let result = pool.send(&ep.scheme, &ep.authority, req).await;
         drop(inflight);
         let outcome = match result {
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(e)) if e.is_connect() => Err(ProxyError::ConnectFailed),
-            // The client's own body failed (it went away mid-upload): not the endpoint's fault.
-            Ok(Err(UpError::Body(_))) => Err(ProxyError::ClientBodyError),
-            Ok(Err(_)) => Err(ProxyError::UpstreamError),
-            Err(_) => Err(ProxyError::UpstreamTimeout),
+            Ok(resp) => Ok(resp),
+            Err(e) if e.is_connect() => Err(ProxyError::ConnectFailed),
+            Err(UpError::Timeout) => Err(ProxyError::UpstreamTimeout),
+            // The client's own body failed or stalled (it went away or paused mid-upload):
+            // not the endpoint's fault.
+            Err(UpError::Body(_)) => Err(ProxyError::ClientBodyError),
+            Err(UpError::ClientTimeout) => Err(ProxyError::ClientTimeout),
+            Err(_) => Err(ProxyError::UpstreamError),
         };
         Sent { outcome, elapsed: started.elapsed() }
     }
@@ -201,7 +205,7 @@ impl Proxy {
                 }
                 Ok(ctx.shaping.response(resp, state))
             }
-            Err(e @ ProxyError::ClientBodyError) => Err(e),
+            Err(e @ (ProxyError::ClientBodyError | ProxyError::ClientTimeout)) => Err(e),
             Err(e) => {
                 state.observe(elapsed, false);
                 counters.errors.fetch_add(1, Ordering::Relaxed);

@@ -67,7 +67,8 @@ pub async fn serve<W: AsyncWrite + Unpin>(
                 Ok(None) => {}
                 Err(e) => {
                     let resp = e.response();
-                    let _ = write_response(&mut w, None, &mut wbuf, resp, Version::HTTP_11, false, false).await;
+                    let mut out = Writer { w: &mut w, socket: None, limit: proxy.send_timeout };
+                    let _ = write_response(&mut out, &mut wbuf, resp, Version::HTTP_11, false, false).await;
                     return linger(reader, w).await;
                 }
             }
@@ -158,7 +159,8 @@ pub async fn serve<W: AsyncWrite + Unpin>(
         if !reader.body_done || stopping_now(&mut stopping) {
             keep_alive = false;
         }
-        let ok = write_response(&mut w, socket, &mut wbuf, resp, version, method == Method::HEAD, keep_alive).await;
+        let mut out = Writer { w: &mut w, socket, limit: proxy.send_timeout };
+        let ok = write_response(&mut out, &mut wbuf, resp, version, method == Method::HEAD, keep_alive).await;
         drop(_active);
         if wbuf.capacity() > 4 * COPY_LIMIT {
             wbuf = Vec::new();
@@ -225,21 +227,46 @@ async fn respond(
     }
 }
 
-/// Write `buf`, its start with the other writes of this event-loop turn when `socket` is
-/// still set (the first write of a response; see batch.rs).
-async fn put<W: AsyncWrite + Unpin>(w: &mut W, socket: &mut crate::batch::Socket, buf: &[u8]) -> io::Result<()> {
-    let sent = match socket.take() {
-        Some(s) => crate::batch::send(Some(s), buf).await?,
-        None => 0,
-    };
-    w.write_all(&buf[sent..]).await
+/// The write side of a client connection as a response sees it.
+struct Writer<'a, W> {
+    w: &'a mut W,
+    /// The raw socket while the response's first write may still go out with the other
+    /// writes of this event-loop turn (batch.rs); taken by that write.
+    socket: crate::batch::Socket,
+    /// `--send-timeout-ms`: a write the client does not take within this fails.
+    limit: Duration,
+}
+
+impl<W: AsyncWrite + Unpin> Writer<'_, W> {
+    /// Write `buf`, its start with the other writes of this turn when it is the response's
+    /// first write.
+    async fn put(&mut self, buf: &[u8]) -> io::Result<()> {
+        let sent = match self.socket.take() {
+            Some(s) => crate::batch::send(Some(s), buf).await?,
+            None => 0,
+        };
+        within(self.limit, self.w.write_all(&buf[sent..])).await
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        within(self.limit, self.w.flush()).await
+    }
+}
+
+/// `f`, failing with `TimedOut` when it does not finish within `limit`. A write the socket
+/// takes at once (the usual case) arms no timer.
+async fn within(limit: Duration, f: impl std::future::Future<Output = io::Result<()>>) -> io::Result<()> {
+    let mut f = std::pin::pin!(f);
+    if let Poll::Ready(r) = std::future::poll_fn(|cx| Poll::Ready(f.as_mut().poll(cx))).await {
+        return r;
+    }
+    tokio::time::timeout(limit, f).await.unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
 }
 
 /// Write one response. `Ok(true)`: written completely and the connection can carry
 /// another request (if `keep_alive`).
 async fn write_response<W: AsyncWrite + Unpin>(
-    w: &mut W,
-    mut socket: crate::batch::Socket,
+    out_w: &mut Writer<'_, W>,
     wbuf: &mut Vec<u8>,
     resp: Response<RespBody>,
     version: Version,
@@ -296,7 +323,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
     drop(parts);
 
     if out == Out::None {
-        put(w, &mut socket, wbuf).await?;
+        out_w.put(wbuf).await?;
         return Ok(true);
     }
     let mut left = match out {
@@ -310,7 +337,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
             Poll::Ready(f) => f,
             Poll::Pending => {
                 if !wbuf.is_empty() {
-                    put(w, &mut socket, wbuf).await?;
+                    out_w.put(wbuf).await?;
                     wbuf.clear();
                 }
                 std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
@@ -320,7 +347,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
             None => break,
             // The upstream failed mid-body: the client must not take the body as complete.
             Some(Err(_)) => {
-                let _ = put(w, &mut socket, wbuf).await;
+                let _ = out_w.put(wbuf).await;
                 return Ok(false);
             }
             Some(Ok(f)) => match frame_data(f, &mut trailers) {
@@ -330,7 +357,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
         };
         if out == Out::Length(0) || (matches!(out, Out::Length(_)) && data.len() as u64 > left) {
             // More than the declared length: never put extra bytes on a keep-alive connection.
-            let _ = put(w, &mut socket, wbuf).await;
+            let _ = out_w.put(wbuf).await;
             return Ok(false);
         }
         left = left.saturating_sub(data.len() as u64);
@@ -341,9 +368,9 @@ async fn write_response<W: AsyncWrite + Unpin>(
         if data.len() <= COPY_LIMIT {
             wbuf.extend_from_slice(&data);
         } else {
-            put(w, &mut socket, wbuf).await?;
+            out_w.put(wbuf).await?;
             wbuf.clear();
-            put(w, &mut socket, &data).await?;
+            out_w.put(&data).await?;
         }
         if out == Out::Chunked {
             wbuf.extend_from_slice(b"\r\n");
@@ -351,7 +378,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
         // The whole declared body is here: send it before the body's end is polled, which
         // finishes the request's trace (span export is not on the response's path).
         if wbuf.len() >= 4 * COPY_LIMIT || left == 0 {
-            put(w, &mut socket, wbuf).await?;
+            out_w.put(wbuf).await?;
             wbuf.clear();
         }
     }
@@ -368,10 +395,10 @@ async fn write_response<W: AsyncWrite + Unpin>(
         Out::Close => false,
         Out::None => true,
     };
-    put(w, &mut socket, wbuf).await?;
+    out_w.put(wbuf).await?;
     wbuf.clear();
     if out == Out::Close {
-        w.flush().await?;
+        out_w.flush().await?;
     }
     Ok(complete)
 }
@@ -386,7 +413,8 @@ mod tests {
     async fn written(resp: Response<RespBody>, version: Version, head: bool, keep_alive: bool) -> (String, bool) {
         let mut out = Vec::new();
         let mut wbuf = Vec::new();
-        let ok = write_response(&mut out, None, &mut wbuf, resp, version, head, keep_alive).await.unwrap();
+        let mut w = Writer { w: &mut out, socket: None, limit: Duration::from_secs(5) };
+        let ok = write_response(&mut w, &mut wbuf, resp, version, head, keep_alive).await.unwrap();
         (String::from_utf8(out).unwrap(), ok)
     }
 

@@ -89,11 +89,18 @@ pub struct Proxy {
     pub name: String,
     pub listen_addr: SocketAddr,
     pub location: Option<(f64, f64)>,
-    pub upstream_timeout: Duration,
     /// Request-head (and keep-alive idle) deadline of client connections.
     pub header_timeout: Duration,
+    /// Longest wait for a client to take response bytes (h1.rs).
+    pub send_timeout: Duration,
     /// Silence after which an upgraded connection is closed (tunnel.rs).
     pub tunnel_idle_timeout: Duration,
+    /// Silence after which an L4 connection is closed (l4.rs).
+    pub tcp_idle_timeout: Duration,
+    /// An HTTP/2 connection without requests for this long is closed (server.rs).
+    pub h2_idle_timeout: Duration,
+    /// Interval of HTTP/2 keep-alive pings, if any.
+    pub h2_keepalive: Option<Duration>,
     /// Run without blocking after which a worker yields its CPU at an idle point (pace.rs);
     /// zero never yields.
     pub worker_yield: Duration,
@@ -152,9 +159,13 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
     let (listeners, addr) = listen::bind_workers(&cfg.listen, workers).await?;
     // Per worker: its listener and its own pools, built here so a bad CA file fails the start.
     let tls_config = tls::upstream_config(cfg.upstream_ca.as_deref())?;
+    let timeouts =
+        upstream::limits::Timeouts { response: cfg.upstream_timeout(), client_body: cfg.client_body_timeout() };
     let per_worker = listeners
         .into_iter()
-        .map(|l| (l, Arc::new(dscp::MARKS.iter().map(|m| upstream::pool::Pool::new(&tls_config, *m)).collect())))
+        .map(|l| {
+            (l, Arc::new(dscp::MARKS.iter().map(|m| upstream::pool::Pool::new(&tls_config, *m, timeouts)).collect()))
+        })
         .collect();
     let (admin_listener, admin_addr) = listen::bind(&cfg.admin_listen).await?;
     let tls = match (&cfg.tls_cert, &cfg.tls_key) {
@@ -177,7 +188,10 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         name: cfg.proxy_name(),
         listen_addr: addr,
         location,
-        upstream_timeout: cfg.upstream_timeout(),
+        send_timeout: cfg.send_timeout(),
+        tcp_idle_timeout: cfg.tcp_idle_timeout(),
+        h2_idle_timeout: cfg.h2_idle_timeout(),
+        h2_keepalive: cfg.h2_keepalive(),
         header_timeout: cfg.header_timeout(),
         tunnel_idle_timeout: cfg.tunnel_idle_timeout(),
         worker_yield: Duration::from_micros(cfg.worker_yield_us),

@@ -276,3 +276,105 @@ async fn an_early_answer_survives_a_client_still_sending() {
     drop(s);
     p.shutdown().await;
 }
+
+/// A client that stops reading a response is dropped after `--send-timeout-ms`, and the
+/// upstream connection its response was streaming from is closed with it.
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_and_its_upstream_freed() {
+    // An upstream that streams an endless body and reports when its connection is closed.
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let (freed_tx, mut freed) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let freed_tx = freed_tx.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut b = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut b).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&b[..n]),
+                    }
+                }
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000000000\r\n\r\n").await.unwrap();
+                let chunk = vec![b'x'; 64 * 1024];
+                while s.write_all(&chunk).await.is_ok() {}
+                let _ = freed_tx.send(Instant::now());
+            });
+        }
+    });
+    let ctl = FakeController::start().await;
+    ctl.service("big", "big.example.com", &[format!("http://{addr}")]);
+    let p = proxy(&ctl, |c| c.send_timeout_ms = 500).await;
+    synced(&ctl, &p).await;
+
+    // A client with a small receive buffer that sends one request and never reads.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(16 * 1024).unwrap();
+    let mut c = sock.connect(p.addr).await.unwrap();
+    c.write_all(b"GET /big HTTP/1.1\r\nhost: big.example.com\r\n\r\n").await.unwrap();
+    let freed_at = tokio::time::timeout(Duration::from_secs(10), freed.recv())
+        .await
+        .expect("the upstream connection is freed while the client still holds its socket")
+        .unwrap();
+    // The proxy closed the client's connection too: what is left to read ends.
+    let drained = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut b = vec![0u8; 64 * 1024];
+        loop {
+            match c.read(&mut b).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(drained.is_ok(), "the proxy closed the client connection");
+    assert!(freed_at.elapsed() < Duration::from_secs(10));
+    p.shutdown().await;
+}
+
+/// The sum of a per-endpoint metric's values.
+async fn endpoint_metric(p: &marchproxy_proxy::Running, name: &str) -> u64 {
+    metrics(p)
+        .await
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
+/// The upstream timeout covers the upstream's steps, not a slow client's upload: a body that
+/// takes longer than the upstream timeout to arrive still goes through, and a client that
+/// pauses beyond `--client-body-timeout-ms` gets a 408 without the endpoint being blamed.
+#[tokio::test]
+async fn a_slow_upload_is_not_an_upstream_timeout_and_never_blames_the_endpoint() {
+    let (_ctl, _up, p) = web_behind_proxy(|c| {
+        c.upstream_timeout_seconds = 1;
+        c.client_body_timeout_ms = 2_500;
+    })
+    .await;
+    let head = b"POST /echo HTTP/1.1\r\nhost: web.example.com\r\ncontent-length: 10\r\n\r\n12345";
+
+    // Half the body, a pause longer than the upstream timeout, the rest: answered.
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(head).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    s.write_all(b"67890").await.unwrap();
+    let r = read_response(&mut s, &mut Vec::new()).await.expect("an answer");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(echo["body_len"], 10);
+
+    // Half the body and silence: the client's timeout, a 408, and no error for the endpoint.
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(head).await.unwrap();
+    let t = Instant::now();
+    let r = read_response(&mut s, &mut Vec::new()).await.expect("an answer");
+    assert_eq!(r.status, 408);
+    assert!(r.headers.iter().any(|(k, v)| k == "x-marchproxy-error" && v == "client_timeout"), "{:?}", r.headers);
+    assert!(t.elapsed() >= Duration::from_millis(2_400) && t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(endpoint_metric(&p, "marchproxy_upstream_errors_total").await, 0, "the endpoint is not blamed");
+    assert_eq!(endpoint_metric(&p, "marchproxy_endpoint_healthy").await, 1);
+    p.shutdown().await;
+}

@@ -14,6 +14,12 @@ pub enum UpError {
     Protocol(&'static str),
     #[error("request body: {0}")]
     Body(String),
+    /// The upstream did not take its next step in time (`limits.rs`).
+    #[error("upstream timed out")]
+    Timeout,
+    /// The client paused its request body for longer than it may (`limits.rs`).
+    #[error("the client's request body timed out")]
+    ClientTimeout,
 }
 
 impl UpError {

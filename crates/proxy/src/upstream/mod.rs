@@ -24,6 +24,7 @@
 
 pub mod error;
 pub mod head;
+pub mod limits;
 pub mod pool;
 pub mod request;
 pub mod response;
@@ -55,7 +56,7 @@ impl Pool {
             None => (self.connect(scheme, authority).await?, false),
         };
         loop {
-            match conn.exchange(&mut req).await {
+            match conn.exchange(&mut req, self.timeouts()).await {
                 Ok(parts) if parts.status == StatusCode::SWITCHING_PROTOCOLS => {
                     return Ok(UpBody::tunnel(conn, parts, self.clone()));
                 }
@@ -65,7 +66,9 @@ impl Pool {
                 }
                 // The upstream closed a pooled connection as we reused it, before answering
                 // anything: the request goes once more, on a new connection.
-                Err(Exchange { error, responded: false }) if reused && req.replayable => {
+                Err(Exchange { error, responded: false })
+                    if reused && req.replayable && !matches!(error, UpError::Timeout) =>
+                {
                     tracing::debug!(error = %error, "pooled upstream connection was closed; retrying on a new one");
                     conn = self.connect(scheme, authority).await?;
                     reused = false;
@@ -129,8 +132,13 @@ mod tests {
         (authority, heads)
     }
 
+    const TEST_TIMEOUTS: crate::upstream::limits::Timeouts = crate::upstream::limits::Timeouts {
+        response: std::time::Duration::from_secs(5),
+        client_body: std::time::Duration::from_secs(5),
+    };
+
     fn pool() -> Pool {
-        Pool::new(&crate::tls::upstream_config(None).unwrap(), 0)
+        Pool::new(&crate::tls::upstream_config(None).unwrap(), 0, TEST_TIMEOUTS)
     }
 
     async fn call(pool: &Pool, authority: &Authority, method: Method) -> Result<Response<UpBody>, UpError> {

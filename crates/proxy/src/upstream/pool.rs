@@ -17,6 +17,7 @@ use crate::body::request::ReqBody;
 use crate::dscp::DscpConnector;
 use crate::upstream::error::{Exchange, UpError};
 use crate::upstream::head::{Head, read_final_head};
+use crate::upstream::limits::{Timeouts, upstream};
 use crate::upstream::request::{Outgoing, write_body};
 
 /// Opens upstream connections: TCP with the pool's DSCP mark set before the SYN and
@@ -60,6 +61,7 @@ struct PoolInner {
     connector: HttpsConnector,
     idle: Mutex<Vec<(Key, Vec<Idle>)>>,
     max_idle_per_key: usize,
+    timeouts: Timeouts,
 }
 
 /// A pool of upstream connections (one per worker thread and DSCP mark).
@@ -79,13 +81,19 @@ impl Pool {
     /// The pool of one worker and DSCP mark (`dscp`, the 6-bit code point): pooled
     /// keep-alive connections, TCP_NODELAY, the mark set before the SYN, TLS per `tls`
     /// ([`crate::tls::upstream_config`], built once and shared: the root store is ~130 KB).
-    pub fn new(tls: &rustls::ClientConfig, dscp: u8) -> Self {
+    pub fn new(tls: &rustls::ClientConfig, dscp: u8, timeouts: Timeouts) -> Self {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls.clone())
             .https_or_http()
             .enable_http1()
             .wrap_connector(DscpConnector::new(dscp, CONNECT_TIMEOUT));
-        Pool(Arc::new(PoolInner { connector, idle: Mutex::new(Vec::new()), max_idle_per_key: MAX_IDLE_PER_UPSTREAM }))
+        let idle = Mutex::new(Vec::new());
+        Pool(Arc::new(PoolInner { connector, idle, max_idle_per_key: MAX_IDLE_PER_UPSTREAM, timeouts }))
+    }
+
+    /// The time limits of this pool's exchanges.
+    pub(crate) fn timeouts(&self) -> Timeouts {
+        self.0.timeouts
     }
 
     /// Idle connections held, over all upstreams (metrics, tests).
@@ -140,7 +148,11 @@ impl Pool {
             .build()
             .map_err(|e| UpError::Connect(e.to_string()))?;
         let mut connector = self.0.connector.clone();
-        let io = connector.call(uri).await.map_err(|e| UpError::Connect(e.to_string()))?;
+        // TCP has its own deadline (CONNECT_TIMEOUT); the TLS handshake is the upstream's step.
+        let io = match tokio::time::timeout(self.0.timeouts.response, connector.call(uri)).await {
+            Ok(io) => io.map_err(|e| UpError::Connect(e.to_string()))?,
+            Err(_) => return Err(UpError::Connect("timed out".into())),
+        };
         Ok(Box::new(Conn { io: TokioIo::new(io), reusable: true, buf: BytesMut::new() }))
     }
 }
@@ -173,30 +185,45 @@ impl Conn {
     /// streams while the head is awaited: an upstream that answers early (413, 401, 417)
     /// gets its answer through, and the connection, with part of a body unsent, is closed
     /// afterwards.
-    pub(crate) async fn exchange(&mut self, req: &mut Outgoing) -> Result<Head, Exchange> {
-        // Written with the other upstream requests of this event-loop turn (batch.rs).
-        let sent = crate::batch::send(self.socket(), &req.head).await?;
-        self.io.write_all(&req.head[sent..]).await?;
-        if let ReqBody::Stream(_) = req.body {
-            // Boxed: this future is large, and inline it would enlarge every request's future
-            // (and so every connection's task) even for requests without a body.
-            if let Some(head) = Box::pin(self.send_body(&mut req.body, req.chunked)).await? {
-                self.reusable = false;
-                return Ok(head);
+    ///
+    /// Time limits (`limits.rs`): the upstream gets `t.response` to take the head, each body
+    /// chunk, and to answer once the body is sent; the client gets `t.client_body` for each
+    /// next chunk of its body.
+    pub(crate) async fn exchange(&mut self, req: &mut Outgoing, t: Timeouts) -> Result<Head, Exchange> {
+        // The request head, then (without a body) the answer, must come within one
+        // `t.response`: one timer for the usual bodiless request.
+        // (Only the head's bytes are borrowed across the awaits: the body is not `Sync`.)
+        let (head, has_body, upgrade) = (&req.head, matches!(req.body, ReqBody::Stream(_)), req.upgrade);
+        let bodiless = upstream(t.response, async {
+            // Written with the other upstream requests of this event-loop turn (batch.rs).
+            let sent = crate::batch::send(self.socket(), head).await?;
+            self.io.write_all(&head[sent..]).await?;
+            if has_body {
+                return Ok(None);
             }
-        } else {
             self.io.flush().await?;
+            read_final_head(&mut self.io, &mut self.buf, upgrade).await.map(Some)
+        })
+        .await?;
+        if let Some(head) = bodiless {
+            return Ok(head);
         }
-        read_final_head(&mut self.io, &mut self.buf, req.upgrade).await
+        // Boxed: this future is large, and inline it would enlarge every request's future
+        // (and so every connection's task) even for requests without a body.
+        if let Some(head) = Box::pin(self.send_body(&mut req.body, req.chunked, t)).await? {
+            self.reusable = false;
+            return Ok(head);
+        }
+        upstream(t.response, read_final_head(&mut self.io, &mut self.buf, req.upgrade)).await
     }
 
     /// Stream the body while watching for the response head. `Some(head)`: the upstream
     /// answered before the body was all sent.
-    async fn send_body(&mut self, body: &mut ReqBody, chunked: bool) -> Result<Option<Head>, Exchange> {
+    async fn send_body(&mut self, body: &mut ReqBody, chunked: bool, t: Timeouts) -> Result<Option<Head>, Exchange> {
         let (mut rd, mut wr) = tokio::io::split(&mut self.io);
         let write = async {
-            write_body(&mut wr, body, chunked).await?;
-            wr.flush().await.map_err(Exchange::from)
+            write_body(&mut wr, body, chunked, t).await?;
+            upstream(t.response, async { wr.flush().await.map_err(Exchange::from) }).await
         };
         let read = read_final_head(&mut rd, &mut self.buf, false);
         tokio::pin!(write, read);

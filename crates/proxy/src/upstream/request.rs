@@ -9,6 +9,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::body::request::ReqBody;
 use crate::upstream::error::{Exchange, UpError};
+use crate::upstream::limits::{Timeouts, upstream};
 use crate::wire::put_field;
 
 /// A request head encoded once per request, owning its bytes: the request line and every
@@ -152,23 +153,32 @@ pub(crate) async fn write_body<W: AsyncWrite + Unpin>(
     w: &mut W,
     body: &mut ReqBody,
     chunked: bool,
+    t: Timeouts,
 ) -> Result<(), Exchange> {
     let mut trailers = None;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| UpError::Body(e.to_string()))?;
+    loop {
+        let frame = match tokio::time::timeout(t.client_body, body.frame()).await {
+            Err(_) => return Err(UpError::ClientTimeout.into()),
+            Ok(None) => break,
+            Ok(Some(frame)) => frame.map_err(|e| UpError::Body(e.to_string()))?,
+        };
         let Some(data) = crate::wire::frame_data(frame, &mut trailers) else { continue };
-        if chunked {
-            w.write_all(crate::wire::chunk_line(data.len(), &mut [0; 18])).await?;
-            w.write_all(&data).await?;
-            w.write_all(b"\r\n").await?;
-        } else {
-            w.write_all(&data).await?;
-        }
+        let write = async {
+            if chunked {
+                w.write_all(crate::wire::chunk_line(data.len(), &mut [0; 18])).await?;
+                w.write_all(&data).await?;
+                w.write_all(b"\r\n").await
+            } else {
+                w.write_all(&data).await
+            }
+        };
+        upstream(t.response, async { write.await.map_err(Exchange::from) }).await?;
     }
     if chunked {
         // Request trailers ride in the last chunk; a body sent with a Content-Length has no
         // place for them.
-        w.write_all(&last_chunk(trailers.as_ref())).await?;
+        let last = last_chunk(trailers.as_ref());
+        upstream(t.response, async { w.write_all(&last).await.map_err(Exchange::from) }).await?;
     }
     Ok(())
 }
