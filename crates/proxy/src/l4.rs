@@ -3,8 +3,9 @@
 //! bytes are copied, counted and shaped per direction as they flow.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -83,12 +84,18 @@ impl Shaping<'_> {
 
 /// Copy both directions until both sides close, counting and shaping bytes. Reads are
 /// at most one chunk, and the next read waits for the grant (backpressure).
+///
+/// A connection silent in both directions for `idle` is closed (checked once per period, so
+/// between one and two periods after it went quiet).
 pub async fn copy_counted(
     client: &mut TcpStream,
     upstream: &mut TcpStream,
     state: &EndpointState,
     shaping: &Shaping<'_>,
+    idle: Duration,
 ) -> std::io::Result<()> {
+    // Bytes this connection carried either way, for the idle check.
+    let moved = AtomicU64::new(0);
     let (mut cr, mut cw) = client.split();
     let (mut ur, mut uw) = upstream.split();
     let up = async {
@@ -102,6 +109,7 @@ pub async fn copy_counted(
             shaping.grant(Flow::Ingress, n).await;
             uw.write_all(&buf[..n]).await?;
             state.counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+            moved.fetch_add(n as u64, Ordering::Relaxed);
         }
     };
     let down = async {
@@ -115,9 +123,27 @@ pub async fn copy_counted(
             shaping.grant(Flow::Egress, n).await;
             cw.write_all(&buf[..n]).await?;
             state.counters.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
+            moved.fetch_add(n as u64, Ordering::Relaxed);
         }
     };
-    tokio::try_join!(up, down).map(|_| ())
+    let copy = async { tokio::try_join!(up, down).map(|_| ()) };
+    tokio::pin!(copy);
+    let mut timer = std::pin::pin!(tokio::time::sleep(idle));
+    let mut seen = 0;
+    loop {
+        tokio::select! {
+            r = &mut copy => return r,
+            _ = &mut timer => {
+                let now = moved.load(Ordering::Relaxed);
+                if now == seen {
+                    tracing::debug!(idle = ?idle, "closing an idle TCP connection");
+                    return Ok(());
+                }
+                seen = now;
+                timer.as_mut().reset(tokio::time::Instant::now() + idle);
+            }
+        }
+    }
 }
 
 /// One L4 listener: each connection goes to an endpoint picked by the service's route table.
@@ -174,7 +200,7 @@ impl Proxy {
                         let _ = crate::dscp::set_tos(socket2::SockRef::from(&upstream), up_v6, tos);
                     }
                     let shaping = Shaping { slot: &slot, link: self.shaping.link.as_deref() };
-                    return copy_counted(&mut client, &mut upstream, &state, &shaping).await;
+                    return copy_counted(&mut client, &mut upstream, &state, &shaping, self.tcp_idle_timeout).await;
                 }
                 _ => {
                     state.counters.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

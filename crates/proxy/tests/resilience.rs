@@ -311,3 +311,55 @@ async fn bytes_streamed_after_an_endpoint_left_the_configuration_are_counted() {
     .await;
     p.shutdown().await;
 }
+
+/// An L4 (TCP) connection silent in both directions for `--tcp-idle-timeout-seconds` is
+/// closed; one that keeps talking is not.
+#[tokio::test]
+async fn idle_tcp_connections_are_closed_busy_ones_are_not() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A TCP echo upstream.
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let echo = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = s.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let ctl = FakeController::start().await;
+    ctl.service("db", "db.internal", &[echo.to_string()]);
+    ctl.update(|s| {
+        s["services"][0]["protocol"] = json!("tcp");
+        s["services"][0]["listen_port"] = json!(port);
+    });
+    let p = proxy(&ctl, |c| c.tcp_idle_timeout_seconds = 1).await;
+    synced(&ctl, &p).await;
+    let connect = || async {
+        for _ in 0..100 {
+            if let Ok(c) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the TCP listener is up");
+    };
+
+    let mut idle = connect().await;
+    let mut busy = connect().await;
+    let started = Instant::now();
+    let mut b = [0u8; 4];
+    // The busy one exchanges a few bytes every 300 ms for 3 s: longer than two idle periods.
+    while started.elapsed() < Duration::from_secs(3) {
+        busy.write_all(b"ping").await.unwrap();
+        busy.read_exact(&mut b).await.expect("the busy connection stays open");
+        assert_eq!(&b, b"ping");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // The idle one was closed by then: its read ends at once.
+    let r = tokio::time::timeout(Duration::from_millis(500), idle.read(&mut b)).await;
+    assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "the idle connection was closed: {r:?}");
+    p.shutdown().await;
+}
