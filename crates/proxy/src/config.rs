@@ -87,7 +87,7 @@ pub struct ProxyConfig {
     pub h2_idle_timeout_seconds: u64,
 
     /// Interval of HTTP/2 keep-alive PINGs to clients, in seconds (0: none); a client that
-    /// does not answer one within 20 s is disconnected.
+    /// does not answer one within the same interval is disconnected.
     #[arg(long, env = "MARCHPROXY_H2_KEEPALIVE_SECONDS", default_value_t = 30)]
     pub h2_keepalive_seconds: u64,
 

@@ -48,6 +48,7 @@ pub mod dscp;
 pub mod error;
 pub mod forward;
 pub mod h1;
+pub mod h2;
 pub mod l4;
 pub mod listen;
 pub mod metrics;

@@ -8,10 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use http::Request;
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
@@ -156,9 +153,8 @@ async fn accept_loop(
     mut handoffs: mpsc::UnboundedReceiver<Handoff>,
     mut stop: watch::Receiver<bool>,
 ) {
-    // HTTP/2 connections drain through hyper's graceful shutdown (GOAWAY); HTTP/1 ones
-    // finish their request and close, and each holds a `drain` sender until it has.
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // At shutdown HTTP/2 connections drain gracefully (GOAWAY, h2.rs) and HTTP/1 ones finish
+    // their request and close; each connection holds a `drain` sender until it is done.
     let (drain, mut drained) = mpsc::channel::<()>(1);
     // Idle upstream connections past their timeout are closed even when nothing asks for them.
     let sweeper = {
@@ -172,8 +168,7 @@ async fn accept_loop(
             }
         })
     };
-    let mut h2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
-    h2.timer(hyper_util::rt::TokioTimer::new());
+    let h2 = crate::h2::builder(proxy.h2_keepalive);
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -213,15 +208,8 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let info =
             Arc::new(ConnInfo::new(peer, w.tls.is_some(), crate::dscp::Downstream::new(&stream), w.upstreams.clone()));
-        let conn = Conn {
-            proxy: proxy.clone(),
-            info,
-            stop: stop.clone(),
-            h2: h2.clone(),
-            graceful: graceful.watcher(),
-            _open: open,
-            _drain: drain.clone(),
-        };
+        let conn =
+            Conn { proxy: proxy.clone(), info, stop: stop.clone(), h2: h2.clone(), _open: open, _drain: drain.clone() };
         match &w.tls {
             None => {
                 tokio::spawn(conn.serve_plain(stream));
@@ -248,10 +236,7 @@ async fn accept_loop(
     }
     sweeper.abort();
     drop(drain);
-    let all = async {
-        tokio::join!(graceful.shutdown(), drained.recv());
-    };
-    if tokio::time::timeout(DRAIN_TIMEOUT, all).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, drained.recv()).await.is_err() {
         tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
     }
 }
@@ -265,7 +250,6 @@ struct Conn {
     info: Arc<ConnInfo>,
     stop: watch::Receiver<bool>,
     h2: hyper::server::conn::http2::Builder<TokioExecutor>,
-    graceful: hyper_util::server::graceful::Watcher,
     /// Counts the connection against its worker while it is open.
     _open: Open,
     /// Held until the connection is done (shutdown waits for every one).
@@ -319,12 +303,7 @@ impl Conn {
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
     {
-        let (proxy, info) = (self.proxy, self.info);
-        let svc = service_fn(move |req: Request<Incoming>| {
-            proxy.clone().handle(req.map(crate::codec::ClientBody::H2), info.clone())
-        });
-        let conn = self.h2.serve_connection(TokioIo::new(io), svc);
-        let _ = self.graceful.watch(conn).await;
+        crate::h2::serve(self.proxy, self.info, &self.h2, io, self.stop).await;
     }
 }
 

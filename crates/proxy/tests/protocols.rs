@@ -207,3 +207,70 @@ async fn websockets_run_over_a_tls_listener_to_a_tls_endpoint() {
     ws.close(None).await.unwrap();
     p.shutdown().await;
 }
+
+/// HTTP/2 connections carry keep-alive PINGs, a peer that never answers them is
+/// disconnected, and a connection without requests for `--h2-idle-timeout-seconds` is
+/// closed while a busy one is not.
+#[tokio::test]
+async fn http2_connections_are_pinged_and_closed_when_idle_or_dead() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cp = FakeController::start().await;
+    let up = Upstream::start("origin").await;
+    cp.service("local", "localhost", &[up.url()]);
+    let p = proxy(&cp, |c| {
+        c.h2_idle_timeout_seconds = 1;
+        c.h2_keepalive_seconds = 1;
+    })
+    .await;
+    synced(&cp, &p).await;
+
+    // A raw peer that says hello and then never answers: PINGed, then dropped.
+    let mut raw = tokio::net::TcpStream::connect(p.addr).await.unwrap();
+    raw.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0").await.unwrap();
+    let started = Instant::now();
+    let (mut pinged, mut buf) = (false, Vec::new());
+    let closed = loop {
+        let mut chunk = [0u8; 4096];
+        match tokio::time::timeout(Duration::from_secs(6), raw.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break true,
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Err(_) => break false,
+        }
+        // Frames: 3 bytes of length, type, flags, 4 bytes of stream id.
+        while buf.len() >= 9 {
+            let len = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]) as usize;
+            if buf.len() < 9 + len {
+                break;
+            }
+            pinged |= buf[3] == 0x6 && buf[4] & 0x1 == 0;
+            buf.drain(..9 + len);
+        }
+    };
+    assert!(pinged, "the proxy sent a keep-alive PING");
+    assert!(closed && started.elapsed() < Duration::from_secs(5), "a peer that never answers is dropped");
+
+    // Through hyper's client (which answers PINGs): one request, then silence, is closed;
+    // a connection with a request every 300 ms is not.
+    let open = || async {
+        let tcp = tokio::net::TcpStream::connect(p.addr).await.unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)).await.unwrap();
+        (sender, tokio::spawn(conn))
+    };
+    let get = |sender: &mut hyper::client::conn::http2::SendRequest<Full<Bytes>>| {
+        let req = Request::get(format!("http://localhost:{}/", p.addr.port())).body(Full::new(Bytes::new())).unwrap();
+        sender.send_request(req)
+    };
+    let (mut quiet, quiet_conn) = open().await;
+    assert_eq!(get(&mut quiet).await.unwrap().status(), 200);
+    let (mut busy, busy_conn) = open().await;
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_millis(2_500) {
+        assert_eq!(get(&mut busy).await.expect("the busy connection stays open").status(), 200);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(quiet_conn.is_finished(), "the idle connection was closed");
+    assert!(!busy_conn.is_finished());
+    p.shutdown().await;
+}
