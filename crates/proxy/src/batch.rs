@@ -75,12 +75,17 @@ pub(crate) type Socket = Option<std::os::fd::RawFd>;
 pub(crate) type Socket = Option<()>;
 
 /// Send the start of `buf` on `socket` with the other writes of this turn (see the module
-/// docs). Returns how many bytes went out, possibly none: the caller writes the rest the
-/// ordinary way. Without a socket (TLS), without io_uring, or with no other request in
-/// progress, nothing is sent here (after one yield if other requests are in progress).
-pub(crate) async fn send(socket: Socket, buf: &[u8]) -> io::Result<usize> {
+/// docs). Returns how many bytes went out, possibly none (the caller writes the rest the
+/// ordinary way), and `buf` itself: a queued send owns its buffer until the kernel is done
+/// with it. Without a socket (TLS), without io_uring, or with no other request in progress,
+/// nothing is sent here (after one yield if other requests are in progress).
+///
+/// The future is not `Send`: it must be polled, completed and dropped on the worker thread
+/// whose batcher queued it, which the compiler checks (worker connections are local tasks,
+/// `server.rs`).
+pub(crate) async fn send(socket: Socket, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
     if active() <= 1 || buf.is_empty() {
-        return Ok(0);
+        return (Ok(0), buf);
     }
     #[cfg(target_os = "linux")]
     if let Some(fd) = socket
@@ -90,7 +95,7 @@ pub(crate) async fn send(socket: Socket, buf: &[u8]) -> io::Result<usize> {
     }
     let _ = socket;
     tokio::task::yield_now().await;
-    Ok(0)
+    (Ok(0), buf)
 }
 
 #[cfg(target_os = "linux")]
@@ -98,16 +103,27 @@ pub(crate) async fn send(socket: Socket, buf: &[u8]) -> io::Result<usize> {
 mod uring {
     //! One io_uring per worker thread, used only to submit a turn's sends together.
     //!
-    //! Memory safety: a queued send holds a pointer into its caller's buffer. The buffer is
-    //! borrowed by the [`Send`] future, which removes its entry when dropped unflushed. The
-    //! flush runs inside one poll of the flusher task on the same thread and returns only
-    //! once the kernel has completed (or cancelled) every send it submitted, so no pointer
-    //! outlives the flush and no future can be dropped while the kernel holds its pointer.
+    //! The contract of this module's unsafe code (the only in the crate):
+    //!
+    //! - The kernel reads a queued send's bytes through a raw pointer. The bytes belong to the
+    //!   queue entry (`Entry::buf`, a `Vec` moved in by [`Send::new`] and moved back out when
+    //!   the send completes), not to the caller: no borrow can end, and no caller can free or
+    //!   reuse the buffer, while the entry is queued. A `Send` future that is leaked
+    //!   (`mem::forget`) leaks its entry and buffer with it; nothing dangles.
+    //! - A flush runs inside one poll of the flusher task and returns only once the kernel has
+    //!   completed (or cancelled) every send it submitted, so the kernel never holds a pointer
+    //!   between polls: dropping an entry at any other time is sound.
+    //! - The batcher is per thread (a `thread_local!`), and a [`Send`] is `!Send`
+    //!   (`PhantomData<*const ()>`): the compiler keeps it, and every future that awaits it,
+    //!   on the thread whose batcher holds its entry. Worker connections therefore run as
+    //!   local tasks (`tokio::task::spawn_local` in a `LocalSet`), and the flusher too, so it
+    //!   runs after the tasks already runnable in the worker's turn.
 
     use io_uring::{IoUring, opcode, types};
     use std::cell::RefCell;
     use std::future::Future;
     use std::io;
+    use std::marker::PhantomData;
     use std::os::fd::RawFd;
     use std::pin::Pin;
     use std::task::{Context, Poll, Waker};
@@ -117,8 +133,8 @@ mod uring {
 
     struct Entry {
         fd: RawFd,
-        ptr: *const u8,
-        len: usize,
+        /// The bytes to send, owned while queued (see the module docs).
+        buf: Vec<u8>,
         /// The send's result once flushed (bytes, or a negative errno).
         result: Option<i32>,
         waker: Option<Waker>,
@@ -173,28 +189,31 @@ mod uring {
         })
     }
 
-    pub(super) struct Send<'a> {
+    pub(super) struct Send {
         fd: RawFd,
-        buf: &'a [u8],
+        /// The buffer until the send is queued; the entry owns it from then on.
+        buf: Option<Vec<u8>>,
         slot: Option<usize>,
+        /// Not `Send`: it belongs to this thread's batcher (see the module docs).
+        _local: PhantomData<*const ()>,
     }
 
-    impl<'a> Send<'a> {
-        pub(super) fn new(fd: RawFd, buf: &'a [u8]) -> Self {
-            Send { fd, buf, slot: None }
+    impl Send {
+        pub(super) fn new(fd: RawFd, buf: Vec<u8>) -> Self {
+            Send { fd, buf: Some(buf), slot: None, _local: PhantomData }
         }
     }
 
-    impl Future for Send<'_> {
-        type Output = io::Result<usize>;
+    impl Future for Send {
+        type Output = (io::Result<usize>, Vec<u8>);
 
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = &mut *self;
             B.with(|b| {
                 let mut b = b.borrow_mut();
                 let Some(slot) = this.slot else {
-                    let entry =
-                        Entry { fd: this.fd, ptr: this.buf.as_ptr(), len: this.buf.len(), result: None, waker: None };
+                    let buf = this.buf.take().unwrap_or_default();
+                    let entry = Entry { fd: this.fd, buf, result: None, waker: None };
                     let slot = match b.free.pop() {
                         Some(i) => i,
                         None => {
@@ -216,14 +235,18 @@ mod uring {
                             w.wake();
                         }
                         if spawn {
-                            tokio::spawn(Flusher);
+                            // A local task, like the worker's connections: it runs after
+                            // the tasks already runnable in this turn.
+                            tokio::task::spawn_local(Flusher);
                         }
                     }
                     return Poll::Pending;
                 };
                 let Some(entry) = b.entries.get_mut(slot).and_then(Option::as_mut) else {
+                    // Only this future removes its entry; unreachable, but never a panic on
+                    // the request path: the caller fails the connection.
                     this.slot = None;
-                    return Poll::Ready(Ok(0));
+                    return Poll::Ready((Err(io::Error::other("batched send lost its entry")), Vec::new()));
                 };
                 match entry.result {
                     None => {
@@ -231,23 +254,24 @@ mod uring {
                         Poll::Pending
                     }
                     Some(r) => {
-                        b.entries[slot] = None;
+                        let Entry { buf, .. } = b.entries[slot].take().expect("checked above");
                         b.free.push(slot);
                         this.slot = None;
-                        Poll::Ready(if r >= 0 {
+                        let sent = if r >= 0 {
                             Ok(r as usize)
                         } else if r == -nix::libc::EAGAIN || r == -nix::libc::ECANCELED {
                             Ok(0)
                         } else {
                             Err(io::Error::from_raw_os_error(-r))
-                        })
+                        };
+                        Poll::Ready((sent, buf))
                     }
                 }
             })
         }
     }
 
-    impl Drop for Send<'_> {
+    impl Drop for Send {
         fn drop(&mut self) {
             if let Some(slot) = self.slot.take() {
                 // Not flushed yet, or flushed and never polled again: either way the kernel
@@ -311,12 +335,12 @@ mod uring {
             let mut pushed = 0;
             for &i in chunk {
                 let Some(e) = entries[i].as_ref() else { continue };
-                let sqe = opcode::Send::new(types::Fd(e.fd), e.ptr, e.len.min(u32::MAX as usize) as u32)
+                let sqe = opcode::Send::new(types::Fd(e.fd), e.buf.as_ptr(), e.buf.len().min(u32::MAX as usize) as u32)
                     .flags(nix::libc::MSG_NOSIGNAL | nix::libc::MSG_DONTWAIT)
                     .build()
                     .user_data(i as u64);
-                // SAFETY: the entry's buffer stays valid until this flush has reaped its
-                // completion (see the module docs).
+                // SAFETY: the entry owns the buffer, and keeps it (no entry is removed during
+                // a flush) until this flush has reaped the send's completion (module docs).
                 if unsafe { ring.submission().push(&sqe) }.is_err() {
                     break;
                 }
@@ -427,15 +451,15 @@ mod uring_tests {
     use tokio::io::AsyncReadExt;
     use tokio::net::{TcpListener, TcpStream};
 
-    /// Run `f` on a fresh thread with its own current-thread runtime, as a worker does
-    /// (the batcher is per thread), with io_uring enabled or not.
+    /// Run `f` on a fresh thread with its own current-thread runtime and local task set, as
+    /// a worker does (the batcher is per thread), with io_uring enabled or not.
     fn on_worker<F: Future<Output = ()>>(uring: bool, f: impl FnOnce() -> F + Send + 'static) {
         std::thread::spawn(move || {
             if uring {
                 enable_on_this_thread();
             }
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(f());
+            rt.block_on(tokio::task::LocalSet::new().run_until(f()));
         })
         .join()
         .unwrap();
@@ -461,8 +485,13 @@ mod uring_tests {
             let (mut p1, mut p2, mut p3) = (pair().await, pair().await, pair().await);
             let before = uring::flushes_here();
             let (fd1, fd2, fd3) = (p1.0.as_raw_fd(), p2.0.as_raw_fd(), p3.0.as_raw_fd());
-            let sent = tokio::join!(send(Some(fd1), b"one"), send(Some(fd2), b"two"), send(Some(fd3), b"three"));
-            assert_eq!((sent.0.unwrap(), sent.1.unwrap(), sent.2.unwrap()), (3, 3, 5));
+            let sent = tokio::join!(
+                send(Some(fd1), b"one".to_vec()),
+                send(Some(fd2), b"two".to_vec()),
+                send(Some(fd3), b"three".to_vec())
+            );
+            assert_eq!((sent.0.0.unwrap(), sent.1.0.unwrap(), sent.2.0.unwrap()), (3, 3, 5));
+            assert_eq!((&sent.0.1[..], &sent.2.1[..]), (&b"one"[..], &b"three"[..]), "each buffer comes back");
             assert_eq!(uring::flushes_here(), before + 1, "three sends, one submission");
             for (p, want) in [(&mut p1, &b"one"[..]), (&mut p2, b"two"), (&mut p3, b"three")] {
                 let mut got = vec![0; want.len()];
@@ -479,9 +508,10 @@ mod uring_tests {
             let (w, r) = pair().await;
             let big = vec![7u8; 64 << 20];
             // Nobody reads yet: the kernel takes what fits and the send never blocks.
-            let n = send(Some(w.as_raw_fd()), &big).await.unwrap();
+            let (n, big) = send(Some(w.as_raw_fd()), big).await;
+            let n = n.unwrap();
             assert!(n < big.len(), "64 MiB cannot fit in the socket buffers ({n})");
-            let n2 = send(Some(w.as_raw_fd()), &big).await.unwrap();
+            let n2 = send(Some(w.as_raw_fd()), big).await.0.unwrap();
             drop(w);
             let got = read_to_end(r).await;
             assert_eq!(got.len(), n + n2, "every byte reported sent arrived, and no more");
@@ -493,11 +523,11 @@ mod uring_tests {
         on_worker(true, || async {
             let (_a, _b) = (Active::enter(), Active::enter());
             let ((w1, r1), (w2, r2)) = (pair().await, pair().await);
-            let mut dropped = Box::pin(send(Some(w1.as_raw_fd()), b"dropped"));
+            let mut dropped = Box::pin(send(Some(w1.as_raw_fd()), b"dropped".to_vec()));
             let queued = std::future::poll_fn(|cx| Poll::Ready(dropped.as_mut().poll(cx).is_pending())).await;
             assert!(queued, "the send waits for the turn's flush");
             drop(dropped);
-            assert_eq!(send(Some(w2.as_raw_fd()), b"kept").await.unwrap(), 4);
+            assert_eq!(send(Some(w2.as_raw_fd()), b"kept".to_vec()).await.0.unwrap(), 4);
             drop((w1, w2));
             assert_eq!(read_to_end(r1).await, b"");
             assert_eq!(read_to_end(r2).await, b"kept");
@@ -510,15 +540,49 @@ mod uring_tests {
             let (w, _r) = pair().await;
             let (_a, _b) = (Active::enter(), Active::enter());
             // Not a worker thread: one yield, then the caller writes everything itself.
-            assert_eq!(send(Some(w.as_raw_fd()), b"x").await.unwrap(), 0);
+            assert_eq!(send(Some(w.as_raw_fd()), b"x".to_vec()).await.0.unwrap(), 0);
         });
         on_worker(true, || async {
             let (w, _r) = pair().await;
             let _a = Active::enter();
             // Alone on its worker: no wait, nothing batched.
             let before = uring::flushes_here();
-            assert_eq!(send(Some(w.as_raw_fd()), b"x").await.unwrap(), 0);
+            assert_eq!(send(Some(w.as_raw_fd()), b"x".to_vec()).await.0.unwrap(), 0);
             assert_eq!(uring::flushes_here(), before);
         });
+    }
+
+    /// A queued send owns its bytes: a future leaked after it was queued leaves nothing
+    /// dangling, and the flush sends exactly those bytes (with a borrowed buffer the kernel
+    /// would have read freed memory).
+    #[test]
+    fn a_leaked_send_leaves_nothing_dangling() {
+        on_worker(true, || async {
+            let (_a, _b) = (Active::enter(), Active::enter());
+            let ((w1, r1), (w2, r2)) = (pair().await, pair().await);
+            let mut leaked = Box::pin(send(Some(w1.as_raw_fd()), b"leaked bytes".to_vec()));
+            let queued = std::future::poll_fn(|cx| Poll::Ready(leaked.as_mut().poll(cx).is_pending())).await;
+            assert!(queued);
+            std::mem::forget(leaked);
+            // Overwrite freed memory, then let the flush run with another send.
+            let noise = vec![0xAAu8; 4096];
+            assert_eq!(send(Some(w2.as_raw_fd()), b"kept".to_vec()).await.0.unwrap(), 4);
+            drop((noise, w1, w2));
+            assert_eq!(read_to_end(r1).await, b"leaked bytes");
+            assert_eq!(read_to_end(r2).await, b"kept");
+        });
+    }
+
+    /// Resolves only when `T` is not `Send` (two impls apply to a `Send` type, and the call is
+    /// ambiguous): the static check behind "a queued send stays on its thread".
+    trait AmbiguousIfSend<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSend<()> for T {}
+    impl<T: ?Sized + std::marker::Send> AmbiguousIfSend<u8> for T {}
+
+    #[test]
+    fn a_queued_send_cannot_leave_its_thread() {
+        <uring::Send as AmbiguousIfSend<_>>::check();
     }
 }

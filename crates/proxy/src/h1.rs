@@ -238,14 +238,23 @@ struct Writer<'a, W> {
 }
 
 impl<W: AsyncWrite + Unpin> Writer<'_, W> {
-    /// Write `buf`, its start with the other writes of this turn when it is the response's
-    /// first write.
-    async fn put(&mut self, buf: &[u8]) -> io::Result<()> {
+    /// Write the write buffer, its start with the other writes of this turn when it is the
+    /// response's first write (the batch owns the buffer meanwhile and hands it back).
+    async fn put(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
         let sent = match self.socket.take() {
-            Some(s) => crate::batch::send(Some(s), buf).await?,
+            Some(s) => {
+                let (sent, back) = crate::batch::send(Some(s), std::mem::take(buf)).await;
+                *buf = back;
+                sent?
+            }
             None => 0,
         };
         within(self.limit, self.w.write_all(&buf[sent..])).await
+    }
+
+    /// Write bytes that are not the response's first (a large body frame, after the head).
+    async fn put_slice(&mut self, buf: &[u8]) -> io::Result<()> {
+        within(self.limit, self.w.write_all(buf)).await
     }
 
     async fn flush(&mut self) -> io::Result<()> {
@@ -370,7 +379,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
         } else {
             out_w.put(wbuf).await?;
             wbuf.clear();
-            out_w.put(&data).await?;
+            out_w.put_slice(&data).await?;
         }
         if out == Out::Chunked {
             wbuf.extend_from_slice(b"\r\n");

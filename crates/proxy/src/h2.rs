@@ -16,7 +16,7 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::server::conn::http2::Builder;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
@@ -25,9 +25,20 @@ use crate::codec::ClientBody;
 use crate::conn::ConnInfo;
 use crate::listen::stopped;
 
+/// Runs hyper's per-stream tasks as local tasks of the worker, like the connections
+/// themselves (a request's future is not `Send`: batch.rs).
+#[derive(Clone, Copy, Debug)]
+pub struct LocalExec;
+
+impl<F: std::future::Future + 'static> hyper::rt::Executor<F> for LocalExec {
+    fn execute(&self, fut: F) {
+        tokio::task::spawn_local(fut);
+    }
+}
+
 /// The HTTP/2 server settings of one worker's connections.
-pub(crate) fn builder(keepalive: Option<Duration>) -> Builder<TokioExecutor> {
-    let mut b = Builder::new(TokioExecutor::new());
+pub(crate) fn builder(keepalive: Option<Duration>) -> Builder<LocalExec> {
+    let mut b = Builder::new(LocalExec);
     b.timer(TokioTimer::new());
     if let Some(every) = keepalive {
         // A peer gets one interval to answer a PING.
@@ -88,11 +99,11 @@ impl<B: Body<Data = Bytes> + Unpin> Body for Tracked<B> {
 pub(crate) async fn serve<I>(
     proxy: Arc<Proxy>,
     info: Arc<ConnInfo>,
-    h2: &Builder<TokioExecutor>,
+    h2: &Builder<LocalExec>,
     io: I,
     mut stop: watch::Receiver<bool>,
 ) where
-    I: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    I: AsyncRead + AsyncWrite + Unpin + 'static,
 {
     let idle = proxy.h2_idle_timeout;
     let activity = Arc::new(Activity::default());

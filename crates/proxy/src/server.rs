@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use hyper_util::rt::TokioExecutor;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
@@ -62,12 +61,15 @@ pub async fn serve_http(
                 Ok(rt) => rt,
                 Err(e) => return tracing::error!(worker = i, error = %e, "cannot start a worker runtime"),
             };
-            rt.block_on(async move {
+            // Connections are local tasks of this thread: their futures never move, which the
+            // io_uring batch needs (batch.rs) and the compiler checks.
+            let local = tokio::task::LocalSet::new();
+            rt.block_on(local.run_until(async move {
                 match TcpListener::from_std(listener) {
                     Ok(l) => accept_loop(proxy, l, w, handoffs, stop).await,
                     Err(e) => tracing::error!(worker = i, error = %e, "cannot register the listener"),
                 }
-            });
+            }));
             drop(tx);
         });
         match spawned {
@@ -212,11 +214,11 @@ async fn accept_loop(
             Conn { proxy: proxy.clone(), info, stop: stop.clone(), h2: h2.clone(), _open: open, _drain: drain.clone() };
         match &w.tls {
             None => {
-                tokio::spawn(conn.serve_plain(stream));
+                tokio::task::spawn_local(conn.serve_plain(stream));
             }
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
-                tokio::spawn(async move {
+                tokio::task::spawn_local(async move {
                     // The handshake has a deadline too.
                     let Ok(Ok(tls)) = tokio::time::timeout(conn.proxy.header_timeout, acceptor.accept(stream)).await
                     else {
@@ -249,7 +251,7 @@ struct Conn {
     proxy: Arc<Proxy>,
     info: Arc<ConnInfo>,
     stop: watch::Receiver<bool>,
-    h2: hyper::server::conn::http2::Builder<TokioExecutor>,
+    h2: hyper::server::conn::http2::Builder<crate::h2::LocalExec>,
     /// Counts the connection against its worker while it is open.
     _open: Open,
     /// Held until the connection is done (shutdown waits for every one).

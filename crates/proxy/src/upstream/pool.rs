@@ -192,11 +192,14 @@ impl Conn {
     pub(crate) async fn exchange(&mut self, req: &mut Outgoing, t: Timeouts) -> Result<Head, Exchange> {
         // The request head, then (without a body) the answer, must come within one
         // `t.response`: one timer for the usual bodiless request.
-        // (Only the head's bytes are borrowed across the awaits: the body is not `Sync`.)
-        let (head, has_body, upgrade) = (&req.head, matches!(req.body, ReqBody::Stream(_)), req.upgrade);
+        // (Only the head is borrowed across the awaits: the body is not `Sync`.)
+        let (head, has_body, upgrade) = (&mut req.head, matches!(req.body, ReqBody::Stream(_)), req.upgrade);
         let bodiless = upstream(t.response, async {
-            // Written with the other upstream requests of this event-loop turn (batch.rs).
-            let sent = crate::batch::send(self.socket(), head).await?;
+            // Written with the other upstream requests of this event-loop turn (batch.rs),
+            // which owns the head meanwhile and hands it back (a replay sends it again).
+            let (sent, back) = crate::batch::send(self.socket(), std::mem::take(head)).await;
+            *head = back;
+            let sent = sent?;
             self.io.write_all(&head[sent..]).await?;
             if has_body {
                 return Ok(None);
