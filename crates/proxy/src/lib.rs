@@ -169,7 +169,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         registry: Registry::default(),
         metrics: metrics::Metrics::default(),
         shaping: shaping::Shaping::new(cfg.link_mbps),
-        tracing: trace::Tracing::default(),
+        tracing: trace::Tracing::new(cfg.outbound.policy()),
         http,
         control_plane: cfg.control_plane.trim_end_matches('/').to_string(),
         api_key: cfg.cluster_api_key.clone(),

@@ -10,7 +10,9 @@ use arc_swap::ArcSwap;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use marchproxy_model::report::TracingSample;
 use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
+use marchproxy_outbound::OutboundPolicy;
 use marchproxy_telemetry::ExportPipeline;
+use marchproxy_telemetry::exporter::PipelineOptions;
 use marchproxy_telemetry::propagation::{self, Format, Formats, SpanContext};
 use marchproxy_telemetry::sampler::{Decision, Sampler};
 use marchproxy_telemetry::span::{self, HeaderSide, SpanData, SpanKind, SpanStatus};
@@ -51,9 +53,15 @@ impl Tracer {
 #[derive(Default)]
 pub struct Tracing {
     tracers: ArcSwap<Vec<Arc<Tracer>>>,
+    /// Where exporters may connect (`MARCHPROXY_OUTBOUND_*`).
+    outbound: OutboundPolicy,
 }
 
 impl Tracing {
+    pub fn new(outbound: OutboundPolicy) -> Self {
+        Self { tracers: ArcSwap::default(), outbound }
+    }
+
     pub fn active(&self) -> Arc<Vec<Arc<Tracer>>> {
         self.tracers.load_full()
     }
@@ -67,7 +75,8 @@ impl Tracing {
                 next.push(t.clone());
                 continue;
             }
-            match ExportPipeline::new(&c.spec) {
+            let opts = PipelineOptions { outbound: self.outbound.clone(), ..PipelineOptions::default() };
+            match ExportPipeline::with_options(&c.spec, opts) {
                 Ok(pipeline) => next.push(Arc::new(Tracer {
                     config_id: c.id,
                     spec: c.spec.clone(),
