@@ -24,7 +24,7 @@ pub enum OutboundError {
     #[error("{host} has no address")]
     NoAddress { host: String },
     /// Every allowed address failed to connect (the last error).
-    #[error("{}", crate::summary::io_summary(.0))]
+    #[error("{}", crate::text::io_summary(.0))]
     Connect(#[source] io::Error),
     /// Not an http(s) URL with a host.
     #[error("invalid URL: {0}")]
@@ -50,7 +50,7 @@ pub struct Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let host = crate::summary::bounded(&self.host, 80);
+        let host = crate::text::bounded(&self.host, 80);
         match self.resolved {
             Some(ip) => write!(f, "refused by outbound policy: {host} resolves to {ip}, {}", self.reason),
             None => write!(f, "refused by outbound policy: {host} is {}", self.reason),

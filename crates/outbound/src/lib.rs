@@ -10,7 +10,8 @@
 //! - [`net`]: resolving (checked after DNS), TCP connects, a URI connector for tonic.
 //! - [`http`]: [`HttpClient`] (reqwest: no redirects, no environment proxies, the
 //!   policy's resolver, literal hosts checked), [`http::read_limited`].
-//! - [`summary`]: bounded error summaries (never a remote body or a URL).
+//! - [`summary`]: bounded error summaries (never a remote body or a URL); `text`: bounded
+//!   text and I/O errors in words, which [`error`] uses too.
 //! - [`config`]: [`OutboundArgs`], the flags and environment variables.
 //!
 //! Architecture invariant: this crate knows nothing of MarchProxy's other crates; they
@@ -23,6 +24,7 @@ pub mod http;
 pub mod net;
 pub mod policy;
 pub mod summary;
+mod text;
 
 pub use config::OutboundArgs;
 pub use error::{OutboundError, Refusal};

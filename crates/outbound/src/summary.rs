@@ -6,20 +6,11 @@ use std::error::Error;
 use std::io;
 
 use crate::error::OutboundError;
+use crate::text::io_kind;
+pub use crate::text::{bounded, io_summary};
 
 /// The longest summary [`summarize`] returns, in characters.
 pub const MAX_SUMMARY_CHARS: usize = 200;
-
-/// `s`, cut to at most `max` characters (an ellipsis marks a cut).
-pub fn bounded(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        None => s.to_string(),
-        Some(_) => {
-            let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-            format!("{cut}…")
-        }
-    }
-}
 
 /// "HTTP 503 Service Unavailable": the code and its standard reason phrase (never the
 /// remote's own phrase).
@@ -71,30 +62,6 @@ fn summarize_unbounded(e: &(dyn Error + 'static)) -> String {
     }
 }
 
-/// A summary of an I/O error: its kind in words, else its message.
-pub fn io_summary(e: &io::Error) -> String {
-    match io_kind(e.kind()) {
-        Some(s) => s.into(),
-        None => bounded(&e.to_string(), 120),
-    }
-}
-
-fn io_kind(kind: io::ErrorKind) -> Option<&'static str> {
-    use io::ErrorKind as K;
-    Some(match kind {
-        K::ConnectionRefused => "connection refused",
-        K::ConnectionReset => "connection reset",
-        K::ConnectionAborted => "connection aborted",
-        K::TimedOut => "timed out",
-        K::HostUnreachable => "host unreachable",
-        K::NetworkUnreachable => "network unreachable",
-        K::AddrNotAvailable => "address not available",
-        K::UnexpectedEof => "connection closed early",
-        K::BrokenPipe => "connection closed",
-        _ => return None,
-    })
-}
-
 fn is_timeout(e: &(dyn Error + 'static)) -> bool {
     e.downcast_ref::<reqwest::Error>().is_some_and(reqwest::Error::is_timeout)
         || e.is::<tokio::time::error::Elapsed>()
@@ -117,13 +84,6 @@ fn chain<'a>(e: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn Erro
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bounded_cuts_on_characters() {
-        assert_eq!(bounded("abc", 3), "abc");
-        assert_eq!(bounded("abcd", 3), "ab…");
-        assert_eq!(bounded("ééééé", 4).chars().count(), 4);
-    }
 
     #[test]
     fn statuses_use_standard_phrases() {
