@@ -26,7 +26,7 @@ pub mod policy;
 pub mod summary;
 mod text;
 
-pub use config::OutboundArgs;
+pub use config::{CidrList, OutboundArgs};
 pub use error::{OutboundError, Refusal};
 pub use http::{HttpClient, read_limited};
 pub use net::PolicyConnector;

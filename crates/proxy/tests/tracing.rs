@@ -267,7 +267,7 @@ async fn exporters_obey_the_outbound_policy_and_traffic_does_not() {
     // The control plane's receiver by name: it resolves to loopback, which this proxy's
     // exporters may not reach (its upstream, on loopback too, stays reachable).
     let cfg = tracing_config(&cp, json!({"endpoint": format!("http://localhost:{port}")})).await;
-    let p = proxy(&cp, |c| c.outbound.deny = vec!["127.0.0.0/8".parse().unwrap(), "::1".parse().unwrap()]).await;
+    let p = proxy(&cp, |c| c.outbound.deny = "127.0.0.0/8,::1".parse().unwrap()).await;
     synced(&cp, &p).await;
     let c = client();
     for _ in 0..5 {
