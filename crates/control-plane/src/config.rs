@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use marchproxy_outbound::OutboundArgs;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeConfig {
     /// Address of the API server and web UI.
@@ -84,6 +86,11 @@ pub struct ServeConfig {
     /// Log format: `text` or `json`.
     #[arg(long, env = "MARCHPROXY_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+
+    /// Where health probes, span search, test spans, the license client and the local
+    /// proxy's span exporters may connect (MARCHPROXY_OUTBOUND_*).
+    #[command(flatten)]
+    pub outbound: OutboundArgs,
 }
 
 impl ServeConfig {
@@ -109,6 +116,7 @@ impl ServeConfig {
             config_recheck_ms: 1000,
             cors_origins: vec![],
             log_format: "text".into(),
+            outbound: OutboundArgs::default(),
         }
     }
 

@@ -5,6 +5,10 @@
 //!
 //! With several control-plane replicas on one database, a lease row elects the single
 //! replica that probes; another takes over when the lease expires.
+//!
+//! Every probe obeys the outbound policy (the HTTP client's): a refused target is never
+//! contacted, redirects are not followed (a 3xx answer counts as alive), and the stored
+//! error is a bounded summary that viewers may read (never a response body).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -12,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use marchproxy_model::error::parse_endpoint;
 use marchproxy_model::route_table::{EndpointHealth, HealthProbeConfig, ProbeProtocol, RouteTable};
+use marchproxy_outbound::HttpClient;
+use marchproxy_outbound::summary::{MAX_SUMMARY_CHARS, bounded, status as status_summary, summarize};
 use tokio::task::JoinHandle;
 
 use crate::state::AppState;
@@ -29,8 +35,8 @@ pub struct ProbeResult {
     pub error: Option<String>,
 }
 
-/// Probe one endpoint once.
-pub async fn probe(endpoint: &str, cfg: &HealthProbeConfig, http: &reqwest::Client) -> ProbeResult {
+/// Probe one endpoint once, under the policy of `http`.
+pub async fn probe(endpoint: &str, cfg: &HealthProbeConfig, http: &HttpClient) -> ProbeResult {
     let start = Instant::now();
     let timeout = Duration::from_secs(cfg.timeout_seconds as u64);
     let res = tokio::time::timeout(timeout, probe_inner(endpoint, cfg, http)).await;
@@ -38,20 +44,19 @@ pub async fn probe(endpoint: &str, cfg: &HealthProbeConfig, http: &reqwest::Clie
     match res {
         Ok(Ok(Some(rtt))) => ProbeResult { ok: true, rtt_ms: rtt, error: None },
         Ok(Ok(None)) => ProbeResult { ok: true, rtt_ms, error: None },
-        Ok(Err(e)) => ProbeResult { ok: false, rtt_ms, error: Some(e) },
+        Ok(Err(e)) => ProbeResult { ok: false, rtt_ms, error: Some(bounded(&e, MAX_SUMMARY_CHARS)) },
         Err(_) => ProbeResult { ok: false, rtt_ms, error: Some(format!("timed out after {} s", cfg.timeout_seconds)) },
     }
 }
 
 /// `Ok(Some(rtt))` when the probe measured its own RTT (ICMP), `Ok(None)` to use wall time.
-async fn probe_inner(endpoint: &str, cfg: &HealthProbeConfig, http: &reqwest::Client) -> Result<Option<f64>, String> {
+async fn probe_inner(endpoint: &str, cfg: &HealthProbeConfig, http: &HttpClient) -> Result<Option<f64>, String> {
     let ep = parse_endpoint(endpoint)?;
     let port = cfg.port.unwrap_or(ep.port);
+    let policy = http.policy();
     match cfg.protocol {
         ProbeProtocol::Tcp => {
-            tokio::net::TcpStream::connect((ep.host.as_str(), port))
-                .await
-                .map_err(|e| format!("TCP connect to {}:{port} failed: {e}", ep.host))?;
+            policy.connect_tcp(&ep.host, port).await.map_err(|e| format!("TCP connect to {}:{port}: {e}", ep.host))?;
             Ok(None)
         }
         ProbeProtocol::Http | ProbeProtocol::Https => {
@@ -59,24 +64,13 @@ async fn probe_inner(endpoint: &str, cfg: &HealthProbeConfig, http: &reqwest::Cl
             let host = if ep.host.contains(':') { format!("[{}]", ep.host) } else { ep.host.clone() };
             let path = cfg.path.as_deref().unwrap_or("/health");
             let url = format!("{scheme}://{host}:{port}{path}");
-            let resp = http.get(&url).send().await.map_err(|e| describe_reqwest(&e))?;
+            let resp = http.get(&url).map_err(|e| e.to_string())?.send().await.map_err(|e| summarize(&e))?;
             let status = resp.status();
-            if status.is_success() || status.is_redirection() {
-                Ok(None)
-            } else {
-                Err(format!("HTTP {} from {url}", status.as_u16()))
-            }
+            // A redirect is not followed: the endpoint answered, so it is alive.
+            if status.is_success() || status.is_redirection() { Ok(None) } else { Err(status_summary(status.as_u16())) }
         }
         ProbeProtocol::Icmp => {
-            let ip: IpAddr = match ep.host.parse() {
-                Ok(ip) => ip,
-                Err(_) => tokio::net::lookup_host((ep.host.as_str(), 0))
-                    .await
-                    .map_err(|e| format!("cannot resolve {}: {e}", ep.host))?
-                    .next()
-                    .ok_or_else(|| format!("{} has no address", ep.host))?
-                    .ip(),
-            };
+            let ip: IpAddr = policy.resolve(&ep.host, 0).await.map_err(|e| e.to_string())?[0].ip();
             let cfg = match ip {
                 IpAddr::V4(_) => surge_ping::Config::default(),
                 IpAddr::V6(_) => surge_ping::Config::builder().kind(surge_ping::ICMP::V6).build(),
@@ -95,17 +89,6 @@ async fn probe_inner(endpoint: &str, cfg: &HealthProbeConfig, http: &reqwest::Cl
             Ok(Some(rtt.as_secs_f64() * 1000.0))
         }
     }
-}
-
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }
 
 /// Apply one probe result to an endpoint's state. Returns true when `is_healthy` flipped.
@@ -230,7 +213,37 @@ async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::response::IntoResponse;
+    use marchproxy_outbound::OutboundPolicy;
+
     use super::*;
+
+    fn client(p: &OutboundPolicy) -> HttpClient {
+        p.http_client(reqwest::Client::builder().timeout(Duration::from_secs(10))).unwrap()
+    }
+
+    /// A local HTTP server counting its requests; `/go` redirects to `target`.
+    async fn counting_server(target: Option<String>) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+            h.fetch_add(1, Ordering::SeqCst);
+            let target = target.clone();
+            async move {
+                match (uri.path(), target) {
+                    ("/go", Some(t)) => (axum::http::StatusCode::FOUND, [("location", t)]).into_response(),
+                    _ => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "SECRET internal detail").into_response(),
+                }
+            }
+        });
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        (addr, hits)
+    }
 
     fn cfg() -> HealthProbeConfig {
         HealthProbeConfig { unhealthy_threshold: 3, healthy_threshold: 2, ..Default::default() }
@@ -278,7 +291,7 @@ mod tests {
             .route("/health", axum::routing::get(|| async { "ok" }))
             .route("/sick", axum::routing::get(|| async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "no") }));
         tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-        let http = reqwest::Client::new();
+        let http = client(&OutboundPolicy::default());
         let ep = format!("http://{addr}");
         let tcp = HealthProbeConfig { protocol: ProbeProtocol::Tcp, ..cfg() };
         let r = probe(&ep, &tcp, &http).await;
@@ -288,9 +301,9 @@ mod tests {
         let sick = HealthProbeConfig { protocol: ProbeProtocol::Http, path: Some("/sick".into()), ..cfg() };
         let r = probe(&ep, &sick, &http).await;
         assert!(!r.ok);
-        assert!(r.error.unwrap().contains("HTTP 503"));
+        assert_eq!(r.error.as_deref(), Some("HTTP 503 Service Unavailable"));
         let closed = probe("127.0.0.1:9", &tcp, &http).await;
-        assert!(!closed.ok && closed.error.unwrap().contains("TCP connect"));
+        assert_eq!(closed.error.as_deref(), Some("TCP connect to 127.0.0.1:9: connection refused"));
         // HTTPS against a plain-HTTP port fails the TLS handshake.
         let tls = HealthProbeConfig { protocol: ProbeProtocol::Https, path: Some("/health".into()), ..cfg() };
         assert!(!probe(&ep, &tls, &http).await.ok);
@@ -299,11 +312,75 @@ mod tests {
     #[tokio::test]
     async fn icmp_probe_reaches_loopback_or_explains_why_not() {
         let icmp = HealthProbeConfig { protocol: ProbeProtocol::Icmp, timeout_seconds: 2, ..cfg() };
-        let r = probe("127.0.0.1:80", &icmp, &reqwest::Client::new()).await;
+        let r = probe("127.0.0.1:80", &icmp, &client(&OutboundPolicy::default())).await;
         if r.ok {
             assert!(r.rtt_ms < 1000.0);
         } else {
             assert!(r.error.unwrap().contains("ICMP socket"), "an unprivileged failure must say what to do");
         }
+    }
+
+    #[tokio::test]
+    async fn probes_refuse_link_local_and_metadata_targets_at_once() {
+        let policy = OutboundPolicy::default().with_host("imds.test", &["169.254.169.254".parse().unwrap()]);
+        let http = client(&policy);
+        for protocol in [ProbeProtocol::Tcp, ProbeProtocol::Http, ProbeProtocol::Https, ProbeProtocol::Icmp] {
+            // Nothing answers these addresses here: a connection attempt would wait for the
+            // 5 s timeout, a refusal is immediate.
+            let c = HealthProbeConfig { protocol, timeout_seconds: 5, ..cfg() };
+            for (endpoint, says) in [
+                ("http://169.254.169.254:80", "169.254.169.254 is a cloud metadata address"),
+                ("http://imds.test:80", "imds.test resolves to 169.254.169.254, a cloud metadata address"),
+                ("http://[fe80::1]:80", "fe80::1 is a link-local address"),
+                ("http://169.254.0.7:80", "169.254.0.7 is a link-local address"),
+                ("http://metadata.google.internal:80", "metadata.google.internal is a cloud metadata host name"),
+            ] {
+                let started = Instant::now();
+                let r = probe(endpoint, &c, &http).await;
+                let e = r.error.unwrap();
+                assert!(
+                    !r.ok && e.contains(&format!("refused by outbound policy: {says}")),
+                    "{protocol:?} {endpoint}: {e}"
+                );
+                assert!(started.elapsed() < Duration::from_secs(1), "{protocol:?} {endpoint}: not refused at once");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn private_switch_works_both_ways() {
+        let (addr, hits) = counting_server(None).await;
+        for protocol in [ProbeProtocol::Tcp, ProbeProtocol::Http] {
+            let c = HealthProbeConfig { protocol, path: Some("/".into()), ..cfg() };
+            let ep = format!("http://localhost:{}", addr.port());
+            let refused = probe(&ep, &c, &client(&OutboundPolicy::new(false, vec![], vec![]))).await;
+            let e = refused.error.unwrap();
+            assert!(e.contains("localhost resolves to") && e.contains("private ranges are not allowed"), "{e}");
+            let denied =
+                probe(&ep, &c, &client(&OutboundPolicy::new(true, vec![], vec!["127.0.0.1/32".parse().unwrap()])))
+                    .await;
+            assert!(denied.error.unwrap().contains("in a denied range"));
+            assert_eq!(hits.load(Ordering::SeqCst), 0, "{protocol:?}: a refused target was contacted");
+            // Allowed by default: reached (the HTTP probe gets a 503, which is an answer).
+            let allowed = probe(&ep, &c, &client(&OutboundPolicy::default())).await;
+            assert!(allowed.ok || allowed.error.as_deref() == Some("HTTP 503 Service Unavailable"), "{allowed:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(hits.load(Ordering::SeqCst), usize::from(protocol == ProbeProtocol::Http));
+            hits.store(0, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn http_probes_do_not_follow_redirects_nor_echo_bodies() {
+        let (second, second_hits) = counting_server(None).await;
+        let (first, _) = counting_server(Some(format!("http://{second}/"))).await;
+        let http = client(&OutboundPolicy::default());
+        let c = HealthProbeConfig { protocol: ProbeProtocol::Http, path: Some("/go".into()), ..cfg() };
+        let r = probe(&format!("http://{first}"), &c, &http).await;
+        assert!(r.ok, "a 3xx is an answer: {r:?}");
+        assert_eq!(second_hits.load(Ordering::SeqCst), 0, "the redirect was followed");
+        let c = HealthProbeConfig { protocol: ProbeProtocol::Http, path: Some("/sick".into()), ..cfg() };
+        let r = probe(&format!("http://{second}"), &c, &http).await;
+        assert_eq!(r.error.as_deref(), Some("HTTP 503 Service Unavailable"));
     }
 }

@@ -96,14 +96,16 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
     };
     let db = db::Db::connect(&cfg.database_url(), events).await?;
     let boot = bootstrap::run(&db, &cfg).await?;
+    let outbound = cfg.outbound.policy();
+    tracing::info!(policy = %outbound, "outbound policy");
     let mut ls = LicenseSettings::new(cfg.release_mode, cfg.license_key.clone(), cfg.license_server_url.clone());
+    ls.outbound = outbound.clone();
     ls.license_file = cfg.license_file.clone();
     ls.public_key_b64 = cfg.license_public_key.clone();
     let license = LicenseManager::new(ls, Arc::new(license_store::DbValidationStore(db.clone()))).await;
     license.spawn_refresher();
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
+    let http = outbound
+        .http_client(reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)))
         .context("building HTTP client")?;
     let state = AppState::new(Inner {
         db,
@@ -111,6 +113,7 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         login_policy: auth::LoginPolicy::default(),
         license,
         config: cfg,
+        outbound,
         http,
         closing: tokio::sync::watch::channel(false).0,
     });

@@ -4,6 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use marchproxy_license::LicenseManager;
+use marchproxy_outbound::{HttpClient, OutboundPolicy};
 
 use crate::auth::{AuthKeys, LoginPolicy};
 use crate::config::ServeConfig;
@@ -18,8 +19,11 @@ pub struct Inner {
     pub login_policy: LoginPolicy,
     pub license: Arc<LicenseManager>,
     pub config: ServeConfig,
-    /// Outbound HTTP (tracing test spans, backend queries).
-    pub http: reqwest::Client,
+    /// Where outbound connections may go (`MARCHPROXY_OUTBOUND_*`): health probes, span
+    /// search backends, test spans, the license server.
+    pub outbound: OutboundPolicy,
+    /// Outbound HTTP under `outbound` (health probes, span search backends).
+    pub http: HttpClient,
     /// Flips to true at shutdown so long-polls return at once.
     pub closing: tokio::sync::watch::Sender<bool>,
 }

@@ -1,6 +1,7 @@
 //! `POST /tracing/{id}/test`: one real span through the configured backend and exporter.
 
 use marchproxy_model::tracing_config::TracingConfigSpec;
+use marchproxy_outbound::OutboundPolicy;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -16,8 +17,10 @@ pub struct TestResult {
     pub error: Option<String>,
 }
 
-pub async fn send(spec: &TracingConfigSpec) -> TestResult {
-    let r = marchproxy_telemetry::exporter::send_test_span(spec).await;
+/// One test span through `spec`'s backend, under the outbound `policy`; the error is a
+/// summary (never the backend's response body).
+pub async fn send(spec: &TracingConfigSpec, policy: &OutboundPolicy) -> TestResult {
+    let r = marchproxy_telemetry::exporter::send_test_span(spec, policy).await;
     TestResult {
         success: r.success,
         latency_ms: r.latency_ms as f64,

@@ -148,6 +148,9 @@ pub struct LicenseSettings {
     /// How often the license is re-validated in the background.
     pub refresh_interval: Duration,
     pub http_timeout: Duration,
+    /// Where the license client may connect (the operator's outbound policy; it follows
+    /// no redirects, so the key is only ever sent to `license_server_url`).
+    pub outbound: marchproxy_outbound::OutboundPolicy,
     pub clock: Clock,
 }
 
@@ -174,6 +177,7 @@ impl LicenseSettings {
             grace: Duration::from_secs(72 * 3600),
             refresh_interval: Duration::from_secs(3600),
             http_timeout: Duration::from_secs(10),
+            outbound: marchproxy_outbound::OutboundPolicy::default(),
             clock: Arc::new(Utc::now),
         }
     }

@@ -16,7 +16,7 @@ use crate::{
 pub struct LicenseManager {
     settings: LicenseSettings,
     store: Arc<dyn ValidationStore>,
-    http: reqwest::Client,
+    http: marchproxy_outbound::HttpClient,
     status: RwLock<Arc<LicenseStatus>>,
     /// Last good server validation, for the grace period.
     last_good: Mutex<Option<PersistedValidation>>,
@@ -25,7 +25,10 @@ pub struct LicenseManager {
 impl LicenseManager {
     /// Build the manager and run the first validation.
     pub async fn new(settings: LicenseSettings, store: Arc<dyn ValidationStore>) -> Arc<Self> {
-        let http = reqwest::Client::builder().timeout(settings.http_timeout).build().expect("http client builds");
+        let http = settings
+            .outbound
+            .http_client(reqwest::Client::builder().timeout(settings.http_timeout))
+            .expect("http client builds");
         let initial = if settings.release_mode {
             LicenseStatus::community(Source::None, None, "validating")
         } else {
@@ -264,6 +267,7 @@ impl LicenseManager {
         let resp = self
             .http
             .post(&url)
+            .map_err(|e| ServerError::Unreachable(e.to_string()))?
             .bearer_auth(key)
             .json(&serde_json::json!({"product": "marchproxy"}))
             .send()
@@ -298,16 +302,8 @@ enum ServerError {
     Rejected(String),
 }
 
+/// A summary of a failed call that never names the URL ("timed out", "connection refused",
+/// a refusal by the outbound policy…).
 fn without_url(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    if let Some(u) = e.url() {
-        s = s.replace(u.as_str(), "license server");
-    }
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "connection failed".into()
-    } else {
-        s
-    }
+    marchproxy_outbound::summarize(e)
 }

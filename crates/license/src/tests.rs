@@ -272,3 +272,26 @@ fn default_public_key_is_a_valid_key() {
     let arr: [u8; 32] = b.try_into().unwrap();
     ed25519_dalek::VerifyingKey::from_bytes(&arr).unwrap();
 }
+
+#[tokio::test]
+async fn the_license_client_follows_no_redirect_and_obeys_the_outbound_policy() {
+    // A redirect to another server: not followed, so the key goes nowhere else.
+    let (srv, target) = fake_server().await;
+    let app = axum::Router::new().fallback(move || {
+        let to = format!("{target}/api/v2/validate");
+        async move { (StatusCode::TEMPORARY_REDIRECT, [("location", to)]) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirector = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let m = LicenseManager::new(settings(&redirector, Some(KEY)), Arc::new(NoStore)).await;
+    assert_eq!(m.status().tier, Tier::Community);
+    assert_eq!(srv.hits.load(Ordering::SeqCst), 0, "the redirect was followed");
+
+    // A metadata address is refused at once (a connection would wait for the 2 s timeout).
+    let started = std::time::Instant::now();
+    let m = LicenseManager::new(settings("http://169.254.169.254", Some(KEY)), Arc::new(NoStore)).await;
+    let msg = m.status().message.clone().unwrap_or_default();
+    assert!(msg.contains("refused by outbound policy: 169.254.169.254 is a cloud metadata address"), "{msg}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+}

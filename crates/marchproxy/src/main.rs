@@ -94,6 +94,7 @@ async fn serve(cfg: marchproxy_control_plane::ServeConfig) -> anyhow::Result<()>
     let admin_user = cfg.admin_user.clone();
     let proxy_listen = cfg.proxy_listen.clone();
     let proxy_admin = cfg.proxy_admin_listen.clone();
+    let outbound = cfg.outbound.clone();
     let running = marchproxy_control_plane::start(cfg).await?;
     let addr = running.addr;
     let host = if addr.ip().is_unspecified() { "localhost".to_string() } else { addr.ip().to_string() };
@@ -120,6 +121,7 @@ async fn serve(cfg: marchproxy_control_plane::ServeConfig) -> anyhow::Result<()>
             marchproxy_proxy::ProxyConfig::new(format!("http://127.0.0.1:{}", addr.port()), token, proxy_listen);
         pc.name = Some("local".into());
         pc.admin_listen = proxy_admin;
+        pc.outbound = outbound;
         match marchproxy_proxy::start(pc).await {
             Ok(p) => {
                 println!(

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use marchproxy_outbound::OutboundArgs;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProxyConfig {
     /// URL of the control plane, e.g. http://control-plane:8000
@@ -125,6 +127,11 @@ pub struct ProxyConfig {
     /// the CPUs busy this lowers the p99 (measured in docs/BENCHMARKS.md).
     #[arg(long, env = "MARCHPROXY_WORKER_YIELD_US", default_value_t = 300)]
     pub worker_yield_us: u64,
+
+    /// Where span exporters may connect (MARCHPROXY_OUTBOUND_*). Proxied traffic to
+    /// upstreams and calls to the control plane are not subject to it.
+    #[command(flatten)]
+    pub outbound: OutboundArgs,
 }
 
 impl ProxyConfig {
@@ -155,6 +162,7 @@ impl ProxyConfig {
             workers: None,
             pin_workers: false,
             worker_yield_us: 300,
+            outbound: OutboundArgs::default(),
         }
     }
 

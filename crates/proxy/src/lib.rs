@@ -182,7 +182,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         registry: Registry::default(),
         metrics: metrics::Metrics::default(),
         shaping: shaping::Shaping::new(cfg.link_mbps),
-        tracing: trace::Tracing::new(cfg.trace_redact_query),
+        tracing: trace::Tracing::new(cfg.outbound.policy(), cfg.trace_redact_query),
         http,
         control_plane: cfg.control_plane.trim_end_matches('/').to_string(),
         api_key: cfg.cluster_api_key.clone(),

@@ -11,7 +11,9 @@ use arc_swap::ArcSwap;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use marchproxy_model::report::TracingSample;
 use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
+use marchproxy_outbound::OutboundPolicy;
 use marchproxy_telemetry::ExportPipeline;
+use marchproxy_telemetry::exporter::PipelineOptions;
 use marchproxy_telemetry::propagation::{self, Format, Formats, SpanContext};
 use marchproxy_telemetry::sampler::{Decision, Sampler};
 use marchproxy_telemetry::span::{self, HeaderSide, SpanData, SpanKind, SpanStatus};
@@ -51,20 +53,16 @@ impl Tracer {
 /// The tracers of the current snapshot, rebuilt only when their config changed.
 pub struct Tracing {
     tracers: ArcSwap<Vec<Arc<Tracer>>>,
+    /// Where exporters may connect (`MARCHPROXY_OUTBOUND_*`).
+    outbound: OutboundPolicy,
     /// Redact secret-looking query values in `url.query` and `url.full`
     /// (`--trace-redact-query`, on by default).
     redact_query: bool,
 }
 
-impl Default for Tracing {
-    fn default() -> Self {
-        Tracing::new(true)
-    }
-}
-
 impl Tracing {
-    pub fn new(redact_query: bool) -> Self {
-        Tracing { tracers: ArcSwap::default(), redact_query }
+    pub fn new(outbound: OutboundPolicy, redact_query: bool) -> Self {
+        Self { tracers: ArcSwap::default(), outbound, redact_query }
     }
 
     pub fn active(&self) -> Arc<Vec<Arc<Tracer>>> {
@@ -80,7 +78,8 @@ impl Tracing {
                 next.push(t.clone());
                 continue;
             }
-            match ExportPipeline::new(&c.spec) {
+            let opts = PipelineOptions { outbound: self.outbound.clone(), ..PipelineOptions::default() };
+            match ExportPipeline::with_options(&c.spec, opts) {
                 Ok(pipeline) => next.push(Arc::new(Tracer {
                     config_id: c.id,
                     spec: c.spec.clone(),

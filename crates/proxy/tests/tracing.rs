@@ -300,3 +300,43 @@ async fn secret_query_values_are_redacted_in_spans_unless_turned_off() {
     redacting.shutdown().await;
     verbatim.shutdown().await;
 }
+
+#[tokio::test]
+async fn exporters_obey_the_outbound_policy_and_traffic_does_not() {
+    let (cp, _up, _svc) = one_upstream_service("origin", "web", "web.example.com").await;
+    let port = cp.base.rsplit(':').next().unwrap().to_string();
+    // The control plane's receiver by name: it resolves to loopback, which this proxy's
+    // exporters may not reach (its upstream, on loopback too, stays reachable).
+    let cfg = tracing_config(&cp, json!({"endpoint": format!("http://localhost:{port}")})).await;
+    let p = proxy(&cp, |c| c.outbound.deny = "127.0.0.0/8,::1".parse().unwrap()).await;
+    synced(&cp, &p).await;
+    let c = client();
+    for _ in 0..5 {
+        assert_eq!(get(&c, &p, "web.example.com", "/").await.0, 200);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let st = loop {
+        let st = cp.get_ok(&format!("/api/v1/observability/tracing/{cfg}/stats")).await;
+        if st["spans_dropped"].as_i64().unwrap_or(0) > 0 && st["last_export_error"].is_string() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "no refusal reported: {st}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let e = st["last_export_error"].as_str().unwrap();
+    assert!(e.contains("refused by outbound policy: localhost resolves to") && e.contains("denied range"), "{e}");
+    let (_, found) = cp.get("/api/v1/observability/spans/search?service=edge").await;
+    assert_eq!(found["total"], 0, "a span reached the refused receiver: {found}");
+
+    // A metadata endpoint: the exporter is never built, traffic still flows.
+    cp.put_ok(
+        &format!("/api/v1/observability/tracing/{cfg}"),
+        json!({"name": "local", "cluster_id": 1, "backend": "otlp", "endpoint": "http://169.254.169.254:4318",
+               "exporter": "http", "sampling_strategy": "always", "service_name": "edge"}),
+    )
+    .await;
+    synced(&cp, &p).await;
+    assert!(p.proxy.tracing.active().is_empty());
+    assert_eq!(get(&c, &p, "web.example.com", "/").await.0, 200);
+    p.shutdown().await;
+}

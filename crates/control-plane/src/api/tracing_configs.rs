@@ -111,5 +111,5 @@ async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathI
 async fn test_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TestResult>> {
     st.require(DISTRIBUTED_TRACING)?;
     let cfg = tracing_configs::get_tracing(&st.db, id).await?;
-    Ok(Json(crate::tracing_test::send(&cfg.spec).await))
+    Ok(Json(crate::tracing_test::send(&cfg.spec, &st.outbound).await))
 }

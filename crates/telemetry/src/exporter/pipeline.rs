@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use marchproxy_model::tracing_config::TracingConfigSpec;
+use marchproxy_outbound::OutboundPolicy;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
@@ -35,6 +36,9 @@ pub struct PipelineOptions {
     /// Backoff before the second attempt; doubled each time, capped by `max_backoff`.
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
+    /// Where exports may connect (the operator's policy; the default refuses link-local
+    /// and cloud metadata addresses and allows private ones).
+    pub outbound: OutboundPolicy,
 }
 
 impl Default for PipelineOptions {
@@ -47,6 +51,7 @@ impl Default for PipelineOptions {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(5),
+            outbound: OutboundPolicy::default(),
         }
     }
 }
@@ -153,7 +158,7 @@ impl ExportPipeline {
     }
 
     pub fn with_options(spec: &TracingConfigSpec, opts: PipelineOptions) -> Result<Self, ConfigError> {
-        let transport = Transport::from_spec(spec, opts.request_timeout)?;
+        let transport = Transport::from_spec(spec, opts.request_timeout, &opts.outbound)?;
         let (tx, rx) = mpsc::channel(opts.queue_capacity.max(1));
         let (ctl_tx, ctl_rx) = mpsc::channel(8);
         let stats = Arc::new(ExportStats::default());

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use marchproxy_model::tracing_config::TracingConfigSpec;
+use marchproxy_outbound::OutboundPolicy;
+use marchproxy_outbound::summary::bounded;
 use serde::Serialize;
 
 use crate::exporter::transport::{ExportError, Transport};
@@ -17,19 +19,28 @@ pub struct TestSpanResult {
     pub latency_ms: u64,
     /// Hex trace id of the span sent (search for it in the backend).
     pub trace_id: String,
-    /// The backend's (or transport's) error.
+    /// What went wrong, summarised (a status code, "connection refused", a policy
+    /// refusal…; never the backend's response body).
     pub error: Option<String>,
 }
 
 /// Default timeout of [`send_test_span`].
 pub const TEST_SPAN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Sends one real span through the configured backend and exporter (5 s timeout).
-pub async fn send_test_span(spec: &TracingConfigSpec) -> TestSpanResult {
-    send_test_span_with_timeout(spec, TEST_SPAN_TIMEOUT).await
+/// The longest error a result carries, in characters.
+const MAX_ERROR_CHARS: usize = 300;
+
+/// Sends one real span through the configured backend and exporter (5 s timeout), under
+/// the outbound `policy`.
+pub async fn send_test_span(spec: &TracingConfigSpec, policy: &OutboundPolicy) -> TestSpanResult {
+    send_test_span_with_timeout(spec, TEST_SPAN_TIMEOUT, policy).await
 }
 
-pub async fn send_test_span_with_timeout(spec: &TracingConfigSpec, timeout: Duration) -> TestSpanResult {
+pub async fn send_test_span_with_timeout(
+    spec: &TracingConfigSpec,
+    timeout: Duration,
+    policy: &OutboundPolicy,
+) -> TestSpanResult {
     let trace_id = new_trace_id();
     let trace_hex = hex::encode(trace_id);
     let started = Instant::now();
@@ -37,9 +48,9 @@ pub async fn send_test_span_with_timeout(spec: &TracingConfigSpec, timeout: Dura
         success: false,
         latency_ms: started.elapsed().as_millis() as u64,
         trace_id: trace_hex.clone(),
-        error: Some(error),
+        error: Some(bounded(&error, MAX_ERROR_CHARS)),
     };
-    let transport = match Transport::from_spec(spec, timeout) {
+    let transport = match Transport::from_spec(spec, timeout, policy) {
         Ok(t) => t,
         Err(e) => return fail(e.to_string(), started),
     };

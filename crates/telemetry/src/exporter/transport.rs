@@ -7,12 +7,18 @@
 //!   endpoint has no path);
 //! - `jaeger` + `thrift` → Jaeger Thrift binary `POST {endpoint}/api/traces`.
 //!
+//! Every connection obeys the [`OutboundPolicy`] the transport was built with (a refused
+//! target fails at once and is not retried), redirects are not followed, and errors are
+//! summaries: a backend's response body or gRPC message is never part of one.
+//!
 //! What it does not know: batching and retries (see [`crate::exporter::pipeline`]).
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use marchproxy_model::tracing_config::{SpanExporter, TracingBackend, TracingConfigSpec};
+use marchproxy_outbound::summary::{find_refusal, status as status_summary, summarize};
+use marchproxy_outbound::{HttpClient, OutboundPolicy, read_limited};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use prost::Message;
@@ -29,20 +35,29 @@ pub enum ConfigError {
     Unsupported { backend: &'static str, exporter: &'static str },
     #[error("invalid endpoint `{endpoint}`: {reason}")]
     InvalidEndpoint { endpoint: String, reason: String },
+    /// The outbound policy refuses the endpoint's host.
+    #[error("{0}")]
+    Refused(String),
 }
 
-/// One failed export attempt.
+/// One failed export attempt. Every message is a summary fit to show a viewer: never the
+/// backend's response body nor its gRPC status message.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum ExportError {
-    /// The backend answered with a non-success HTTP status (body excerpt included).
-    #[error("HTTP {status}: {body}")]
-    Http { status: u16, body: String },
-    /// gRPC status from the backend (or the channel).
-    #[error("gRPC {code}: {message}")]
+    /// The backend answered with a non-success HTTP status (a 3xx included: redirects are
+    /// not followed).
+    #[error("{}", status_summary(*.status))]
+    Http { status: u16 },
+    /// gRPC status from the backend (its message withheld), or from the channel (`message`
+    /// summarises the local cause).
+    #[error("gRPC {code}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
     Grpc { code: String, message: String, retryable: bool },
-    /// Connection, TLS or I/O failure.
+    /// Connection, TLS or I/O failure (summarised).
     #[error("transport error: {0}")]
     Transport(String),
+    /// The outbound policy refused the backend's address; nothing was sent.
+    #[error("{0}")]
+    Refused(String),
     #[error("timed out after {0:?}")]
     Timeout(Duration),
 }
@@ -52,9 +67,10 @@ impl ExportError {
     /// gRPC UNAVAILABLE etc., transport errors and timeouts).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Http { status, .. } => matches!(status, 408 | 429 | 502 | 503 | 504),
+            Self::Http { status } => matches!(status, 408 | 429 | 502 | 503 | 504),
             Self::Grpc { retryable, .. } => *retryable,
             Self::Transport(_) | Self::Timeout(_) => true,
+            Self::Refused(_) => false,
         }
     }
 }
@@ -146,7 +162,7 @@ pub fn otlp_grpc_uri(endpoint: &str) -> Result<String, ConfigError> {
 }
 
 enum Target {
-    Http { client: reqwest::Client, url: String, content_type: &'static str },
+    Http { client: HttpClient, url: String, content_type: &'static str },
     Grpc { client: TraceServiceClient<Channel> },
 }
 
@@ -170,20 +186,34 @@ pub enum Payload {
     Grpc(ExportTraceServiceRequest),
 }
 
-const BODY_EXCERPT: usize = 512;
+/// The most of a backend's answer read (an OTLP partial-success message is small).
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 impl Transport {
-    /// Builds the transport for `spec`. Does not connect (gRPC connects lazily). Must be
-    /// called inside a Tokio runtime for gRPC.
-    pub fn from_spec(spec: &TracingConfigSpec, request_timeout: Duration) -> Result<Self, ConfigError> {
+    /// Builds the transport for `spec`, every connection under `policy` (an endpoint whose
+    /// host is a refused literal address or metadata name fails here; a name is checked
+    /// each time it resolves). Does not connect (gRPC connects lazily). Must be called
+    /// inside a Tokio runtime for gRPC.
+    pub fn from_spec(
+        spec: &TracingConfigSpec,
+        request_timeout: Duration,
+        policy: &OutboundPolicy,
+    ) -> Result<Self, ConfigError> {
         let kind = TransportKind::select(spec.backend, spec.exporter)?;
+        let check = |url: &str| -> Result<(), ConfigError> {
+            let u = reqwest::Url::parse(url).map_err(|e| invalid(&spec.endpoint, e.to_string()))?;
+            policy.check_url(&u).map_err(|e| ConfigError::Refused(e.to_string()))
+        };
         let http = |url: String, content_type| -> Result<Self, ConfigError> {
-            let client = reqwest::Client::builder()
-                .timeout(request_timeout)
-                .connect_timeout(request_timeout)
-                .user_agent(concat!("marchproxy-telemetry/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| invalid(&spec.endpoint, e.to_string()))?;
+            check(&url)?;
+            let client = policy
+                .http_client(
+                    reqwest::Client::builder()
+                        .timeout(request_timeout)
+                        .connect_timeout(request_timeout)
+                        .user_agent(concat!("marchproxy-telemetry/", env!("CARGO_PKG_VERSION"))),
+                )
+                .map_err(|e| invalid(&spec.endpoint, summarize(&e)))?;
             Ok(Self { kind, url: url.clone(), target: Target::Http { client, url, content_type } })
         };
         match kind {
@@ -192,6 +222,7 @@ impl Transport {
             TransportKind::JaegerThrift => http(jaeger_thrift_url(&spec.endpoint)?, "application/x-thrift"),
             TransportKind::OtlpGrpc => {
                 let uri = otlp_grpc_uri(&spec.endpoint)?;
+                check(&uri)?;
                 let mut ep = Endpoint::from_shared(uri.clone())
                     .map_err(|e| invalid(&spec.endpoint, e.to_string()))?
                     .connect_timeout(request_timeout)
@@ -201,7 +232,7 @@ impl Transport {
                         .tls_config(ClientTlsConfig::new().with_webpki_roots())
                         .map_err(|e| invalid(&spec.endpoint, e.to_string()))?;
                 }
-                let client = TraceServiceClient::new(ep.connect_lazy());
+                let client = TraceServiceClient::new(ep.connect_with_connector_lazy(policy.connector()));
                 Ok(Self { kind, url: uri, target: Target::Grpc { client } })
             }
         }
@@ -231,20 +262,19 @@ impl Transport {
     pub async fn send(&self, payload: Payload) -> Result<u64, ExportError> {
         match (&self.target, payload) {
             (Target::Http { client, url, content_type }, Payload::Bytes(body)) => {
-                let resp = client
-                    .post(url.as_str())
-                    .header("content-type", *content_type)
-                    .body(body)
-                    .send()
-                    .await
-                    .map_err(|e| ExportError::Transport(error_chain(&e)))?;
+                let req = client.post(url).map_err(|e| ExportError::Refused(e.to_string()))?;
+                let resp = req.header("content-type", *content_type).body(body).send().await.map_err(|e| {
+                    if find_refusal(&e).is_some() {
+                        ExportError::Refused(summarize(&e))
+                    } else {
+                        ExportError::Transport(summarize(&e))
+                    }
+                })?;
                 let status = resp.status();
-                let bytes = resp.bytes().await.unwrap_or_default();
                 if !status.is_success() {
-                    let text = String::from_utf8_lossy(&bytes);
-                    let body = crate::span::truncate_attr(text.trim(), BODY_EXCERPT).to_owned();
-                    return Err(ExportError::Http { status: status.as_u16(), body });
+                    return Err(ExportError::Http { status: status.as_u16() });
                 }
+                let bytes = read_limited(resp, MAX_ANSWER_BYTES).await.unwrap_or_default();
                 if self.kind == TransportKind::OtlpHttp
                     && !bytes.is_empty()
                     && let Ok(r) = ExportTraceServiceResponse::decode(bytes.as_ref())
@@ -269,20 +299,6 @@ fn rejected(r: &ExportTraceServiceResponse) -> u64 {
     r.partial_success.as_ref().map(|p| p.rejected_spans.max(0) as u64).unwrap_or(0)
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        src = c.source();
-    }
-    s
-}
-
 fn grpc_error(s: &tonic::Status) -> ExportError {
     use tonic::Code;
     let retryable = matches!(
@@ -295,17 +311,14 @@ fn grpc_error(s: &tonic::Status) -> ExportError {
             | Code::Unavailable
             | Code::DataLoss
     );
-    let mut message = s.message().to_owned();
-    if let Some(src) = std::error::Error::source(s) {
-        let chain = error_chain(src);
-        if !message.contains(&chain) {
-            if !message.is_empty() {
-                message.push_str(": ");
-            }
-            message.push_str(&chain);
-        }
+    let code = format!("{:?}", s.code());
+    match std::error::Error::source(s) {
+        // A local cause (connecting, TLS, the policy): summarised.
+        Some(src) if find_refusal(src).is_some() => ExportError::Refused(summarize(src)),
+        Some(src) => ExportError::Grpc { code, message: summarize(src), retryable },
+        // The backend's own status: its message is the backend's text, not shown.
+        None => ExportError::Grpc { code, message: String::new(), retryable },
     }
-    ExportError::Grpc { code: format!("{:?}", s.code()), message, retryable }
 }
 
 #[cfg(test)]
@@ -345,9 +358,10 @@ mod tests {
 
     #[test]
     fn retryable_errors() {
-        assert!(ExportError::Http { status: 503, body: String::new() }.is_retryable());
-        assert!(ExportError::Http { status: 429, body: String::new() }.is_retryable());
-        assert!(!ExportError::Http { status: 400, body: String::new() }.is_retryable());
+        assert!(ExportError::Http { status: 503 }.is_retryable());
+        assert!(ExportError::Http { status: 429 }.is_retryable());
+        assert!(!ExportError::Http { status: 400 }.is_retryable());
+        assert!(!ExportError::Refused("refused by outbound policy".into()).is_retryable());
         assert!(ExportError::Timeout(Duration::from_secs(1)).is_retryable());
         assert!(grpc_error(&tonic::Status::unavailable("x")).is_retryable());
         assert!(!grpc_error(&tonic::Status::invalid_argument("x")).is_retryable());
