@@ -7,10 +7,11 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::Uri;
 use std::time::Duration;
 
+use http::Uri;
 use hyper_util::rt::TokioIo;
+use marchproxy_outbound::OutboundPolicy;
 use tokio::net::{TcpSocket, TcpStream};
 
 /// DSCP values the model allows; index into the per-mark client pools.
@@ -35,16 +36,19 @@ fn is_v6(addr: std::io::Result<SocketAddr>) -> bool {
 }
 
 /// Connects upstream TCP sockets marked with one TOS byte from the first packet (SYN),
-/// with TCP_NODELAY and a connect timeout.
+/// with TCP_NODELAY and a connect timeout, to the addresses the outbound policy allows
+/// (an endpoint that resolves to a cloud metadata address is refused like any other
+/// outbound target).
 #[derive(Clone)]
 pub struct DscpConnector {
     tos: u8,
     timeout: Duration,
+    outbound: OutboundPolicy,
 }
 
 impl DscpConnector {
-    pub fn new(dscp: u8, timeout: Duration) -> Self {
-        Self { tos: dscp << 2, timeout }
+    pub fn new(dscp: u8, timeout: Duration, outbound: OutboundPolicy) -> Self {
+        Self { tos: dscp << 2, timeout, outbound }
     }
 }
 
@@ -53,8 +57,8 @@ impl DscpConnector {
 pub enum ConnectError {
     #[error("invalid upstream URI: {0}")]
     Uri(String),
-    #[error("cannot resolve {0}: {1}")]
-    Resolve(String, std::io::Error),
+    #[error("{0}")]
+    Refused(marchproxy_outbound::OutboundError),
     #[error("connecting to {0}: {1}")]
     Connect(SocketAddr, std::io::Error),
     #[error("connecting to {0}: timed out")]
@@ -80,7 +84,7 @@ impl tower_service::Service<Uri> for DscpConnector {
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
-        let (tos, timeout) = (self.tos, self.timeout);
+        let (tos, timeout, outbound) = (self.tos, self.timeout, self.outbound.clone());
         Box::pin(async move {
             let host = uri
                 .host()
@@ -90,13 +94,7 @@ impl tower_service::Service<Uri> for DscpConnector {
                 .to_string();
             let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
             let attempt = async {
-                let addrs: Vec<SocketAddr> = match host.parse::<std::net::IpAddr>() {
-                    Ok(ip) => vec![SocketAddr::new(ip, port)],
-                    Err(_) => tokio::net::lookup_host((host.as_str(), port))
-                        .await
-                        .map_err(|e| ConnectError::Resolve(host.clone(), e))?
-                        .collect(),
-                };
+                let addrs = outbound.resolve(&host, port).await.map_err(ConnectError::Refused)?;
                 let mut last = None;
                 for addr in addrs {
                     match connect_one(addr, tos).await {
@@ -104,7 +102,7 @@ impl tower_service::Service<Uri> for DscpConnector {
                         Err(e) => last = Some(ConnectError::Connect(addr, e)),
                     }
                 }
-                Err(last.unwrap_or_else(|| ConnectError::Resolve(host.clone(), std::io::Error::other("no address"))))
+                Err(last.unwrap_or_else(|| ConnectError::Timeout(format!("{host}:{port}"))))
             };
             tokio::time::timeout(timeout, attempt).await.map_err(|_| ConnectError::Timeout(format!("{host}:{port}")))?
         })

@@ -186,11 +186,8 @@ impl Proxy {
             let ep = &table.endpoints[idx];
             let state = table.states[idx].clone();
             state.counters.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            match tokio::time::timeout(
-                std::time::Duration::from_secs(5),
-                TcpStream::connect((ep.host.as_str(), ep.port)),
-            )
-            .await
+            match tokio::time::timeout(std::time::Duration::from_secs(5), self.outbound.connect_tcp(&ep.host, ep.port))
+                .await
             {
                 Ok(Ok(mut upstream)) => {
                     state.record_result(false, crate::now_ms());

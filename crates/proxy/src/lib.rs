@@ -110,6 +110,8 @@ pub struct Proxy {
     pub report_now: tokio::sync::Notify,
     /// Running L4 listeners by port.
     tcp_listeners: l4::Listeners,
+    /// What upstream connections (HTTP pools, L4) may reach.
+    pub outbound: marchproxy_outbound::OutboundPolicy,
 }
 
 impl Proxy {
@@ -160,12 +162,15 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
     let (listeners, addr) = listen::bind_workers(&cfg.listen, workers).await?;
     // Per worker: its listener and its own pools, built here so a bad CA file fails the start.
     let tls_config = tls::upstream_config(cfg.upstream_ca.as_deref())?;
+    // Endpoints, L4 targets and span exporters: one outbound policy (crates/outbound).
+    let outbound = cfg.outbound.policy();
     let timeouts =
         upstream::limits::Timeouts { response: cfg.upstream_timeout(), client_body: cfg.client_body_timeout() };
     let per_worker = listeners
         .into_iter()
         .map(|l| {
-            (l, Arc::new(dscp::MARKS.iter().map(|m| upstream::pool::Pool::new(&tls_config, *m, timeouts)).collect()))
+            let pools = dscp::MARKS.iter().map(|m| upstream::pool::Pool::new(&tls_config, *m, timeouts, &outbound));
+            (l, Arc::new(pools.collect()))
         })
         .collect();
     let (admin_listener, admin_addr) = listen::bind(&cfg.admin_listen).await?;
@@ -182,7 +187,8 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         registry: Registry::default(),
         metrics: metrics::Metrics::default(),
         shaping: shaping::Shaping::new(cfg.link_mbps),
-        tracing: trace::Tracing::new(cfg.outbound.policy(), cfg.trace_redact_query),
+        tracing: trace::Tracing::new(outbound.clone(), cfg.trace_redact_query),
+        outbound,
         http,
         control_plane: cfg.control_plane.trim_end_matches('/').to_string(),
         api_key: cfg.cluster_api_key.clone(),

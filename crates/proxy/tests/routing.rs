@@ -522,3 +522,30 @@ async fn paths_are_routed_as_the_upstream_will_read_them() {
     }
     p.shutdown().await;
 }
+
+/// Route endpoints go through the outbound policy like every other outbound target: a cloud
+/// metadata address is refused without a connection (502), and so is a denied range.
+#[tokio::test]
+async fn endpoints_obey_the_outbound_policy() {
+    let ctl = FakeController::start().await;
+    let up = Upstream::start("a").await;
+    ctl.service("meta", "meta.example.com", &["http://169.254.169.254".to_string()]);
+    ctl.service("web", "web.example.com", &[up.url()]);
+    let open = proxy(&ctl, |_| {}).await;
+    let strict = proxy(&ctl, |c| c.outbound.deny = "127.0.0.0/8".parse().unwrap()).await;
+    synced(&ctl, &open).await;
+    synced(&ctl, &strict).await;
+    let c = client();
+    for p in [&open, &strict] {
+        let t = Instant::now();
+        let (s, _, e) = get(&c, p, "meta.example.com", "/latest/meta-data/").await;
+        assert_eq!((s, e.as_deref()), (502, Some("connect_failed")));
+        assert!(t.elapsed() < Duration::from_secs(1), "refused at once, not after a connect timeout");
+    }
+    assert_eq!(get(&c, &open, "web.example.com", "/").await.1, "a", "private ranges are allowed by default");
+    let (s, _, e) = get(&c, &strict, "web.example.com", "/").await;
+    assert_eq!((s, e.as_deref()), (502, Some("connect_failed")), "a denied range is refused");
+    assert_eq!(up.hits(), 1, "the denied proxy never reached the upstream");
+    open.shutdown().await;
+    strict.shutdown().await;
+}

@@ -138,7 +138,12 @@ mod tests {
     };
 
     fn pool() -> Pool {
-        Pool::new(&crate::tls::upstream_config(None).unwrap(), 0, TEST_TIMEOUTS)
+        Pool::new(
+            &crate::tls::upstream_config(None).unwrap(),
+            0,
+            TEST_TIMEOUTS,
+            &marchproxy_outbound::OutboundPolicy::default(),
+        )
     }
 
     async fn call(pool: &Pool, authority: &Authority, method: Method) -> Result<Response<UpBody>, UpError> {

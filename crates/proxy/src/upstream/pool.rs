@@ -19,6 +19,7 @@ use crate::upstream::error::{Exchange, UpError};
 use crate::upstream::head::{Head, read_final_head};
 use crate::upstream::limits::{Timeouts, upstream};
 use crate::upstream::request::{Outgoing, write_body};
+use marchproxy_outbound::OutboundPolicy;
 
 /// Opens upstream connections: TCP with the pool's DSCP mark set before the SYN and
 /// TCP_NODELAY, then TLS for https endpoints.
@@ -81,12 +82,12 @@ impl Pool {
     /// The pool of one worker and DSCP mark (`dscp`, the 6-bit code point): pooled
     /// keep-alive connections, TCP_NODELAY, the mark set before the SYN, TLS per `tls`
     /// ([`crate::tls::upstream_config`], built once and shared: the root store is ~130 KB).
-    pub fn new(tls: &rustls::ClientConfig, dscp: u8, timeouts: Timeouts) -> Self {
+    pub fn new(tls: &rustls::ClientConfig, dscp: u8, timeouts: Timeouts, outbound: &OutboundPolicy) -> Self {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls.clone())
             .https_or_http()
             .enable_http1()
-            .wrap_connector(DscpConnector::new(dscp, CONNECT_TIMEOUT));
+            .wrap_connector(DscpConnector::new(dscp, CONNECT_TIMEOUT, outbound.clone()));
         let idle = Mutex::new(Vec::new());
         Pool(Arc::new(PoolInner { connector, idle, max_idle_per_key: MAX_IDLE_PER_UPSTREAM, timeouts }))
     }
