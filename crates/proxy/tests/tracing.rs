@@ -302,13 +302,17 @@ async fn secret_query_values_are_redacted_in_spans_unless_turned_off() {
 }
 
 #[tokio::test]
-async fn exporters_obey_the_outbound_policy_and_traffic_does_not() {
-    let (cp, _up, _svc) = one_upstream_service("origin", "web", "web.example.com").await;
+async fn exporters_obey_the_outbound_policy_and_allowed_traffic_flows() {
+    let cp = ControlPlane::start().await;
+    // The upstream on another loopback address, which the policy below allows.
+    let up = Upstream::start_on("origin", "127.0.0.2:0").await;
+    let svc = cp.service("web", "web.example.com").await;
+    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
     let port = cp.base.rsplit(':').next().unwrap().to_string();
-    // The control plane's receiver by name: it resolves to loopback, which this proxy's
-    // exporters may not reach (its upstream, on loopback too, stays reachable).
+    // The control plane's receiver by name: it resolves to 127.0.0.1 (or ::1), which this
+    // proxy may not reach; its upstream at 127.0.0.2 stays reachable.
     let cfg = tracing_config(&cp, json!({"endpoint": format!("http://localhost:{port}")})).await;
-    let p = proxy(&cp, |c| c.outbound.deny = "127.0.0.0/8,::1".parse().unwrap()).await;
+    let p = proxy(&cp, |c| c.outbound.deny = "127.0.0.1/32,::1".parse().unwrap()).await;
     synced(&cp, &p).await;
     let c = client();
     for _ in 0..5 {

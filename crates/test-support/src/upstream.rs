@@ -33,7 +33,12 @@ pub struct Upstream {
 
 impl Upstream {
     pub async fn start(name: &str) -> Self {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(name, "127.0.0.1:0").await
+    }
+
+    /// On a given local address (e.g. `127.0.0.2:0`, another loopback address).
+    pub async fn start_on(name: &str, addr: &str) -> Self {
+        let l = TcpListener::bind(addr).await.unwrap();
         Self::serve(name, l)
     }
 
