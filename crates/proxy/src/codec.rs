@@ -115,6 +115,7 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, ProxyError>
     let mut headers = HeaderMap::with_capacity(count + 3);
     let mut length: Option<u64> = None;
     let (mut chunked, mut te_seen, mut close, mut ka, mut expect_continue) = (false, false, false, false, false);
+    let mut hosts = 0;
     for &(ns, nl, vs, vl) in &ranges[..count] {
         let (ns, nl, vs, vl) = (ns as usize, nl as usize, vs as usize, vl as usize);
         let name = HeaderName::from_bytes(&raw[ns..ns + nl]).map_err(|_| ProxyError::BadRequest)?;
@@ -136,6 +137,13 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, ProxyError>
             }
         } else if name == header::EXPECT {
             expect_continue = value.as_bytes().eq_ignore_ascii_case(b"100-continue");
+        } else if name == header::HOST {
+            // RFC 9112 §3.2: more than one Host is a 400 (we would route by one, the
+            // upstream might read another).
+            hosts += 1;
+            if hosts > 1 {
+                return Err(ProxyError::BadRequest);
+            }
         }
         headers.append(name, value);
     }
@@ -321,6 +329,7 @@ mod tests {
             b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
             b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n",
             b"GET\x01 / HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
         ] {
             let mut b = BytesMut::from(raw);
             assert_eq!(parse_head(&mut b).err(), Some(ProxyError::BadRequest), "{}", String::from_utf8_lossy(raw));

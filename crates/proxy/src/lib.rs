@@ -47,6 +47,8 @@ pub mod conn;
 pub mod dscp;
 pub mod error;
 pub mod forward;
+#[cfg(test)]
+mod fuzz;
 pub mod h1;
 pub mod h2;
 pub mod l4;
