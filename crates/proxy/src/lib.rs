@@ -13,12 +13,14 @@
 //! - [`conn`]: what every request of one client connection shares ([`conn::ConnInfo`]).
 //! - [`codec`]: the HTTP/1 server-side codec (reader, head parser, request bodies);
 //!   [`h1`]: the HTTP/1 connection server (request loop, response writing, timeouts);
+//!   [`h2`]: HTTP/2 connections (hyper, keep-alive PINGs, idle timeout);
 //!   `wire`: HTTP/1 wire details both sides share.
-//! - [`forward`]: the request path in five phases: route → select → prepare → send → observe.
+//! - [`forward`]: the request path in five phases: route → select → prepare → send → observe;
+//!   [`path`]: dot-segments resolved before routing.
 //! - [`runtime`]: snapshot → request-path index; [`balancer`]: the five algorithms and
 //!   per-endpoint state; [`regions`]: cloud region coordinates.
-//! - [`upstream`]: the HTTP/1.1 client (request head, pool and exchange, response head,
-//!   response body).
+//! - [`upstream`]: the HTTP/1.1 client (request head, pool and exchange, time limits,
+//!   response head, response body).
 //! - [`body`]: the streamed bodies (to and from the upstream) and their wrappers (shaping,
 //!   counting); [`tunnel`]: protocol upgrades (WebSocket).
 //! - [`shaping`]: token buckets, the P0–P3 link scheduler, per-service policy slots;
@@ -31,6 +33,7 @@
 //! - [`config`]: flags and environment; [`sync`]: registration and the configuration
 //!   long-poll; [`report`]: traffic reports; [`metrics`], [`admin`]: Prometheus metrics and
 //!   the admin listener.
+//! - `fuzz` (tests only): property-based fuzzing of what the proxy parses.
 //!
 //! Architecture invariant: the proxy never touches the database; its only input is the
 //! snapshot, through the control plane's HTTP API.
