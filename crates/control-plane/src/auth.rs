@@ -40,6 +40,9 @@ pub enum TokenType {
     Refresh,
     /// A proxy of one cluster (`sub` is the cluster id); used by the local proxy of `serve`.
     Proxy,
+    /// Short-lived, for the OTLP receiver only (`sub` is the cluster id): the span a
+    /// tracing config's test sends to this control plane's own receiver.
+    Ingest,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -152,6 +155,24 @@ impl AuthKeys {
     pub fn verify_proxy(&self, token: &str) -> Result<i64, InvalidToken> {
         Ok(self.verify(token, TokenType::Proxy)?.user_id())
     }
+
+    /// A credential accepted only by the OTLP receiver, valid for `ttl`.
+    pub fn issue_ingest_token(&self, cluster_id: i64, ttl: Duration) -> String {
+        let now = chrono::Utc::now().timestamp() as u64;
+        let claims = Claims {
+            sub: cluster_id.to_string(),
+            name: format!("ingest@{cluster_id}"),
+            role: Role::Viewer,
+            typ: TokenType::Ingest,
+            iat: now,
+            exp: now + ttl.as_secs(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc).expect("HS256 encoding cannot fail")
+    }
+
+    pub fn verify_ingest(&self, token: &str) -> Result<i64, InvalidToken> {
+        Ok(self.verify(token, TokenType::Ingest)?.user_id())
+    }
 }
 
 /// Hash a password with Argon2id (off the async runtime: it is deliberately slow).
@@ -232,5 +253,10 @@ mod tests {
         assert!(k.verify_refresh(&pair.refresh_token).is_ok());
         let other = AuthKeys::new(b"another-secret-another-secret-xx");
         assert!(other.verify_access(&pair.access_token).is_err());
+        // An ingest token opens the OTLP receiver only: it is no proxy, user or refresh token.
+        let ingest = k.issue_ingest_token(3, Duration::from_secs(60));
+        assert_eq!(k.verify_ingest(&ingest), Ok(3));
+        assert!(k.verify_proxy(&ingest).is_err() && k.verify_access(&ingest).is_err());
+        assert!(k.verify_ingest(&k.issue_proxy_token(3)).is_err());
     }
 }

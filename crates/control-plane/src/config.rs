@@ -91,6 +91,97 @@ pub struct ServeConfig {
     /// proxy's span exporters may connect (MARCHPROXY_OUTBOUND_*).
     #[command(flatten)]
     pub outbound: OutboundArgs,
+
+    #[command(flatten)]
+    pub http: HttpLimits,
+
+    #[command(flatten)]
+    pub ingest: IngestLimits,
+}
+
+/// Limits of the API's HTTP server (slow or idle clients cannot hold it).
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpLimits {
+    /// Seconds a client has to send a complete request head, from the first byte of the
+    /// request (from the connection's start for its first request); then it is closed.
+    #[arg(long = "api-header-timeout-seconds", env = "MARCHPROXY_API_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+
+    /// Seconds a request may take, body included, before it is answered 408. The proxies'
+    /// configuration long-poll, which waits up to 60 s by design, gets 60 s more than this.
+    #[arg(long = "api-request-timeout-seconds", env = "MARCHPROXY_API_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub request_timeout_seconds: u64,
+
+    /// Seconds a kept-alive connection may sit idle between requests (or stall a response
+    /// its client does not read) before it is closed.
+    #[arg(long = "api-idle-timeout-seconds", env = "MARCHPROXY_API_IDLE_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub idle_timeout_seconds: u64,
+
+    /// Most client connections open at once (at most half the process's open-file limit).
+    /// At the cap, a new connection replaces the oldest one that has no request in
+    /// progress; when every connection is busy, it waits.
+    #[arg(long = "api-max-connections", env = "MARCHPROXY_API_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            idle_timeout_seconds: 60,
+            max_connections: 4096,
+        }
+    }
+}
+
+/// Bounds of the OTLP receiver (`POST /v1/traces`) and of the embedded span store.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IngestLimits {
+    /// Largest export request body (bytes); larger is answered 413.
+    #[arg(long = "ingest-max-body-bytes", env = "MARCHPROXY_INGEST_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Most spans in one export request; more is answered 413.
+    #[arg(long = "ingest-max-spans", env = "MARCHPROXY_INGEST_MAX_SPANS", default_value_t = 10_000)]
+    pub max_spans: usize,
+
+    /// Largest attributes of one span as stored (JSON bytes, the resource's attributes
+    /// included); a larger span fails its request with 413.
+    #[arg(long = "ingest-max-span-attribute-bytes", env = "MARCHPROXY_INGEST_MAX_SPAN_ATTRIBUTE_BYTES", default_value_t = 256 * 1024)]
+    pub max_span_attribute_bytes: usize,
+
+    /// Largest attributes of one request's spans together, as stored (so a large resource
+    /// cannot be copied into thousands of spans); more is answered 413.
+    #[arg(long = "ingest-max-attribute-bytes", env = "MARCHPROXY_INGEST_MAX_ATTRIBUTE_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_request_attribute_bytes: usize,
+
+    /// Spans accepted but not yet stored, in bytes; beyond it exports are answered 429
+    /// (retryable) until the store catches up.
+    #[arg(long = "ingest-queue-bytes", env = "MARCHPROXY_INGEST_QUEUE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub queue_bytes: usize,
+
+    /// Most spans the embedded store keeps; the oldest are evicted.
+    #[arg(long = "span-store-max-rows", env = "MARCHPROXY_SPAN_STORE_MAX_ROWS", default_value_t = 200_000)]
+    pub store_max_rows: i64,
+
+    /// Most bytes (as stored) the embedded store keeps; the oldest spans are evicted.
+    #[arg(long = "span-store-max-bytes", env = "MARCHPROXY_SPAN_STORE_MAX_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub store_max_bytes: i64,
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 4 * 1024 * 1024,
+            max_spans: 10_000,
+            max_span_attribute_bytes: 256 * 1024,
+            max_request_attribute_bytes: 32 * 1024 * 1024,
+            queue_bytes: 64 * 1024 * 1024,
+            store_max_rows: 200_000,
+            store_max_bytes: 256 * 1024 * 1024,
+        }
+    }
 }
 
 impl ServeConfig {
@@ -117,6 +208,8 @@ impl ServeConfig {
             cors_origins: vec![],
             log_format: "text".into(),
             outbound: OutboundArgs::default(),
+            http: HttpLimits::default(),
+            ingest: IngestLimits::default(),
         }
     }
 
@@ -125,5 +218,28 @@ impl ServeConfig {
             .clone()
             .filter(|u| !u.trim().is_empty())
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("marchproxy.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        http: HttpLimits,
+        #[command(flatten)]
+        ingest: IngestLimits,
+    }
+
+    /// `for_tests` and embedders use `Default`; it must say what the flags say.
+    #[test]
+    fn defaults_are_the_flags_defaults() {
+        let f = Flags::try_parse_from(["marchproxy"]).unwrap();
+        assert_eq!(format!("{:?}", f.http), format!("{:?}", HttpLimits::default()));
+        assert_eq!(format!("{:?}", f.ingest), format!("{:?}", IngestLimits::default()));
     }
 }

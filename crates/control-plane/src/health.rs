@@ -196,7 +196,7 @@ async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i
         };
         let flipped = apply(&mut h, &result, &cfg, chrono::Utc::now());
         if flipped {
-            tracing::info!(route_table = table_id, endpoint = %endpoint, healthy = h.is_healthy, error = ?h.last_error, "endpoint health changed");
+            tracing::info!(route_table = table_id, endpoint = ?endpoint, healthy = h.is_healthy, error = ?h.last_error, "endpoint health changed");
         }
         // A flip bumps the cluster's version, and the commit wakes the proxies' long-polls.
         if let Err(e) = store::route_tables::record_health(&st.db, &h, cluster_id, flipped).await {

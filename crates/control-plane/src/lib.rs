@@ -13,6 +13,7 @@
 //! - [`store`]: every SQL statement, one module per resource; a write transaction that
 //!   bumps a `config_version` wakes the long-polls when it commits; the snapshot is read in
 //!   one read transaction. Nothing else knows SQL.
+//! - [`span_ingest`]: the bounded queue and single writer in front of the span store.
 //! - [`state`]: [`state::AppState`], shared by the handlers and the background tasks, and
 //!   the license gate.
 //! - [`license_store`]: the license crate's validation store, on the database.
@@ -21,9 +22,10 @@
 //! - [`drill`]: live failover drills. [`tracing_test`]: test spans. [`query_backends`]: span
 //!   search in Jaeger and Zipkin.
 //! - [`api`]: the HTTP layer, one router per resource, the OpenAPI document, `ApiError` (the
-//!   one error → status map) and the extractors. Only `api` (and [`web`], and the app
-//!   assembly here) knows HTTP.
+//!   one error → status map) and the extractors. Only `api` (and [`web`], [`http_server`],
+//!   and the app assembly here) knows HTTP.
 //! - [`web`]: the embedded web UI.
+//! - [`http_server`]: the HTTP server (hyper) with its timeouts and connection cap.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -34,9 +36,11 @@ pub mod db;
 pub mod drill;
 pub mod events;
 pub mod health;
+pub mod http_server;
 pub mod license_store;
 pub mod query_backends;
 pub mod replica;
+pub mod span_ingest;
 pub mod state;
 pub mod store;
 pub mod tracing_test;
@@ -107,6 +111,11 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
     let http = outbound
         .http_client(reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)))
         .context("building HTTP client")?;
+    let ingest = span_ingest::SpanIngest::start(
+        db.clone(),
+        store::spans::SpanStoreLimits { max_rows: cfg.ingest.store_max_rows, max_bytes: cfg.ingest.store_max_bytes },
+        cfg.ingest.queue_bytes,
+    );
     let state = AppState::new(Inner {
         db,
         auth: auth::AuthKeys::new(secret.as_bytes()),
@@ -116,6 +125,7 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         outbound,
         http,
         closing: tokio::sync::watch::channel(false).0,
+        ingest,
     });
     Ok((state, boot))
 }
@@ -137,6 +147,8 @@ pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router();
     let web_dir = state.config.web_dir.clone();
     let cors = cors(&state.config.cors_origins);
+    let request_timeout =
+        http_server::RequestTimeout(std::time::Duration::from_secs(state.config.http.request_timeout_seconds.max(1)));
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
@@ -144,29 +156,25 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{*rest}", axum::routing::any(api::api_not_found))
         .fallback(move |uri| web::serve(web_dir.clone(), uri))
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(request_timeout, http_server::request_deadline))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(cors)
         .layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024))
         .with_state(state)
 }
 
-/// Start the control plane on `cfg.listen`.
-pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
+/// Start the control plane on `cfg.listen` (the bound address, port 0 resolved, is then
+/// `state.config.listen`).
+pub async fn start(mut cfg: ServeConfig) -> anyhow::Result<Running> {
     let listen = cfg.listen;
-    let (state, bootstrapped) = build_state(cfg).await?;
     let listener = TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
+    cfg.listen = addr;
+    let limits = http_server::ServerLimits::from_config(&cfg.http);
+    let (state, bootstrapped) = build_state(cfg).await?;
     let app = app(state.clone());
-    let (tx, mut rx) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(async move {
-        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|v| *v).await;
-            });
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "API server failed");
-        }
-    });
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(http_server::serve(listener, app, limits, rx));
     let background = vec![health::spawn(state.clone(), replica::holder_id())];
     Ok(Running { addr, state, bootstrapped, shutdown: tx, task, background })
 }

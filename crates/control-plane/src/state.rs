@@ -9,6 +9,7 @@ use marchproxy_outbound::{HttpClient, OutboundPolicy};
 use crate::auth::{AuthKeys, LoginPolicy};
 use crate::config::ServeConfig;
 use crate::db::Db;
+use crate::span_ingest::SpanIngest;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -26,6 +27,8 @@ pub struct Inner {
     pub http: HttpClient,
     /// Flips to true at shutdown so long-polls return at once.
     pub closing: tokio::sync::watch::Sender<bool>,
+    /// The OTLP receiver's bounded queue in front of the span store.
+    pub ingest: SpanIngest,
 }
 
 impl Deref for AppState {

@@ -498,7 +498,7 @@ async fn otlp_receiver_accepts_json_and_rejects_garbage() {
              "name": "SELECT", "kind": 3, "startTimeUnixNano": "1700000000010000000", "endTimeUnixNano": "1700000000020000000"}
         ]}]
     }]});
-    let resp = app.http.post(format!("{}/v1/traces", app.base)).json(&body).send().await.unwrap();
+    let resp = app.export_spans(&body).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let (_, r) = app.get("/api/v1/observability/spans/search?service=checkout&has_error=true").await;
     assert_eq!(r["total"], 1, "{r}");
@@ -513,6 +513,7 @@ async fn otlp_receiver_accepts_json_and_rejects_garbage() {
     let resp = app
         .http
         .post(format!("{}/v1/traces", app.base))
+        .bearer_auth(&app.key)
         .header("content-type", "application/x-protobuf")
         .body("garbage!")
         .send()

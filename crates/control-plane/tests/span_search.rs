@@ -94,7 +94,7 @@ async fn stored_spans_feed_dependencies_and_latency_histograms() {
             "status": {"code": if i == 9 { 2 } else { 0 }}}));
     }
     let body = json!({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "edge"}}]}, "scopeSpans": [{"spans": spans}]}]});
-    let resp = app.http.post(format!("{}/v1/traces", app.base)).json(&body).send().await.unwrap();
+    let resp = app.export_spans(&body).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let (_, g) = app.get("/api/v1/observability/dependencies").await;
     assert_eq!(g["edges"], json!([{"parent": "edge", "child": "payments", "call_count": 10, "error_count": 1}]), "{g}");
@@ -123,7 +123,7 @@ async fn overlong_service_and_operation_names_are_stored_cut() {
         "kind": 2, "startTimeUnixNano": start.to_string(), "endTimeUnixNano": (start + 5_000_000).to_string()});
     let body = json!({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
         "scopeSpans": [{"spans": [span]}]}]});
-    let resp = app.http.post(format!("{}/v1/traces", app.base)).json(&body).send().await.unwrap();
+    let resp = app.export_spans(&body).await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
     let (s, r) = app.get(&format!("/api/v1/observability/spans/search?service={}", "s".repeat(100))).await;
     assert_eq!(s, StatusCode::OK, "{r}");

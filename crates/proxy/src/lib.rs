@@ -192,7 +192,12 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         registry: Registry::default(),
         metrics: metrics::Metrics::default(),
         shaping: shaping::Shaping::new(cfg.link_mbps),
-        tracing: trace::Tracing::new(outbound.clone(), cfg.trace_redact_query),
+        tracing: trace::Tracing::new(
+            &cfg.control_plane,
+            &cfg.cluster_api_key,
+            outbound.clone(),
+            cfg.trace_redact_query,
+        ),
         outbound,
         http,
         control_plane: cfg.control_plane.trim_end_matches('/').to_string(),

@@ -13,7 +13,7 @@ use marchproxy_model::report::TracingSample;
 use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
 use marchproxy_outbound::OutboundPolicy;
 use marchproxy_telemetry::ExportPipeline;
-use marchproxy_telemetry::exporter::PipelineOptions;
+use marchproxy_telemetry::exporter::{PipelineOptions, TransportKind, otlp_http_url};
 use marchproxy_telemetry::propagation::{self, Format, Formats, SpanContext};
 use marchproxy_telemetry::sampler::{Decision, Sampler};
 use marchproxy_telemetry::span::{self, HeaderSide, SpanData, SpanKind, SpanStatus};
@@ -58,11 +58,47 @@ pub struct Tracing {
     /// Redact secret-looking query values in `url.query` and `url.full`
     /// (`--trace-redact-query`, on by default).
     redact_query: bool,
+    /// This proxy's control plane (its origin) and cluster credential. The control plane's
+    /// OTLP receiver requires that credential, so an OTLP/HTTP export to the same origin
+    /// carries it; an export anywhere else never does (a tracing backend never sees it).
+    control_plane: Option<(reqwest::Url, String)>,
+}
+
+/// No control plane to authenticate to, the default outbound policy, queries redacted.
+impl Default for Tracing {
+    fn default() -> Self {
+        Self {
+            tracers: ArcSwap::default(),
+            outbound: OutboundPolicy::default(),
+            redact_query: true,
+            control_plane: None,
+        }
+    }
 }
 
 impl Tracing {
-    pub fn new(outbound: OutboundPolicy, redact_query: bool) -> Self {
-        Self { tracers: ArcSwap::default(), outbound, redact_query }
+    /// Tracing for a proxy of the control plane at `control_plane` (its base URL), which
+    /// authenticates with `credential` (the cluster API key or the local proxy's token);
+    /// exporters connect under `outbound`.
+    pub fn new(control_plane: &str, credential: &str, outbound: OutboundPolicy, redact_query: bool) -> Self {
+        Self {
+            tracers: ArcSwap::default(),
+            outbound,
+            redact_query,
+            control_plane: reqwest::Url::parse(control_plane.trim()).ok().map(|u| (u, credential.to_string())),
+        }
+    }
+
+    /// The `Authorization` value an export of `spec` carries: the cluster credential when
+    /// `spec` sends OTLP/HTTP to this proxy's own control plane (same scheme, host and
+    /// port), otherwise none.
+    fn authorization_for(&self, spec: &TracingConfigSpec) -> Option<String> {
+        let (control_plane, credential) = self.control_plane.as_ref()?;
+        if TransportKind::select(spec.backend, spec.exporter).ok()? != TransportKind::OtlpHttp {
+            return None;
+        }
+        let target = reqwest::Url::parse(&otlp_http_url(&spec.endpoint).ok()?).ok()?;
+        (target.origin() == control_plane.origin()).then(|| format!("Bearer {credential}"))
     }
 
     pub fn active(&self) -> Arc<Vec<Arc<Tracer>>> {
@@ -78,7 +114,11 @@ impl Tracing {
                 next.push(t.clone());
                 continue;
             }
-            let opts = PipelineOptions { outbound: self.outbound.clone(), ..PipelineOptions::default() };
+            let opts = PipelineOptions {
+                outbound: self.outbound.clone(),
+                authorization: self.authorization_for(&c.spec),
+                ..PipelineOptions::default()
+            };
             match ExportPipeline::with_options(&c.spec, opts) {
                 Ok(pipeline) => next.push(Arc::new(Tracer {
                     config_id: c.id,
@@ -408,5 +448,41 @@ impl Drop for RequestTrace {
     fn drop(&mut self) {
         // A response body dropped mid-stream (client gone) still ends its spans.
         self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(backend: &str, exporter: &str, endpoint: &str) -> TracingConfigSpec {
+        serde_json::from_value(serde_json::json!({
+            "name": "t", "cluster_id": 1, "backend": backend, "endpoint": endpoint, "exporter": exporter,
+            "sampling_strategy": "always"
+        }))
+        .unwrap()
+    }
+
+    /// The cluster credential goes only to this proxy's own control plane's OTLP receiver:
+    /// never to another host, port or scheme, nor over another transport.
+    #[test]
+    fn the_credential_goes_only_to_the_own_control_plane() {
+        let t = Tracing::new("http://127.0.0.1:8000", "mpk_key", OutboundPolicy::default(), true);
+        let auth = |b, e, ep| t.authorization_for(&spec(b, e, ep));
+        assert_eq!(auth("otlp", "http", "http://127.0.0.1:8000").as_deref(), Some("Bearer mpk_key"));
+        assert_eq!(auth("otlp", "http", "http://127.0.0.1:8000/v1/traces").as_deref(), Some("Bearer mpk_key"));
+        assert_eq!(auth("jaeger", "http", "http://127.0.0.1:8000/").as_deref(), Some("Bearer mpk_key"));
+        assert_eq!(auth("otlp", "http", "http://127.0.0.1:4318"), None, "another port");
+        assert_eq!(auth("otlp", "http", "http://collector:8000"), None, "another host");
+        assert_eq!(auth("otlp", "http", "https://127.0.0.1:8000"), None, "another scheme");
+        assert_eq!(auth("otlp", "grpc", "http://127.0.0.1:8000"), None, "not OTLP/HTTP");
+        assert_eq!(auth("zipkin", "http", "http://127.0.0.1:8000"), None, "not OTLP/HTTP");
+        // Default ports compare equal to explicit ones.
+        let t = Tracing::new("https://cp.example.com/", "tok", OutboundPolicy::default(), true);
+        assert_eq!(
+            t.authorization_for(&spec("otlp", "http", "https://cp.example.com:443")).as_deref(),
+            Some("Bearer tok")
+        );
+        assert_eq!(Tracing::default().authorization_for(&spec("otlp", "http", "http://127.0.0.1:8000")), None);
     }
 }

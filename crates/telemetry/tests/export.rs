@@ -90,6 +90,39 @@ async fn otlp_http_protobuf_reaches_receiver() {
     p.shutdown().await;
 }
 
+/// The credential of a receiver that requires one (the control plane's) is sent only when
+/// configured, on every HTTP export and on the test span, and never appears in `Debug`.
+#[tokio::test]
+async fn an_authorization_header_is_sent_only_when_configured() {
+    let (addr, rx) = common::otlp_http(Behaviour::default()).await;
+    let endpoint = format!("http://{addr}");
+    let plain = ExportPipeline::with_options(&spec("otlp", "http", &endpoint), fast_opts()).unwrap();
+    let opts = PipelineOptions { authorization: Some("Bearer mpk_secret".into()), ..fast_opts() };
+    assert!(!format!("{opts:?}").contains("mpk_secret"), "{opts:?}");
+    let authed = ExportPipeline::with_options(&spec("otlp", "http", &endpoint), opts).unwrap();
+    assert!(!format!("{authed:?}").contains("mpk_secret"));
+    let (s, _) = request_spans(plain.resource(), false);
+    assert!(plain.push(s.clone()));
+    plain.flush().await;
+    assert!(authed.push(s));
+    authed.flush().await;
+    let r = marchproxy_telemetry::exporter::send_test_span_with(
+        &spec("otlp", "http", &endpoint),
+        Duration::from_secs(2),
+        &OutboundPolicy::default(),
+        Some("Bearer mpk_test"),
+    )
+    .await;
+    assert!(r.success, "{r:?}");
+    assert_eq!(
+        *rx.authorizations.lock().unwrap(),
+        vec![None, Some("Bearer mpk_secret".to_string()), Some("Bearer mpk_test".to_string())]
+    );
+    // A value that cannot be a header is a configuration error, not a panic.
+    let bad = PipelineOptions { authorization: Some("Bearer a\nb".into()), ..fast_opts() };
+    assert!(ExportPipeline::with_options(&spec("otlp", "http", &endpoint), bad).is_err());
+}
+
 #[tokio::test]
 async fn otlp_grpc_reaches_tonic_receiver() {
     let (addr, rx) = common::otlp_grpc(None).await;

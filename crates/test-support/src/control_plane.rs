@@ -208,6 +208,12 @@ impl ControlPlane {
             .unwrap()
     }
 
+    /// An OTLP/JSON export to the span receiver (`POST /v1/traces`), authenticated with the
+    /// default cluster's proxy API key as the receiver requires.
+    pub async fn export_spans(&self, body: &Value) -> reqwest::Response {
+        self.http.post(format!("{}/v1/traces", self.base)).bearer_auth(&self.key).json(body).send().await.unwrap()
+    }
+
     /// The default cluster's configuration version, as proxies see it (a long-poll that
     /// does not wait).
     pub async fn version(&self) -> i64 {

@@ -679,7 +679,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OTLP/HTTP trace export (`application/x-protobuf` or `application/json`). */
+        /**
+         * OTLP/HTTP trace export (`application/x-protobuf` or `application/json`). Requires the
+         *     cluster's proxy API key as a bearer token.
+         */
         post: operations["receive"];
         delete?: never;
         options?: never;
@@ -3208,7 +3211,28 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description no valid cluster API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the span store is busy; retry after `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -64,7 +64,8 @@ async fn login(
     if !ok {
         users::login_failed(&st.db, &user_key, policy.max_failures_per_user, window, lock).await?;
         users::login_failed(&st.db, &ip_key, policy.max_failures_per_ip, window, lock).await?;
-        tracing::warn!(user = %username, peer = %peer.ip(), "failed login");
+        // `?`: Debug escapes the client's text (a newline cannot start a forged log line).
+        tracing::warn!(user = ?username, peer = %peer.ip(), "failed login");
         return Err(ApiError::Unauthorized("Incorrect username or password".into()));
     }
     users::login_succeeded(&st.db, &user_key).await?;

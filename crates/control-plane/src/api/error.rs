@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::auth::InvalidToken;
 use crate::drill::DrillError;
+use crate::span_ingest::IngestError;
 use crate::state::Unlicensed;
 use crate::store::StoreError;
 
@@ -32,6 +33,12 @@ pub enum ApiError {
     /// 404.
     #[error("{0}")]
     NotFound(String),
+    /// 408: the request was not answered within the server's request timeout.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// 413: the request (body, or what it decodes to) exceeds a limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// 409: the request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
@@ -57,6 +64,8 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::License { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -96,6 +105,16 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Full => ApiError::TooManyRequests { message: e.to_string(), retry_after_secs: 1 },
+            IngestError::Closed => ApiError::Unavailable(e.to_string()),
+            IngestError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<DrillError> for ApiError {
     fn from(e: DrillError) -> Self {
         match e {
@@ -129,7 +148,9 @@ impl IntoResponse for ApiError {
                 "upgrade_url": marchproxy_license::UPGRADE_URL,
             }}),
             ApiError::Internal(err) => {
-                tracing::error!(error = ?err, "internal error");
+                // One escaped line: the chain joined with `: ` (`{:#}`), then quoted by `?`, so
+                // text in an error (which may echo a client's input) cannot forge log lines.
+                tracing::error!(error = ?format!("{err:#}"), "internal error");
                 json!({ "detail": "internal server error" })
             }
             other => json!({ "detail": other.to_string() }),

@@ -70,9 +70,15 @@ async fn register(
         st.license.max_proxies(),
     )
     .await?;
-    tracing::info!(proxy = p.id, name = %p.name, cluster = cluster_id, "proxy registered");
+    // `?`: the name is the client's text, escaped so it cannot forge log lines.
+    tracing::info!(proxy = p.id, name = ?p.name, cluster = cluster_id, "proxy registered");
     Ok(Json(Registered { proxy_id: p.id, cluster_id }))
 }
+
+/// The configuration long-poll's path, and the longest it waits (`wait_seconds` is capped
+/// there); the server's request timeout gives this route that much more time.
+pub const LONG_POLL_PATH: &str = "/api/v1/proxy/config";
+pub const LONG_POLL_MAX_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize, IntoParams)]
 pub struct ConfigQuery {
@@ -93,7 +99,7 @@ async fn config(
     ProxyAuth(cluster_id): ProxyAuth,
     AppQuery(q): AppQuery<ConfigQuery>,
 ) -> ApiResult<Response> {
-    let wait = Duration::from_secs(q.wait_seconds.unwrap_or(25).min(60));
+    let wait = Duration::from_secs(q.wait_seconds.unwrap_or(25)).min(LONG_POLL_MAX_WAIT);
     let deadline = tokio::time::Instant::now() + wait;
     let mut changes = st.db.events.subscribe();
     let mut closing = st.closing.subscribe();

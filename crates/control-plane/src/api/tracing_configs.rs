@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use marchproxy_license::DISTRIBUTED_TRACING;
 use marchproxy_model::tracing_config::{TracingConfig, TracingConfigSpec};
 use utoipa_axum::router::OpenApiRouter;
@@ -108,8 +108,20 @@ async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathI
 /// Send one real span through the configured backend and exporter.
 #[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/test", tag = "observability", params(("id" = i64, Path)),
     responses((status = 200, body = TestResult), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn test_config(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<TestResult>> {
+async fn test_config(
+    State(st): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Json<TestResult>> {
     st.require(DISTRIBUTED_TRACING)?;
     let cfg = tracing_configs::get_tracing(&st.db, id).await?;
-    Ok(Json(crate::tracing_test::send(&cfg.spec, &st.outbound).await))
+    // This control plane's own receiver requires a credential: a short-lived token that
+    // opens only the receiver, sent only there.
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| uri.authority().map(|a| a.as_str()));
+    let authorization = crate::tracing_test::targets_self(&cfg.spec, st.config.listen, host).then(|| {
+        format!("Bearer {}", st.auth.issue_ingest_token(cfg.spec.cluster_id, std::time::Duration::from_secs(60)))
+    });
+    Ok(Json(crate::tracing_test::send(&cfg.spec, &st.outbound, authorization.as_deref()).await))
 }

@@ -1,5 +1,6 @@
-//! The embedded span store (fed by the OTLP receiver, bounded to [`SPAN_STORE_MAX`] rows)
-//! and what is computed from it: searches, traces, dependency edges, latencies.
+//! The embedded span store (fed by the OTLP receiver through the ingest queue, bounded in
+//! rows and in bytes, [`SpanStoreLimits`]) and what is computed from it: searches, traces,
+//! dependency edges, latencies.
 
 use std::collections::BTreeMap;
 
@@ -135,17 +136,72 @@ pub async fn trace_spans(db: &Db, trace_id: &str) -> StoreResult<Vec<StoredSpan>
     rows.iter().map(span_from_row).collect()
 }
 
-/// Maximum rows in the embedded span store; the oldest are evicted.
-pub const SPAN_STORE_MAX: i64 = 200_000;
+/// How much the embedded span store keeps: the oldest spans are evicted beyond either.
+#[derive(Debug, Clone, Copy)]
+pub struct SpanStoreLimits {
+    pub max_rows: i64,
+    /// Bytes as stored ([`PreparedSpan::size_bytes`]).
+    pub max_bytes: i64,
+}
 
-/// Insert spans and evict the oldest beyond [`SPAN_STORE_MAX`].
-pub async fn insert_spans(db: &Db, spans: &[StoredSpan]) -> StoreResult<()> {
+/// Rows one insert evicts at most, so eviction never holds the write lock for long (after
+/// the limits were lowered, the store shrinks over several inserts).
+const EVICT_MAX_ROWS: i64 = 2_000;
+
+/// A span ready to be stored: its attributes serialised once, and its size.
+#[derive(Debug, Clone)]
+pub struct PreparedSpan {
+    span: StoredSpan,
+    attributes_json: String,
+}
+
+/// What a row costs beyond its text columns (ids, times, flags, index entries), roughly.
+const ROW_OVERHEAD_BYTES: usize = 128;
+
+impl PreparedSpan {
+    pub fn new(span: StoredSpan) -> Self {
+        let attributes_json = serde_json::to_string(&span.attributes).expect("a JSON map serializes");
+        Self { span, attributes_json }
+    }
+
+    /// Bytes of the attributes as stored (JSON).
+    pub fn attribute_bytes(&self) -> usize {
+        self.attributes_json.len()
+    }
+
+    /// Bytes the row takes in the store, roughly: its text columns plus a fixed overhead.
+    pub fn size_bytes(&self) -> usize {
+        let s = &self.span;
+        self.attributes_json.len()
+            + s.trace_id.len()
+            + s.span_id.len()
+            + s.parent_span_id.as_ref().map_or(0, String::len)
+            + s.service.len()
+            + s.operation.len()
+            + s.kind.len()
+            + ROW_OVERHEAD_BYTES
+    }
+}
+
+/// Insert spans, then evict the oldest beyond `limits` (rows and bytes), in one short
+/// transaction: callers pass bounded batches.
+///
+/// Each row records its size and the running total of bytes ever inserted up to it
+/// (`cum_bytes`, increasing with `id`), so the bytes bound is one indexed range delete, like
+/// the rows bound. With several writers at once (PostgreSQL replicas) the running total is
+/// approximate by at most their concurrent batches.
+pub async fn insert_spans(db: &Db, spans: &[PreparedSpan], limits: &SpanStoreLimits) -> StoreResult<()> {
     let now = crate::db::now_ms();
     let mut tx = super::begin_write(db).await?;
-    for s in spans {
+    let mut cum: i64 =
+        sqlx::query("SELECT MAX(cum_bytes) AS c FROM spans").fetch_one(&mut *tx).await?.opt_i64("c")?.unwrap_or(0);
+    for p in spans {
+        let s = &p.span;
+        let size = p.size_bytes() as i64;
+        cum += size;
         sqlx::query(
-            "INSERT INTO spans (trace_id, span_id, parent_span_id, service, operation, kind, start_unix_us, duration_us, is_error, attributes, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO spans (trace_id, span_id, parent_span_id, service, operation, kind, start_unix_us, duration_us, is_error, attributes, received_at, size_bytes, cum_bytes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(s.trace_id.to_ascii_lowercase())
         .bind(s.span_id.to_ascii_lowercase())
@@ -156,14 +212,28 @@ pub async fn insert_spans(db: &Db, spans: &[StoredSpan]) -> StoreResult<()> {
         .bind(s.start_time.timestamp_micros())
         .bind((s.duration_ms * 1000.0).round() as i64)
         .bind(s.status == "error")
-        .bind(serde_json::to_string(&s.attributes).expect("serializes"))
+        .bind(p.attributes_json.as_str())
         .bind(now)
+        .bind(size)
+        .bind(cum)
         .execute(&mut *tx)
         .await?;
     }
-    let max_id: Option<i64> = sqlx::query("SELECT MAX(id) AS m FROM spans").fetch_one(&mut *tx).await?.opt_i64("m")?;
-    if let Some(max_id) = max_id {
-        sqlx::query("DELETE FROM spans WHERE id <= $1").bind(max_id - SPAN_STORE_MAX).execute(&mut *tx).await?;
+    // The newest id; rows at or below the cutoffs go: beyond max_rows by id, beyond
+    // max_bytes by running total.
+    let r = sqlx::query("SELECT MIN(id) AS lo, MAX(id) AS hi FROM spans").fetch_one(&mut *tx).await?;
+    if let (Some(lo), Some(hi)) = (r.opt_i64("lo")?, r.opt_i64("hi")?) {
+        let by_rows = hi - limits.max_rows.max(1);
+        let by_bytes = sqlx::query("SELECT MAX(id) AS m FROM spans WHERE cum_bytes <= $1")
+            .bind(cum - limits.max_bytes.max(1))
+            .fetch_one(&mut *tx)
+            .await?
+            .opt_i64("m")?
+            .unwrap_or(0);
+        let cutoff = by_rows.max(by_bytes).min(lo + EVICT_MAX_ROWS - 1);
+        if cutoff >= lo {
+            sqlx::query("DELETE FROM spans WHERE id <= $1").bind(cutoff).execute(&mut *tx).await?;
+        }
     }
     tx.commit().await?;
     Ok(())

@@ -10,7 +10,9 @@ pub mod test_span;
 pub mod transport;
 
 pub use pipeline::{ExportPipeline, ExportStats, PipelineOptions, StatsSnapshot};
-pub use test_span::{TEST_SPAN_TIMEOUT, TestSpanResult, send_test_span, send_test_span_with_timeout};
+pub use test_span::{
+    TEST_SPAN_TIMEOUT, TestSpanResult, send_test_span, send_test_span_with, send_test_span_with_timeout,
+};
 pub use transport::{
     ConfigError, ExportError, Payload, Transport, TransportKind, jaeger_thrift_url, otlp_grpc_uri, otlp_http_url,
     zipkin_url,

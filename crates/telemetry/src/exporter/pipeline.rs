@@ -21,7 +21,7 @@ use crate::exporter::transport::{ConfigError, ExportError, Transport, TransportK
 use crate::span::{Resource, SpanData};
 
 /// Tuning of the export pipeline.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PipelineOptions {
     /// Spans waiting to be batched; beyond this, pushes are dropped and counted.
     pub queue_capacity: usize,
@@ -39,6 +39,9 @@ pub struct PipelineOptions {
     /// Where exports may connect (the operator's policy; the default refuses link-local
     /// and cloud metadata addresses and allows private ones).
     pub outbound: OutboundPolicy,
+    /// `Authorization` header value sent with each export (HTTP transports), e.g.
+    /// `Bearer mpk_...` for the control plane's own receiver; `None` sends none.
+    pub authorization: Option<String>,
 }
 
 impl Default for PipelineOptions {
@@ -52,7 +55,23 @@ impl Default for PipelineOptions {
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(5),
             outbound: OutboundPolicy::default(),
+            authorization: None,
         }
+    }
+}
+
+impl std::fmt::Debug for PipelineOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineOptions")
+            .field("queue_capacity", &self.queue_capacity)
+            .field("max_batch_size", &self.max_batch_size)
+            .field("batch_timeout", &self.batch_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("initial_backoff", &self.initial_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .field("authorization", &self.authorization.as_ref().map(|_| "<redacted>"))
+            .finish()
     }
 }
 
@@ -158,7 +177,8 @@ impl ExportPipeline {
     }
 
     pub fn with_options(spec: &TracingConfigSpec, opts: PipelineOptions) -> Result<Self, ConfigError> {
-        let transport = Transport::from_spec(spec, opts.request_timeout, &opts.outbound)?;
+        let transport = Transport::from_spec(spec, opts.request_timeout, &opts.outbound)?
+            .with_authorization(opts.authorization.as_deref())?;
         let (tx, rx) = mpsc::channel(opts.queue_capacity.max(1));
         let (ctl_tx, ctl_rx) = mpsc::channel(8);
         let stats = Arc::new(ExportStats::default());
@@ -340,9 +360,10 @@ impl Worker {
                 }
                 Err(e) => {
                     self.stats.error(&e);
-                    tracing::debug!(url = %self.transport.url(), attempt, error = %e, "span export failed");
+                    // The error carries the backend's answer: escaped (`?`) so it cannot forge log lines.
+                    tracing::debug!(url = %self.transport.url(), attempt, error = ?e.to_string(), "span export failed");
                     if !e.is_retryable() || attempt == attempts {
-                        tracing::warn!(url = %self.transport.url(), spans = n, error = %e, "dropping span batch");
+                        tracing::warn!(url = %self.transport.url(), spans = n, error = ?e.to_string(), "dropping span batch");
                         self.stats.dropped(n);
                         return;
                     }

@@ -41,6 +41,17 @@ pub async fn send_test_span_with_timeout(
     timeout: Duration,
     policy: &OutboundPolicy,
 ) -> TestSpanResult {
+    send_test_span_with(spec, timeout, policy, None).await
+}
+
+/// [`send_test_span_with_timeout`] with an `Authorization` header value (HTTP transports),
+/// for a backend that requires one (the control plane's own receiver).
+pub async fn send_test_span_with(
+    spec: &TracingConfigSpec,
+    timeout: Duration,
+    policy: &OutboundPolicy,
+    authorization: Option<&str>,
+) -> TestSpanResult {
     let trace_id = new_trace_id();
     let trace_hex = hex::encode(trace_id);
     let started = Instant::now();
@@ -50,7 +61,8 @@ pub async fn send_test_span_with_timeout(
         trace_id: trace_hex.clone(),
         error: Some(bounded(&error, MAX_ERROR_CHARS)),
     };
-    let transport = match Transport::from_spec(spec, timeout, policy) {
+    let transport = match Transport::from_spec(spec, timeout, policy).and_then(|t| t.with_authorization(authorization))
+    {
         Ok(t) => t,
         Err(e) => return fail(e.to_string(), started),
     };

@@ -162,8 +162,16 @@ pub fn otlp_grpc_uri(endpoint: &str) -> Result<String, ConfigError> {
 }
 
 enum Target {
-    Http { client: HttpClient, url: String, content_type: &'static str },
-    Grpc { client: TraceServiceClient<Channel> },
+    Http {
+        client: HttpClient,
+        url: String,
+        content_type: &'static str,
+        /// `Authorization` sent with every request (marked sensitive; never in `Debug`).
+        authorization: Option<reqwest::header::HeaderValue>,
+    },
+    Grpc {
+        client: TraceServiceClient<Channel>,
+    },
 }
 
 /// A configured connection to one backend.
@@ -214,7 +222,7 @@ impl Transport {
                         .user_agent(concat!("marchproxy-telemetry/", env!("CARGO_PKG_VERSION"))),
                 )
                 .map_err(|e| invalid(&spec.endpoint, summarize(&e)))?;
-            Ok(Self { kind, url: url.clone(), target: Target::Http { client, url, content_type } })
+            Ok(Self { kind, url: url.clone(), target: Target::Http { client, url, content_type, authorization: None } })
         };
         match kind {
             TransportKind::OtlpHttp => http(otlp_http_url(&spec.endpoint)?, "application/x-protobuf"),
@@ -236,6 +244,25 @@ impl Transport {
                 Ok(Self { kind, url: uri, target: Target::Grpc { client } })
             }
         }
+    }
+
+    /// Send `value` as the `Authorization` header of every export (HTTP transports only;
+    /// gRPC ignores it). The proxy sets it to its cluster credential when the endpoint is
+    /// its own control plane's receiver, which requires one. A value that is not a valid
+    /// header is refused as an invalid endpoint configuration.
+    pub fn with_authorization(mut self, value: Option<&str>) -> Result<Self, ConfigError> {
+        if let Target::Http { authorization, url, .. } = &mut self.target {
+            *authorization = match value {
+                Some(v) => {
+                    let mut h = reqwest::header::HeaderValue::from_str(v)
+                        .map_err(|_| invalid(url, "the authorization value is not a valid header"))?;
+                    h.set_sensitive(true);
+                    Some(h)
+                }
+                None => None,
+            };
+        }
+        Ok(self)
     }
 
     pub fn kind(&self) -> TransportKind {
@@ -261,9 +288,13 @@ impl Transport {
     /// Returns the number of spans the backend reported as rejected (OTLP partial success).
     pub async fn send(&self, payload: Payload) -> Result<u64, ExportError> {
         match (&self.target, payload) {
-            (Target::Http { client, url, content_type }, Payload::Bytes(body)) => {
-                let req = client.post(url).map_err(|e| ExportError::Refused(e.to_string()))?;
-                let resp = req.header("content-type", *content_type).body(body).send().await.map_err(|e| {
+            (Target::Http { client, url, content_type, authorization }, Payload::Bytes(body)) => {
+                let mut req = client.post(url).map_err(|e| ExportError::Refused(e.to_string()))?;
+                req = req.header("content-type", *content_type).body(body);
+                if let Some(a) = authorization {
+                    req = req.header(reqwest::header::AUTHORIZATION, a.clone());
+                }
+                let resp = req.send().await.map_err(|e| {
                     if find_refusal(&e).is_some() {
                         ExportError::Refused(summarize(&e))
                     } else {

@@ -30,6 +30,8 @@ pub fn spec(backend: &str, exporter: &str, endpoint: &str) -> TracingConfigSpec 
 pub struct Received<T> {
     pub items: Mutex<Vec<T>>,
     pub content_types: Mutex<Vec<String>>,
+    /// Each request's `Authorization` header (`None` when absent).
+    pub authorizations: Mutex<Vec<Option<String>>>,
     pub requests: AtomicUsize,
 }
 
@@ -68,6 +70,8 @@ async fn handle<T: Send + 'static>(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    st.rx.authorizations.lock().unwrap().push(auth);
     let n = st.rx.requests.fetch_add(1, Ordering::SeqCst);
     if !st.behaviour.delay.is_zero() {
         tokio::time::sleep(st.behaviour.delay).await;
@@ -94,6 +98,7 @@ async fn serve_http<T: Send + 'static>(
     let rx = Arc::new(Received {
         items: Mutex::new(Vec::new()),
         content_types: Mutex::new(Vec::new()),
+        authorizations: Mutex::new(Vec::new()),
         requests: AtomicUsize::new(0),
     });
     let st = Arc::new(HttpState { rx: rx.clone(), behaviour, decode });
@@ -160,6 +165,7 @@ pub async fn otlp_grpc(fail_with: Option<tonic::Code>) -> (SocketAddr, Arc<Recei
     let rx = Arc::new(Received {
         items: Mutex::new(Vec::new()),
         content_types: Mutex::new(Vec::new()),
+        authorizations: Mutex::new(Vec::new()),
         requests: AtomicUsize::new(0),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
