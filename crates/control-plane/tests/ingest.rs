@@ -215,3 +215,33 @@ async fn a_flood_of_exports_does_not_starve_api_writes() {
     assert!(slowest < Duration::from_secs(1), "an API write took {slowest:?} during the flood");
     app.shutdown().await;
 }
+
+/// Whoever exports spans to the receiver, a token in a URL's query or a captured
+/// credential header is not stored, so span search cannot hand it out.
+#[tokio::test]
+async fn received_spans_are_stored_without_secrets() {
+    let app = ControlPlane::start().await;
+    let mut body = export("leaky", 7, 1, 0, 0);
+    body["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"] = json!([
+        {"key": "url.full", "value": {"stringValue": "https://api.example.com/v1?access_token=SECRET1&page=2"}},
+        {"key": "url.query", "value": {"stringValue": "sig=SECRET2&x=1"}},
+        {"key": "http.request.header.authorization", "value": {"stringValue": "Bearer SECRET3"}},
+        {"key": "http.request.header.accept", "value": {"stringValue": "text/html"}}
+    ]);
+    let (s, b) = post_as(&app, Some(&app.key.clone()), &body).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let mut found = Value::Null;
+    for _ in 0..50 {
+        found = app.get(&format!("/api/v1/observability/spans/search?trace_id={:032x}", 7)).await.1;
+        if found["total"].as_i64() == Some(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text = found.to_string();
+    assert!(text.contains("page=2") && text.contains("text/html"), "{text}");
+    for secret in ["SECRET1", "SECRET2", "SECRET3"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    app.shutdown().await;
+}

@@ -389,6 +389,21 @@ pub fn redact_query(query: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// An attribute's value with secrets redacted, as a store that receives spans from
+/// anyone should keep it: URL attributes (`url.full`, `url.query`, `http.url`,
+/// `http.target`) lose secret-looking query values ([`redact_query`]), and captured
+/// credential headers (`http.request.header.authorization`...) their value.
+pub fn redact_attribute<'a>(key: &str, value: &'a str) -> Cow<'a, str> {
+    match key {
+        "url.query" => redact_query(value),
+        "url.full" | "http.url" | "http.target" => redact_url_query(value),
+        _ => match key.strip_prefix("http.request.header.").or_else(|| key.strip_prefix("http.response.header.")) {
+            Some(name) => Cow::Borrowed(redact_header_value(name, value)),
+            None => Cow::Borrowed(value),
+        },
+    }
+}
+
 /// A URL (or a path with a query) with its query redacted by [`redact_query`].
 pub fn redact_url_query(url: &str) -> Cow<'_, str> {
     match url.split_once('?') {
@@ -531,6 +546,17 @@ mod tests {
         }
         assert_eq!(redact_url_query("http://up:8080/a?b=1&token=t"), "http://up:8080/a?b=1&token=[REDACTED]");
         assert_eq!(redact_url_query("/a/b"), "/a/b");
+    }
+
+    #[test]
+    fn received_attributes_are_redacted_by_kind() {
+        assert_eq!(redact_attribute("url.query", "access_token=abc&page=2"), "access_token=[REDACTED]&page=2");
+        assert_eq!(redact_attribute("url.full", "https://x.io/a?sig=1&b=2"), "https://x.io/a?sig=[REDACTED]&b=2");
+        assert_eq!(redact_attribute("http.target", "/a?password=p"), "/a?password=[REDACTED]");
+        assert_eq!(redact_attribute("http.request.header.authorization", "Bearer x"), REDACTED);
+        assert_eq!(redact_attribute("http.response.header.set-cookie", "s=1"), REDACTED);
+        assert_eq!(redact_attribute("http.request.header.accept", "*/*"), "*/*");
+        assert_eq!(redact_attribute("custom.note", "token=abc"), "token=abc", "other attributes are free text");
     }
 
     #[test]

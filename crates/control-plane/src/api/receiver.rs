@@ -14,7 +14,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use http_body_util::BodyExt;
-use marchproxy_telemetry::span::{AttrValue, SpanData};
+use marchproxy_telemetry::span::{AttrValue, SpanData, redact_attribute};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -50,7 +50,8 @@ pub fn to_stored(s: &SpanData) -> StoredSpan {
             continue;
         }
         let j = match v {
-            AttrValue::String(x) => serde_json::Value::from(x.as_ref()),
+            // Whoever sent the span, secrets in URLs and captured headers are not stored.
+            AttrValue::String(x) => serde_json::Value::from(redact_attribute(k, x).as_ref()),
             AttrValue::Int(i) => serde_json::Value::from(*i),
             AttrValue::Float(f) => serde_json::Value::from(*f),
             AttrValue::Bool(b) => serde_json::Value::from(*b),
