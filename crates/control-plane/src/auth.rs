@@ -1,6 +1,10 @@
-//! Authentication: Argon2 password hashes, HS256 JWT access/refresh tokens, and
-//! brute-force protection on login (kept in the database, so it holds across replicas).
+//! Authentication: Argon2 password hashes (under a concurrency cap), the password policy,
+//! HS256 JWT access/refresh tokens (each with an id and its user's token version, so they
+//! can be revoked), the client address behind trusted proxies, and the brute-force policy
+//! on login (kept in the database, so it holds across replicas).
 
+use std::net::IpAddr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use argon2::Argon2;
@@ -50,10 +54,19 @@ pub struct Claims {
     /// User id.
     pub sub: String,
     pub name: String,
+    /// The role when the token was issued. Requests use the user's current role, read from
+    /// the database (see `api::extract::AuthUser`).
     pub role: Role,
     pub typ: TokenType,
     pub iat: u64,
     pub exp: u64,
+    /// The user's token version when issued: a password or role change bumps it, and every
+    /// older token stops working.
+    #[serde(default)]
+    pub ver: i64,
+    /// The token's id, for revoking one token (a logout's refresh token).
+    #[serde(default)]
+    pub jti: String,
 }
 
 impl Claims {
@@ -100,7 +113,8 @@ impl AuthKeys {
         }
     }
 
-    pub fn issue(&self, user_id: i64, username: &str, role: Role) -> TokenPair {
+    /// Tokens for a user whose token version is `token_version`.
+    pub fn issue(&self, user_id: i64, username: &str, role: Role, token_version: i64) -> TokenPair {
         let now = chrono::Utc::now().timestamp() as u64;
         let make = |typ, ttl: Duration| {
             let claims = Claims {
@@ -110,6 +124,8 @@ impl AuthKeys {
                 typ,
                 iat: now,
                 exp: now + ttl.as_secs(),
+                ver: token_version,
+                jti: random_secret(16),
             };
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
                 .expect("HS256 encoding cannot fail")
@@ -148,6 +164,8 @@ impl AuthKeys {
             typ: TokenType::Proxy,
             iat: now,
             exp: now + 10 * 365 * 24 * 3600,
+            ver: 0,
+            jti: random_secret(16),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc).expect("HS256 encoding cannot fail")
     }
@@ -166,6 +184,8 @@ impl AuthKeys {
             typ: TokenType::Ingest,
             iat: now,
             exp: now + ttl.as_secs(),
+            ver: 0,
+            jti: random_secret(16),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc).expect("HS256 encoding cannot fail")
     }
@@ -175,8 +195,17 @@ impl AuthKeys {
     }
 }
 
+/// Argon2 runs at most this many at a time, process-wide. Each hash fills 19 MiB
+/// (Argon2id's default m=19456 KiB) and is CPU-bound, so more than one per core buys no
+/// throughput: 500 parallel logins wait here in turn instead of allocating 9 GiB.
+static ARGON2_SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::sync::Semaphore::new(cores.clamp(1, 16))
+});
+
 /// Hash a password with Argon2id (off the async runtime: it is deliberately slow).
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    let _slot = ARGON2_SLOTS.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         rand::fill(&mut salt);
@@ -190,6 +219,7 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 
 /// Check a password against a stored hash.
 pub async fn verify_password(password: String, hash: String) -> bool {
+    let Ok(_slot) = ARGON2_SLOTS.acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
         PasswordVerifier::<str>::verify_password(&Argon2::default(), password.as_bytes(), hash.as_str()).is_ok()
     })
@@ -222,6 +252,76 @@ impl Default for LoginPolicy {
     }
 }
 
+/// Why a password is refused (the 422's reason), or `None` when it is acceptable.
+/// Always 8-1024 characters and not the user name. Release mode adds a minimum policy
+/// (NIST SP 800-63B in spirit: length first): at least 12 characters, at least three of
+/// lower case, upper case, digits and symbols, and none of the well-known defaults.
+pub fn password_problem(password: &str, username: &str, release_mode: bool) -> Option<&'static str> {
+    let chars = password.chars().count();
+    if password.len() > 1024 {
+        return Some("must be at most 1024 characters");
+    }
+    if chars < 8 {
+        return Some("must be at least 8 characters");
+    }
+    let lower = password.to_lowercase();
+    if !username.is_empty() && lower == username.to_lowercase() {
+        return Some("must not be the user name");
+    }
+    if !release_mode {
+        return None;
+    }
+    if chars < 12 {
+        return Some("must be at least 12 characters in release mode");
+    }
+    let classes = [
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    if classes.iter().filter(|&&c| c).count() < 3 {
+        return Some("must mix at least three of: lower case, upper case, digits, symbols (release mode)");
+    }
+    // Well-known defaults: these anywhere in the password, or the password's letters
+    // being only a common word ("Admin2024!!").
+    const NEVER: [&str; 5] = ["password", "passw0rd", "marchproxy", "changeme", "letmein"];
+    const ALONE: [&str; 6] = ["admin", "welcome", "qwerty", "secret", "root", "test"];
+    let letters: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
+    if NEVER.iter().any(|k| lower.contains(k))
+        || ALONE.contains(&letters.as_str())
+        || letters == username.to_lowercase()
+    {
+        return Some("must not be built on a well-known default such as `password` or `admin` (release mode)");
+    }
+    None
+}
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the
+/// right-most address of `X-Forwarded-For` that is not itself trusted (the left part of
+/// the header is whatever the client wrote, and proves nothing).
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[marchproxy_outbound::Cidr]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let Some(header) = forwarded_for else { return peer };
+    let mut client = peer;
+    for hop in header.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(ip) {
+                    break;
+                }
+            }
+            // A hop that is no address: stop at the last trustworthy one.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
 /// Generate a random secret of `n` bytes as URL-safe base64 (no padding).
 pub fn random_secret(n: usize) -> String {
     use base64::Engine as _;
@@ -244,11 +344,66 @@ mod tests {
     }
 
     #[test]
+    fn the_password_policy_is_stricter_in_release_mode() {
+        assert_eq!(password_problem("short", "bob", false), Some("must be at least 8 characters"));
+        assert!(password_problem("bob-the-builder", "bob-the-builder", false).is_some());
+        assert_eq!(password_problem("admin-password", "admin", false), None, "development mode: length only");
+        for weak in
+            ["admin-password", "alllowercaseletters", "Sh0rt!", "MyPassword123!", "ChangeMe12345", "Admin2024!!!!"]
+        {
+            assert!(password_problem(weak, "admin", true).is_some(), "{weak}");
+        }
+        for strong in ["correct-Horse-battery", "Tr0ub4dor&3xyz", "plain words AND 4 digits", "Badminton-Court-7"] {
+            assert_eq!(password_problem(strong, "admin", true), None, "{strong}");
+        }
+        assert!(password_problem(&"x".repeat(1025), "a", false).is_some());
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_trusted_peers() {
+        let trusted: Vec<marchproxy_outbound::Cidr> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // An untrusted peer cannot choose its address.
+        assert_eq!(client_ip(ip("203.0.113.9"), Some("198.51.100.1"), &trusted), ip("203.0.113.9"));
+        // Behind the ingress: the right-most untrusted hop; what the client prepended is ignored.
+        assert_eq!(client_ip(ip("10.1.1.1"), Some("1.2.3.4, 198.51.100.7, 10.2.2.2"), &trusted), ip("198.51.100.7"));
+        assert_eq!(client_ip(ip("10.1.1.1"), None, &trusted), ip("10.1.1.1"));
+        assert_eq!(client_ip(ip("10.1.1.1"), Some("garbage, 198.51.100.7"), &trusted), ip("198.51.100.7"));
+        assert_eq!(client_ip(ip("10.1.1.1"), Some("198.51.100.7, garbage"), &trusted), ip("10.1.1.1"));
+        assert_eq!(client_ip(ip("127.0.0.1"), Some("198.51.100.7"), &[]), ip("127.0.0.1"));
+    }
+
+    /// 200 verifications at once stay within the cap: the process's peak memory does not
+    /// grow by 200 × 19 MiB. nextest runs each test in its own process, so the high-water
+    /// mark is this test's.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn parallel_verifications_are_bounded_in_memory() {
+        let hash = hash_password("correct horse".into()).await.unwrap();
+        let before = peak_rss_kib();
+        let all = (0..200).map(|_| tokio::spawn(verify_password("wrong".into(), hash.clone())));
+        for r in futures::future::join_all(all).await {
+            assert!(!r.unwrap());
+        }
+        // Uncapped, 200 × 19 MiB = 3.8 GiB are live at once. Capped, what remains is what
+        // the allocator keeps cached per blocking thread (glibc arenas: a few hundred MiB).
+        let grown_mib = (peak_rss_kib() - before) / 1024;
+        assert!(grown_mib < 1024, "peak memory grew by {grown_mib} MiB");
+    }
+
+    fn peak_rss_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    #[test]
     fn tokens_are_typed_and_signed() {
         let k = AuthKeys::new(b"0123456789abcdef0123456789abcdef");
-        let pair = k.issue(7, "alice", Role::Viewer);
+        let pair = k.issue(7, "alice", Role::Viewer, 3);
         let c = k.verify_access(&pair.access_token).unwrap();
-        assert_eq!((c.user_id(), c.role), (7, Role::Viewer));
+        assert_eq!((c.user_id(), c.role, c.ver), (7, Role::Viewer, 3));
+        let r = k.verify_refresh(&pair.refresh_token).unwrap();
+        assert!(c.jti.len() >= 16 && r.jti.len() >= 16 && c.jti != r.jti, "every token has its own id");
         assert!(k.verify_access(&pair.refresh_token).is_err(), "a refresh token is not an access token");
         assert!(k.verify_refresh(&pair.refresh_token).is_ok());
         let other = AuthKeys::new(b"another-secret-another-secret-xx");

@@ -3,9 +3,10 @@
 use std::path::Path;
 
 use anyhow::Context;
+use marchproxy_license::{DISTRIBUTED_TRACING, LicenseManager};
 use marchproxy_model::cluster::ClusterSpec;
 
-use crate::auth::{Role, hash_password, random_secret};
+use crate::auth::{Role, hash_password, password_problem, random_secret};
 use crate::config::ServeConfig;
 use crate::db::Db;
 use crate::store;
@@ -66,11 +67,18 @@ pub struct Bootstrapped {
     pub default_cluster_key: Option<String>,
 }
 
-pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
+/// Create what a first start needs. The starter tracing config is an enterprise object: it
+/// is created only when the license includes distributed tracing.
+pub async fn run(db: &Db, cfg: &ServeConfig, license: &LicenseManager) -> anyhow::Result<Bootstrapped> {
     let mut out = Bootstrapped::default();
     if store::users::user_count(db).await.map_err(|e| anyhow::anyhow!("{e}"))? == 0 {
         let password = match cfg.admin_password.as_ref().filter(|p| !p.is_empty()) {
-            Some(p) => p.clone(),
+            Some(p) => {
+                if let Some(problem) = password_problem(p, &cfg.admin_user, cfg.release_mode) {
+                    anyhow::bail!("MARCHPROXY_ADMIN_PASSWORD {problem}; refusing to create the admin user");
+                }
+                p.clone()
+            }
             None => {
                 let p = random_secret(15);
                 out.generated_admin_password = Some(p.clone());
@@ -94,7 +102,7 @@ pub async fn run(db: &Db, cfg: &ServeConfig) -> anyhow::Result<Bootstrapped> {
         .await
         .map_err(|e| anyhow::anyhow!("creating the default cluster: {e}"))?;
         out.default_cluster_key = Some(key);
-        if cfg.starter_tracing {
+        if cfg.starter_tracing && license.has_feature(DISTRIBUTED_TRACING) {
             starter_tracing(db, cfg).await?;
         }
     }

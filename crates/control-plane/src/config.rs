@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use marchproxy_outbound::OutboundArgs;
+use marchproxy_outbound::{CidrList, OutboundArgs};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeConfig {
@@ -82,6 +82,13 @@ pub struct ServeConfig {
     /// running standalone at http://localhost:5173); none by default (same origin only).
     #[arg(long, env = "MARCHPROXY_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+
+    /// Peers whose `X-Forwarded-For` decides the client address (comma-separated CIDRs or
+    /// addresses: the ingress or load balancer in front of the API). From any other peer
+    /// the header is ignored, so a client cannot pick the address its failed logins count
+    /// against. None by default.
+    #[arg(long, env = "MARCHPROXY_TRUSTED_PROXIES", default_value = "", hide_default_value = true)]
+    pub trusted_proxies: CidrList,
 
     /// Log format: `text` or `json`.
     #[arg(long, env = "MARCHPROXY_LOG_FORMAT", default_value = "text")]
@@ -198,7 +205,7 @@ impl ServeConfig {
             license_public_key: None,
             release_mode: false,
             admin_user: "admin".into(),
-            admin_password: Some("admin-password".into()),
+            admin_password: Some("Correct-Horse-42".into()),
             data_dir,
             web_dir: None,
             proxy_listen: "off".into(),
@@ -207,6 +214,7 @@ impl ServeConfig {
             config_recheck_ms: 1000,
             cors_origins: vec![],
             log_format: "text".into(),
+            trusted_proxies: CidrList::default(),
             outbound: OutboundArgs::default(),
             http: HttpLimits::default(),
             ingest: IngestLimits::default(),

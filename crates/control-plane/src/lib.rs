@@ -16,9 +16,11 @@
 //! - [`span_ingest`]: the bounded queue and single writer in front of the span store.
 //! - [`state`]: [`state::AppState`], shared by the handlers and the background tasks, and
 //!   the license gate.
-//! - [`license_store`]: the license crate's validation store, on the database.
+//! - [`license_store`]: the license crate's validation store, on the database, and the
+//!   served entitlement kept in step with the license.
 //! - [`bootstrap`]: first-start work (secret, admin, default cluster).
 //! - [`health`]: the health monitor (probes, thresholds, the probing lease).
+//! - [`housekeeping`]: pruning of expired login attempts and revoked tokens.
 //! - [`drill`]: live failover drills. [`tracing_test`]: test spans. [`query_backends`]: span
 //!   search in Jaeger and Zipkin.
 //! - [`api`]: the HTTP layer, one router per resource, the OpenAPI document, `ApiError` (the
@@ -36,6 +38,7 @@ pub mod db;
 pub mod drill;
 pub mod events;
 pub mod health;
+pub mod housekeeping;
 pub mod http_server;
 pub mod license_store;
 pub mod query_backends;
@@ -91,7 +94,8 @@ impl Running {
     }
 }
 
-/// Build the state: connect and migrate the database, bootstrap, validate the license.
+/// Build the state: connect and migrate the database, validate the license, bootstrap, and
+/// record the entitlement the snapshots carry. Background tasks start in [`start`].
 pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstrap::Bootstrapped)> {
     let secret = bootstrap::secret_key(&cfg)?;
     let events = match cfg.redis_url.as_deref().filter(|u| !u.trim().is_empty()) {
@@ -99,7 +103,6 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         None => events::ConfigEvents::new(),
     };
     let db = db::Db::connect(&cfg.database_url(), events).await?;
-    let boot = bootstrap::run(&db, &cfg).await?;
     let outbound = cfg.outbound.policy();
     tracing::info!(policy = %outbound, "outbound policy");
     let mut ls = LicenseSettings::new(cfg.release_mode, cfg.license_key.clone(), cfg.license_server_url.clone());
@@ -107,7 +110,8 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
     ls.license_file = cfg.license_file.clone();
     ls.public_key_b64 = cfg.license_public_key.clone();
     let license = LicenseManager::new(ls, Arc::new(license_store::DbValidationStore(db.clone()))).await;
-    license.spawn_refresher();
+    let boot = bootstrap::run(&db, &cfg, &license).await?;
+    license_store::sync_entitlement(&db, &license).await?;
     let http = outbound
         .http_client(reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)))
         .context("building HTTP client")?;
@@ -137,7 +141,7 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         origins.iter().filter_map(|o| HeaderValue::from_str(o.trim().trim_end_matches('/')).ok()).collect();
     tower_http::cors::CorsLayer::new()
         .allow_origin(allowed)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([header::HeaderName::from_static("x-total-count"), header::RETRY_AFTER])
 }
@@ -175,6 +179,11 @@ pub async fn start(mut cfg: ServeConfig) -> anyhow::Result<Running> {
     let app = app(state.clone());
     let (tx, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(http_server::serve(listener, app, limits, rx));
-    let background = vec![health::spawn(state.clone(), replica::holder_id())];
+    let background = vec![
+        health::spawn(state.clone(), replica::holder_id()),
+        state.license.spawn_refresher(),
+        license_store::spawn_entitlement_sync(state.db.clone(), state.license.clone()),
+        housekeeping::spawn(state.clone()),
+    ];
     Ok(Running { addr, state, bootstrapped, shutdown: tx, task, background })
 }

@@ -1,7 +1,10 @@
-//! Persistence of the last good license validation, in the database (shared by replicas).
+//! Where the license meets the database: the last good validation (shared by replicas),
+//! and the entitlement the proxies' snapshots carry, kept in step with the license.
+
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use marchproxy_license::{PersistedValidation, ValidationStore};
+use marchproxy_license::{ENTERPRISE_FEATURES, LicenseManager, LicenseStatus, PersistedValidation, ValidationStore};
 
 use crate::db::{Db, ms_to_time};
 use crate::store;
@@ -34,4 +37,40 @@ impl ValidationStore for DbValidationStore {
             }
         })
     }
+}
+
+/// The enterprise features `status` entitles, in the store's vocabulary.
+fn entitled(status: &LicenseStatus) -> Vec<&'static str> {
+    ENTERPRISE_FEATURES.iter().copied().filter(|f| status.has_feature(f)).collect()
+}
+
+/// Bring the served entitlement in line with the license now (before the API serves, so the
+/// first snapshot a proxy gets is already right).
+pub async fn sync_entitlement(db: &Db, license: &LicenseManager) -> anyhow::Result<()> {
+    let features = entitled(&license.status());
+    if store::entitlement::sync(db, &features).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        tracing::info!(features = ?features, "snapshots now carry the licensed enterprise features");
+    }
+    Ok(())
+}
+
+/// Keep the served entitlement in line with the license: on every re-evaluation that
+/// changes it (a lapse, a new key), every cluster's snapshot changes at once.
+pub fn spawn_entitlement_sync(db: Db, license: Arc<LicenseManager>) -> tokio::task::JoinHandle<()> {
+    let mut rx = license.subscribe();
+    tokio::spawn(async move {
+        rx.borrow_and_update();
+        while rx.changed().await.is_ok() {
+            let status = rx.borrow_and_update().clone();
+            let features = entitled(&status);
+            // A failed write is retried on the next re-evaluation (the refresher's interval).
+            match store::entitlement::sync(&db, &features).await {
+                Ok(true) => {
+                    tracing::warn!(features = ?features, tier = ?status.tier, "license entitlement changed; proxies receive new snapshots")
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "could not record the license entitlement"),
+            }
+        }
+    })
 }

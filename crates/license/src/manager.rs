@@ -2,7 +2,7 @@
 //! license server with a persisted last good answer and a grace period), holds the current
 //! status, and re-validates it periodically.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -12,12 +12,17 @@ use crate::{
     PersistedValidation, ServerResponse, Source, Tier, ValidationStore, key_format_ok, key_hash, key_hint,
 };
 
+/// How far in the future a stored validation may be dated (clock differences between
+/// replicas) before it counts as tampered.
+const MAX_CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
 /// Holds the current license status and re-validates it.
 pub struct LicenseManager {
     settings: LicenseSettings,
     store: Arc<dyn ValidationStore>,
     http: marchproxy_outbound::HttpClient,
-    status: RwLock<Arc<LicenseStatus>>,
+    /// The current status; subscribers learn of every re-evaluation.
+    status: tokio::sync::watch::Sender<Arc<LicenseStatus>>,
     /// Last good server validation, for the grace period.
     last_good: Mutex<Option<PersistedValidation>>,
 }
@@ -38,7 +43,7 @@ impl LicenseManager {
             settings,
             store,
             http,
-            status: RwLock::new(Arc::new(initial)),
+            status: tokio::sync::watch::channel(Arc::new(initial)).0,
             last_good: Mutex::new(None),
         });
         m.refresh().await;
@@ -47,7 +52,13 @@ impl LicenseManager {
 
     /// The current status (no I/O).
     pub fn status(&self) -> Arc<LicenseStatus> {
-        self.status.read().expect("license lock").clone()
+        self.status.borrow().clone()
+    }
+
+    /// Notified whenever the status is re-evaluated (compare what you need: features,
+    /// tier...); the value seen on subscribing counts as seen.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<Arc<LicenseStatus>> {
+        self.status.subscribe()
     }
 
     pub fn has_feature(&self, feature: &str) -> bool {
@@ -66,7 +77,7 @@ impl LicenseManager {
         if before.tier != status.tier || before.source != status.source {
             tracing::info!(tier = ?status.tier, source = ?status.source, message = ?status.message, "license status");
         }
-        *self.status.write().expect("license lock") = status.clone();
+        self.status.send_replace(status.clone());
         status
     }
 
@@ -134,6 +145,16 @@ impl LicenseManager {
                 match cached {
                     // Only a good validation carries a grace period: a rejection recorded
                     // since then (valid: false) keeps the key rejected through an outage.
+                    // A validation dated in the future is a tampered (or clock-skewed)
+                    // record: it would stretch the grace period, so it counts as none.
+                    Some(v) if v.validated_at > now + MAX_CLOCK_SKEW => LicenseStatus::community(
+                        Source::GraceCache,
+                        hint,
+                        format!(
+                            "license server unreachable ({err}) and the stored validation is dated in the future ({}); ignored",
+                            v.validated_at.to_rfc3339()
+                        ),
+                    ),
                     Some(v) if v.key_hash == key_hash(key) && v.response.valid => {
                         let grace_end = v.validated_at + chrono::Duration::from_std(s.grace).unwrap_or_default();
                         if now <= grace_end {
@@ -187,7 +208,9 @@ impl LicenseManager {
             st.expires_at = Some(exp);
             return st;
         }
-        let tier = r.tier.as_deref().unwrap_or("enterprise").to_ascii_lowercase();
+        // Only a license that says `enterprise` is one: a missing, misspelt or unknown tier
+        // (say a future `professional` this build does not know) is Community.
+        let tier = r.tier.as_deref().unwrap_or("").trim().to_ascii_lowercase();
         let features: Vec<String> = r
             .features
             .iter()
@@ -195,8 +218,13 @@ impl LicenseManager {
             .filter(|f| ENTERPRISE_FEATURES.contains(f))
             .map(str::to_string)
             .collect();
-        if tier == "community" {
-            let mut st = LicenseStatus::community(source, hint, "the license is a Community license");
+        if tier != "enterprise" {
+            let msg = match tier.as_str() {
+                "community" => "the license is a Community license".to_string(),
+                "" => "the license names no tier: Community edition".to_string(),
+                other => format!("unknown license tier `{}`: Community edition", other.escape_debug()),
+            };
+            let mut st = LicenseStatus::community(source, hint, msg);
             st.valid = true;
             st.last_validated_at = Some(v.validated_at);
             return st;

@@ -195,6 +195,53 @@ async fn unreachable_server_without_history_is_community() {
 }
 
 #[tokio::test]
+async fn a_validation_dated_in_the_future_grants_no_grace() {
+    let (srv, url, store, _m) = enterprise_with_store().await;
+    // Someone with write access to the database moves the last good validation a year
+    // ahead to stretch the 72 h grace period; then the license server is unreachable.
+    let mut v = store.0.lock().unwrap().clone().unwrap();
+    v.validated_at = Utc::now() + chrono::Duration::days(365);
+    store.save(v.clone()).await;
+    srv.down.store(true, Ordering::SeqCst);
+    let m = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
+    let st = m.status();
+    assert_eq!(st.tier, Tier::Community, "{:?}", st.message);
+    assert!(st.message.clone().unwrap().contains("dated in the future"), "{:?}", st.message);
+    // A few seconds of clock difference between replicas is not tampering.
+    v.validated_at = Utc::now() + chrono::Duration::seconds(30);
+    store.save(v).await;
+    let m = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
+    assert_eq!((m.status().tier, m.status().source), (Tier::Enterprise, Source::GraceCache));
+}
+
+#[tokio::test]
+async fn only_the_enterprise_tier_is_enterprise() {
+    let (srv, url) = fake_server().await;
+    for tier in [serde_json::json!("professional"), serde_json::json!("ENTERPRISE+"), serde_json::Value::Null] {
+        *srv.reply.lock().unwrap() = serde_json::json!({"valid": true, "tier": tier, "features": ["traffic_shaping"]});
+        let m = LicenseManager::new(settings(&url, Some(KEY)), Arc::new(NoStore)).await;
+        let st = m.status();
+        assert_eq!(st.tier, Tier::Community, "tier {tier}");
+        assert!(!st.has_feature(TRAFFIC_SHAPING), "tier {tier}");
+    }
+    *srv.reply.lock().unwrap() =
+        serde_json::json!({"valid": true, "tier": " Enterprise ", "features": ["traffic_shaping"]});
+    let m = LicenseManager::new(settings(&url, Some(KEY)), Arc::new(NoStore)).await;
+    assert_eq!(m.status().tier, Tier::Enterprise);
+}
+
+#[tokio::test]
+async fn subscribers_see_every_re_evaluation() {
+    let (srv, _url, _store, m) = enterprise_with_store().await;
+    let mut rx = m.subscribe();
+    assert!(rx.borrow_and_update().has_feature(TRAFFIC_SHAPING));
+    *srv.reply.lock().unwrap() = serde_json::json!({"valid": false});
+    m.refresh().await;
+    assert!(rx.has_changed().unwrap());
+    assert!(!rx.borrow_and_update().has_feature(TRAFFIC_SHAPING));
+}
+
+#[tokio::test]
 async fn expired_license_is_community() {
     let (srv, url) = fake_server().await;
     *srv.reply.lock().unwrap() = serde_json::json!({"valid": true, "tier": "enterprise", "features": ["traffic_shaping"], "expires_at": "2001-01-01T00:00:00Z"});

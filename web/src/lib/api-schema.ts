@@ -19,6 +19,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out: revoke the calling access token and, when given, the session's refresh token. */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/me": {
         parameters: {
             query?: never;
@@ -36,6 +53,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your own password. Every token issued before (other browsers, other sessions)
+         *     stops working; the answer carries this session's new tokens.
+         */
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -45,7 +82,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange a refresh token for new tokens. */
+        /**
+         * Exchange a refresh token for new tokens. A refresh token works once: the new pair
+         *     replaces it.
+         */
         post: operations["refresh"];
         delete?: never;
         options?: never;
@@ -629,11 +669,15 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a user (admin only; not yourself). */
+        /** Delete a user (admin only; not yourself, not the last admin). */
         delete: operations["delete_user"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a user's role or reset their password (admin only). Either revokes the user's
+         *     tokens at once. The last admin cannot be demoted (409).
+         */
+        patch: operations["update_user"];
         trace?: never;
     };
     "/healthz": {
@@ -714,6 +758,10 @@ export interface components {
              * @description Client → upstream, megabits per second.
              */
             ingress_mbps?: number | null;
+        };
+        ChangePassword: {
+            current_password: string;
+            new_password: string;
         };
         /** @enum {string} */
         CloudProvider: "aws" | "gcp" | "azure" | "on_prem";
@@ -957,6 +1005,10 @@ export interface components {
         LoginRequest: {
             password: string;
             username: string;
+        };
+        LogoutRequest: {
+            /** @description The session's refresh token, revoked with the access token that calls. */
+            refresh_token?: string | null;
         };
         /**
          * @description Priority classes, highest first.
@@ -1358,6 +1410,14 @@ export interface components {
             /** Format: int64 */
             route_table_id: number;
         };
+        /**
+         * @description A change to a user: a new role, a new password (an admin's reset), or both. Omitted
+         *     fields stay as they are.
+         */
+        UpdateUser: {
+            password?: string | null;
+            role?: components["schemas"]["Role"] | null;
+        };
         User: {
             created_at: string;
             /** Format: int64 */
@@ -1411,6 +1471,33 @@ export interface operations {
             };
         };
     };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogoutRequest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -1429,6 +1516,42 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePassword"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description wrong current password, or a new password the policy refuses */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3131,6 +3254,50 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateUser"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the last admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::api::error::ApiError;
 use crate::auth::{Claims, Role};
 use crate::state::AppState;
-use crate::store::ListFilter;
+use crate::store::{self, ListFilter};
 
 fn field_error(prefix: &str, path: &serde_path_to_error::Path, msg: String, kind: &str) -> FieldError {
     let mut loc = vec![serde_json::Value::from(prefix)];
@@ -111,7 +111,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
-/// An authenticated user (any role).
+/// An authenticated user (any role). The token must be valid and still current: its user
+/// exists, its token version is the user's, and it was not revoked. `role` is the user's
+/// role now, not the one the token was issued with.
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub Claims);
 
@@ -128,7 +130,12 @@ impl FromRequestParts<AppState> for AuthUser {
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
-        let claims = state.auth.verify_access(token.trim())?;
+        let mut claims = state.auth.verify_access(token.trim())?;
+        let user = store::users::session(&state.db, claims.user_id(), claims.ver, &claims.jti)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
+        claims.role = user.role;
+        claims.name = user.username;
         Ok(AuthUser(claims))
     }
 }

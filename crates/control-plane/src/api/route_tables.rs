@@ -77,7 +77,7 @@ async fn update_route(
 #[utoipa::path(delete, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)),
     responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
-    st.require(MULTI_CLOUD_ROUTING)?;
+    // No license check: cleaning up (delete, disable) stays allowed after a license lapses.
     route_tables::delete_route_table(&st.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -93,7 +93,7 @@ async fn enable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) 
 #[utoipa::path(post, path = "/api/v1/multi-cloud/routes/{id}/disable", tag = "multi-cloud", params(("id" = i64, Path)),
     responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn disable_route(State(st): State<AppState>, _: Admin, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
-    st.require(MULTI_CLOUD_ROUTING)?;
+    // No license check: cleaning up (delete, disable) stays allowed after a license lapses.
     let t = route_tables::set_route_table_enabled(&st.db, id, false).await?;
     Ok(Json(t))
 }

@@ -10,12 +10,12 @@ use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Admin, AppJson, PathId};
-use crate::auth::{Role, hash_password};
+use crate::auth::{Role, hash_password, password_problem};
 use crate::state::AppState;
-use crate::store::users::{self, User};
+use crate::store::users::{self, User, UserChange};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(delete_user))
+    OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(update_user, delete_user))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -45,14 +45,52 @@ async fn create_user(
     {
         return Err(ApiError::field(&["body", "username"], "must be 1-100 characters of letters, digits and . _ - @"));
     }
-    if req.password.chars().count() < 8 || req.password.len() > 1024 {
-        return Err(ApiError::field(&["body", "password"], "must be 8-1024 characters"));
+    if let Some(problem) = password_problem(&req.password, username, st.config.release_mode) {
+        return Err(ApiError::field(&["body", "password"], problem));
     }
     let hash = hash_password(req.password).await?;
     Ok((StatusCode::CREATED, Json(users::create_user(&st.db, username, &hash, req.role).await?)))
 }
 
-/// Delete a user (admin only; not yourself).
+/// A change to a user: a new role, a new password (an admin's reset), or both. Omitted
+/// fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateUser {
+    pub role: Option<Role>,
+    pub password: Option<String>,
+}
+
+/// Change a user's role or reset their password (admin only). Either revokes the user's
+/// tokens at once. The last admin cannot be demoted (409).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "auth", params(("id" = i64, Path)), request_body = UpdateUser,
+    responses((status = 200, body = User), (status = 404), (status = 409, description = "the last admin"), (status = 422)), security(("bearer" = [])))]
+async fn update_user(
+    State(st): State<AppState>,
+    Admin(claims): Admin,
+    PathId(id): PathId,
+    AppJson(req): AppJson<UpdateUser>,
+) -> ApiResult<Json<User>> {
+    if req.role.is_none() && req.password.is_none() {
+        return Err(ApiError::field(&["body"], "name a new `role` or `password`"));
+    }
+    let hash = match req.password {
+        Some(p) => {
+            let user = users::user_by_id(&st.db, id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("user {id} not found")))?;
+            if let Some(problem) = password_problem(&p, &user.username, st.config.release_mode) {
+                return Err(ApiError::field(&["body", "password"], problem));
+            }
+            Some(hash_password(p).await?)
+        }
+        None => None,
+    };
+    let user = users::update_user(&st.db, id, &UserChange { role: req.role, password_hash: hash.as_deref() }).await?;
+    tracing::info!(user = id, by = claims.user_id(), role = user.role.as_str(), "user changed; their tokens revoked");
+    Ok(Json(user))
+}
+
+/// Delete a user (admin only; not yourself, not the last admin).
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "auth", params(("id" = i64, Path)), responses((status = 204), (status = 404)), security(("bearer" = [])))]
 async fn delete_user(State(st): State<AppState>, Admin(claims): Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
     if claims.user_id() == id {

@@ -5,7 +5,8 @@
 //! - [`qos_policies`], [`route_tables`] (with endpoint health and drains), [`tracing_configs`];
 //! - [`spans`] (the embedded span store), [`stats`] (tracing, QoS and traffic/cost
 //!   aggregates), [`reports`] (applying proxy reports exactly once);
-//! - [`leases`], [`license_validations`];
+//! - [`leases`], [`license_validations`], [`entitlement`] (the enterprise features the
+//!   snapshots carry);
 //! - [`snapshot`]: a cluster's configuration as one versioned document;
 //! - [`error`]: [`StoreError`]; `rows`: typed columns, filters, and the generic operations
 //!   of cluster-scoped tables.
@@ -15,6 +16,7 @@
 //! enforce bumps that cluster's `config_version` in the same transaction.
 
 pub mod clusters;
+pub mod entitlement;
 pub mod error;
 pub mod leases;
 pub mod license_validations;
@@ -63,6 +65,12 @@ pub async fn begin_write(db: &Db) -> StoreResult<WriteTx<'_>> {
 }
 
 impl WriteTx<'_> {
+    /// This transaction changed configuration versions by a statement of its own (see
+    /// [`entitlement::sync`]); the commit wakes the long-polls.
+    pub(crate) fn mark_bumped(&mut self) {
+        self.bumped = true;
+    }
+
     /// Commit; if the transaction bumped a configuration version, wake the long-polls.
     pub async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await?;
@@ -98,7 +106,8 @@ pub async fn begin_read(db: &Db) -> StoreResult<Transaction<'static, Any>> {
 }
 
 /// Bump a cluster's configuration version inside the caller's transaction, which then
-/// wakes the long-polls when it commits. The only statement that changes `config_version`.
+/// wakes the long-polls when it commits. With [`entitlement::sync`] (every cluster at once,
+/// when the license's entitlement changes) the only statements that change `config_version`.
 pub async fn bump_version(tx: &mut WriteTx<'_>, cluster_id: i64) -> StoreResult<()> {
     sqlx::query("UPDATE clusters SET config_version = config_version + 1 WHERE id = $1")
         .bind(cluster_id)
