@@ -175,6 +175,11 @@ pub struct IngestLimits {
     /// Most bytes (as stored) the embedded store keeps; the oldest spans are evicted.
     #[arg(long = "span-store-max-bytes", env = "MARCHPROXY_SPAN_STORE_MAX_BYTES", default_value_t = 256 * 1024 * 1024)]
     pub store_max_bytes: i64,
+
+    /// Redact received spans before storing them: secret-looking URL query values and
+    /// captured credential headers, whoever sent the span (`false` stores them as sent).
+    #[arg(long = "ingest-redact-secrets", env = "MARCHPROXY_INGEST_REDACT_SECRETS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub redact_secrets: bool,
 }
 
 impl Default for IngestLimits {
@@ -187,6 +192,7 @@ impl Default for IngestLimits {
             queue_bytes: 64 * 1024 * 1024,
             store_max_rows: 200_000,
             store_max_bytes: 256 * 1024 * 1024,
+            redact_secrets: true,
         }
     }
 }

@@ -260,11 +260,18 @@ async fn a_dead_backend_never_slows_requests_and_drops_are_counted() {
     p.shutdown().await;
 }
 
-/// Secret-looking query values never reach the span store by default (`url.query` of the
+/// Secret-looking query values never leave the proxy by default (`url.query` of the
 /// server span, `url.full` of the client span); `--trace-redact-query false` keeps them.
+/// (The control plane's receiver would redact them again; here it stores spans as sent, so
+/// what is seen is what the proxy exported.)
 #[tokio::test]
 async fn secret_query_values_are_redacted_in_spans_unless_turned_off() {
-    let (cp, _up, _svc) = one_upstream_service("origin", "web", "web.example.com").await;
+    let mut cfg = marchproxy_test_support::control_plane::config().await;
+    cfg.ingest.redact_secrets = false;
+    let cp = ControlPlane::start_with(cfg).await;
+    let up = Upstream::start("origin").await;
+    let svc = cp.service("web", "web.example.com").await;
+    cp.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
     tracing_config(&cp, json!({})).await;
     let redacting = proxy(&cp, |_| {}).await;
     let verbatim = proxy(&cp, |c| c.trace_redact_query = false).await;

@@ -42,7 +42,7 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
-pub fn to_stored(s: &SpanData) -> StoredSpan {
+pub fn to_stored(s: &SpanData, redact: bool) -> StoredSpan {
     let mut attributes = serde_json::Map::new();
     // Resource attributes (custom tags) first; the span's own attributes win on conflict.
     for (k, v) in s.resource.attributes.iter().chain(s.attributes.iter()) {
@@ -50,8 +50,10 @@ pub fn to_stored(s: &SpanData) -> StoredSpan {
             continue;
         }
         let j = match v {
-            // Whoever sent the span, secrets in URLs and captured headers are not stored.
-            AttrValue::String(x) => serde_json::Value::from(redact_attribute(k, x).as_ref()),
+            // Whoever sent the span, secrets in URLs and captured headers are not stored
+            // (unless `--ingest-redact-secrets false`).
+            AttrValue::String(x) if redact => serde_json::Value::from(redact_attribute(k, x).as_ref()),
+            AttrValue::String(x) => serde_json::Value::from(x.as_ref()),
             AttrValue::Int(i) => serde_json::Value::from(*i),
             AttrValue::Float(f) => serde_json::Value::from(*f),
             AttrValue::Bool(b) => serde_json::Value::from(*b),
@@ -121,7 +123,7 @@ fn prepare(spans: &[SpanData], limits: &IngestLimits) -> ApiResult<Vec<PreparedS
     let mut total = 0usize;
     let mut out = Vec::with_capacity(spans.len());
     for (i, s) in spans.iter().enumerate() {
-        let p = PreparedSpan::new(to_stored(s));
+        let p = PreparedSpan::new(to_stored(s, limits.redact_secrets));
         let bytes = p.attribute_bytes();
         if bytes > limits.max_span_attribute_bytes {
             return Err(ApiError::PayloadTooLarge(format!(
