@@ -84,6 +84,34 @@ impl Running {
         let _ = self.task.await;
     }
 
+    /// Shut down gracefully, as on SIGTERM: `/readyz` turns 503 at once; after `delay`
+    /// (time for load balancers to notice) long-polls answer 304, the listener closes and
+    /// requests in progress finish; after `grace` more, whatever is left is cut. Returns
+    /// whether everything finished within `grace`.
+    pub async fn drain(self, delay: std::time::Duration, grace: std::time::Duration) -> bool {
+        self.state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(
+            delay_s = delay.as_secs_f64(),
+            grace_s = grace.as_secs_f64(),
+            "draining: readiness is now false"
+        );
+        tokio::time::sleep(delay).await;
+        for b in &self.background {
+            b.abort();
+        }
+        let _ = self.state.closing.send(true);
+        let _ = self.shutdown.send(true);
+        let mut task = self.task;
+        match tokio::time::timeout(grace, &mut task).await {
+            Ok(_) => true,
+            Err(_) => {
+                tracing::warn!("connections still open after the shutdown grace period; closing them");
+                task.abort();
+                false
+            }
+        }
+    }
+
     /// Wait until the server stops (after a signal handled by the caller).
     pub fn trigger_shutdown(&self) {
         let _ = self.shutdown.send(true);
@@ -129,9 +157,19 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         outbound,
         http,
         closing: tokio::sync::watch::channel(false).0,
+        draining: std::sync::atomic::AtomicBool::new(false),
         ingest,
     });
     Ok((state, boot))
+}
+
+/// Apply the database migrations to `database_url` (`marchproxy migrate`: a separate step
+/// for a Kubernetes Job or init container; `serve` also migrates on start). Safe to run
+/// concurrently and more than once.
+pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let db = db::Db::connect(database_url, events::ConfigEvents::new()).await?;
+    db.pool.close().await;
+    Ok(())
 }
 
 /// CORS for the web UI running standalone on another origin (only the configured origins).

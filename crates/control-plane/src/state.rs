@@ -27,6 +27,9 @@ pub struct Inner {
     pub http: HttpClient,
     /// Flips to true at shutdown so long-polls return at once.
     pub closing: tokio::sync::watch::Sender<bool>,
+    /// Set first at shutdown: `/readyz` answers 503 so load balancers stop sending new
+    /// requests while the ones in progress finish.
+    pub draining: std::sync::atomic::AtomicBool,
     /// The OTLP receiver's bounded queue in front of the span store.
     pub ingest: SpanIngest,
 }

@@ -1,6 +1,8 @@
 //! `marchproxy`: one binary, one subcommand per role.
 #![deny(unsafe_code)]
 
+use std::time::Duration;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -13,9 +15,58 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the control plane (API server, web UI, health monitor) with a local proxy.
-    Serve(marchproxy_control_plane::ServeConfig),
+    Serve {
+        #[command(flatten)]
+        cfg: marchproxy_control_plane::ServeConfig,
+        #[command(flatten)]
+        shutdown: ShutdownArgs,
+    },
     /// Run a data-plane proxy of one cluster.
-    Proxy(marchproxy_proxy::ProxyConfig),
+    Proxy {
+        #[command(flatten)]
+        cfg: marchproxy_proxy::ProxyConfig,
+        #[command(flatten)]
+        shutdown: ShutdownArgs,
+    },
+    /// Apply the database migrations and exit (a Kubernetes Job or init container; `serve`
+    /// also migrates on start).
+    Migrate {
+        /// PostgreSQL URL; without it, the SQLite file in the data directory.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+        #[arg(long, env = "MARCHPROXY_DATA_DIR", default_value = "./data")]
+        data_dir: std::path::PathBuf,
+    },
+    /// Exit 0 when URL answers a GET with 2xx within the timeout, 1 otherwise: a container
+    /// HEALTHCHECK that needs no curl in the image.
+    Health {
+        /// e.g. http://127.0.0.1:8000/readyz
+        url: String,
+        #[arg(long, default_value_t = 3)]
+        timeout_seconds: u64,
+    },
+}
+
+/// How a server stops on SIGTERM or Ctrl-C.
+#[derive(clap::Args, Clone, Copy)]
+struct ShutdownArgs {
+    /// Seconds between readiness turning false and the listener closing, so load balancers
+    /// (a Kubernetes Service's endpoints) stop sending new requests first.
+    #[arg(long, env = "MARCHPROXY_SHUTDOWN_DELAY_SECONDS", default_value_t = 0)]
+    shutdown_delay_seconds: u64,
+    /// Seconds requests in progress get to finish once the listener is closed; then the
+    /// rest are cut.
+    #[arg(long, env = "MARCHPROXY_SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
+    shutdown_grace_seconds: u64,
+}
+
+impl ShutdownArgs {
+    fn delay(&self) -> Duration {
+        Duration::from_secs(self.shutdown_delay_seconds)
+    }
+    fn grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_seconds)
+    }
 }
 
 fn init_logs(json: bool) {
@@ -57,7 +108,7 @@ fn fix_malloc_thresholds(_proxy: bool) {}
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    fix_malloc_thresholds(matches!(cli.command, Command::Proxy(_)));
+    fix_malloc_thresholds(matches!(cli.command, Command::Proxy { .. }));
     // The proxy's HTTP path runs on its own worker threads (see marchproxy_proxy::server);
     // the main runtime carries the control plane, the proxy's sync and reports, and the L4
     // (TCP service) listeners.
@@ -71,14 +122,24 @@ fn main() -> std::process::ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
-            Command::Serve(cfg) => {
+            Command::Serve { cfg, shutdown } => {
                 init_logs(cfg.log_format == "json");
-                serve(cfg).await
+                serve(cfg, shutdown).await
             }
-            Command::Proxy(cfg) => {
+            Command::Proxy { cfg, shutdown } => {
                 init_logs(std::env::var("MARCHPROXY_LOG_FORMAT").is_ok_and(|f| f == "json"));
-                proxy(cfg).await
+                proxy(cfg, shutdown).await
             }
+            Command::Migrate { database_url, data_dir } => {
+                init_logs(std::env::var("MARCHPROXY_LOG_FORMAT").is_ok_and(|f| f == "json"));
+                let url = database_url
+                    .filter(|u| !u.trim().is_empty())
+                    .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("marchproxy.db").display()));
+                marchproxy_control_plane::migrate(&url).await?;
+                println!("marchproxy: migrations applied");
+                Ok(())
+            }
+            Command::Health { url, timeout_seconds } => health(&url, Duration::from_secs(timeout_seconds)).await,
         }
     });
     match result {
@@ -90,7 +151,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(cfg: marchproxy_control_plane::ServeConfig) -> anyhow::Result<()> {
+async fn serve(cfg: marchproxy_control_plane::ServeConfig, stop: ShutdownArgs) -> anyhow::Result<()> {
     let admin_user = cfg.admin_user.clone();
     let proxy_listen = cfg.proxy_listen.clone();
     let proxy_admin = cfg.proxy_admin_listen.clone();
@@ -139,19 +200,38 @@ async fn serve(cfg: marchproxy_control_plane::ServeConfig) -> anyhow::Result<()>
     };
     shutdown_signal().await;
     tracing::info!("shutting down");
-    if let Some(p) = local {
-        p.shutdown().await;
+    // Both drain at once: readiness false, the delay, then requests in progress finish.
+    let local = async {
+        match local {
+            Some(p) => p.drain(stop.delay(), stop.grace()).await,
+            None => true,
+        }
+    };
+    let (local_ok, api_ok) = tokio::join!(local, running.drain(stop.delay(), stop.grace()));
+    if !(local_ok && api_ok) {
+        tracing::warn!("some requests did not finish within the shutdown grace period");
     }
-    running.shutdown().await;
     Ok(())
 }
 
-async fn proxy(cfg: marchproxy_proxy::ProxyConfig) -> anyhow::Result<()> {
+async fn proxy(cfg: marchproxy_proxy::ProxyConfig, stop: ShutdownArgs) -> anyhow::Result<()> {
     let running = marchproxy_proxy::start(cfg).await?;
     println!("MarchProxy proxy listening on {} (admin {})", running.addr, running.admin_addr);
     shutdown_signal().await;
     tracing::info!("shutting down");
-    running.shutdown().await;
+    if !running.drain(stop.delay(), stop.grace()).await {
+        tracing::warn!("some requests did not finish within the shutdown grace period");
+    }
+    Ok(())
+}
+
+/// `marchproxy health URL`: a GET with a deadline; Ok for 2xx.
+async fn health(url: &str, timeout: Duration) -> anyhow::Result<()> {
+    let client =
+        reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()).no_proxy().build()?;
+    let resp = client.get(url).send().await.map_err(|e| anyhow::anyhow!("{url}: {}", e.without_url()))?;
+    let status = resp.status();
+    anyhow::ensure!(status.is_success(), "{url} answered HTTP {}", status.as_u16());
     Ok(())
 }
 

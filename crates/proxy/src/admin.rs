@@ -36,6 +36,9 @@ pub async fn serve(proxy: Arc<Proxy>, listener: TcpListener, mut stop: watch::Re
                     let (status, ctype, body) = match req.uri().path() {
                         "/metrics" => (StatusCode::OK, "text/plain; version=0.0.4", proxy.render_metrics()),
                         "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
+                        "/ready" if proxy.draining.load(std::sync::atomic::Ordering::Relaxed) => {
+                            (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "draining\n".to_string())
+                        }
                         "/ready" => match proxy.runtime.load().as_ref() {
                             Some(rt) => {
                                 (StatusCode::OK, "text/plain", format!("ready: config version {}\n", rt.version))

@@ -111,6 +111,8 @@ pub struct Proxy {
     /// zero never yields.
     pub worker_yield: Duration,
     pub report_interval: Duration,
+    /// Set first at shutdown: `/ready` answers 503 while requests in progress finish.
+    pub draining: std::sync::atomic::AtomicBool,
     proxy_id: AtomicI64,
     pub report_now: tokio::sync::Notify,
     /// Running L4 listeners by port.
@@ -146,6 +148,32 @@ pub struct Running {
 }
 
 impl Running {
+    /// Shut down gracefully, as on SIGTERM: `/ready` turns 503 at once; after `delay` (time
+    /// for load balancers to notice) the listeners close and requests in progress finish;
+    /// after `grace` more, whatever is left is cut. Until then the proxy keeps serving its
+    /// last snapshot. Returns whether everything finished within `grace`.
+    pub async fn drain(self, delay: Duration, grace: Duration) -> bool {
+        self.proxy.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(
+            delay_s = delay.as_secs_f64(),
+            grace_s = grace.as_secs_f64(),
+            "draining: readiness is now false"
+        );
+        tokio::time::sleep(delay).await;
+        let _ = self.stop.send(true);
+        let mut http = self.http_task;
+        let finished = tokio::time::timeout(grace, &mut http).await.is_ok();
+        if !finished {
+            tracing::warn!("connections still open after the shutdown grace period; closing them");
+            http.abort();
+        }
+        for t in &self.tasks {
+            t.abort();
+        }
+        self.proxy.tcp_listeners.stop_all();
+        finished
+    }
+
     /// Stop accepting, let in-flight requests finish, stop background work.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
@@ -213,6 +241,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         tunnel_idle_timeout: cfg.tunnel_idle_timeout(),
         worker_yield: Duration::from_micros(cfg.worker_yield_us),
         report_interval: Duration::from_millis(cfg.report_interval_ms.max(50)),
+        draining: std::sync::atomic::AtomicBool::new(false),
         proxy_id: AtomicI64::new(0),
         report_now: tokio::sync::Notify::new(),
         tcp_listeners: l4::Listeners::default(),

@@ -28,10 +28,13 @@ async fn healthz() -> Json<Health> {
     Json(Health { status: "ok".into(), database: None })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers, and the server is not shutting down.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn readyz(State(st): State<AppState>) -> Result<Json<Health>, (StatusCode, Json<Health>)> {
     let db = Some(st.db.kind.as_str().to_string());
+    if st.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err((StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "draining".into(), database: db })));
+    }
     if st.db.ping().await {
         Ok(Json(Health { status: "ready".into(), database: db }))
     } else {

@@ -1,0 +1,173 @@
+//! The binary as an operator runs it: `migrate`, `health`, and a graceful stop on SIGTERM
+//! (readiness false first, requests in progress finish, then exit).
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use marchproxy_test_support::{Upstream, eventually, quiet_probe, route, temp_dir};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_marchproxy");
+
+/// The binary with none of the caller's MarchProxy settings.
+fn marchproxy(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args).kill_on_drop(true);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MARCHPROXY_")
+            || ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LICENSE_KEY", "RELEASE_MODE"].contains(&k.as_str())
+        {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+async fn status(mut c: Command) -> (bool, String) {
+    let out = c.output().await.unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_and_can_run_again() {
+    let dir = temp_dir();
+    for _ in 0..2 {
+        let mut c = marchproxy(&["migrate"]);
+        c.env("MARCHPROXY_DATA_DIR", &dir);
+        let (ok, out) = status(c).await;
+        assert!(ok, "{out}");
+        assert!(out.contains("migrations applied"), "{out}");
+    }
+    assert!(std::fs::metadata(dir.join("marchproxy.db")).unwrap().len() > 0);
+    let mut c = marchproxy(&["migrate"]);
+    c.env("DATABASE_URL", "mysql://nowhere/x");
+    let (ok, out) = status(c).await;
+    assert!(!ok, "an unsupported database is an error: {out}");
+}
+
+/// `serve` as a child process, with the addresses it printed.
+struct Served {
+    child: Child,
+    api: String,
+    proxy: String,
+    proxy_admin: String,
+}
+
+async fn serve(dir: &Path) -> Served {
+    let mut c = marchproxy(&["serve"]);
+    c.env("MARCHPROXY_LISTEN", "127.0.0.1:0")
+        .env("MARCHPROXY_PROXY_LISTEN", "127.0.0.1:0")
+        .env("MARCHPROXY_PROXY_ADMIN_LISTEN", "127.0.0.1:0")
+        .env("MARCHPROXY_DATA_DIR", dir)
+        .env("MARCHPROXY_ADMIN_PASSWORD", "Correct-Horse-42")
+        .env("MARCHPROXY_STARTER_TRACING", "false")
+        .env("MARCHPROXY_SHUTDOWN_DELAY_SECONDS", "1")
+        .env("MARCHPROXY_SHUTDOWN_GRACE_SECONDS", "10")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = c.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut api, mut proxy, mut proxy_admin) = (None, None, None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while proxy.is_none() {
+        let line = tokio::time::timeout_at(deadline.into(), lines.next_line()).await.unwrap().unwrap().unwrap();
+        if let Some(a) = line.strip_prefix("MarchProxy control plane listening on ") {
+            api = Some(format!("http://{a}"));
+        }
+        if let Some(rest) = line.trim().strip_prefix("Proxy:") {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            proxy = Some(words[0].trim_end_matches('/').to_string());
+            proxy_admin = Some(words.last().unwrap().trim_end_matches("/metrics").to_string());
+        }
+    }
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Served { child, api: api.unwrap(), proxy: proxy.unwrap(), proxy_admin: proxy_admin.unwrap() }
+}
+
+#[tokio::test]
+async fn health_answers_by_exit_code() {
+    let dir = temp_dir();
+    let served = serve(&dir).await;
+    let (ok, out) = status(marchproxy(&["health", &format!("{}/readyz", served.api)])).await;
+    assert!(ok, "{out}");
+    let (ok, out) = status(marchproxy(&["health", &format!("{}/api/v1/nope", served.api)])).await;
+    assert!(!ok && out.contains("404"), "{out}");
+    let (ok, _) = status(marchproxy(&["health", "--timeout-seconds", "1", "http://127.0.0.1:9/"])).await;
+    assert!(!ok, "a refused connection is unhealthy");
+}
+
+#[tokio::test]
+async fn sigterm_turns_readiness_off_first_and_lets_requests_finish() {
+    let dir = temp_dir();
+    let mut served = serve(&dir).await;
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", served.api))
+        .json(&json!({"username": "admin", "password": "Correct-Horse-42"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_string();
+    let post =
+        |path: &str, body: Value| http.post(format!("{}{path}", served.api)).bearer_auth(&token).json(&body).send();
+    let up = Upstream::start("slow").await;
+    let svc: Value = post(
+        "/api/v1/services",
+        json!({"name": "slow", "cluster_id": 1, "hostnames": ["slow.test"], "protocol": "http"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let sid = svc["id"].as_i64().unwrap();
+    let rt = post(
+        "/api/v1/multi-cloud/routes",
+        json!({"name": "rt", "service_id": sid, "cluster_id": 1, "algorithm": "failover",
+        "routes": [route(&up, "aws", "us-east-1")], "health_probe": quiet_probe()}),
+    )
+    .await
+    .unwrap();
+    assert!(rt.status().is_success());
+    let through_proxy = || http.get(format!("{}/", served.proxy)).header("host", "slow.test").send();
+    eventually(Duration::from_secs(10), || async { through_proxy().await.is_ok_and(|r| r.status() == 200) }).await;
+
+    // A request that takes 2 s is in progress when SIGTERM arrives.
+    up.delay_ms.store(2000, Ordering::Relaxed);
+    let slow = tokio::spawn(through_proxy());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = served.child.id().unwrap() as i32;
+    let sent = Instant::now();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+
+    // Readiness turns false first, on the API and the local proxy; liveness stays.
+    eventually(Duration::from_millis(800), || async {
+        let api = http.get(format!("{}/readyz", served.api)).send().await;
+        let px = http.get(format!("{}/ready", served.proxy_admin)).send().await;
+        api.is_ok_and(|r| r.status() == 503) && px.is_ok_and(|r| r.status() == 503)
+    })
+    .await;
+    let live = http.get(format!("{}/healthz", served.api)).send().await.unwrap();
+    assert_eq!(live.status(), 200, "still alive while draining");
+
+    // The request in progress finishes; then the process exits cleanly within the bound.
+    let done = slow.await.unwrap().unwrap();
+    assert_eq!(done.status(), 200);
+    assert_eq!(done.text().await.unwrap(), "slow");
+    let exit = tokio::time::timeout(Duration::from_secs(15), served.child.wait()).await.expect("exits").unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let took = sent.elapsed();
+    assert!(took >= Duration::from_secs(1), "the delay was honoured: {took:?}");
+    assert!(took < Duration::from_secs(11), "delay + grace bound the stop: {took:?}");
+    // Nothing listens any more.
+    assert!(http.get(format!("{}/healthz", served.api)).send().await.is_err());
+}
