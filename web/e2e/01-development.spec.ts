@@ -1,6 +1,7 @@
 // Development mode (all features licensed): one operator's scenario through every page, in order —
 // login, session refresh, clusters, services, proxies, traffic shaping, multi-cloud routing (against
-// loopback endpoints), observability (against a loopback collector), users and a viewer's read-only view.
+// loopback endpoints), observability (against a loopback collector), users (roles, password resets, the
+// last admin), a viewer's read-only view, sign-out and a user changing their own password.
 import { expect, test } from '@playwright/test';
 import { ADMIN_PASSWORD, ADMIN_USER, dataDir } from './support/env';
 import { apiToken, startFixture, startServer, type Fixture, type Server } from './support/server';
@@ -310,6 +311,52 @@ test('users: an admin creates a viewer on the Users page', async () => {
   await shot(page, 'users');
 });
 
+// The account tests use their own user: the bootstrap admin's password never changes (02-community signs
+// in with it).
+const ACCOUNT = 'account-e2e';
+const LAST_ADMIN = 'the last admin cannot be deleted or demoted; make another user admin first';
+
+test('users: an admin changes a role and resets a password; the last admin cannot be demoted', async () => {
+  const { page } = s;
+  await page.goto(`${srv.base}/users`);
+  await page.getByLabel('Username', { exact: true }).fill(ACCOUNT);
+  await page.getByLabel('Password', { exact: true }).fill('Account-first-2026');
+  await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  const row = page.getByRole('table', { name: 'Users' }).getByRole('row').filter({ hasText: ACCOUNT });
+  await expect(row).toContainText('viewer');
+
+  await page.getByRole('button', { name: `Manage ${ACCOUNT}` }).click();
+  const editor = page.getByRole('region', { name: `Manage user “${ACCOUNT}”` });
+  const roleForm = editor.getByRole('form', { name: `Role of ${ACCOUNT}` });
+  await roleForm.getByLabel('New role').selectOption('admin');
+  await roleForm.getByRole('button', { name: 'Change role' }).click();
+  await expect(roleForm.getByRole('status')).toContainText(`${ACCOUNT} is now admin`);
+  await expect(row).toContainText('admin');
+  await roleForm.getByLabel('New role').selectOption('viewer');
+  await roleForm.getByRole('button', { name: 'Change role' }).click();
+  await expect(roleForm.getByRole('status')).toContainText(`${ACCOUNT} is now viewer`);
+  await expect(row).toContainText('viewer');
+
+  const resetForm = editor.getByRole('form', { name: `Reset the password of ${ACCOUNT}` });
+  await resetForm.getByLabel('New password', { exact: true }).fill('Account-reset-2026');
+  await resetForm.getByLabel('Confirm new password').fill('Account-reset-2026');
+  await resetForm.getByRole('button', { name: 'Reset password' }).click();
+  await expect(resetForm.getByRole('status')).toContainText(`The password of ${ACCOUNT} was reset`);
+  await shot(page, 'users-manage');
+
+  // The admin is the only admin now: demoting themselves is refused (the confirm dialog is accepted).
+  await ignoringConsole(s, async () => {
+    await page.getByRole('button', { name: `Manage ${ADMIN_USER}` }).click();
+    const own = page.getByRole('form', { name: `Role of ${ADMIN_USER}` });
+    await own.getByLabel('New role').selectOption('viewer');
+    await own.getByRole('button', { name: 'Change role' }).click();
+    await expect(own.getByRole('alert')).toHaveText(LAST_ADMIN);
+  });
+  await page.getByText(`${ADMIN_USER} (admin)`).waitFor();
+  await shot(page, 'users-last-admin');
+});
+
 test('a viewer sees the data but no write controls', async () => {
   const { page } = s;
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -327,6 +374,78 @@ test('a viewer sees the data but no write controls', async () => {
   await page.getByRole('table', { name: 'Clusters' }).waitFor();
   expect(await page.getByRole('button', { name: 'Create cluster' }).count(), 'viewer sees the cluster form').toBe(0);
   await shot(page, 'viewer-clusters');
+});
+
+test('signing out revokes the session on the server', async () => {
+  const { page } = s;
+  const old = await page.evaluate(() => JSON.parse(localStorage.getItem('marchproxy.session') as string));
+  const loggedOut = page.waitForResponse(
+    (r) => r.url().endsWith('/api/v1/auth/logout') && r.request().method() === 'POST',
+  );
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/login/);
+  expect((await loggedOut).status(), 'logout status').toBe(204);
+  expect(await page.evaluate(() => localStorage.getItem('marchproxy.session')), 'tokens kept').toBeNull();
+  const me = await fetch(`${srv.base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${old.accessToken}` } });
+  expect(me.status, 'the signed-out access token still works').toBe(401);
+  const refresh = await fetch(`${srv.base}/api/v1/auth/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refresh_token: old.refreshToken }),
+  });
+  expect(refresh.status, 'the signed-out refresh token still works').toBe(401);
+});
+
+test('account: a user changes their own password', async () => {
+  const { page } = s;
+  // The password the admin reset it to.
+  await page.getByLabel('Username').fill(ACCOUNT);
+  await page.getByLabel('Password').fill('Account-reset-2026');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/dashboard/);
+  await page.getByText(`${ACCOUNT} (viewer)`).waitFor();
+
+  await page.getByRole('link', { name: 'Change password' }).click();
+  await page.waitForURL(/\/account\/password$/);
+  await page.getByRole('heading', { name: 'Change password', level: 1 }).waitFor();
+  await ignoringConsole(s, async () => {
+    await page.getByLabel('Current password').fill('not-the-password');
+    await page.getByLabel('New password', { exact: true }).fill('Account-changed-2026');
+    await page.getByLabel('Confirm new password').fill('Account-changed-2026');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page.getByLabel('Current password')).toHaveAccessibleDescription('is not your current password');
+  });
+  const before = await page.evaluate(() => JSON.parse(localStorage.getItem('marchproxy.session') as string));
+  await page.getByLabel('Current password').fill('Account-reset-2026');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('status')).toContainText('Your password was changed');
+  await shot(page, 'change-password');
+
+  // This session goes on with the new tokens; the old ones are revoked.
+  const after = await page.evaluate(() => JSON.parse(localStorage.getItem('marchproxy.session') as string));
+  expect(after.accessToken, 'the access token was not replaced').not.toBe(before.accessToken);
+  expect(after.refreshToken, 'the refresh token was not replaced').not.toBe(before.refreshToken);
+  const old = await fetch(`${srv.base}/api/v1/auth/me`, {
+    headers: { authorization: `Bearer ${before.accessToken}` },
+  });
+  expect(old.status, 'the old access token still works').toBe(401);
+  await page.goto(`${srv.base}/clusters`);
+  await page.getByRole('table', { name: 'Clusters' }).waitFor();
+  expect(page.url(), 'signed out after the change').toMatch(/\/clusters$/);
+
+  // Only the new password signs in.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/login/);
+  await ignoringConsole(s, async () => {
+    await page.getByLabel('Username').fill(ACCOUNT);
+    await page.getByLabel('Password').fill('Account-reset-2026');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+  });
+  await page.getByLabel('Password').fill('Account-changed-2026');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/dashboard/);
+  await page.getByText(`${ACCOUNT} (viewer)`).waitFor();
 });
 
 test('no console errors in development mode', async () => {

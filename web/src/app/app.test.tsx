@@ -21,6 +21,7 @@ function fakeServer(features: string[]) {
     'GET /api/v1/services': () => ({ body: [] }),
     'GET /api/v1/proxies': () => ({ body: [] }),
     'GET /api/v1/traffic-shaping/policies': () => ({ body: [] }),
+    'POST /api/v1/auth/logout': () => ({ status: 204 }),
   });
 }
 
@@ -54,14 +55,37 @@ describe('App', () => {
       'marchproxy.session',
       JSON.stringify({ accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000 }),
     );
-    fakeServer(['traffic_shaping']);
+    const { calls } = fakeServer(['traffic_shaping']);
     const user = userEvent.setup();
     render(<App />);
     expect(await screen.findByRole('heading', { name: 'Traffic Shaping', level: 1 })).toBeInTheDocument();
     expect(await screen.findByText('No QoS policies')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Sign out' }));
     await waitFor(() => expect(window.location.pathname).toBe('/login'));
+    expect(window.location.search).toBe('');
     expect(getSession()).toBeNull();
+    // The server revokes the session's tokens.
+    await waitFor(() =>
+      expect(calls.find((c) => c.url === '/api/v1/auth/logout')).toMatchObject({
+        body: { refresh_token: 'r' },
+        headers: { authorization: 'Bearer a' },
+      }),
+    );
+  });
+
+  it('opens the change-password page from the top bar', async () => {
+    window.history.pushState({}, '', '/dashboard');
+    window.localStorage.setItem(
+      'marchproxy.session',
+      JSON.stringify({ accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000 }),
+    );
+    fakeServer([]);
+    const user = userEvent.setup();
+    render(<App />);
+    await user.click(await screen.findByRole('link', { name: 'Change password' }));
+    expect(await screen.findByRole('heading', { name: 'Change password', level: 1 })).toBeInTheDocument();
+    expect(window.location.pathname).toBe('/account/password');
+    expect(screen.getByLabelText('Current password')).toBeInTheDocument();
   });
 
   it('goes back to login when the API answers 401', async () => {

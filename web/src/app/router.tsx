@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import Layout from '@/components/layouts/app-layout';
 import { Loading } from '@/components/ui/states';
+import ChangePassword from '@/features/auth/components/change-password-page';
 import Login from '@/features/auth/components/login-page';
 import Clusters from '@/features/clusters/components/clusters-page';
 import License from '@/features/license/components/license-page';
@@ -89,6 +90,7 @@ export function AppRouter() {
           <Route path="/services" element={<Services />} />
           <Route path="/proxies" element={<Proxies />} />
           <Route path="/users" element={<Users />} />
+          <Route path="/account/password" element={<ChangePassword />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

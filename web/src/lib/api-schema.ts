@@ -704,7 +704,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers. */
+        /** Readiness: the database answers, and the server is not shutting down. */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -3254,6 +3254,13 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the last admin, or yourself */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,17 +1,28 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, ensureFreshToken } from './api-client';
-import type { TokenPair, User } from './api-types';
-import { clearSession, getSession, onSessionChange, setSessionFromTokens, type Session } from './session';
+import { api, ensureFreshToken, signOut } from './api-client';
+import type { Schemas, TokenPair, User } from './api-types';
+import { getSession, onSessionChange, setSessionFromTokens, type Session } from './session';
 
-/** The auth endpoints (login stores the session; logout only forgets it). */
+export type PasswordChange = Schemas['ChangePassword'];
+
+/** The auth endpoints: login and a password change store the session's tokens, logout revokes them. */
 export const authApi = {
   async login(username: string, password: string): Promise<Session> {
     const r = await api.post<TokenPair>('/api/v1/auth/login', { username, password });
     return setSessionFromTokens(r.data);
   },
   me: () => api.get<User>('/api/v1/auth/me').then((r) => r.data),
-  logout: () => clearSession(),
+  /** Forgets the session at once (synchronously), then asks the server to revoke its tokens. */
+  logout: (): Promise<void> => signOut(),
+  /**
+   * Change one's own password. The server revokes every earlier token of the user and answers with this
+   * session's new pair, which replaces the stored one at once.
+   */
+  async changePassword(change: PasswordChange): Promise<Session> {
+    const r = await api.post<TokenPair>('/api/v1/auth/password', change);
+    return setSessionFromTokens(r.data);
+  },
 };
 
 export const authKeys = { me: ['auth', 'me'] as const };
@@ -23,7 +34,8 @@ export interface AuthState {
   /** True after an explicit sign-out (the login page then gets no ?next=). */
   signedOut: boolean;
   login: (username: string, password: string) => Promise<void>;
-  logout: () => void;
+  /** Signs out locally at once; the promise settles when the server has revoked the tokens (or failed to). */
+  logout: () => Promise<void>;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
@@ -64,8 +76,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
   const logout = useCallback(() => {
     setSignedOut(true);
-    authApi.logout();
+    const revoked = authApi.logout();
     queryClient.clear();
+    return revoked;
   }, [queryClient]);
 
   const value = useMemo<AuthState>(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endpointError } from './validation';
+import { endpointError, newPassword, type Errors } from './validation';
 
 describe('endpointError', () => {
   it('accepts what the server accepts', () => {
@@ -19,5 +19,19 @@ describe('endpointError', () => {
     expect(endpointError('tcp://db')).toBe('URL has no port');
     expect(endpointError('justahost')).toBe('must be a URL or host:port');
     expect(endpointError('host:99999')).toMatch(/port must be/);
+  });
+});
+
+describe('newPassword', () => {
+  const check = (password: string, confirm: string) => {
+    const e: Errors = {};
+    newPassword(e, 'password', 'confirm', password, confirm);
+    return e;
+  };
+  it('asks for 8 characters and the same text twice', () => {
+    expect(check('s3cret-pw', 's3cret-pw')).toEqual({});
+    expect(check('short', 'short')).toEqual({ password: 'must be at least 8 characters' });
+    expect(check('s3cret-pw', 's3cret-px')).toEqual({ confirm: 'does not match the new password' });
+    expect(check('x'.repeat(1025), 'x'.repeat(1025))).toEqual({ password: 'must be at most 1024 characters' });
   });
 });

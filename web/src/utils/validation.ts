@@ -29,6 +29,16 @@ export function numIn(e: Errors, key: string, v: string, lo: number, hi: number,
   if (!Number.isFinite(n) || n < lo || n > hi) e[key] = `must be between ${lo} and ${hi}`;
 }
 
+/**
+ * A new password and its confirmation. Mirrors the server's basic rule (8 to 1024 characters); in release
+ * mode the server asks more (length, character classes, no well-known defaults) and says what in a 422.
+ */
+export function newPassword(e: Errors, key: string, confirmKey: string, password: string, confirm: string) {
+  if ([...password].length < 8) e[key] = 'must be at least 8 characters';
+  else if (new TextEncoder().encode(password).length > 1024) e[key] = 'must be at most 1024 characters';
+  if (confirm !== password) e[confirmKey] = 'does not match the new password';
+}
+
 /** '' -> null, else the number. */
 export const optNum = (v: string): number | null => (v.trim() === '' ? null : Number(v));
 /** A number (or null) as the text of an input. */

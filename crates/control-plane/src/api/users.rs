@@ -91,7 +91,7 @@ async fn update_user(
 }
 
 /// Delete a user (admin only; not yourself, not the last admin).
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "auth", params(("id" = i64, Path)), responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "auth", params(("id" = i64, Path)), responses((status = 204), (status = 404), (status = 409, description = "the last admin, or yourself")), security(("bearer" = [])))]
 async fn delete_user(State(st): State<AppState>, Admin(claims): Admin, PathId(id): PathId) -> ApiResult<StatusCode> {
     if claims.user_id() == id {
         return Err(ApiError::Conflict("you cannot delete your own account".into()));

@@ -1,4 +1,4 @@
-import { NavLink, Outlet, useNavigate } from 'react-router-dom';
+import { Link, NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '@/lib/auth';
 import { useLicense } from '@/lib/license';
 import type { Feature } from '@/lib/license';
@@ -37,11 +37,15 @@ export default function Layout() {
               {user.username} ({user.role})
             </span>
           )}
+          <Link className="btn btn-small" to="/account/password">
+            Change password
+          </Link>
           <button
             type="button"
             className="btn btn-small"
             onClick={() => {
-              logout();
+              // The session is forgotten at once; the server revokes its tokens in the background.
+              void logout();
               navigate('/login', { replace: true });
             }}
           >

@@ -1,10 +1,11 @@
-import { ResourcePage, type Column } from '@/components/resource-page/resource-page';
+import { DetailToggle, ResourcePage, type Column } from '@/components/resource-page/resource-page';
 import { EmptyState } from '@/components/ui/states';
 import { useAuth } from '@/lib/auth';
 import { listState } from '@/lib/crud';
 import { fmtTime } from '@/utils/format';
 import { useUserMutations, useUsers } from '../api/users';
 import type { User } from '../types';
+import { UserEditor } from './user-editor';
 import { UserForm } from './user-form';
 
 const COLUMNS: Column<User>[] = [
@@ -14,7 +15,10 @@ const COLUMNS: Column<User>[] = [
   { header: 'Created', cell: (u) => fmtTime(u.created_at) },
 ];
 
-/** Users (administrators only): list, create, delete (not oneself). */
+/**
+ * Users (administrators only): list, create, change a role or reset a password (Manage), delete (not
+ * oneself). The server's refusals (409: the last admin, oneself) show above the list or in the form.
+ */
 export default function UsersPage() {
   const { isAdmin, user: me } = useAuth();
   const users = useUsers(isAdmin);
@@ -34,18 +38,34 @@ export default function UsersPage() {
       titleId="users-title"
       title="Users"
       list={listState(users)}
-      table={{ label: 'Users', columns: COLUMNS, empty: 'No users' }}
+      table={{ label: 'Users', columns: COLUMNS, rowTestId: (u) => `user-row-${u.id}`, empty: 'No users' }}
       form={{ allowed: true, mode: 'inline', render: () => <UserForm create={mutations.create} /> }}
-      rowActions={(u, page) =>
-        u.id !== me?.id && (
-          <button
-            type="button"
-            className="btn btn-small btn-danger"
-            aria-label={`Delete ${u.username}`}
-            onClick={() => page.run(() => mutations.remove(u.id), `Delete user “${u.username}”?`)}
-          >
-            Delete
-          </button>
+      rowActions={(u, page) => (
+        <>
+          <DetailToggle open={page.isOpen(u)} onToggle={() => page.toggle(u)} label={`Manage ${u.username}`}>
+            Manage
+          </DetailToggle>
+          {u.id !== me?.id && (
+            <button
+              type="button"
+              className="btn btn-small btn-danger"
+              aria-label={`Delete ${u.username}`}
+              onClick={() => page.remove(u, `Delete user “${u.username}”?`, () => mutations.remove(u.id))}
+            >
+              Delete
+            </button>
+          )}
+        </>
+      )}
+      detail={(_id, u, page) =>
+        u && (
+          <UserEditor
+            key={u.id}
+            user={u}
+            isSelf={u.id === me?.id}
+            update={mutations.update}
+            onClose={() => page.toggle(u)}
+          />
         )
       }
     />
