@@ -185,6 +185,7 @@ async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i
     loop {
         let started = Instant::now();
         let result = probe(&endpoint, &cfg, &st.http).await;
+        st.metrics.probe(result.ok);
         let current = store::route_tables::health_for_table(&st.db, table_id)
             .await
             .ok()

@@ -26,6 +26,7 @@
 //! - [`api`]: the HTTP layer, one router per resource, the OpenAPI document, `ApiError` (the
 //!   one error → status map) and the extractors. Only `api` (and [`web`], [`http_server`],
 //!   and the app assembly here) knows HTTP.
+//! - [`metrics`]: the counters behind `GET /metrics` and the request layer that feeds them.
 //! - [`web`]: the embedded web UI.
 //! - [`http_server`]: the HTTP server (hyper) with its timeouts and connection cap.
 #![forbid(unsafe_code)]
@@ -41,6 +42,7 @@ pub mod health;
 pub mod housekeeping;
 pub mod http_server;
 pub mod license_store;
+pub mod metrics;
 pub mod query_backends;
 pub mod replica;
 pub mod span_ingest;
@@ -159,6 +161,7 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         closing: tokio::sync::watch::channel(false).0,
         draining: std::sync::atomic::AtomicBool::new(false),
         ingest,
+        metrics: metrics::Metrics::default(),
     });
     Ok((state, boot))
 }
@@ -199,6 +202,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(move |uri| web::serve(web_dir.clone(), uri))
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(request_timeout, http_server::request_deadline))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(cors)
         .layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024))

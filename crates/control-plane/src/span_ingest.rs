@@ -58,6 +58,11 @@ impl SpanIngest {
         Self { jobs, room: Arc::new(Semaphore::new(capacity as usize)), capacity }
     }
 
+    /// Bytes accepted and not yet stored.
+    pub fn queued_bytes(&self) -> usize {
+        (self.capacity as usize).saturating_sub(self.room.available_permits())
+    }
+
     /// Queue `spans` and wait until they are stored. Never waits for room: a full queue is
     /// [`IngestError::Full`] at once.
     pub async fn submit(&self, spans: Vec<PreparedSpan>) -> Result<(), IngestError> {

@@ -32,6 +32,8 @@ pub struct Inner {
     pub draining: std::sync::atomic::AtomicBool,
     /// The OTLP receiver's bounded queue in front of the span store.
     pub ingest: SpanIngest,
+    /// Counters for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Deref for AppState {

@@ -1,4 +1,4 @@
-//! `/healthz` and `/readyz`: liveness and readiness (no token).
+//! `/healthz`, `/readyz` and `/metrics`: liveness, readiness and Prometheus metrics (no token).
 
 use axum::Json;
 use axum::extract::State;
@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 /// Public routes (no token).
 pub fn public_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -40,4 +40,13 @@ async fn readyz(State(st): State<AppState>) -> Result<Json<Health>, (StatusCode,
     } else {
         Err((StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "database unavailable".into(), database: db })))
     }
+}
+
+/// Prometheus metrics (text exposition format 0.0.4): API requests by route, status and
+/// latency; the database pool; long-polls; configuration versions; probe results; license
+/// state; span ingest.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)))]
+async fn metrics(State(st): State<AppState>) -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::render(&st).await)
 }

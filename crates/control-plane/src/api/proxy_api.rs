@@ -107,6 +107,7 @@ async fn config(
     if let Some(p) = q.proxy_id {
         let _ = store::proxies::proxy_heartbeat(&st.db, p, cluster_id, q.version).await;
     }
+    let _waiting = st.metrics.long_poll();
     loop {
         let version = store::clusters::cluster_version(&st.db.pool, cluster_id).await?;
         if q.version != Some(version) {

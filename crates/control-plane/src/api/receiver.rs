@@ -167,7 +167,16 @@ async fn receive(
     drop(body);
     let prepared = prepare(&spans, limits)?;
     drop(spans);
-    st.ingest.submit(prepared).await?;
+    let n = prepared.len() as u64;
+    match st.ingest.submit(prepared).await {
+        Ok(()) => st.metrics.spans_stored.fetch_add(n, std::sync::atomic::Ordering::Relaxed),
+        Err(e) => {
+            if matches!(e, crate::span_ingest::IngestError::Full) {
+                st.metrics.ingest_rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            return Err(e.into());
+        }
+    };
     // An empty ExportTraceServiceResponse, in the request's encoding.
     let mut h = HeaderMap::new();
     if ct.starts_with("application/json") {

@@ -112,6 +112,12 @@ pub async fn cluster_by_api_key(db: &Db, key: &str) -> StoreResult<Option<i64>> 
     row.map(|r| r.i64("id")).transpose()
 }
 
+/// Every cluster's configuration version (for `/metrics`).
+pub async fn config_versions(db: &Db) -> StoreResult<Vec<(i64, i64)>> {
+    let rows = sqlx::query("SELECT id, config_version FROM clusters ORDER BY id").fetch_all(&db.pool).await?;
+    rows.iter().map(|r| Ok((r.i64("id")?, r.i64("config_version")?))).collect()
+}
+
 /// The cluster's configuration version (in a pool, or in the snapshot's read transaction).
 pub async fn cluster_version<'c>(ex: impl Executor<'c, Database = Any>, id: i64) -> StoreResult<i64> {
     let row = sqlx::query("SELECT config_version FROM clusters WHERE id = $1").bind(id).fetch_optional(ex).await?;

@@ -168,6 +168,18 @@ fn health_from_row(r: &AnyRow) -> StoreResult<EndpointHealth> {
     })
 }
 
+/// Endpoints by probed health, of enabled route tables: (healthy, unhealthy).
+pub async fn health_counts(db: &Db) -> StoreResult<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN h.is_healthy = TRUE THEN 1 ELSE 0 END), 0) AS healthy,
+                COALESCE(SUM(CASE WHEN h.is_healthy = TRUE THEN 0 ELSE 1 END), 0) AS unhealthy
+         FROM route_health_status h JOIN route_tables t ON t.id = h.route_table_id WHERE t.enabled = TRUE",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((row.i64("healthy")?, row.i64("unhealthy")?))
+}
+
 pub async fn health_for_table(db: &Db, table_id: i64) -> StoreResult<Vec<EndpointHealth>> {
     let rows = sqlx::query("SELECT * FROM route_health_status WHERE route_table_id = $1 ORDER BY id")
         .bind(table_id)
