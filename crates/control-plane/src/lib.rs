@@ -18,7 +18,8 @@
 //!   the license gate.
 //! - [`license_store`]: the license crate's validation store, on the database, and the
 //!   served entitlement kept in step with the license.
-//! - [`bootstrap`]: first-start work (secret, admin, default cluster).
+//! - [`bootstrap`]: first-start work (secret, admin, default cluster). [`admin_cli`]: the
+//!   `marchproxy admin` commands, on the database.
 //! - [`health`]: the health monitor (probes, thresholds, the probing lease).
 //! - [`housekeeping`]: pruning of expired login attempts and revoked tokens.
 //! - [`drill`]: live failover drills. [`tracing_test`]: test spans. [`query_backends`]: span
@@ -31,6 +32,7 @@
 //! - [`http_server`]: the HTTP server (hyper) with its timeouts and connection cap.
 #![forbid(unsafe_code)]
 
+pub mod admin_cli;
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
@@ -124,6 +126,15 @@ impl Running {
     }
 }
 
+/// How to validate the license, from `serve`'s settings.
+pub fn license_settings(cfg: &ServeConfig) -> LicenseSettings {
+    let mut ls = LicenseSettings::new(cfg.release_mode, cfg.license_key.clone(), cfg.license_server_url.clone());
+    ls.outbound = cfg.outbound.policy();
+    ls.license_file = cfg.license_file.clone();
+    ls.public_key_b64 = cfg.license_public_key.clone();
+    ls
+}
+
 /// Build the state: connect and migrate the database, validate the license, bootstrap, and
 /// record the entitlement the snapshots carry. Background tasks start in [`start`].
 pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstrap::Bootstrapped)> {
@@ -135,11 +146,8 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
     let db = db::Db::connect(&cfg.database_url(), events).await?;
     let outbound = cfg.outbound.policy();
     tracing::info!(policy = %outbound, "outbound policy");
-    let mut ls = LicenseSettings::new(cfg.release_mode, cfg.license_key.clone(), cfg.license_server_url.clone());
-    ls.outbound = outbound.clone();
-    ls.license_file = cfg.license_file.clone();
-    ls.public_key_b64 = cfg.license_public_key.clone();
-    let license = LicenseManager::new(ls, Arc::new(license_store::DbValidationStore(db.clone()))).await;
+    let license =
+        LicenseManager::new(license_settings(&cfg), Arc::new(license_store::DbValidationStore(db.clone()))).await;
     let boot = bootstrap::run(&db, &cfg, &license).await?;
     license_store::sync_entitlement(&db, &license).await?;
     let http = outbound

@@ -37,6 +37,14 @@ enum Command {
         #[arg(long, env = "MARCHPROXY_DATA_DIR", default_value = "./data")]
         data_dir: std::path::PathBuf,
     },
+    /// Operator tasks on the database: users, passwords, roles, cluster keys, the license
+    /// (takes `serve`'s settings: DATABASE_URL, MARCHPROXY_DATA_DIR, RELEASE_MODE, LICENSE_*).
+    Admin {
+        #[command(flatten)]
+        cfg: marchproxy_control_plane::ServeConfig,
+        #[command(subcommand)]
+        cmd: marchproxy_control_plane::admin_cli::AdminCommand,
+    },
     /// Exit 0 when URL answers a GET with 2xx within the timeout, 1 otherwise: a container
     /// HEALTHCHECK that needs no curl in the image.
     Health {
@@ -138,6 +146,14 @@ fn main() -> std::process::ExitCode {
                 marchproxy_control_plane::migrate(&url).await?;
                 println!("marchproxy: migrations applied");
                 Ok(())
+            }
+            Command::Admin { cfg, cmd } => {
+                // Logs go to stderr (warnings unless MARCHPROXY_LOG says otherwise): stdout is
+                // the command's answer.
+                let filter = tracing_subscriber::EnvFilter::try_from_env("MARCHPROXY_LOG")
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+                tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init();
+                marchproxy_control_plane::admin_cli::run(cfg, cmd).await
             }
             Command::Health { url, timeout_seconds } => health(&url, Duration::from_secs(timeout_seconds)).await,
         }

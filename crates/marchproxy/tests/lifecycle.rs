@@ -171,3 +171,77 @@ async fn sigterm_turns_readiness_off_first_and_lets_requests_finish() {
     // Nothing listens any more.
     assert!(http.get(format!("{}/healthz", served.api)).send().await.is_err());
 }
+
+async fn admin(dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut all = vec!["admin"];
+    all.extend_from_slice(args);
+    let mut c = marchproxy(&all);
+    c.env("MARCHPROXY_DATA_DIR", dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).await.unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+async fn login(api: &str, user: &str, password: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(format!("{api}/api/v1/auth/login"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// The operator's tasks without curl: users, passwords, roles, cluster keys, the license,
+/// against the database of a running `serve`.
+#[tokio::test]
+async fn admin_commands_manage_users_keys_and_show_the_license() {
+    let dir = temp_dir();
+    let served = serve(&dir).await;
+    let (ok, out) =
+        admin(&dir, &["create-user", "bob", "--role", "viewer", "--password-stdin"], Some("bob-first-pw\n")).await;
+    assert!(ok, "{out}");
+    assert_eq!(login(&served.api, "bob", "bob-first-pw").await, 200);
+    let (ok, out) = admin(&dir, &["create-user", "weak", "--password-stdin"], Some("short\n")).await;
+    assert!(!ok && out.contains("at least 8"), "{out}");
+
+    // A generated password is printed once and replaces the old one.
+    let (ok, out) = admin(&dir, &["reset-password", "bob"], None).await;
+    assert!(ok, "{out}");
+    let generated = out.lines().find_map(|l| l.strip_prefix("password: ")).unwrap().to_string();
+    assert_eq!(login(&served.api, "bob", "bob-first-pw").await, 401);
+    assert_eq!(login(&served.api, "bob", &generated).await, 200);
+
+    let (ok, out) = admin(&dir, &["set-role", "admin", "viewer"], None).await;
+    assert!(!ok && out.contains("last admin"), "{out}");
+    let (ok, out) = admin(&dir, &["set-role", "bob", "admin"], None).await;
+    assert!(ok, "{out}");
+    let (ok, out) = admin(&dir, &["list-users"], None).await;
+    assert!(ok && out.lines().any(|l| l.ends_with("\tbob\tadmin")), "{out}");
+
+    // A rotated key works for proxies at once.
+    let (ok, out) = admin(&dir, &["rotate-cluster-key", "1"], None).await;
+    assert!(ok, "{out}");
+    let key = out.trim();
+    assert!(key.starts_with("mpk_"), "{out}");
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/proxy/config?wait_seconds=0", served.api))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (ok, out) = admin(&dir, &["rotate-cluster-key", "99"], None).await;
+    assert!(!ok && out.contains("not found"), "{out}");
+
+    let (ok, out) = admin(&dir, &["license"], None).await;
+    assert!(ok, "{out}");
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["tier"], "development");
+}
