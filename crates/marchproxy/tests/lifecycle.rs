@@ -53,14 +53,22 @@ async fn migrate_applies_the_schema_and_can_run_again() {
 struct Served {
     child: Child,
     api: String,
+    /// The local proxy's addresses (empty when it is off).
     proxy: String,
     proxy_admin: String,
+    /// The default cluster's key, when this start created the cluster.
+    key: Option<String>,
 }
 
 async fn serve(dir: &Path) -> Served {
+    serve_with(dir, true).await
+}
+
+/// `serve` on `dir`'s database, with or without the local proxy.
+async fn serve_with(dir: &Path, local_proxy: bool) -> Served {
     let mut c = marchproxy(&["serve"]);
     c.env("MARCHPROXY_LISTEN", "127.0.0.1:0")
-        .env("MARCHPROXY_PROXY_LISTEN", "127.0.0.1:0")
+        .env("MARCHPROXY_PROXY_LISTEN", if local_proxy { "127.0.0.1:0" } else { "off" })
         .env("MARCHPROXY_PROXY_ADMIN_LISTEN", "127.0.0.1:0")
         .env("MARCHPROXY_DATA_DIR", dir)
         .env("MARCHPROXY_ADMIN_PASSWORD", "Correct-Horse-42")
@@ -71,13 +79,18 @@ async fn serve(dir: &Path) -> Served {
         .stderr(Stdio::inherit());
     let mut child = c.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut api, mut proxy, mut proxy_admin) = (None, None, None);
+    let (mut api, mut proxy, mut proxy_admin, mut key) = (None, None, None, None);
+    let mut licensed = false;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while proxy.is_none() {
+    while if local_proxy { proxy.is_none() } else { !licensed } {
         let line = tokio::time::timeout_at(deadline.into(), lines.next_line()).await.unwrap().unwrap().unwrap();
         if let Some(a) = line.strip_prefix("MarchProxy control plane listening on ") {
             api = Some(format!("http://{a}"));
         }
+        if let Some(k) = line.split("proxy API key: ").nth(1) {
+            key = k.split_whitespace().next().map(str::to_string);
+        }
+        licensed |= line.trim().starts_with("License:");
         if let Some(rest) = line.trim().strip_prefix("Proxy:") {
             let words: Vec<&str> = rest.split_whitespace().collect();
             proxy = Some(words[0].trim_end_matches('/').to_string());
@@ -86,7 +99,13 @@ async fn serve(dir: &Path) -> Served {
     }
     // Keep draining stdout so the child never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Served { child, api: api.unwrap(), proxy: proxy.unwrap(), proxy_admin: proxy_admin.unwrap() }
+    Served {
+        child,
+        api: api.unwrap(),
+        proxy: proxy.unwrap_or_default(),
+        proxy_admin: proxy_admin.unwrap_or_default(),
+        key,
+    }
 }
 
 #[tokio::test]
@@ -244,4 +263,112 @@ async fn admin_commands_manage_users_keys_and_show_the_license() {
     assert!(ok, "{out}");
     let status: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(status["tier"], "development");
+}
+
+/// Two replicas on one database and a proxy given both. SIGKILL the replica the proxy
+/// long-polls: the broken long-poll is followed by one poll of the other replica, and a
+/// change made there reaches the proxy at once. Traffic through the proxy never fails.
+#[tokio::test]
+async fn a_replica_killed_mid_long_poll_costs_one_re_poll() {
+    let dir = temp_dir();
+    let mut a = serve_with(&dir, false).await;
+    let b = serve_with(&dir, false).await;
+    let key = a.key.clone().expect("the first start printed the cluster key");
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", b.api))
+        .json(&json!({"username": "admin", "password": "Correct-Horse-42"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_string();
+    let post = |path: &str, body: Value| http.post(format!("{}{path}", b.api)).bearer_auth(&token).json(&body).send();
+    let up = Upstream::start("one").await;
+    let service = |name: &str, host: &str, up: &Upstream| {
+        let (name, host, route) = (name.to_string(), host.to_string(), route(up, "aws", "us-east-1"));
+        async move {
+            let svc: Value = post(
+                "/api/v1/services",
+                json!({"name": name, "cluster_id": 1, "hostnames": [host], "protocol": "http"}),
+            )
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+            let rt = post(
+                "/api/v1/multi-cloud/routes",
+                json!({"name": name, "service_id": svc["id"], "cluster_id": 1,
+                "algorithm": "failover", "routes": [route], "health_probe": quiet_probe()}),
+            )
+            .await
+            .unwrap();
+            assert!(rt.status().is_success());
+        }
+    };
+    service("one", "one.test", &up).await;
+
+    // The proxy long-polls replica A first.
+    let mut px = marchproxy(&["proxy"]);
+    px.env("MARCHPROXY_CONTROL_PLANE", format!("{},{}", a.api, b.api))
+        .env("MARCHPROXY_CLUSTER_API_KEY", &key)
+        .env("MARCHPROXY_LISTEN", "127.0.0.1:0")
+        .env("MARCHPROXY_ADMIN_LISTEN", "127.0.0.1:0")
+        .env("MARCHPROXY_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut proxy = px.spawn().unwrap();
+    let mut lines = BufReader::new(proxy.stdout.take().unwrap()).lines();
+    // "MarchProxy proxy listening on ADDR (admin ADMIN)", after the logs of its start.
+    let line = loop {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await.unwrap().unwrap().unwrap();
+        if line.starts_with("MarchProxy proxy listening on ") {
+            break line;
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (listen, admin) = (words[4].to_string(), words[6].trim_end_matches(')').to_string());
+    let get = |host: &'static str| http.get(format!("http://{listen}/")).header("host", host).send();
+    eventually(Duration::from_secs(10), || async { get("one.test").await.is_ok_and(|r| r.status() == 200) }).await;
+    let metric = |name: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let text = reqwest::get(format!("http://{admin}/metrics")).await.unwrap().text().await.unwrap();
+            text.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string())).unwrap_or_default()
+        }
+    };
+    assert_eq!(metric("marchproxy_control_plane_failovers_total").await, "0");
+
+    // Traffic runs while A is killed.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stop2, client, target) = (stop.clone(), http.clone(), format!("http://{listen}/"));
+    let load = tokio::spawn(async move {
+        let (mut ok, mut failed) = (0u32, 0u32);
+        while !stop2.load(Ordering::Relaxed) {
+            match client.get(&target).header("host", "one.test").send().await {
+                Ok(r) if r.status() == 200 => ok += 1,
+                _ => failed += 1,
+            }
+        }
+        (ok, failed)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.child.start_kill().unwrap(); // SIGKILL
+    a.child.wait().await.unwrap();
+    let killed = Instant::now();
+    let up2 = Upstream::start("two").await;
+    service("two", "two.test", &up2).await;
+    eventually(Duration::from_secs(5), || async { get("two.test").await.is_ok_and(|r| r.status() == 200) }).await;
+    let took = killed.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let (ok, failed) = load.await.unwrap();
+    assert!(ok > 0 && failed == 0, "ok {ok}, failed {failed}");
+    assert_eq!(metric("marchproxy_control_plane_failovers_total").await, "1", "one move, to B");
+    println!("a change reached the proxy {took:?} after the replica was killed");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    proxy.start_kill().unwrap();
 }

@@ -7,7 +7,8 @@ use marchproxy_outbound::OutboundArgs;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProxyConfig {
-    /// URL of the control plane, e.g. http://control-plane:8000
+    /// URL of the control plane, e.g. http://control-plane:8000; several replicas as a
+    /// comma-separated list (calls fail over between them).
     #[arg(long, env = "MARCHPROXY_CONTROL_PLANE", default_value = "http://127.0.0.1:8000")]
     pub control_plane: String,
 

@@ -30,8 +30,8 @@
 //! - `batch`, `pace`: write batching per event-loop turn (io_uring) and when a busy
 //!   worker yields its CPU.
 //! - [`l4`]: TCP services (listeners, connections, counted and shaped copying).
-//! - [`config`]: flags and environment; [`sync`]: registration and the configuration
-//!   long-poll; [`report`]: traffic reports; [`metrics`], [`admin`]: Prometheus metrics and
+//! - [`config`]: flags and environment; [`control_plane`]: the control plane's replicas and
+//!   failing over between them; [`sync`]: registration and the configuration long-poll; [`report`]: traffic reports; [`metrics`], [`admin`]: Prometheus metrics and
 //!   the admin listener.
 //! - `fuzz` (tests only): property-based fuzzing of what the proxy parses.
 //!
@@ -47,6 +47,7 @@ pub mod body;
 pub mod codec;
 pub mod config;
 pub mod conn;
+pub mod control_plane;
 pub mod dscp;
 pub mod error;
 pub mod forward;
@@ -90,7 +91,8 @@ pub struct Proxy {
     pub tracing: trace::Tracing,
     /// Control-plane client.
     pub http: reqwest::Client,
-    pub control_plane: String,
+    /// The control plane's replicas (control_plane.rs).
+    pub control_plane: control_plane::ControlPlanes,
     api_key: String,
     pub name: String,
     pub listen_addr: SocketAddr,
@@ -212,6 +214,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         (None, None) => None,
         _ => anyhow::bail!("--tls-cert and --tls-key go together"),
     };
+    let control_planes = control_plane::ControlPlanes::parse(&cfg.control_plane)?;
     // Every control-plane call has a deadline (the long-poll sets a longer one per request).
     let http =
         reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(15)).build()?;
@@ -221,14 +224,14 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         metrics: metrics::Metrics::default(),
         shaping: shaping::Shaping::new(cfg.link_mbps),
         tracing: trace::Tracing::new(
-            &cfg.control_plane,
+            control_planes.all(),
             &cfg.cluster_api_key,
             outbound.clone(),
             cfg.trace_redact_query,
         ),
         outbound,
         http,
-        control_plane: cfg.control_plane.trim_end_matches('/').to_string(),
+        control_plane: control_planes,
         api_key: cfg.cluster_api_key.clone(),
         name: cfg.proxy_name(),
         listen_addr: addr,
@@ -247,7 +250,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         tcp_listeners: l4::Listeners::default(),
     });
     let reg =
-        proxy.register().await.map_err(|e| anyhow::anyhow!("registration with {} failed: {e}", cfg.control_plane))?;
+        proxy.register().await.map_err(|e| anyhow::anyhow!("registration with {} failed: {e}", proxy.control_plane))?;
     proxy.set_proxy_id(reg.proxy_id);
     tracing::info!(proxy_id = reg.proxy_id, cluster = reg.cluster_id, listen = %addr, admin = %admin_addr, workers, "proxy registered");
     let (stop, stop_rx) = tokio::sync::watch::channel(false);

@@ -107,6 +107,17 @@ impl Proxy {
         );
         let _ = writeln!(
             o,
+            "# TYPE marchproxy_control_plane_failovers_total counter\nmarchproxy_control_plane_failovers_total {}",
+            self.control_plane.failovers.load(Ordering::Relaxed)
+        );
+        let (_, current) = self.control_plane.current();
+        let _ = writeln!(
+            o,
+            "# TYPE marchproxy_control_plane_current gauge\nmarchproxy_control_plane_current{{url=\"{}\"}} 1",
+            esc(current)
+        );
+        let _ = writeln!(
+            o,
             "# TYPE marchproxy_config_version gauge\nmarchproxy_config_version {}",
             m.config_version.load(Ordering::Relaxed)
         );

@@ -102,13 +102,17 @@ impl Proxy {
                 });
             }
             let report = pending.as_mut().expect("set above");
+            let (replica, base) = self.control_plane.current();
             let res = self
                 .http
-                .post(format!("{}/api/v1/proxy/report", self.control_plane))
+                .post(format!("{base}/api/v1/proxy/report"))
                 .bearer_auth(&self.api_key)
                 .json(&*report)
                 .send()
                 .await;
+            if res.as_ref().map_or(true, |r| crate::control_plane::unavailable(r.status())) {
+                self.control_plane.failed(replica);
+            }
             match res {
                 Ok(r) if r.status().is_success() => {
                     self.metrics.acked_version.store(report.config_version, Ordering::Relaxed);

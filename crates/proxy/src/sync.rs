@@ -11,6 +11,7 @@ use marchproxy_model::snapshot::ClusterSnapshot;
 use reqwest::StatusCode;
 
 use crate::Proxy;
+use crate::control_plane::unavailable;
 use crate::runtime::Runtime;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -35,13 +36,17 @@ impl Proxy {
                 version: env!("CARGO_PKG_VERSION").into(),
                 address: Some(self.listen_addr.to_string()),
             };
+            let (replica, base) = self.control_plane.current();
             let res = self
                 .http
-                .post(format!("{}/api/v1/proxy/register", self.control_plane))
+                .post(format!("{base}/api/v1/proxy/register"))
                 .bearer_auth(&self.api_key)
                 .json(&body)
                 .send()
                 .await;
+            if res.as_ref().map_or(true, |r| unavailable(r.status())) {
+                self.control_plane.failed(replica);
+            }
             match res {
                 Ok(r) if r.status().is_success() => match r.json::<Registered>().await {
                     Ok(reg) => return Ok(reg),
@@ -66,14 +71,19 @@ impl Proxy {
         // The last version the control plane sent, applied or rejected: a rejected snapshot is
         // not asked for again until the configuration changes.
         let mut seen: Option<i64> = None;
+        // Failed polls in a row: each replica is tried once before backing off.
+        let mut failures = 0usize;
         loop {
             let have = seen.or_else(|| self.runtime.load().as_ref().map(|r| r.version));
-            let mut url =
-                format!("{}/api/v1/proxy/config?wait_seconds=25&proxy_id={}", self.control_plane, self.proxy_id());
+            let (replica, base) = self.control_plane.current();
+            let mut url = format!("{base}/api/v1/proxy/config?wait_seconds=25&proxy_id={}", self.proxy_id());
             if let Some(v) = have {
                 url.push_str(&format!("&version={v}"));
             }
             let res = self.http.get(&url).bearer_auth(&self.api_key).timeout(Duration::from_secs(40)).send().await;
+            if res.as_ref().map_or(true, |r| unavailable(r.status())) {
+                self.control_plane.failed(replica);
+            }
             let ok = match res {
                 Ok(r) if r.status() == StatusCode::NOT_MODIFIED => true,
                 Ok(r) if r.status().is_success() => match r.json::<ClusterSnapshot>().await {
@@ -98,7 +108,14 @@ impl Proxy {
             };
             if ok {
                 backoff = BACKOFF_MIN;
+                failures = 0;
             } else {
+                failures += 1;
+                // Another replica not yet tried in this round: ask it at once.
+                if failures < self.control_plane.len() {
+                    continue;
+                }
+                failures = 0;
                 tokio::time::sleep(jitter(backoff)).await;
                 backoff = (backoff * 2).min(BACKOFF_MAX);
             }

@@ -58,10 +58,11 @@ pub struct Tracing {
     /// Redact secret-looking query values in `url.query` and `url.full`
     /// (`--trace-redact-query`, on by default).
     redact_query: bool,
-    /// This proxy's control plane (its origin) and cluster credential. The control plane's
-    /// OTLP receiver requires that credential, so an OTLP/HTTP export to the same origin
-    /// carries it; an export anywhere else never does (a tracing backend never sees it).
-    control_plane: Option<(reqwest::Url, String)>,
+    /// This proxy's control-plane replicas (their origins) and cluster credential. The
+    /// control plane's OTLP receiver requires that credential, so an OTLP/HTTP export to one
+    /// of those origins carries it; an export anywhere else never does (a tracing backend
+    /// never sees it).
+    control_plane: Option<(Vec<reqwest::Url>, String)>,
 }
 
 /// No control plane to authenticate to, the default outbound policy, queries redacted.
@@ -77,15 +78,17 @@ impl Default for Tracing {
 }
 
 impl Tracing {
-    /// Tracing for a proxy of the control plane at `control_plane` (its base URL), which
-    /// authenticates with `credential` (the cluster API key or the local proxy's token);
-    /// exporters connect under `outbound`.
-    pub fn new(control_plane: &str, credential: &str, outbound: OutboundPolicy, redact_query: bool) -> Self {
+    /// Tracing for a proxy of the control plane at `control_planes` (its replicas' base
+    /// URLs), which authenticates with `credential` (the cluster API key or the local
+    /// proxy's token); exporters connect under `outbound`.
+    pub fn new(control_planes: &[String], credential: &str, outbound: OutboundPolicy, redact_query: bool) -> Self {
+        let urls: Vec<reqwest::Url> =
+            control_planes.iter().filter_map(|u| reqwest::Url::parse(u.trim()).ok()).collect();
         Self {
             tracers: ArcSwap::default(),
             outbound,
             redact_query,
-            control_plane: reqwest::Url::parse(control_plane.trim()).ok().map(|u| (u, credential.to_string())),
+            control_plane: (!urls.is_empty()).then(|| (urls, credential.to_string())),
         }
     }
 
@@ -98,7 +101,7 @@ impl Tracing {
             return None;
         }
         let target = reqwest::Url::parse(&otlp_http_url(&spec.endpoint).ok()?).ok()?;
-        (target.origin() == control_plane.origin()).then(|| format!("Bearer {credential}"))
+        control_plane.iter().any(|c| c.origin() == target.origin()).then(|| format!("Bearer {credential}"))
     }
 
     pub fn active(&self) -> Arc<Vec<Arc<Tracer>>> {
@@ -467,18 +470,24 @@ mod tests {
     /// never to another host, port or scheme, nor over another transport.
     #[test]
     fn the_credential_goes_only_to_the_own_control_plane() {
-        let t = Tracing::new("http://127.0.0.1:8000", "mpk_key", OutboundPolicy::default(), true);
+        let t = Tracing::new(
+            &["http://127.0.0.1:8000".into(), "http://cp-2:8000".into()],
+            "mpk_key",
+            OutboundPolicy::default(),
+            true,
+        );
         let auth = |b, e, ep| t.authorization_for(&spec(b, e, ep));
         assert_eq!(auth("otlp", "http", "http://127.0.0.1:8000").as_deref(), Some("Bearer mpk_key"));
         assert_eq!(auth("otlp", "http", "http://127.0.0.1:8000/v1/traces").as_deref(), Some("Bearer mpk_key"));
         assert_eq!(auth("jaeger", "http", "http://127.0.0.1:8000/").as_deref(), Some("Bearer mpk_key"));
         assert_eq!(auth("otlp", "http", "http://127.0.0.1:4318"), None, "another port");
         assert_eq!(auth("otlp", "http", "http://collector:8000"), None, "another host");
+        assert_eq!(auth("otlp", "http", "http://cp-2:8000").as_deref(), Some("Bearer mpk_key"), "another replica");
         assert_eq!(auth("otlp", "http", "https://127.0.0.1:8000"), None, "another scheme");
         assert_eq!(auth("otlp", "grpc", "http://127.0.0.1:8000"), None, "not OTLP/HTTP");
         assert_eq!(auth("zipkin", "http", "http://127.0.0.1:8000"), None, "not OTLP/HTTP");
         // Default ports compare equal to explicit ones.
-        let t = Tracing::new("https://cp.example.com/", "tok", OutboundPolicy::default(), true);
+        let t = Tracing::new(&["https://cp.example.com/".into()], "tok", OutboundPolicy::default(), true);
         assert_eq!(
             t.authorization_for(&spec("otlp", "http", "https://cp.example.com:443")).as_deref(),
             Some("Bearer tok")

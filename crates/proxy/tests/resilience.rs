@@ -363,3 +363,47 @@ async fn idle_tcp_connections_are_closed_busy_ones_are_not() {
     assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "the idle connection was closed: {r:?}");
     p.shutdown().await;
 }
+
+/// Several control-plane replicas (`MARCHPROXY_CONTROL_PLANE=a,b,…`): a proxy starts past a
+/// replica that is down, and when the replica it long-polls stops, the next poll goes to
+/// the other one (one re-poll), which keeps delivering changes. Traffic never fails.
+#[tokio::test]
+async fn proxies_fail_over_between_control_plane_replicas() {
+    let mut a = ControlPlane::start().await;
+    // A second replica on the same database (SQLite here, PostgreSQL in production).
+    let mut cfg = a.cfg.clone();
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    let b = ControlPlane::start_with(cfg).await;
+    let up = Upstream::start("a").await;
+    let svc = a.service("web", "web.example.com").await;
+    a.route_table(svc, "failover", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
+
+    let p = proxy_of(&format!("http://127.0.0.1:1,{},{}/", a.base, b.base), &a.key, |_| {}).await;
+    synced(&a, &p).await;
+    let current = |m: &str| {
+        m.lines().find_map(|l| {
+            l.strip_prefix("marchproxy_control_plane_current{url=\"")?.split('"').next().map(str::to_string)
+        })
+    };
+    let failovers = |m: &str| {
+        m.lines().find_map(|l| l.strip_prefix("marchproxy_control_plane_failovers_total ")?.parse::<u64>().ok())
+    };
+    let m = metrics(&p).await;
+    assert_eq!(current(&m).as_deref(), Some(a.base.as_str()), "{m}");
+    assert_eq!(failovers(&m), Some(1), "the dead replica was skipped once");
+
+    let load = Load::start(&p, "web.example.com", 4);
+    a.stop().await;
+    // A change made through the other replica reaches the proxy through it.
+    let up2 = Upstream::start("b").await;
+    let t2 = b.service("other", "other.example.com").await;
+    b.route_table(t2, "failover", vec![route(&up2, "gcp", "us-central1")], quiet_probe()).await;
+    let c = client();
+    eventually(Duration::from_secs(5), || async { get(&c, &p, "other.example.com", "/").await.1 == "b" }).await;
+    let m = metrics(&p).await;
+    assert_eq!(current(&m).as_deref(), Some(b.base.as_str()), "{m}");
+    assert_eq!(failovers(&m), Some(2), "one move for the stopped replica: {m}");
+    let (ok, failed, _) = load.finish().await;
+    assert!(ok > 0 && failed == 0, "ok {ok}, failed {failed}");
+    p.shutdown().await;
+}
