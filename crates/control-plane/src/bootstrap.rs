@@ -9,7 +9,7 @@ use marchproxy_model::cluster::ClusterSpec;
 use crate::auth::{Role, hash_password, password_problem, random_secret};
 use crate::config::ServeConfig;
 use crate::db::Db;
-use crate::store;
+use crate::store::{self, StoreError};
 
 /// The JWT secret: `SECRET_KEY`, or in development mode a generated one kept in the data
 /// directory so tokens survive restarts. Release mode refuses to start without it.
@@ -86,8 +86,15 @@ pub async fn run(db: &Db, cfg: &ServeConfig, license: &LicenseManager) -> anyhow
             }
         };
         let hash = hash_password(password).await?;
-        store::users::create_user(db, &cfg.admin_user, &hash, Role::Admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        out.admin_created = true;
+        match store::users::create_user(db, &cfg.admin_user, &hash, Role::Admin).await {
+            Ok(_) => out.admin_created = true,
+            // Replicas started together on an empty database: another one was first.
+            Err(StoreError::Conflict(_)) => {
+                out.generated_admin_password = None;
+                tracing::info!("the admin user was created by another replica");
+            }
+            Err(e) => anyhow::bail!("creating the admin user: {e}"),
+        }
     }
     if store::clusters::list_clusters(db, &store::ListFilter { limit: 1, ..Default::default() })
         .await
@@ -95,12 +102,19 @@ pub async fn run(db: &Db, cfg: &ServeConfig, license: &LicenseManager) -> anyhow
         .1
         == 0
     {
-        let (_, key) = store::clusters::create_cluster(
+        let created = store::clusters::create_cluster(
             db,
             &ClusterSpec { name: "default".into(), description: Some("Created on first start".into()) },
         )
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the default cluster: {e}"))?;
+        .await;
+        let key = match created {
+            Ok((_, key)) => key,
+            Err(StoreError::Conflict(_)) => {
+                tracing::info!("the default cluster was created by another replica");
+                return Ok(out);
+            }
+            Err(e) => anyhow::bail!("creating the default cluster: {e}"),
+        };
         out.default_cluster_key = Some(key);
         if cfg.starter_tracing && license.has_feature(DISTRIBUTED_TRACING) {
             starter_tracing(db, cfg).await?;

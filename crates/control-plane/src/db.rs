@@ -118,12 +118,27 @@ impl Db {
         Ok(db)
     }
 
+    /// Apply the migrations. PostgreSQL serialises concurrent runs (replicas starting
+    /// together) with an advisory lock. SQLite has none: a run that loses the race fails
+    /// inside its transaction, which rolls back, so it waits a moment and runs again, then
+    /// finding the winner's migrations applied.
     async fn migrate(&self) -> anyhow::Result<()> {
-        match self.kind {
-            DbKind::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await,
-            DbKind::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await,
+        let mut attempt = 0;
+        loop {
+            let result = match self.kind {
+                DbKind::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await,
+                DbKind::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await,
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) if self.kind == DbKind::Sqlite && attempt < 10 => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "migration raced another process; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(50 + rand::random::<u64>() % 200)).await;
+                }
+                Err(e) => return Err(e).context("applying database migrations"),
+            }
         }
-        .context("applying database migrations")
     }
 
     /// `readyz`: can we run a query?

@@ -151,3 +151,21 @@ async fn reports_racing_configuration_writes_all_succeed() {
     assert!(writes.iter().all(|s| *s == StatusCode::CREATED), "{writes:?}");
     app.shutdown().await;
 }
+
+/// Replicas started together on an empty database (a Kubernetes Deployment's first
+/// rollout) all start: one creates the admin and the default cluster, the others see them.
+#[tokio::test]
+async fn replicas_started_together_on_an_empty_database_all_start() {
+    let cfg = config().await;
+    let starts = (0..3).map(|_| marchproxy_control_plane::start(cfg.clone()));
+    let running: Vec<_> =
+        futures::future::join_all(starts).await.into_iter().map(|r| r.expect("every replica starts")).collect();
+    let admins = running.iter().filter(|r| r.bootstrapped.admin_created).count();
+    let clusters = running.iter().filter(|r| r.bootstrapped.default_cluster_key.is_some()).count();
+    assert_eq!((admins, clusters), (1, 1));
+    let users = marchproxy_control_plane::store::users::list_users(&running[0].state.db).await.unwrap();
+    assert_eq!(users.len(), 1);
+    for r in running {
+        r.shutdown().await;
+    }
+}

@@ -103,7 +103,8 @@ impl LicenseManager {
         if let Some(path) = &s.license_file {
             return self.evaluate_file(path, now);
         }
-        let Some(key) = s.license_key.as_deref().map(str::trim) else {
+        // An empty LICENSE_KEY (compose passes unset variables as "") is no key.
+        let Some(key) = s.license_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) else {
             return LicenseStatus::community(Source::None, None, "no LICENSE_KEY configured: Community edition");
         };
         let hint = Some(key_hint(key));

@@ -90,6 +90,11 @@ async fn release_mode_without_key_is_community_with_three_proxies() {
     assert_eq!((st.tier, st.source), (Tier::Community, Source::None));
     assert!(!m.has_feature(TRAFFIC_SHAPING));
     assert_eq!(m.max_proxies(), Some(3));
+    // An empty or blank LICENSE_KEY (compose passes unset variables as "") is no key.
+    for blank in ["", "  "] {
+        let m = LicenseManager::new(settings(&url, Some(blank)), Arc::new(NoStore)).await;
+        assert_eq!((m.status().tier, m.status().source), (Tier::Community, Source::None), "{blank:?}");
+    }
 }
 
 #[tokio::test]
