@@ -4,7 +4,7 @@ CARGO ?= cargo
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo "nextest run" || echo "test")
 
-.PHONY: run test web web-deps lint test-rust test-postgres test-web e2e bench clean-test-dbs
+.PHONY: run test web web-deps lint test-rust test-postgres test-web e2e test-deploy bench clean-test-dbs
 
 ## Start the whole system on the embedded defaults (SQLite, development license mode,
 ## web UI served, local proxy attached to the default cluster).
@@ -12,8 +12,9 @@ run: web
 	$(CARGO) run --release -p marchproxy -- serve
 
 ## Run the whole test suite: formatting, lints, Rust tests on SQLite and PostgreSQL,
-## web UI lint/typecheck/unit tests, and the browser end-to-end tests.
-test: lint test-rust test-postgres test-web e2e
+## web UI lint/typecheck/unit tests, the browser end-to-end tests, and the deployment
+## files (Kubernetes overlays rendered and validated, docker-compose.yml parsed).
+test: lint test-rust test-postgres test-web e2e test-deploy
 
 web-deps: web/node_modules/.package-lock.json
 
@@ -48,6 +49,13 @@ test-web: web-deps
 e2e: web
 	$(CARGO) build -p marchproxy
 	cd web && E2E_SKIP_BUILD=1 MARCHPROXY_BIN=$(CURDIR)/target/debug/marchproxy npm run e2e
+
+## Render and validate the Kubernetes overlays, parse docker-compose.yml, check the
+## Dockerfile (needs kubectl; installs kubernetes-validate and podman-compose with pip).
+## `deploy/test.sh image` builds the image with podman and runs the system from it (slow,
+## not part of `make test`).
+test-deploy:
+	deploy/test.sh validate
 
 ## Drop databases left by earlier PostgreSQL test runs.
 clean-test-dbs:
