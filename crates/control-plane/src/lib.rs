@@ -13,6 +13,8 @@
 //! - [`store`]: every SQL statement, one module per resource; a write transaction that
 //!   bumps a `config_version` wakes the long-polls when it commits; the snapshot is read in
 //!   one read transaction. Nothing else knows SQL.
+//! - [`snapshot_cache`]: one encoded snapshot per cluster version, built once for all the
+//!   cluster's waiting proxies.
 //! - [`span_ingest`]: the bounded queue and single writer in front of the span store.
 //! - [`state`]: [`state::AppState`], shared by the handlers and the background tasks, and
 //!   the license gate.
@@ -47,6 +49,7 @@ pub mod license_store;
 pub mod metrics;
 pub mod query_backends;
 pub mod replica;
+pub mod snapshot_cache;
 pub mod span_ingest;
 pub mod state;
 pub mod store;
@@ -170,6 +173,7 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         draining: std::sync::atomic::AtomicBool::new(false),
         ingest,
         metrics: metrics::Metrics::default(),
+        snapshots: snapshot_cache::SnapshotCache::default(),
     });
     Ok((state, boot))
 }

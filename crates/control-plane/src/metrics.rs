@@ -161,6 +161,12 @@ pub async fn render(st: &AppState) -> String {
             let _ = writeln!(o, "marchproxy_endpoints{{health=\"unhealthy\"}} {unhealthy}");
         }
     }
+    let _ = writeln!(
+        o,
+        "# HELP marchproxy_snapshot_builds_total Snapshots read and encoded (once per cluster version, whatever the number of proxies)."
+    );
+    let _ = writeln!(o, "# TYPE marchproxy_snapshot_builds_total counter");
+    let _ = writeln!(o, "marchproxy_snapshot_builds_total {}", st.snapshots.builds.load(Ordering::Relaxed));
     let _ =
         writeln!(o, "# HELP marchproxy_health_probes_total Probes run by this replica's health monitor, by result.");
     let _ = writeln!(o, "# TYPE marchproxy_health_probes_total counter");

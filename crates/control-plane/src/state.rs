@@ -34,6 +34,8 @@ pub struct Inner {
     pub ingest: SpanIngest,
     /// Counters for `/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// One encoded snapshot per cluster version, for all the cluster's proxies.
+    pub snapshots: crate::snapshot_cache::SnapshotCache,
 }
 
 impl Deref for AppState {

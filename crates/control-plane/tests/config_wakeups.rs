@@ -263,3 +263,38 @@ async fn every_configuration_write_wakes_the_long_polls_at_once() {
     }
     app.shutdown().await;
 }
+
+/// Fifty proxies of one cluster wait on one version; a change wakes them all. The snapshot
+/// is read and encoded once (not fifty times), and every proxy gets the same bytes.
+#[tokio::test]
+async fn one_snapshot_build_serves_every_waiting_proxy() {
+    let app = ControlPlane::start().await;
+    let version = app.version().await;
+    let builds = || app.running().state.snapshots.builds.load(std::sync::atomic::Ordering::Relaxed);
+    let before = builds();
+    let polls = (0..50).map(|_| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .get(format!("{}/api/v1/proxy/config?version={version}&wait_seconds=10", app.base))
+                .bearer_auth(&app.key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.text().await.unwrap()
+        }
+    });
+    let change = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.service("web", "web.example.com").await;
+    };
+    let (bodies, ()) = tokio::join!(futures::future::join_all(polls), change);
+    let first: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(first["version"], version + 1);
+    assert_eq!(first["services"][0]["name"], "web");
+    assert!(bodies.iter().all(|b| b == &bodies[0]), "every proxy got the same snapshot");
+    assert_eq!(builds() - before, 1, "one build for fifty proxies");
+    app.shutdown().await;
+}

@@ -111,8 +111,10 @@ async fn config(
     loop {
         let version = store::clusters::cluster_version(&st.db.pool, cluster_id).await?;
         if q.version != Some(version) {
-            let snap = store::snapshot::snapshot(&st.db, cluster_id).await?;
-            return Ok(Json(snap).into_response());
+            // Built once per version for every proxy of the cluster (snapshot_cache.rs).
+            let encoded = st.snapshots.get(&st.db, cluster_id, version).await?;
+            let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+            return Ok((json, encoded.json.clone()).into_response());
         }
         // Woken by a change on this replica; the 1 s re-check catches other replicas' writes.
         tokio::select! {
