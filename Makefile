@@ -67,3 +67,4 @@ bench:
 	bench/proxy.sh
 	bench/qos.sh
 	bench/tracing.sh
+	bench/fleet.sh
