@@ -90,6 +90,12 @@ pub struct ServeConfig {
     #[arg(long, env = "MARCHPROXY_TRUSTED_PROXIES", default_value = "", hide_default_value = true)]
     pub trusted_proxies: CidrList,
 
+    /// Most health probes in flight at once, whatever the number of endpoints (each
+    /// endpoint's probes keep their place in its interval; a probe waiting for a slot starts
+    /// late, which `marchproxy_health_probe_lag_seconds` shows).
+    #[arg(long, env = "MARCHPROXY_HEALTH_MAX_CONCURRENT_PROBES", default_value_t = 256)]
+    pub health_max_concurrent_probes: usize,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "MARCHPROXY_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -221,6 +227,7 @@ impl ServeConfig {
             cors_origins: vec![],
             log_format: "text".into(),
             trusted_proxies: CidrList::default(),
+            health_max_concurrent_probes: 256,
             outbound: OutboundArgs::default(),
             http: HttpLimits::default(),
             ingest: IngestLimits::default(),

@@ -154,8 +154,12 @@ pub fn spawn(st: AppState, holder: String) -> JoinHandle<()> {
                 tracing::info!("health monitor: another replica holds the lease; stopping probes here");
                 targets.clear();
             }
-            // Re-check on any configuration change, and at least every few seconds (lease renewal).
-            let _ = tokio::time::timeout(Duration::from_millis(LEASE_TTL_MS as u64 / 3), changes.changed()).await;
+            // Re-check on any configuration change, and at least every few seconds: the
+            // leader renews its lease three times per lease period; a follower looks every
+            // second, so it takes over within a second of the lease running out (a leader
+            // killed outright is replaced within one lease period and a second).
+            let every = if leader { Duration::from_millis(LEASE_TTL_MS as u64 / 3) } else { Duration::from_secs(1) };
+            let _ = tokio::time::timeout(every, changes.changed()).await;
         }
     })
 }
@@ -178,23 +182,46 @@ fn reconcile(st: &AppState, tables: &[RouteTable], targets: &mut HashMap<(i64, S
     }
 }
 
+/// Where in its interval an endpoint's probes fall: a fixed fraction of the interval from
+/// a hash of (table, endpoint). A thousand endpoints spread evenly over the interval instead
+/// of starting together, and each keeps its place.
+fn phase(table_id: i64, endpoint: &str, interval: Duration) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (table_id, endpoint).hash(&mut h);
+    interval.mul_f64((h.finish() % 1_000_000) as f64 / 1_000_000.0)
+}
+
+/// An endpoint's probe schedule: every `interval`, at its [`phase`], anchored to the
+/// schedule rather than chained after each probe, so probes do not drift later by their own
+/// duration. A probe that overruns its slot (or waited for a probe slot) skips the missed
+/// ticks instead of bursting to catch up.
+fn schedule(table_id: i64, endpoint: &str, interval: Duration) -> tokio::time::Interval {
+    let first = tokio::time::Instant::now() + phase(table_id, endpoint, interval);
+    let mut tick = tokio::time::interval_at(first, interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    tick
+}
+
 async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i64, cfg: HealthProbeConfig) {
     let interval = Duration::from_secs(cfg.interval_seconds as u64);
-    // Start within the first interval, spread out.
-    tokio::time::sleep(interval.mul_f64(rand::random::<f64>() * 0.2)).await;
+    let mut tick = schedule(table_id, &endpoint, interval);
     loop {
-        let started = Instant::now();
-        let result = probe(&endpoint, &cfg, &st.http).await;
+        let due = tick.tick().await;
+        // At most MARCHPROXY_HEALTH_MAX_CONCURRENT_PROBES probes at once, whatever the number
+        // of endpoints (a slot is held for the probe, not for the bookkeeping after it).
+        let result = {
+            let Ok(_slot) = st.probe_slots.acquire().await else { return };
+            st.metrics.probe_started(due.elapsed().as_secs_f64());
+            probe(&endpoint, &cfg, &st.http).await
+        };
         st.metrics.probe(result.ok);
         let current = store::route_tables::health_for_table(&st.db, table_id)
             .await
             .ok()
             .and_then(|v| v.into_iter().find(|h| h.endpoint == endpoint));
-        // A database hiccup must not end probing: try again next interval.
-        let Some(mut h) = current else {
-            tokio::time::sleep(interval).await;
-            continue;
-        };
+        // A database hiccup must not end probing: try again at the next tick.
+        let Some(mut h) = current else { continue };
         let flipped = apply(&mut h, &result, &cfg, chrono::Utc::now());
         if flipped {
             tracing::info!(route_table = table_id, endpoint = ?endpoint, healthy = h.is_healthy, error = ?h.last_error, "endpoint health changed");
@@ -203,12 +230,6 @@ async fn probe_loop(st: AppState, table_id: i64, endpoint: String, cluster_id: i
         if let Err(e) = store::route_tables::record_health(&st.db, &h, cluster_id, flipped).await {
             tracing::warn!(error = %e, "health monitor: cannot store a probe result");
         }
-        // Jitter keeps probes of many endpoints from synchronising. It only ever shortens
-        // the interval (by up to 20 %), so probes are never more than `interval_seconds`
-        // apart and an endpoint that dies is marked unhealthy within
-        // interval × unhealthy_threshold (plus the failing probes' own timeout).
-        let jitter = 0.8 + rand::random::<f64>() * 0.2;
-        tokio::time::sleep(interval.mul_f64(jitter).saturating_sub(started.elapsed().min(interval / 2))).await;
     }
 }
 
@@ -383,5 +404,47 @@ mod tests {
         let c = HealthProbeConfig { protocol: ProbeProtocol::Http, path: Some("/sick".into()), ..cfg() };
         let r = probe(&format!("http://{second}"), &c, &http).await;
         assert_eq!(r.error.as_deref(), Some("HTTP 503 Service Unavailable"));
+    }
+
+    /// A thousand endpoints at one interval are spread over it, not bunched at its start.
+    #[test]
+    fn a_thousand_endpoints_spread_over_the_interval() {
+        let interval = Duration::from_secs(5);
+        let mut buckets = [0u32; 50]; // 100 ms each
+        for i in 0..1000 {
+            let p = phase(i / 10, &format!("http://10.0.{}.{}:80", i / 250, i % 250), interval);
+            assert!(p < interval);
+            buckets[(p.as_millis() / 100) as usize] += 1;
+        }
+        // 20 per bucket on average; none empty, none with more than twice its share.
+        assert!(buckets.iter().all(|&n| (1..=40).contains(&n)), "{buckets:?}");
+        // Each endpoint keeps its place.
+        assert_eq!(phase(3, "http://a:80", interval), phase(3, "http://a:80", interval));
+    }
+
+    /// The schedule is anchored: after a hundred periods with probes of varying length the
+    /// ticks are still exactly phase + k × interval apart, and a probe that overruns a slot
+    /// skips it rather than bursting.
+    #[tokio::test(start_paused = true)]
+    async fn probes_do_not_drift_or_burst() {
+        let interval = Duration::from_secs(5);
+        let t0 = tokio::time::Instant::now();
+        let offset = phase(1, "http://a:80", interval);
+        let mut tick = schedule(1, "http://a:80", interval);
+        for k in 0..100u32 {
+            let due = tick.tick().await;
+            assert_eq!(due, t0 + offset + interval * k, "tick {k}");
+            // A probe of 0-900 ms.
+            tokio::time::sleep(Duration::from_millis(u64::from(k % 10) * 100)).await;
+        }
+        // A probe that takes 12 s, covering two slots: one probe follows at once, then the
+        // schedule resumes at its next slot; the missed slot is not made up (no burst).
+        let last = t0 + offset + interval * 99;
+        let late = last + Duration::from_secs(12);
+        tokio::time::sleep_until(late).await;
+        tick.tick().await;
+        assert!(tokio::time::Instant::now() - late < Duration::from_millis(1), "one probe at once");
+        let due = tick.tick().await;
+        assert_eq!(due, last + interval * 3, "then back on the schedule");
     }
 }

@@ -161,6 +161,7 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         store::spans::SpanStoreLimits { max_rows: cfg.ingest.store_max_rows, max_bytes: cfg.ingest.store_max_bytes },
         cfg.ingest.queue_bytes,
     );
+    let probe_slots = cfg.health_max_concurrent_probes.max(1);
     let state = AppState::new(Inner {
         db,
         auth: auth::AuthKeys::new(secret.as_bytes()),
@@ -174,6 +175,7 @@ pub async fn build_state(cfg: ServeConfig) -> anyhow::Result<(AppState, bootstra
         ingest,
         metrics: metrics::Metrics::default(),
         snapshots: snapshot_cache::SnapshotCache::default(),
+        probe_slots: tokio::sync::Semaphore::new(probe_slots),
     });
     Ok((state, boot))
 }

@@ -19,6 +19,9 @@ use axum::response::Response;
 use crate::state::AppState;
 use crate::store;
 
+/// Upper bounds (seconds) of the probe lag histogram.
+const LAG_BUCKETS: [f64; 7] = [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0];
+
 /// Upper bounds (seconds) of the API latency histogram.
 const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
 
@@ -38,6 +41,11 @@ pub struct Metrics {
     pub long_polls: AtomicI64,
     /// Probe results of this replica's health monitor: ok, failed.
     pub probes: [AtomicU64; 2],
+    /// How late probes started against their schedule (waiting for a probe slot, or behind
+    /// a slow previous probe): counts per [`LAG_BUCKETS`] bound, and the sum in µs.
+    probe_lag: [AtomicU64; LAG_BUCKETS.len()],
+    probe_lag_sum_us: AtomicU64,
+    probe_lag_count: AtomicU64,
     /// Spans stored, and exports refused because the ingest queue was full.
     pub spans_stored: AtomicU64,
     pub ingest_rejected: AtomicU64,
@@ -50,6 +58,15 @@ impl Metrics {
     pub fn long_poll(&self) -> LongPoll<'_> {
         self.long_polls.fetch_add(1, Ordering::Relaxed);
         LongPoll(self)
+    }
+
+    /// A probe started `lag_s` seconds after its scheduled time.
+    pub fn probe_started(&self, lag_s: f64) {
+        if let Some(i) = LAG_BUCKETS.iter().position(|b| lag_s <= *b) {
+            self.probe_lag[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.probe_lag_sum_us.fetch_add((lag_s * 1e6) as u64, Ordering::Relaxed);
+        self.probe_lag_count.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn probe(&self, ok: bool) {
@@ -172,6 +189,21 @@ pub async fn render(st: &AppState) -> String {
     let _ = writeln!(o, "# TYPE marchproxy_health_probes_total counter");
     let _ = writeln!(o, "marchproxy_health_probes_total{{result=\"ok\"}} {}", m.probes[0].load(Ordering::Relaxed));
     let _ = writeln!(o, "marchproxy_health_probes_total{{result=\"failed\"}} {}", m.probes[1].load(Ordering::Relaxed));
+    let _ = writeln!(o, "# HELP marchproxy_health_probe_lag_seconds How late probes started against their schedule.");
+    let _ = writeln!(o, "# TYPE marchproxy_health_probe_lag_seconds histogram");
+    let mut cumulative = 0;
+    for (b, n) in LAG_BUCKETS.iter().zip(&m.probe_lag) {
+        cumulative += n.load(Ordering::Relaxed);
+        let _ = writeln!(o, "marchproxy_health_probe_lag_seconds_bucket{{le=\"{b}\"}} {cumulative}");
+    }
+    let started = m.probe_lag_count.load(Ordering::Relaxed);
+    let _ = writeln!(o, "marchproxy_health_probe_lag_seconds_bucket{{le=\"+Inf\"}} {}", started.max(cumulative));
+    let _ = writeln!(
+        o,
+        "marchproxy_health_probe_lag_seconds_sum {}",
+        m.probe_lag_sum_us.load(Ordering::Relaxed) as f64 / 1e6
+    );
+    let _ = writeln!(o, "marchproxy_health_probe_lag_seconds_count {}", started.max(cumulative));
 
     let lic = st.license.status();
     let _ = writeln!(o, "# HELP marchproxy_license_info The license's tier and where the answer came from.");

@@ -36,6 +36,8 @@ pub struct Inner {
     pub metrics: crate::metrics::Metrics,
     /// One encoded snapshot per cluster version, for all the cluster's proxies.
     pub snapshots: crate::snapshot_cache::SnapshotCache,
+    /// Health probes in flight at once (`MARCHPROXY_HEALTH_MAX_CONCURRENT_PROBES`).
+    pub probe_slots: tokio::sync::Semaphore,
 }
 
 impl Deref for AppState {
