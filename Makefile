@@ -68,3 +68,4 @@ bench:
 	bench/qos.sh
 	bench/tracing.sh
 	bench/fleet.sh
+	bench/health.sh

@@ -169,3 +169,77 @@ async fn replicas_started_together_on_an_empty_database_all_start() {
         r.shutdown().await;
     }
 }
+
+/// Drill: Redis dies under two replicas. Writes keep succeeding (users see no error), and a
+/// write on one replica still reaches a long-poll on the other, through the database
+/// re-check instead of Redis; when Redis returns, changes go through it again.
+#[tokio::test]
+async fn with_redis_down_replicas_fall_back_to_the_database_recheck() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let redis = |port: u16| {
+        std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (apt-get install redis-server)")
+    };
+    let mut server = redis(port);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut cfg = config().await;
+    cfg.redis_url = Some(format!("redis://127.0.0.1:{port}/0"));
+    // Slow enough that a fast wake can only have come through Redis.
+    cfg.config_recheck_ms = 4000;
+    let a = ControlPlane::start_with(cfg.clone()).await;
+    let b = ControlPlane::start_with(cfg).await;
+    assert!(a.running().state.db.events.uses_redis() && b.running().state.db.events.uses_redis());
+    let key = [&a.key, &b.key].into_iter().find(|k| !k.is_empty()).unwrap().clone();
+    // A write on `a`, seen by a long-poll on `b`: how long it took.
+    let round = |name: String| {
+        let (a, b, key) = (&a, &b, key.clone());
+        async move {
+            let (_, snap) = b.call_as(Some(&key), Method::GET, "/api/v1/proxy/config?wait_seconds=0", None).await;
+            let version = snap["version"].as_i64().unwrap();
+            let poll = tokio::spawn(poll_config(b.base.clone(), b.http.clone(), key, version, 15));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let written = Instant::now();
+            let (s, body) = a
+                .post(
+                    "/api/v1/services",
+                    json!({"name": name, "cluster_id": 1, "hostnames": [format!("{name}.test")], "protocol": "http"}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{body}");
+            let (status, _, snap) = poll.await.unwrap();
+            assert_eq!(status, StatusCode::OK);
+            assert!(snap.unwrap()["services"].as_array().unwrap().iter().any(|s| s["name"] == name));
+            written.elapsed()
+        }
+    };
+    let with_redis = round("one".into()).await;
+    assert!(with_redis < Duration::from_millis(300), "through Redis: {with_redis:?}");
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let took = round("two".into()).await;
+    assert!(took < Duration::from_millis(4500), "through the database re-check (4 s): {took:?}");
+    // Reads and writes on both replicas answer as usual.
+    assert_eq!(b.get("/api/v1/services").await.0, StatusCode::OK);
+
+    // Redis comes back on the same port: the replicas reconnect by themselves.
+    let mut server = redis(port);
+    let mut fast = Duration::MAX;
+    for i in 0..6 {
+        fast = round(format!("back{i}")).await;
+        if fast < Duration::from_millis(300) {
+            break;
+        }
+    }
+    assert!(fast < Duration::from_millis(300), "through Redis again: {fast:?}");
+    server.kill().unwrap();
+    let _ = server.wait();
+    a.shutdown().await;
+    b.shutdown().await;
+}

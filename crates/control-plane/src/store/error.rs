@@ -58,6 +58,11 @@ impl From<sqlx::Error> for StoreError {
             {
                 return StoreError::Conflict("an object with these unique values already exists".into());
             }
+            // PostgreSQL going away: shutting down or restarting (57P01-57P03), a lost
+            // connection (class 08), no connection slots (53300). The API answers 503.
+            if code.starts_with("57P") || code.starts_with("08") || code == "53300" {
+                return StoreError::Unavailable("database unavailable".into());
+            }
             if db.is_foreign_key_violation()
                 || code == "23503"
                 || code == "787"
@@ -66,7 +71,10 @@ impl From<sqlx::Error> for StoreError {
                 return StoreError::Conflict("the object is referenced by, or references, another object".into());
             }
         }
-        if matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) {
+        if matches!(
+            e,
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed
+        ) {
             return StoreError::Unavailable("database unavailable".into());
         }
         StoreError::Internal(anyhow::Error::new(e).context("database error"))
