@@ -198,15 +198,18 @@ impl AuthKeys {
 /// Argon2 runs at most this many at a time, process-wide. Each hash fills 19 MiB
 /// (Argon2id's default m=19456 KiB) and is CPU-bound, so more than one per core buys no
 /// throughput: 500 parallel logins wait here in turn instead of allocating 9 GiB.
-static ARGON2_SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+/// The slot is held by the blocking task itself, so a request that is cancelled (its client
+/// went away, its deadline passed) while the hash runs does not free the slot early.
+static ARGON2_SLOTS: LazyLock<std::sync::Arc<tokio::sync::Semaphore>> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    tokio::sync::Semaphore::new(cores.clamp(1, 16))
+    std::sync::Arc::new(tokio::sync::Semaphore::new(cores.clamp(1, 16)))
 });
 
 /// Hash a password with Argon2id (off the async runtime: it is deliberately slow).
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    let _slot = ARGON2_SLOTS.acquire().await?;
+    let slot = ARGON2_SLOTS.clone().acquire_owned().await?;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let mut salt = [0u8; 16];
         rand::fill(&mut salt);
         Argon2::default()
@@ -219,8 +222,9 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 
 /// Check a password against a stored hash.
 pub async fn verify_password(password: String, hash: String) -> bool {
-    let Ok(_slot) = ARGON2_SLOTS.acquire().await else { return false };
+    let Ok(slot) = ARGON2_SLOTS.clone().acquire_owned().await else { return false };
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         PasswordVerifier::<str>::verify_password(&Argon2::default(), password.as_bytes(), hash.as_str()).is_ok()
     })
     .await
@@ -308,18 +312,30 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[marchprox
     let Some(header) = forwarded_for else { return peer };
     let mut client = peer;
     for hop in header.rsplit(',') {
-        match hop.trim().parse::<IpAddr>() {
-            Ok(ip) => {
+        match parse_hop(hop.trim()) {
+            Some(ip) => {
                 client = ip;
                 if !is_trusted(ip) {
                     break;
                 }
             }
             // A hop that is no address: stop at the last trustworthy one.
-            Err(_) => break,
+            None => break,
         }
     }
     client
+}
+
+/// One `X-Forwarded-For` hop: an address, or an address with a port (`192.0.2.1:4711`,
+/// `[2001:db8::1]:4711`), as some proxies write them.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Ok(sa) = hop.parse::<std::net::SocketAddr>() {
+        return Some(sa.ip());
+    }
+    hop.strip_prefix('[').and_then(|h| h.strip_suffix(']')).and_then(|h| h.parse().ok())
 }
 
 /// Generate a random secret of `n` bytes as URL-safe base64 (no padding).
@@ -371,6 +387,10 @@ mod tests {
         assert_eq!(client_ip(ip("10.1.1.1"), Some("garbage, 198.51.100.7"), &trusted), ip("198.51.100.7"));
         assert_eq!(client_ip(ip("10.1.1.1"), Some("198.51.100.7, garbage"), &trusted), ip("10.1.1.1"));
         assert_eq!(client_ip(ip("127.0.0.1"), Some("198.51.100.7"), &[]), ip("127.0.0.1"));
+        // Hops with ports, as some proxies write them.
+        assert_eq!(client_ip(ip("10.1.1.1"), Some("198.51.100.7:4711"), &trusted), ip("198.51.100.7"));
+        assert_eq!(client_ip(ip("10.1.1.1"), Some("[2001:db8::1]:4711"), &trusted), ip("2001:db8::1"));
+        assert_eq!(client_ip(ip("10.1.1.1"), Some("[2001:db8::1]"), &trusted), ip("2001:db8::1"));
     }
 
     /// 200 verifications at once stay within the cap: the process's peak memory does not
@@ -388,6 +408,30 @@ mod tests {
         // the allocator keeps cached per blocking thread (glibc arenas: a few hundred MiB).
         let grown_mib = (peak_rss_kib() - before) / 1024;
         assert!(grown_mib < 1024, "peak memory grew by {grown_mib} MiB");
+    }
+
+    /// Verifications whose callers give up (a client gone, a deadline passed) keep their
+    /// slot until the hash is done: cancelling them cannot start more hashes at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancelled_verifications_keep_their_slot() {
+        let hash = hash_password("correct horse".into()).await.unwrap();
+        let slots = ARGON2_SLOTS.available_permits();
+        let calls: Vec<_> = (0..slots).map(|_| tokio::spawn(verify_password("x".into(), hash.clone()))).collect();
+        // Every slot taken, then every caller cancelled while its hash runs.
+        while ARGON2_SLOTS.available_permits() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        for c in &calls {
+            c.abort();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        assert_eq!(ARGON2_SLOTS.available_permits(), 0, "the running hashes still hold their slots");
+        // They come back when the hashes finish.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while ARGON2_SLOTS.available_permits() < slots {
+            assert!(std::time::Instant::now() < deadline);
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     fn peak_rss_kib() -> u64 {

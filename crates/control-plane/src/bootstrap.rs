@@ -29,19 +29,40 @@ pub fn secret_key(cfg: &ServeConfig) -> anyhow::Result<String> {
     load_or_create_secret(&path)
 }
 
+fn read_secret(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string()).filter(|s| s.len() >= 32)
+}
+
+/// The development secret in `path`, created if there is none. Replicas (or processes)
+/// starting together on one data directory agree on one secret: the new secret is written
+/// whole to a temporary file and linked into place only if no secret exists yet (a link
+/// either creates the complete file or fails), and a loser reads the winner's.
 fn load_or_create_secret(path: &Path) -> anyhow::Result<String> {
-    if let Ok(s) = std::fs::read_to_string(path)
-        && s.trim().len() >= 32
-    {
-        return Ok(s.trim().to_string());
+    if let Some(s) = read_secret(path) {
+        return Ok(s);
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let secret = random_secret(48);
-    write_private(path, &secret).with_context(|| format!("writing {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a development SECRET_KEY");
-    Ok(secret)
+    let tmp = path.with_extension(format!("tmp-{}-{:x}", std::process::id(), rand::random::<u32>()));
+    write_private(&tmp, &secret).with_context(|| format!("writing {}", tmp.display()))?;
+    let result = match std::fs::hard_link(&tmp, path) {
+        Ok(()) => {
+            tracing::info!(path = %path.display(), "generated a development SECRET_KEY");
+            Ok(secret)
+        }
+        // Another process created it first: its secret, complete by construction. A file
+        // too short to be a secret (edited by hand) is replaced.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match read_secret(path) {
+            Some(s) => Ok(s),
+            None => std::fs::rename(&tmp, path).map(|()| secret).with_context(|| format!("writing {}", path.display())),
+        },
+        // A filesystem without hard links: move the file into place.
+        Err(_) => std::fs::rename(&tmp, path).map(|()| secret).with_context(|| format!("writing {}", path.display())),
+    };
+    let _ = std::fs::remove_file(&tmp);
+    result
 }
 
 #[cfg(unix)]
@@ -152,4 +173,32 @@ async fn starter_tracing(db: &Db, cfg: &ServeConfig) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("creating the starter tracing config: {e}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Processes racing to create the development secret all end up with the same one.
+    #[test]
+    fn racing_processes_agree_on_one_secret() {
+        let dir = std::env::temp_dir().join(format!("mp-secret-{}-{:x}", std::process::id(), rand::random::<u32>()));
+        let path = dir.join("secret_key");
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || load_or_create_secret(&path).unwrap())
+            })
+            .collect();
+        let secrets: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(secrets.iter().all(|s| s == &secrets[0] && s.len() >= 32), "{secrets:?}");
+        assert_eq!(read_secret(&path).as_deref(), Some(secrets[0].as_str()));
+        // No temporary files left behind.
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        // A file too short to be a secret is replaced.
+        std::fs::write(&path, "short").unwrap();
+        let fresh = load_or_create_secret(&path).unwrap();
+        assert!(fresh.len() >= 32 && read_secret(&path) == Some(fresh));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

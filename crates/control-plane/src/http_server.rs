@@ -429,6 +429,9 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits, mut
             drop(slot);
         });
     }
+    // Closed now, not when the drain ends: new connections are refused at once (a client
+    // tries another replica) instead of waiting in the backlog until they are reset.
+    drop(listener);
     // Every slot back means every connection has ended.
     let _ = slots.acquire_many(u32::try_from(max).unwrap_or(u32::MAX)).await;
 }

@@ -54,13 +54,25 @@ pub async fn sync_entitlement(db: &Db, license: &LicenseManager) -> anyhow::Resu
     Ok(())
 }
 
+/// How often a replica re-asserts its view of the entitlement even when its license did
+/// not change: replicas that disagree (a rollout changing LICENSE_KEY) converge on the
+/// newest view within this, instead of the last writer's holding until the next hourly
+/// re-validation. Costs one read when nothing changed.
+const RESYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Keep the served entitlement in line with the license: on every re-evaluation that
 /// changes it (a lapse, a new key), every cluster's snapshot changes at once.
 pub fn spawn_entitlement_sync(db: Db, license: Arc<LicenseManager>) -> tokio::task::JoinHandle<()> {
     let mut rx = license.subscribe();
     tokio::spawn(async move {
         rx.borrow_and_update();
-        while rx.changed().await.is_ok() {
+        let mut resync = tokio::time::interval(RESYNC_EVERY);
+        resync.tick().await;
+        loop {
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() { break },
+                _ = resync.tick() => {}
+            }
             let status = rx.borrow_and_update().clone();
             let features = entitled(&status);
             // A failed write is retried on the next re-evaluation (the refresher's interval).

@@ -398,6 +398,26 @@ async fn forwarded_for_counts_only_from_trusted_proxies() {
         StatusCode::TOO_MANY_REQUESTS
     );
     assert_eq!(login_from(&app, "198.51.100.9", "admin", "Correct-Horse-42").await, StatusCode::OK);
+
+    // A proxy that appends its own X-Forwarded-For line after the client's: the client's
+    // forged first line must not pick the address (the right-most line counts).
+    let two_lines = |forged: &str| {
+        app.http
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .header("x-forwarded-for", forged.to_string())
+            .header("x-forwarded-for", "203.0.113.77")
+            .json(&json!({"username": "nobody", "password": "nope"}))
+            .send()
+    };
+    for i in 0..25 {
+        let s = two_lines(&format!("192.0.2.{i}")).await.unwrap().status();
+        assert!(s == StatusCode::UNAUTHORIZED || s == StatusCode::TOO_MANY_REQUESTS, "{s}");
+    }
+    assert_eq!(
+        two_lines("192.0.2.200").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the attacker's own address was locked, whatever the forged line said"
+    );
     app.shutdown().await;
 }
 
@@ -416,5 +436,28 @@ async fn expired_login_attempts_are_pruned() {
     let removed = marchproxy_control_plane::store::users::prune(db, 0).await.unwrap();
     assert!(removed >= 3, "removed {removed}");
     assert_eq!(app.try_login("admin", "Correct-Horse-42").await.0, StatusCode::TOO_MANY_REQUESTS, "the lock survives");
+    app.shutdown().await;
+}
+
+/// A stolen access token is no way to brute-force the password behind it: wrong current
+/// passwords on POST /auth/password count like failed logins and lock out.
+#[tokio::test]
+async fn guessing_the_current_password_is_limited() {
+    let app = ControlPlane::start().await;
+    app.post_ok("/api/v1/users", json!({"username": "dee", "password": "dee-first-pw", "role": "viewer"})).await;
+    let (token, _) = session(&app, "dee", "dee-first-pw").await;
+    let change = |current: String| {
+        app.call_as(
+            Some(&token),
+            Method::POST,
+            "/api/v1/auth/password",
+            Some(json!({"current_password": current, "new_password": "dee-second-pw"})),
+        )
+    };
+    for i in 0..5 {
+        assert_eq!(change(format!("guess-{i}")).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(change("guess-5".into()).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(change("dee-first-pw".into()).await.0, StatusCode::TOO_MANY_REQUESTS, "locked, even with the right one");
     app.shutdown().await;
 }

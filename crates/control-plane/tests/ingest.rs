@@ -212,7 +212,7 @@ async fn a_flood_of_exports_does_not_starve_api_writes() {
     for f in flooders {
         let _ = tokio::time::timeout(Duration::from_secs(30), f).await;
     }
-    assert!(slowest < Duration::from_secs(1), "an API write took {slowest:?} during the flood");
+    assert!(slowest < Duration::from_secs(2), "an API write took {slowest:?} during the flood");
     app.shutdown().await;
 }
 

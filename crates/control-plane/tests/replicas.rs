@@ -191,7 +191,7 @@ async fn with_redis_down_replicas_fall_back_to_the_database_recheck() {
     let mut cfg = config().await;
     cfg.redis_url = Some(format!("redis://127.0.0.1:{port}/0"));
     // Slow enough that a fast wake can only have come through Redis.
-    cfg.config_recheck_ms = 4000;
+    cfg.config_recheck_ms = 8000;
     let a = ControlPlane::start_with(cfg.clone()).await;
     let b = ControlPlane::start_with(cfg).await;
     assert!(a.running().state.db.events.uses_redis() && b.running().state.db.events.uses_redis());
@@ -219,12 +219,12 @@ async fn with_redis_down_replicas_fall_back_to_the_database_recheck() {
         }
     };
     let with_redis = round("one".into()).await;
-    assert!(with_redis < Duration::from_millis(300), "through Redis: {with_redis:?}");
+    assert!(with_redis < Duration::from_secs(1), "through Redis: {with_redis:?}");
 
     server.kill().unwrap();
     server.wait().unwrap();
     let took = round("two".into()).await;
-    assert!(took < Duration::from_millis(4500), "through the database re-check (4 s): {took:?}");
+    assert!(took < Duration::from_millis(9500), "through the database re-check (8 s): {took:?}");
     // Reads and writes on both replicas answer as usual.
     assert_eq!(b.get("/api/v1/services").await.0, StatusCode::OK);
 
@@ -233,11 +233,11 @@ async fn with_redis_down_replicas_fall_back_to_the_database_recheck() {
     let mut fast = Duration::MAX;
     for i in 0..6 {
         fast = round(format!("back{i}")).await;
-        if fast < Duration::from_millis(300) {
+        if fast < Duration::from_secs(1) {
             break;
         }
     }
-    assert!(fast < Duration::from_millis(300), "through Redis again: {fast:?}");
+    assert!(fast < Duration::from_secs(1), "through Redis again: {fast:?}");
     server.kill().unwrap();
     let _ = server.wait();
     a.shutdown().await;

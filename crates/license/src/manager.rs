@@ -138,10 +138,14 @@ impl LicenseManager {
             }
             Err(ServerError::Unreachable(err)) => {
                 tracing::warn!(error = %err, "license server unreachable");
+                // The newer of this process's last good answer and the stored record: a
+                // rejection another replica recorded since wins over an older good answer.
                 let mem = self.last_good.lock().expect("license lock").clone();
-                let cached = match mem {
-                    Some(v) => Some(v),
-                    None => self.store.load(&key_hash(key)).await,
+                let stored = self.store.load(&key_hash(key)).await;
+                let cached = match (mem, stored) {
+                    (Some(m), Some(s)) if s.validated_at > m.validated_at => Some(s),
+                    (Some(m), _) => Some(m),
+                    (None, s) => s,
                 };
                 match cached {
                     // Only a good validation carries a grace period: a rejection recorded

@@ -177,6 +177,21 @@ async fn a_rejection_is_not_undone_by_a_later_outage() {
     assert_eq!(fresh.status().tier, Tier::Community);
 }
 
+/// Two replicas share the validation store. One learns the key was revoked; then the
+/// license server becomes unreachable for both. The other replica must not keep Enterprise
+/// from its own older good answer: the newer stored rejection wins.
+#[tokio::test]
+async fn a_rejection_stored_by_another_replica_beats_an_older_good_answer() {
+    let (srv, url, store, a) = enterprise_with_store().await;
+    let b = LicenseManager::new(settings(&url, Some(KEY)), store.clone()).await;
+    assert_eq!(b.status().tier, Tier::Enterprise);
+    *srv.reply.lock().unwrap() = serde_json::json!({"valid": false});
+    assert_eq!(a.refresh().await.tier, Tier::Community);
+    srv.down.store(true, Ordering::SeqCst);
+    let st = b.refresh().await;
+    assert_eq!(st.tier, Tier::Community, "{:?}", st.message);
+}
+
 #[tokio::test]
 async fn a_401_rejection_is_not_undone_by_a_later_outage() {
     let (srv, url, store, _m) = enterprise_with_store().await;

@@ -163,6 +163,9 @@ impl Running {
         );
         tokio::time::sleep(delay).await;
         let _ = self.stop.send(true);
+        // L4 (TCP service) listeners stop accepting at the same moment; their connections
+        // in progress run on through the grace period below, then are closed with the rest.
+        self.proxy.tcp_listeners.stop_all();
         let mut http = self.http_task;
         let finished = tokio::time::timeout(grace, &mut http).await.is_ok();
         if !finished {
@@ -172,7 +175,6 @@ impl Running {
         for t in &self.tasks {
             t.abort();
         }
-        self.proxy.tcp_listeners.stop_all();
         finished
     }
 

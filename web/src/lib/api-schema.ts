@@ -1578,6 +1578,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description too many wrong current passwords */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     refresh: {

@@ -51,8 +51,11 @@ pub struct ChangePassword {
 /// The client address the lockout counts against: the peer, or behind a trusted proxy
 /// (`MARCHPROXY_TRUSTED_PROXIES`) the address its `X-Forwarded-For` names.
 fn client_ip(st: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    let xff = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    auth::client_ip(peer.ip(), xff, &st.config.trusted_proxies.0)
+    // Every X-Forwarded-For line, in order: a proxy may append its own line after the
+    // client's rather than extend it, and the right-most hops are the trustworthy ones.
+    let lines: Vec<&str> = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    let xff = (!lines.is_empty()).then(|| lines.join(","));
+    auth::client_ip(peer.ip(), xff.as_deref(), &st.config.trusted_proxies.0)
 }
 
 /// Exchange a user name and password for tokens.
@@ -146,7 +149,8 @@ async fn me(State(st): State<AppState>, AuthUser(claims): AuthUser) -> ApiResult
 /// Change your own password. Every token issued before (other browsers, other sessions)
 /// stops working; the answer carries this session's new tokens.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = ChangePassword,
-    responses((status = 200, body = TokenPair), (status = 401), (status = 422, description = "wrong current password, or a new password the policy refuses")),
+    responses((status = 200, body = TokenPair), (status = 401), (status = 422, description = "wrong current password, or a new password the policy refuses"),
+        (status = 429, description = "too many wrong current passwords")),
     security(("bearer" = [])))]
 async fn change_password(
     State(st): State<AppState>,
@@ -157,9 +161,21 @@ async fn change_password(
         .await?
         .filter(|(u, _)| u.id == claims.user_id())
         .ok_or_else(|| ApiError::Unauthorized("Not authenticated".into()))?;
+    // Guesses at the current password count like failed logins (a stolen access token must
+    // not become a way to brute-force the password behind it).
+    let policy = &st.login_policy;
+    let key = format!("password:{}", user.id);
+    let (window, lock) = (policy.window.as_millis() as i64, policy.lockout.as_millis() as i64);
+    if let Err(secs) = users::login_attempt(&st.db, &key, policy.max_failures_per_user, window, lock).await? {
+        return Err(ApiError::TooManyRequests {
+            message: format!("too many wrong current passwords; try again in {secs} s"),
+            retry_after_secs: secs,
+        });
+    }
     if req.current_password.len() > 1024 || !verify_password(req.current_password, hash).await {
         return Err(ApiError::field(&["body", "current_password"], "is not your current password"));
     }
+    users::login_succeeded(&st.db, &key).await?;
     if let Some(problem) = auth::password_problem(&req.new_password, &user.username, st.config.release_mode) {
         return Err(ApiError::field(&["body", "new_password"], problem));
     }

@@ -252,8 +252,10 @@ pub async fn prune(db: &Db, window_ms: i64) -> StoreResult<u64> {
     .execute(&db.pool)
     .await?
     .rows_affected();
+    // Kept ten minutes past expiry: a replica whose clock lags (and the JWT check's few
+    // seconds of leeway) must not see a revoked token come back to life.
     let tokens = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
-        .bind(now)
+        .bind(now - 10 * 60 * 1000)
         .execute(&db.pool)
         .await?
         .rows_affected();
