@@ -8,7 +8,7 @@ use std::io::BufRead;
 use anyhow::Context;
 use marchproxy_license::LicenseManager;
 
-use crate::auth::{Role, hash_password, password_problem, random_secret};
+use crate::auth::{Role, hash_password, password_problem, random_secret, username_problem};
 use crate::config::ServeConfig;
 use crate::db::Db;
 use crate::events::ConfigEvents;
@@ -83,6 +83,10 @@ pub async fn run(cfg: ServeConfig, cmd: AdminCommand) -> anyhow::Result<()> {
             }
         }
         AdminCommand::CreateUser { username, role, password_stdin } => {
+            let username = username.trim().to_string();
+            if let Some(p) = username_problem(&username) {
+                anyhow::bail!("the user name {p}");
+            }
             let (password, generated) = read_password(password_stdin)?;
             if let Some(p) = password_problem(&password, &username, cfg.release_mode) {
                 anyhow::bail!("the password {p}");

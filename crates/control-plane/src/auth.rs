@@ -256,6 +256,14 @@ impl Default for LoginPolicy {
     }
 }
 
+/// Why a user name is refused (the 422's reason), or `None` when it is acceptable.
+pub fn username_problem(username: &str) -> Option<&'static str> {
+    let ok = !username.is_empty()
+        && username.len() <= 100
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+    (!ok).then_some("must be 1-100 characters of letters, digits and . _ - @")
+}
+
 /// Why a password is refused (the 422's reason), or `None` when it is acceptable.
 /// Always 8-1024 characters and not the user name. Release mode adds a minimum policy
 /// (NIST SP 800-63B in spirit: length first): at least 12 characters, at least three of

@@ -229,6 +229,8 @@ async fn admin_commands_manage_users_keys_and_show_the_license() {
     assert_eq!(login(&served.api, "bob", "bob-first-pw").await, 200);
     let (ok, out) = admin(&dir, &["create-user", "weak", "--password-stdin"], Some("short\n")).await;
     assert!(!ok && out.contains("at least 8"), "{out}");
+    let (ok, out) = admin(&dir, &["create-user", "bad name\n", "--password-stdin"], Some("long-enough-pw\n")).await;
+    assert!(!ok && out.contains("user name"), "the API's user-name rule applies: {out}");
 
     // A generated password is printed once and replaces the old one.
     let (ok, out) = admin(&dir, &["reset-password", "bob"], None).await;

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Admin, AppJson, PathId};
-use crate::auth::{Role, hash_password, password_problem};
+use crate::auth::{Role, hash_password, password_problem, username_problem};
 use crate::state::AppState;
 use crate::store::users::{self, User, UserChange};
 
@@ -39,11 +39,8 @@ async fn create_user(
     AppJson(req): AppJson<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let username = req.username.trim();
-    if username.is_empty()
-        || username.len() > 100
-        || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-    {
-        return Err(ApiError::field(&["body", "username"], "must be 1-100 characters of letters, digits and . _ - @"));
+    if let Some(problem) = username_problem(username) {
+        return Err(ApiError::field(&["body", "username"], problem));
     }
     if let Some(problem) = password_problem(&req.password, username, st.config.release_mode) {
         return Err(ApiError::field(&["body", "password"], problem));
