@@ -27,6 +27,72 @@ fn marchproxy(args: &[&str]) -> Command {
     c
 }
 
+/// The API of a running `serve`, as the bootstrap admin.
+#[derive(Clone)]
+struct Admin {
+    base: String,
+    http: reqwest::Client,
+    token: String,
+}
+
+impl Admin {
+    async fn login(base: &str) -> Self {
+        let http = reqwest::Client::new();
+        let login: Value = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": "Correct-Horse-42"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["access_token"].as_str().expect("admin login").to_string();
+        Admin { base: base.to_string(), http, token }
+    }
+
+    /// The same session against another replica (they share the signing secret).
+    fn at(&self, base: &str) -> Self {
+        Admin { base: base.to_string(), ..self.clone() }
+    }
+
+    /// A POST that must succeed; its JSON answer.
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let r =
+            self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    /// An HTTP service answering for `host` in cluster 1, routed by a failover table over
+    /// `routes`; the route table.
+    async fn routed_service(&self, name: &str, host: &str, routes: Vec<Value>, probe: Value) -> Value {
+        let svc = self
+            .post("/api/v1/services", json!({"name": name, "cluster_id": 1, "hostnames": [host], "protocol": "http"}))
+            .await;
+        self.post(
+            "/api/v1/multi-cloud/routes",
+            json!({"name": name, "service_id": svc["id"], "cluster_id": 1, "algorithm": "failover",
+                   "routes": routes, "health_probe": probe}),
+        )
+        .await
+    }
+
+    /// Each endpoint of a route table and whether it is healthy, sorted.
+    async fn health_states(&self, table: &Value) -> Vec<(String, bool)> {
+        let url = format!("{}/api/v1/multi-cloud/routes/{table}/health", self.base, table = table["id"]);
+        let v: Value = self.http.get(url).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap();
+        let mut states: Vec<(String, bool)> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| (h["endpoint"].as_str().unwrap().to_string(), h["is_healthy"].as_bool().unwrap()))
+            .collect();
+        states.sort();
+        states
+    }
+}
+
 async fn status(mut c: Command) -> (bool, String) {
     let out = c.output().await.unwrap();
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
@@ -124,38 +190,10 @@ async fn health_answers_by_exit_code() {
 async fn sigterm_turns_readiness_off_first_and_lets_requests_finish() {
     let dir = temp_dir();
     let mut served = serve(&dir).await;
-    let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{}/api/v1/auth/login", served.api))
-        .json(&json!({"username": "admin", "password": "Correct-Horse-42"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
-    let post =
-        |path: &str, body: Value| http.post(format!("{}{path}", served.api)).bearer_auth(&token).json(&body).send();
+    let admin = Admin::login(&served.api).await;
+    let http = admin.http.clone();
     let up = Upstream::start("slow").await;
-    let svc: Value = post(
-        "/api/v1/services",
-        json!({"name": "slow", "cluster_id": 1, "hostnames": ["slow.test"], "protocol": "http"}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let sid = svc["id"].as_i64().unwrap();
-    let rt = post(
-        "/api/v1/multi-cloud/routes",
-        json!({"name": "rt", "service_id": sid, "cluster_id": 1, "algorithm": "failover",
-        "routes": [route(&up, "aws", "us-east-1")], "health_probe": quiet_probe()}),
-    )
-    .await
-    .unwrap();
-    assert!(rt.status().is_success());
+    admin.routed_service("slow", "slow.test", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
     let through_proxy = || http.get(format!("{}/", served.proxy)).header("host", "slow.test").send();
     eventually(Duration::from_secs(10), || async { through_proxy().await.is_ok_and(|r| r.status() == 200) }).await;
 
@@ -276,42 +314,10 @@ async fn a_replica_killed_mid_long_poll_costs_one_re_poll() {
     let mut a = serve_with(&dir, false).await;
     let b = serve_with(&dir, false).await;
     let key = a.key.clone().expect("the first start printed the cluster key");
-    let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{}/api/v1/auth/login", b.api))
-        .json(&json!({"username": "admin", "password": "Correct-Horse-42"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
-    let post = |path: &str, body: Value| http.post(format!("{}{path}", b.api)).bearer_auth(&token).json(&body).send();
+    let admin = Admin::login(&b.api).await;
+    let http = admin.http.clone();
     let up = Upstream::start("one").await;
-    let service = |name: &str, host: &str, up: &Upstream| {
-        let (name, host, route) = (name.to_string(), host.to_string(), route(up, "aws", "us-east-1"));
-        async move {
-            let svc: Value = post(
-                "/api/v1/services",
-                json!({"name": name, "cluster_id": 1, "hostnames": [host], "protocol": "http"}),
-            )
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-            let rt = post(
-                "/api/v1/multi-cloud/routes",
-                json!({"name": name, "service_id": svc["id"], "cluster_id": 1,
-                "algorithm": "failover", "routes": [route], "health_probe": quiet_probe()}),
-            )
-            .await
-            .unwrap();
-            assert!(rt.status().is_success());
-        }
-    };
-    service("one", "one.test", &up).await;
+    admin.routed_service("one", "one.test", vec![route(&up, "aws", "us-east-1")], quiet_probe()).await;
 
     // The proxy long-polls replica A first.
     let mut px = marchproxy(&["proxy"]);
@@ -333,13 +339,13 @@ async fn a_replica_killed_mid_long_poll_costs_one_re_poll() {
     };
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let words: Vec<&str> = line.split_whitespace().collect();
-    let (listen, admin) = (words[4].to_string(), words[6].trim_end_matches(')').to_string());
+    let (listen, proxy_admin) = (words[4].to_string(), words[6].trim_end_matches(')').to_string());
     let get = |host: &'static str| http.get(format!("http://{listen}/")).header("host", host).send();
     eventually(Duration::from_secs(10), || async { get("one.test").await.is_ok_and(|r| r.status() == 200) }).await;
     let metric = |name: &'static str| {
-        let admin = admin.clone();
+        let proxy_admin = proxy_admin.clone();
         async move {
-            let text = reqwest::get(format!("http://{admin}/metrics")).await.unwrap().text().await.unwrap();
+            let text = reqwest::get(format!("http://{proxy_admin}/metrics")).await.unwrap().text().await.unwrap();
             text.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string())).unwrap_or_default()
         }
     };
@@ -363,7 +369,7 @@ async fn a_replica_killed_mid_long_poll_costs_one_re_poll() {
     a.child.wait().await.unwrap();
     let killed = Instant::now();
     let up2 = Upstream::start("two").await;
-    service("two", "two.test", &up2).await;
+    admin.routed_service("two", "two.test", vec![route(&up2, "aws", "us-east-1")], quiet_probe()).await;
     eventually(Duration::from_secs(5), || async { get("two.test").await.is_ok_and(|r| r.status() == 200) }).await;
     let took = killed.elapsed();
     stop.store(true, Ordering::Relaxed);
@@ -384,56 +390,13 @@ async fn a_killed_probing_replica_is_replaced_within_one_lease_period() {
     let dir = temp_dir();
     let a = serve_with(&dir, false).await;
     let b = serve_with(&dir, false).await;
-    let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{}/api/v1/auth/login", b.api))
-        .json(&json!({"username": "admin", "password": "Correct-Horse-42"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
+    let admin = Admin::login(&b.api).await;
     let up = Upstream::start("alive").await;
-    let post = |path: &str, body: Value| http.post(format!("{}{path}", b.api)).bearer_auth(&token).json(&body).send();
-    let svc: Value =
-        post("/api/v1/services", json!({"name": "h", "cluster_id": 1, "hostnames": ["h.test"], "protocol": "http"}))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
     // One endpoint that answers, one that never does.
     let mut dead = route(&up, "gcp", "us-central1");
     dead["endpoint"] = json!("http://127.0.0.1:9");
     let probe = json!({"protocol": "tcp", "interval_seconds": 2, "timeout_seconds": 1, "unhealthy_threshold": 2, "healthy_threshold": 2});
-    let rt: Value = post(
-        "/api/v1/multi-cloud/routes",
-        json!({"name": "h", "service_id": svc["id"], "cluster_id": 1,
-        "algorithm": "failover", "routes": [route(&up, "aws", "us-east-1"), dead], "health_probe": probe}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let health_path = format!("/api/v1/multi-cloud/routes/{}/health", rt["id"]);
-    let health_url = format!("{}{health_path}", b.api);
-    let health = || {
-        let (http, url, token) = (http.clone(), health_url.clone(), token.clone());
-        async move {
-            let v: Value = http.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
-            let mut states: Vec<(String, bool)> = v
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| (h["endpoint"].as_str().unwrap().to_string(), h["is_healthy"].as_bool().unwrap()))
-                .collect();
-            states.sort();
-            states
-        }
-    };
+    let rt = admin.routed_service("h", "h.test", vec![route(&up, "aws", "us-east-1"), dead], probe).await;
     let probes = |api: String| async move {
         let text = reqwest::get(format!("{api}/metrics")).await.unwrap().text().await.unwrap();
         text.lines()
@@ -442,8 +405,8 @@ async fn a_killed_probing_replica_is_replaced_within_one_lease_period() {
             .sum::<u64>()
     };
     // Settled: the dead endpoint is unhealthy, the live one healthy.
-    eventually(Duration::from_secs(15), || async { health().await.iter().any(|(_, ok)| !ok) }).await;
-    let settled = health().await;
+    eventually(Duration::from_secs(15), || async { admin.health_states(&rt).await.iter().any(|(_, ok)| !ok) }).await;
+    let settled = admin.health_states(&rt).await;
     assert_eq!(settled.iter().filter(|(_, ok)| *ok).count(), 1, "{settled:?}");
     let version = |api: String, key: String| async move {
         let v: Value = reqwest::Client::new()
@@ -479,25 +442,7 @@ async fn a_killed_probing_replica_is_replaced_within_one_lease_period() {
     assert!(took <= Duration::from_secs(16), "one lease period, a follower's check and a probe interval: {took:?}");
     // A few probes later: no endpoint flipped, so no configuration change either.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let after_health = {
-        let v: Value = http
-            .get(format!("{}{health_path}", follower.api))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mut s: Vec<(String, bool)> = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| (h["endpoint"].as_str().unwrap().to_string(), h["is_healthy"].as_bool().unwrap()))
-            .collect();
-        s.sort();
-        s
-    };
+    let after_health = admin.at(&follower.api).health_states(&rt).await;
     assert_eq!(after_health, settled);
     assert_eq!(version(follower.api.clone(), key).await, before, "no flip, no new configuration version");
 }
