@@ -16,6 +16,8 @@
 //! - [`snapshot_cache`]: one encoded snapshot per cluster version, built once for all the
 //!   cluster's waiting proxies.
 //! - [`span_ingest`]: the bounded queue and single writer in front of the span store.
+//! - [`metrics`]: the counters behind `GET /metrics` (served, with the request layer that
+//!   feeds them, by `api::metrics`).
 //! - [`state`]: [`state::AppState`], shared by the handlers and the background tasks, and
 //!   the license gate.
 //! - [`license_store`]: the license crate's validation store, on the database, and the
@@ -29,7 +31,6 @@
 //! - [`api`]: the HTTP layer, one router per resource, the OpenAPI document, `ApiError` (the
 //!   one error → status map) and the extractors. Only `api` (and [`web`], [`http_server`],
 //!   and the app assembly here) knows HTTP.
-//! - [`metrics`]: the counters behind `GET /metrics` and the request layer that feeds them.
 //! - [`web`]: the embedded web UI.
 //! - [`http_server`]: the HTTP server (hyper) with its timeouts and connection cap.
 #![forbid(unsafe_code)]
@@ -216,7 +217,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(move |uri| web::serve(web_dir.clone(), uri))
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(request_timeout, http_server::request_deadline))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), api::metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(cors)
         .layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024))

@@ -19,6 +19,7 @@ pub mod cost_analytics;
 pub mod error;
 pub mod extract;
 pub mod license;
+pub mod metrics;
 pub mod operations;
 pub mod proxies;
 pub mod proxy_api;

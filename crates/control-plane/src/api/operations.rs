@@ -48,5 +48,5 @@ async fn readyz(State(st): State<AppState>) -> Result<Json<Health>, (StatusCode,
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)))]
 async fn metrics(State(st): State<AppState>) -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::render(&st).await)
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::api::metrics::render(&st).await)
 }
