@@ -115,27 +115,29 @@ impl AuthKeys {
 
     /// Tokens for a user whose token version is `token_version`.
     pub fn issue(&self, user_id: i64, username: &str, role: Role, token_version: i64) -> TokenPair {
-        let now = chrono::Utc::now().timestamp() as u64;
-        let make = |typ, ttl: Duration| {
-            let claims = Claims {
-                sub: user_id.to_string(),
-                name: username.to_string(),
-                role,
-                typ,
-                iat: now,
-                exp: now + ttl.as_secs(),
-                ver: token_version,
-                jti: random_secret(16),
-            };
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
-                .expect("HS256 encoding cannot fail")
-        };
+        let make = |typ, ttl| self.sign(&user_id.to_string(), username, role, typ, ttl, token_version);
         TokenPair {
             access_token: make(TokenType::Access, self.access_ttl),
             refresh_token: make(TokenType::Refresh, self.refresh_ttl),
             token_type: "bearer".into(),
             expires_in: self.access_ttl.as_secs(),
         }
+    }
+
+    /// A signed token of `typ` for `sub`, valid for `ttl`, with a fresh id.
+    fn sign(&self, sub: &str, name: &str, role: Role, typ: TokenType, ttl: Duration, ver: i64) -> String {
+        let now = chrono::Utc::now().timestamp() as u64;
+        let claims = Claims {
+            sub: sub.to_string(),
+            name: name.to_string(),
+            role,
+            typ,
+            iat: now,
+            exp: now + ttl.as_secs(),
+            ver,
+            jti: random_secret(16),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc).expect("HS256 encoding cannot fail")
     }
 
     fn verify(&self, token: &str, typ: TokenType) -> Result<Claims, InvalidToken> {
@@ -156,18 +158,8 @@ impl AuthKeys {
 
     /// A long-lived credential for a proxy of `cluster_id` (the local proxy of `serve`).
     pub fn issue_proxy_token(&self, cluster_id: i64) -> String {
-        let now = chrono::Utc::now().timestamp() as u64;
-        let claims = Claims {
-            sub: cluster_id.to_string(),
-            name: format!("proxy@{cluster_id}"),
-            role: Role::Viewer,
-            typ: TokenType::Proxy,
-            iat: now,
-            exp: now + 10 * 365 * 24 * 3600,
-            ver: 0,
-            jti: random_secret(16),
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc).expect("HS256 encoding cannot fail")
+        let ten_years = Duration::from_secs(10 * 365 * 24 * 3600);
+        self.sign(&cluster_id.to_string(), &format!("proxy@{cluster_id}"), Role::Viewer, TokenType::Proxy, ten_years, 0)
     }
 
     pub fn verify_proxy(&self, token: &str) -> Result<i64, InvalidToken> {
@@ -176,18 +168,7 @@ impl AuthKeys {
 
     /// A credential accepted only by the OTLP receiver, valid for `ttl`.
     pub fn issue_ingest_token(&self, cluster_id: i64, ttl: Duration) -> String {
-        let now = chrono::Utc::now().timestamp() as u64;
-        let claims = Claims {
-            sub: cluster_id.to_string(),
-            name: format!("ingest@{cluster_id}"),
-            role: Role::Viewer,
-            typ: TokenType::Ingest,
-            iat: now,
-            exp: now + ttl.as_secs(),
-            ver: 0,
-            jti: random_secret(16),
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc).expect("HS256 encoding cannot fail")
+        self.sign(&cluster_id.to_string(), &format!("ingest@{cluster_id}"), Role::Viewer, TokenType::Ingest, ttl, 0)
     }
 
     pub fn verify_ingest(&self, token: &str) -> Result<i64, InvalidToken> {
