@@ -80,21 +80,41 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().pool_max_idle_per_host(4096).timeout(Duration::from_secs(60)).build().unwrap()
 }
 
-async fn proxy(i: usize, base: String, key: String, fleet: Arc<Fleet>, table: i64, interval: Duration) {
-    let http = client();
-    let reg: Value = loop {
-        let r = http
-            .post(format!("{base}/api/v1/proxy/register"))
-            .bearer_auth(&key)
-            .json(&json!({"name": format!("fleet-{i}"), "version": "bench", "address": format!("10.0.{}.{}:8080", i / 250, i % 250)}))
-            .send()
-            .await;
+/// Register a simulated proxy (retrying until the control plane answers); its id.
+async fn register(http: &reqwest::Client, base: &str, key: &str, body: Value) -> i64 {
+    loop {
+        let r = http.post(format!("{base}/api/v1/proxy/register")).bearer_auth(key).json(&body).send().await;
         match r {
-            Ok(r) if r.status().is_success() => break r.json().await.unwrap(),
+            Ok(r) if r.status().is_success() => {
+                let reg: Value = r.json().await.unwrap();
+                return reg["proxy_id"].as_i64().unwrap();
+            }
             _ => tokio::time::sleep(Duration::from_millis(200)).await,
         }
-    };
-    let id = reg["proxy_id"].as_i64().unwrap();
+    }
+}
+
+/// A traffic report: one sample of the fleet's route table in the current minute.
+fn report(
+    proxy_id: i64,
+    report_id: String,
+    config_version: i64,
+    table: i64,
+    bytes: (u64, u64),
+    requests: u64,
+) -> Value {
+    let now = chrono::Utc::now().timestamp_millis();
+    json!({"proxy_id": proxy_id, "report_id": report_id, "config_version": config_version,
+        "traffic": [{"route_table_id": table, "endpoint": "http://10.9.9.9:80", "bucket_start_ms": now - now % 60_000,
+                     "bytes_in": bytes.0, "bytes_out": bytes.1, "requests": requests, "errors": 0}]})
+}
+
+async fn proxy(i: usize, base: String, key: String, fleet: Arc<Fleet>, table: i64, interval: Duration) {
+    let http = client();
+    let address = format!("10.0.{}.{}:8080", i / 250, i % 250);
+    let id =
+        register(&http, &base, &key, json!({"name": format!("fleet-{i}"), "version": "bench", "address": address}))
+            .await;
     // Reports: one traffic sample per interval, spread over the interval.
     let (rh, rk, rb, rf) = (http.clone(), key.clone(), base.clone(), fleet.clone());
     tokio::spawn(async move {
@@ -102,11 +122,8 @@ async fn proxy(i: usize, base: String, key: String, fleet: Arc<Fleet>, table: i6
         let mut n = 0u64;
         while !rf.stop.load(Ordering::Relaxed) {
             n += 1;
-            let now = chrono::Utc::now().timestamp_millis();
-            let body = json!({"proxy_id": id, "report_id": format!("{i}-{n}-{}", rand::random::<u32>()),
-                "config_version": rf.versions[i].load(Ordering::Relaxed),
-                "traffic": [{"route_table_id": table, "endpoint": "http://10.9.9.9:80", "bucket_start_ms": now - now % 60_000,
-                             "bytes_in": 1000, "bytes_out": 20_000, "requests": 10, "errors": 0}]});
+            let version = rf.versions[i].load(Ordering::Relaxed);
+            let body = report(id, format!("{i}-{n}-{}", rand::random::<u32>()), version, table, (1000, 20_000), 10);
             match rh.post(format!("{rb}/api/v1/proxy/report")).bearer_auth(&rk).json(&body).send().await {
                 Ok(r) if r.status().is_success() => rf.reports_ok.fetch_add(1, Ordering::Relaxed),
                 _ => rf.reports_failed.fetch_add(1, Ordering::Relaxed),
@@ -266,38 +283,37 @@ async fn main() {
     all.sort_by(f64::total_cmp);
 
     // Burst: reports as fast as 64 concurrent senders manage.
+    // The senders register first; the window starts once all of them have.
     let burst_ok = Arc::new(AtomicU64::new(0));
-    let burst_end = Instant::now() + a.burst;
-    let mut senders = Vec::new();
+    let mut ready = Vec::new();
     for s in 0..64 {
-        let (http, key, base, ok) =
-            (client(), a.key.clone(), a.control_planes[s % a.control_planes.len()].clone(), burst_ok.clone());
-        let reg: Value = http
-            .post(format!("{base}/api/v1/proxy/register"))
-            .bearer_auth(&key)
-            .json(&json!({"name": format!("burst-{s}"), "version": "bench"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = reg["proxy_id"].as_i64().unwrap();
+        let (http, base) = (client(), a.control_planes[s % a.control_planes.len()].clone());
+        let id = register(&http, &base, &a.key, json!({"name": format!("burst-{s}"), "version": "bench"})).await;
+        ready.push((s, http, base, id));
+    }
+    let burst_start = Instant::now();
+    let burst_end = burst_start + a.burst;
+    let mut senders = Vec::new();
+    for (s, http, base, id) in ready {
+        let (key, ok) = (a.key.clone(), burst_ok.clone());
         senders.push(tokio::spawn(async move {
             let mut n = 0u64;
             while Instant::now() < burst_end {
                 n += 1;
-                let now = chrono::Utc::now().timestamp_millis();
-                let body = json!({"proxy_id": id, "report_id": format!("b{s}-{n}-{}", rand::random::<u32>()), "config_version": 1,
-                    "traffic": [{"route_table_id": table, "endpoint": "http://10.9.9.9:80", "bucket_start_ms": now - now % 60_000,
-                                 "bytes_in": 1, "bytes_out": 2, "requests": 1, "errors": 0}]});
-                if http.post(format!("{base}/api/v1/proxy/report")).bearer_auth(&key).json(&body).send().await.is_ok_and(|r| r.status().is_success()) {
+                let body = report(id, format!("b{s}-{n}-{}", rand::random::<u32>()), 1, table, (1, 2), 1);
+                if http
+                    .post(format!("{base}/api/v1/proxy/report"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+                {
                     ok.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }));
     }
-    let burst_start = Instant::now();
     for s in senders {
         let _ = s.await;
     }
