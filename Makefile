@@ -40,6 +40,8 @@ test-rust: web
 
 test-postgres: clean-test-dbs
 	MARCHPROXY_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(CARGO) $(NEXTEST) -p marchproxy-control-plane
+	# Cluster-wide limits end to end (two replicas, three proxies) on PostgreSQL too.
+	MARCHPROXY_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(CARGO) $(NEXTEST) -p marchproxy-proxy --test cluster_qos
 
 ## Web console checks: lint (incl. feature import boundaries), types, formatting, the generated API
 ## types against docs/openapi.json, and the unit tests.

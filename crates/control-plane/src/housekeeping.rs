@@ -1,5 +1,5 @@
-//! Housekeeping: expired login attempts and token revocations are pruned, so neither
-//! table grows with the number of clients that ever tried. Every replica runs it (the
+//! Housekeeping: expired login attempts, token revocations and QoS leases are pruned, so
+//! no table grows with the number of clients (or proxies) that ever came. Every replica runs it (the
 //! deletes are idempotent and cheap).
 
 use std::time::Duration;
@@ -20,6 +20,9 @@ pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(rows = n, "pruned login attempts and token revocations"),
                 Err(e) => tracing::warn!(error = %e, "pruning login attempts failed"),
+            }
+            if let Err(e) = store::qos_leases::prune(&st.db).await {
+                tracing::warn!(error = %e, "pruning expired QoS leases failed");
             }
         }
     })

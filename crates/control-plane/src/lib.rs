@@ -10,6 +10,7 @@
 //! - [`db`]: the `sqlx::Any` pool (SQLite or PostgreSQL) and migrations; the [`db::Db`]
 //!   handle carries the [`events::ConfigEvents`].
 //! - [`auth`]: password hashes, JWTs, the login brute-force policy.
+//! - [`qos_share`]: how a cluster-wide bandwidth limit is shared among proxies (pure).
 //! - [`store`]: every SQL statement, one module per resource; a write transaction that
 //!   bumps a `config_version` wakes the long-polls when it commits; the snapshot is read in
 //!   one read transaction. Nothing else knows SQL.
@@ -25,7 +26,7 @@
 //! - [`bootstrap`]: first-start work (secret, admin, default cluster). [`admin_cli`]: the
 //!   `marchproxy admin` commands, on the database.
 //! - [`health`]: the health monitor (probes, thresholds, the probing lease).
-//! - [`housekeeping`]: pruning of expired login attempts and revoked tokens.
+//! - [`housekeeping`]: pruning of expired login attempts, revoked tokens and QoS leases.
 //! - [`drill`]: live failover drills. [`tracing_test`]: test spans. [`query_backends`]: span
 //!   search in Jaeger and Zipkin.
 //! - [`api`]: the HTTP layer, one router per resource, the OpenAPI document, `ApiError` (the
@@ -48,6 +49,7 @@ pub mod housekeeping;
 pub mod http_server;
 pub mod license_store;
 pub mod metrics;
+pub mod qos_share;
 pub mod query_backends;
 pub mod replica;
 pub mod snapshot_cache;

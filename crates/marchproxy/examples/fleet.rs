@@ -4,7 +4,8 @@
 //! - how long an API write takes to reach all N proxies (per write: p50/p99/max over the
 //!   proxies; the long-poll answers as soon as the change commits);
 //! - the control plane's CPU and memory per connected proxy (from /proc of the pids given);
-//! - report ingest: reports/s while the fleet reports, and the most a burst achieves.
+//! - report ingest: reports/s while the fleet reports, and the most a burst achieves;
+//! - QoS leases of one cluster-wide limit: the most a burst achieves.
 //!
 //! Usage: fleet --control-plane URL[,URL…] --key mpk_… --password … [--proxies 500]
 //!   [--writes 20] [--report-interval 3] [--pids PID,PID] [--burst-seconds 10]
@@ -286,10 +287,12 @@ async fn main() {
     // The senders register first; the window starts once all of them have.
     let burst_ok = Arc::new(AtomicU64::new(0));
     let mut ready = Vec::new();
+    let mut burst_ids = Vec::new();
     for s in 0..64 {
         let (http, base) = (client(), a.control_planes[s % a.control_planes.len()].clone());
         let id = register(&http, &base, &a.key, json!({"name": format!("burst-{s}"), "version": "bench"})).await;
         ready.push((s, http, base, id));
+        burst_ids.push(id);
     }
     let burst_start = Instant::now();
     let burst_end = burst_start + a.burst;
@@ -318,6 +321,49 @@ async fn main() {
         let _ = s.await;
     }
     let burst_rate = burst_ok.load(Ordering::Relaxed) as f64 / burst_start.elapsed().as_secs_f64();
+
+    // Leases of one cluster-wide limit (QoS scope `cluster`) as fast as the 64 senders
+    // manage: every lease of one policy locks its row, so this is the worst case.
+    let policy: Value = post(
+        "/api/v1/traffic-shaping/policies".into(),
+        json!({"name": "fleet", "service_id": svc["id"], "cluster_id": 1,
+               "bandwidth": {"egress_mbps": 1000, "burst_size_kb": 1024, "scope": "cluster"},
+               "priority_config": {"priority": "P2"}}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let policy_id = policy["id"].as_i64().expect("QoS policy created");
+    let lease_ok = Arc::new(AtomicU64::new(0));
+    let lease_start = Instant::now();
+    let lease_end = lease_start + a.burst;
+    let mut senders = Vec::new();
+    for (s, id) in burst_ids.iter().copied().enumerate() {
+        let (http, base) = (client(), a.control_planes[s % a.control_planes.len()].clone());
+        let (key, ok) = (a.key.clone(), lease_ok.clone());
+        senders.push(tokio::spawn(async move {
+            while Instant::now() < lease_end {
+                let body = json!({"proxy_id": id, "interval_ms": 500, "demands": [
+                    {"policy_id": policy_id, "direction": "egress", "used_bps": 1e6, "throttled": s % 2 == 0}]});
+                if http
+                    .post(format!("{base}/api/v1/proxy/qos-lease"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+                {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for s in senders {
+        let _ = s.await;
+    }
+    let lease_rate = lease_ok.load(Ordering::Relaxed) as f64 / lease_start.elapsed().as_secs_f64();
     fleet.stop.store(true, Ordering::Relaxed);
 
     println!("control planes: {}", a.control_planes.join(", "));
@@ -350,5 +396,6 @@ async fn main() {
         fleet.reports_failed.load(Ordering::Relaxed),
         burst_rate
     );
+    println!("QoS leases of one cluster-wide limit: {lease_rate:.0}/s (64 senders)");
     println!("long-polls sent: {}", fleet.polls.load(Ordering::Relaxed));
 }

@@ -90,6 +90,27 @@ fn default_true() -> bool {
     true
 }
 
+/// Where a policy's bandwidth limits hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BandwidthScope {
+    /// The limits hold for the service across every proxy of the cluster: each proxy leases
+    /// a share of them from the control plane by its demand.
+    #[default]
+    Cluster,
+    /// Each proxy enforces the full limits on its own (N proxies pass up to N × the limit).
+    Proxy,
+}
+
+impl BandwidthScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BandwidthScope::Cluster => "cluster",
+            BandwidthScope::Proxy => "proxy",
+        }
+    }
+}
+
 /// Bandwidth limits of a service; `None` means unlimited in that direction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BandwidthConfig {
@@ -102,6 +123,10 @@ pub struct BandwidthConfig {
     /// Token-bucket depth in KiB.
     #[serde(default = "default_burst")]
     pub burst_size_kb: u32,
+    /// `cluster` (default): the limits hold across all proxies of the cluster; `proxy`:
+    /// each proxy enforces them on its own.
+    #[serde(default)]
+    pub scope: BandwidthScope,
 }
 
 /// Scheduling class and marking of a service's traffic.

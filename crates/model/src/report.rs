@@ -79,3 +79,65 @@ pub struct ProxyReport {
     #[serde(default)]
     pub qos: Vec<QosSample>,
 }
+
+/// A direction of shaped traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Client → upstream (`ingress_mbps`).
+    Ingress,
+    /// Upstream → client (`egress_mbps`).
+    Egress,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+/// What one proxy used of one cluster-scope limit during its last lease interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QosDemand {
+    pub policy_id: i64,
+    pub direction: Direction,
+    /// Bytes per second that passed.
+    pub used_bps: f64,
+    /// Traffic waited for tokens while the proxy used (nearly) all of its share: it would
+    /// take more.
+    pub throttled: bool,
+}
+
+/// `POST /api/v1/proxy/qos-lease`: a proxy's demand for its cluster-scope limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QosLeaseRequest {
+    pub proxy_id: i64,
+    /// How often the proxy leases (milliseconds, 50–10000); a lease lasts three intervals.
+    pub interval_ms: u64,
+    pub demands: Vec<QosDemand>,
+}
+
+/// One proxy's share of one cluster-scope limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QosGrant {
+    pub policy_id: i64,
+    pub direction: Direction,
+    /// The rate this proxy may pass, bytes per second.
+    pub rate_bps: f64,
+    /// Its token-bucket depth: the policy's burst divided by `proxies`.
+    pub burst_bytes: f64,
+    /// Proxies sharing the limit now (the fallback share is limit / proxies).
+    pub proxies: u32,
+}
+
+/// The answer to a lease: a grant per demand the control plane recognised (a cluster-scope,
+/// enabled policy of the proxy's cluster with a limit in that direction).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QosLeaseResponse {
+    /// The grants hold this long; a proxy that hears nothing newer falls back to limit / proxies.
+    pub expires_in_ms: u64,
+    pub grants: Vec<QosGrant>,
+}

@@ -107,6 +107,12 @@ pub struct ProxyConfig {
     #[arg(long, env = "MARCHPROXY_REPORT_INTERVAL_MS", default_value_t = 1000)]
     pub report_interval_ms: u64,
 
+    /// How often the proxy leases its shares of cluster-scope bandwidth limits from the
+    /// control plane, in milliseconds (50–10000). A share lasts three intervals; a demand
+    /// change is followed within about two.
+    #[arg(long, env = "MARCHPROXY_QOS_LEASE_INTERVAL_MS", default_value_t = 500)]
+    pub qos_lease_interval_ms: u64,
+
     /// Worker threads serving the proxy listener (default: one per CPU). Each runs its own
     /// event loop, accept queue (SO_REUSEPORT) and upstream connection pools.
     #[arg(long, env = "MARCHPROXY_WORKERS")]
@@ -160,6 +166,7 @@ impl ProxyConfig {
             trace_redact_query: true,
             link_mbps: None,
             report_interval_ms: 1000,
+            qos_lease_interval_ms: 500,
             workers: None,
             pin_workers: false,
             worker_yield_us: 300,

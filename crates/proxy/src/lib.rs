@@ -24,6 +24,7 @@
 //! - [`body`]: the streamed bodies (to and from the upstream) and their wrappers (shaping,
 //!   counting); [`tunnel`]: protocol upgrades (WebSocket).
 //! - [`shaping`]: token buckets, the P0–P3 link scheduler, per-service policy slots;
+//!   [`lease`]: shares of cluster-wide limits, leased from the control plane by demand;
 //!   [`dscp`]: DSCP marking and the per-mark connector.
 //! - [`trace`]: spans, propagation, sampling and export per tracing config.
 //! - [`error`]: every proxy error → one status + `x-marchproxy-error`.
@@ -56,6 +57,7 @@ mod fuzz;
 pub mod h1;
 pub mod h2;
 pub mod l4;
+pub mod lease;
 pub mod listen;
 pub mod metrics;
 mod pace;
@@ -113,6 +115,8 @@ pub struct Proxy {
     /// zero never yields.
     pub worker_yield: Duration,
     pub report_interval: Duration,
+    /// How often cluster-scope bandwidth shares are leased (lease.rs).
+    pub lease_interval: Duration,
     /// Set first at shutdown: `/ready` answers 503 while requests in progress finish.
     pub draining: std::sync::atomic::AtomicBool,
     proxy_id: AtomicI64,
@@ -246,6 +250,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         tunnel_idle_timeout: cfg.tunnel_idle_timeout(),
         worker_yield: Duration::from_micros(cfg.worker_yield_us),
         report_interval: Duration::from_millis(cfg.report_interval_ms.max(50)),
+        lease_interval: Duration::from_millis(cfg.qos_lease_interval_ms.clamp(50, 10_000)),
         draining: std::sync::atomic::AtomicBool::new(false),
         proxy_id: AtomicI64::new(0),
         report_now: tokio::sync::Notify::new(),
@@ -263,6 +268,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         tokio::spawn(admin::serve(proxy.clone(), admin_listener, stop_rx)),
         tokio::spawn(proxy.clone().sync_loop()),
         tokio::spawn(proxy.clone().report_loop()),
+        tokio::spawn(proxy.clone().lease_loop()),
     ];
     Ok(Running { addr, admin_addr, proxy, stop, tasks, http_task })
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::Proxy;
+use crate::shaping::Flow;
 
 /// Upper bounds (seconds) of the request duration histogram.
 const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
@@ -215,6 +216,39 @@ impl Proxy {
                 );
             }
         }
+        o.push_str("# HELP marchproxy_qos_cluster_share_bps This proxy's share of a cluster-scope limit (bytes/s).\n# TYPE marchproxy_qos_cluster_share_bps gauge\n");
+        let cluster: Vec<_> = policies.iter().filter(|s| s.is_enabled() && s.is_cluster()).collect();
+        for s in &cluster {
+            for (flow, dir) in [(Flow::Ingress, "ingress"), (Flow::Egress, "egress")] {
+                if let Some(rate) = s.rate(flow) {
+                    let _ = writeln!(
+                        o,
+                        "marchproxy_qos_cluster_share_bps{{policy=\"{}\",direction=\"{dir}\"}} {rate:.0}",
+                        s.policy_id
+                    );
+                }
+            }
+        }
+        o.push_str("# HELP marchproxy_qos_cluster_proxies Proxies sharing a cluster-scope limit at the last grant.\n# TYPE marchproxy_qos_cluster_proxies gauge\n");
+        for s in &cluster {
+            let n = s.proxies(Flow::Ingress).max(s.proxies(Flow::Egress));
+            let _ = writeln!(o, "marchproxy_qos_cluster_proxies{{policy=\"{}\"}} {n}", s.policy_id);
+        }
+        o.push_str("# HELP marchproxy_qos_cluster_fallback 1 while the grant expired and the proxy enforces limit / proxies last seen.\n# TYPE marchproxy_qos_cluster_fallback gauge\n");
+        let now = tokio::time::Instant::now();
+        for s in &cluster {
+            let _ = writeln!(
+                o,
+                "marchproxy_qos_cluster_fallback{{policy=\"{}\"}} {}",
+                s.policy_id,
+                u8::from(s.on_fallback(now))
+            );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP marchproxy_qos_lease_failures_total Leases of cluster-scope shares that failed.\n# TYPE marchproxy_qos_lease_failures_total counter\nmarchproxy_qos_lease_failures_total {}",
+            self.shaping.lease_failures.load(Ordering::Relaxed)
+        );
         o.push_str("# TYPE marchproxy_endpoint_inflight gauge\n");
         for (l, _, _, _, n) in &rows {
             let _ = writeln!(o, "marchproxy_endpoint_inflight{{{l}}} {n}");

@@ -8,7 +8,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use marchproxy_model::report::{ProxyRegistration, ProxyReport, Registered};
+use marchproxy_model::report::{ProxyRegistration, ProxyReport, QosLeaseRequest, QosLeaseResponse, Registered};
 use marchproxy_model::snapshot::ClusterSnapshot;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -21,7 +21,11 @@ use crate::state::AppState;
 use crate::store;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(register)).routes(routes!(config)).routes(routes!(report))
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(config))
+        .routes(routes!(report))
+        .routes(routes!(qos_lease))
 }
 
 /// The cluster a proxy request is for.
@@ -139,4 +143,26 @@ async fn report(
     }
     let applied = store::reports::apply_report(&st.db, cluster_id, &r).await?;
     Ok(Json(serde_json::json!({"applied": applied})))
+}
+
+/// Lease shares of the cluster's cluster-scope bandwidth limits: the proxy reports what it
+/// used of each (and whether it was throttled) and gets its share until `expires_in_ms`
+/// (docs/adr/0006-cluster-wide-bandwidth-limits.md).
+#[utoipa::path(post, path = "/api/v1/proxy/qos-lease", tag = "proxies", request_body = QosLeaseRequest,
+    responses((status = 200, body = QosLeaseResponse), (status = 401), (status = 404), (status = 422)))]
+async fn qos_lease(
+    State(st): State<AppState>,
+    ProxyAuth(cluster_id): ProxyAuth,
+    AppJson(r): AppJson<QosLeaseRequest>,
+) -> ApiResult<Json<QosLeaseResponse>> {
+    if !(50..=10_000).contains(&r.interval_ms) {
+        return Err(ApiError::field(&["body", "interval_ms"], "must be 50-10000"));
+    }
+    if r.demands.len() > 1_000 {
+        return Err(ApiError::field(&["body", "demands"], "at most 1000 demands per lease"));
+    }
+    if let Some(i) = r.demands.iter().position(|d| !d.used_bps.is_finite() || d.used_bps < 0.0) {
+        return Err(ApiError::field(&["body", "demands", &i.to_string(), "used_bps"], "must be a finite number >= 0"));
+    }
+    Ok(Json(store::qos_leases::lease(&st.db, cluster_id, &r).await?))
 }

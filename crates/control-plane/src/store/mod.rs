@@ -2,7 +2,7 @@
 //! resource (mirroring `marchproxy_model` and `api/`):
 //!
 //! - [`users`] (and login attempts), [`clusters`], [`services`], [`proxies`];
-//! - [`qos_policies`], [`route_tables`] (with endpoint health and drains), [`tracing_configs`];
+//! - [`qos_policies`] and [`qos_leases`] (proxies' shares of cluster-wide limits), [`route_tables`] (with endpoint health and drains), [`tracing_configs`];
 //! - [`spans`] (the embedded span store), [`stats`] (tracing, QoS and traffic/cost
 //!   aggregates), [`reports`] (applying proxy reports exactly once);
 //! - [`leases`], [`license_validations`], [`entitlement`] (the enterprise features the
@@ -21,6 +21,7 @@ pub mod error;
 pub mod leases;
 pub mod license_validations;
 pub mod proxies;
+pub mod qos_leases;
 pub mod qos_policies;
 pub mod reports;
 pub mod route_tables;

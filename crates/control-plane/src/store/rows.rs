@@ -62,6 +62,7 @@ pub(super) async fn set_enabled_row(db: &Db, table: &str, what: &str, id: i64, e
 pub(crate) trait RowExt {
     fn i64(&self, col: &str) -> Result<i64, StoreError>;
     fn opt_i64(&self, col: &str) -> Result<Option<i64>, StoreError>;
+    fn f64(&self, col: &str) -> Result<f64, StoreError>;
     fn f64_opt(&self, col: &str) -> Result<Option<f64>, StoreError>;
     fn str(&self, col: &str) -> Result<String, StoreError>;
     fn opt_str(&self, col: &str) -> Result<Option<String>, StoreError>;
@@ -76,6 +77,9 @@ impl RowExt for AnyRow {
     }
     fn opt_i64(&self, col: &str) -> Result<Option<i64>, StoreError> {
         Ok(self.try_get::<Option<i64>, _>(col)?)
+    }
+    fn f64(&self, col: &str) -> Result<f64, StoreError> {
+        Ok(self.try_get::<f64, _>(col)?)
     }
     fn f64_opt(&self, col: &str) -> Result<Option<f64>, StoreError> {
         Ok(self.try_get::<Option<f64>, _>(col)?)

@@ -92,6 +92,16 @@ pub struct QosStats {
     pub proxies_reporting: i64,
     #[schema(value_type = Option<String>)]
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Scope `cluster`: each proxy's current share of the limits (leases not yet expired).
+    pub cluster_shares: Vec<ClusterShare>,
+}
+
+/// One proxy's current share of a cluster-scope limit.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClusterShare {
+    pub proxy_id: i64,
+    pub direction: marchproxy_model::report::Direction,
+    pub rate_mbps: f64,
 }
 
 pub async fn qos_stats(db: &Db, policy_id: i64) -> StoreResult<QosStats> {
@@ -117,6 +127,11 @@ pub async fn qos_stats(db: &Db, policy_id: i64) -> StoreResult<QosStats> {
         }
     }
     s.proxies_reporting = rows.len() as i64;
+    s.cluster_shares = super::qos_leases::shares(db, policy_id)
+        .await?
+        .into_iter()
+        .map(|(proxy_id, direction, bps)| ClusterShare { proxy_id, direction, rate_mbps: bps * 8.0 / 1e6 })
+        .collect();
     Ok(s)
 }
 

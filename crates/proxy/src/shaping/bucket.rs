@@ -25,6 +25,9 @@ pub struct TokenBucket {
     /// Tokens held; negative: debt (the link scheduler reads and takes them directly).
     pub(crate) tokens: f64,
     last: Instant,
+    /// Bytes taken, and whether a take had to wait, since [`TokenBucket::take_usage`].
+    used: f64,
+    denied: bool,
 }
 
 /// Refill a waiting bucket must be able to hold so late wake-ups lose nothing.
@@ -38,14 +41,31 @@ impl TokenBucket {
     pub fn new(rate: f64, burst: f64, now: Instant) -> Self {
         let chunk = chunk_for(rate, burst);
         let ceiling = (burst - chunk as f64).max(rate * TIMER_SLACK);
-        Self { rate, ceiling, chunk, tokens: (burst - chunk as f64).max(0.0), last: now }
+        Self { rate, ceiling, chunk, tokens: (burst - chunk as f64).max(0.0), last: now, used: 0.0, denied: false }
     }
 
     /// Add what the rate has earned since the last refill, up to the ceiling.
     pub(crate) fn refill(&mut self, now: Instant) {
-        let dt = now.saturating_duration_since(self.last).as_secs_f64();
+        // A caller's `now` read before another thread's take is older than `last`: nothing
+        // to add, and `last` must not move back (the same time would be refilled twice).
+        if now <= self.last {
+            return;
+        }
+        let dt = now.duration_since(self.last).as_secs_f64();
         self.tokens = (self.tokens + dt * self.rate).min(self.ceiling);
         self.last = now;
+    }
+
+    /// Bytes per second.
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// Bytes taken since the last call, and whether any take had to wait meanwhile.
+    pub fn take_usage(&mut self) -> (f64, bool) {
+        let u = (self.used, self.denied);
+        (self.used, self.denied) = (0.0, false);
+        u
     }
 
     /// The largest chunk to ask for at once.
@@ -70,8 +90,10 @@ impl TokenBucket {
         self.refill(now);
         if self.tokens >= 0.0 {
             self.tokens -= n;
+            self.used += n;
             Ok(())
         } else {
+            self.denied = true;
             Err(Duration::from_secs_f64(-self.tokens / self.rate))
         }
     }

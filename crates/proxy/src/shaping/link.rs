@@ -185,6 +185,7 @@ mod tests {
             weight,
             sla_ms: prio.default_sla_ms(),
             tos: 0,
+            cluster: false,
         }
     }
 

@@ -104,6 +104,11 @@ pub struct Shaping {
     services: Mutex<HashMap<i64, std::sync::Arc<ServiceSlot>>>,
     policies: Mutex<HashMap<i64, std::sync::Arc<PolicyShaper>>>,
     pub link: Option<std::sync::Arc<Link>>,
+    /// Woken when a cluster-scope policy appears or its limits change, so its share is
+    /// leased at once (lease.rs).
+    pub lease_now: tokio::sync::Notify,
+    /// Leases that failed (control plane unreachable or refusing).
+    pub lease_failures: std::sync::atomic::AtomicU64,
 }
 
 impl Shaping {
@@ -112,6 +117,8 @@ impl Shaping {
             services: Mutex::new(HashMap::new()),
             policies: Mutex::new(HashMap::new()),
             link: link_mbps.filter(|m| *m > 0.0).map(|m| std::sync::Arc::new(Link::new(m))),
+            lease_now: tokio::sync::Notify::new(),
+            lease_failures: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -128,17 +135,26 @@ impl Shaping {
         let mut map = self.policies.lock().expect("policies lock");
         let mut by_service: HashMap<i64, std::sync::Arc<PolicyShaper>> = HashMap::new();
         let mut seen = std::collections::HashSet::new();
+        let mut lease = false;
         let mut sorted: Vec<&marchproxy_model::qos::QosPolicy> = policies.iter().collect();
         sorted.sort_by_key(|p| p.id);
         for p in sorted {
             seen.insert(p.id);
             let params = policy::params_of(p);
+            let leased =
+                |q: &ShapeParams| q.enabled && q.cluster && (q.ingress_bps.is_some() || q.egress_bps.is_some());
             let shaper = match map.get(&p.id) {
                 Some(s) => {
+                    let old = s.params();
+                    lease |= leased(&params)
+                        && (!leased(&old)
+                            || old.ingress_bps != params.ingress_bps
+                            || old.egress_bps != params.egress_bps);
                     s.update(params);
                     s.clone()
                 }
                 None => {
+                    lease |= leased(&params);
                     let s = std::sync::Arc::new(PolicyShaper::new(p.id, params));
                     map.insert(p.id, s.clone());
                     s
@@ -158,6 +174,9 @@ impl Shaping {
             keep
         });
         drop(map);
+        if lease {
+            self.lease_now.notify_one();
+        }
         let mut slots = self.services.lock().expect("slots lock");
         for (sid, shaper) in &by_service {
             slots.entry(*sid).or_default().shaper.store(Some(shaper.clone()));

@@ -75,7 +75,36 @@ pub struct PolicyShaper {
     pub params: Mutex<ShapeParams>,
     ingress: Mutex<Option<TokenBucket>>,
     egress: Mutex<Option<TokenBucket>>,
+    /// Scope `cluster`: this proxy's leased share per direction (ingress, egress).
+    shares: Mutex<[Share; 2]>,
     pub stats: PolicyStats,
+}
+
+/// This proxy's share of a cluster-scope limit in one direction (lease.rs leases it).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Share {
+    /// The granted rate and burst (bytes per second, bytes) and until when they hold.
+    pub grant: Option<(f64, f64, Instant)>,
+    /// Proxies sharing the limit at the last grant; 0 before the first grant.
+    pub proxies: u32,
+}
+
+impl Share {
+    /// Rate and burst to enforce for a limit of `limit` bytes/s with `burst` bytes, and
+    /// whether that is the fallback share (the last grant expired).
+    pub fn effective(&self, limit: f64, burst: f64, now: Instant) -> (f64, f64, bool) {
+        match self.grant {
+            Some((rate, b, until)) if until > now => (rate.min(limit), b.min(burst), false),
+            // Cut off from the control plane: an equal split among the proxies last seen.
+            // Together they cannot exceed the limit, whatever the demand does meanwhile.
+            Some(_) => {
+                let n = self.proxies.max(1) as f64;
+                (limit / n, burst / n, true)
+            }
+            // Not leased yet (the first lease is sent as soon as the policy arrives).
+            None => (limit, burst, false),
+        }
+    }
 }
 
 /// What a policy currently asks for.
@@ -90,6 +119,18 @@ pub struct ShapeParams {
     pub sla_ms: Option<u32>,
     /// IP TOS byte (DSCP << 2).
     pub tos: u8,
+    /// Scope `cluster`: the limits are the cluster's, and this proxy enforces its leased share.
+    pub cluster: bool,
+}
+
+impl ShapeParams {
+    /// The limit in one direction, bytes per second.
+    pub fn limit(&self, flow: Flow) -> Option<f64> {
+        match flow {
+            Flow::Ingress => self.ingress_bps,
+            Flow::Egress => self.egress_bps,
+        }
+    }
 }
 
 /// Which direction a chunk flows.
@@ -111,6 +152,7 @@ impl PolicyShaper {
             params: Mutex::new(params.clone()),
             ingress: Mutex::new(None),
             egress: Mutex::new(None),
+            shares: Mutex::new([Share::default(); 2]),
             stats: PolicyStats::default(),
         };
         s.update(params);
@@ -119,16 +161,35 @@ impl PolicyShaper {
 
     /// Apply new parameters; buckets keep their fill where they continue to exist.
     pub fn update(&self, p: ShapeParams) {
-        let now = Instant::now();
-        for (slot, rate) in [(&self.ingress, p.ingress_bps), (&self.egress, p.egress_bps)] {
+        let shares = self.shares.lock().expect("shares lock");
+        *self.params.lock().expect("params lock") = p;
+        self.rebuild(&shares, Instant::now());
+    }
+
+    /// Set the buckets from the parameters and, for scope `cluster`, the leased shares.
+    /// Returns whether a direction runs on the fallback share. The caller holds the shares'
+    /// lock, so rebuilds (a new snapshot, a grant) apply one after the other.
+    fn rebuild(&self, shares: &[Share; 2], now: Instant) -> bool {
+        let p = self.params.lock().expect("params lock").clone();
+        let mut fallback = false;
+        for (i, (slot, flow)) in [(&self.ingress, Flow::Ingress), (&self.egress, Flow::Egress)].into_iter().enumerate()
+        {
+            let target = p.limit(flow).map(|limit| {
+                if !p.cluster {
+                    return (limit, p.burst_bytes);
+                }
+                let (rate, burst, fb) = shares[i].effective(limit, p.burst_bytes, now);
+                fallback |= fb;
+                (rate, burst)
+            });
             let mut b = slot.lock().expect("bucket lock");
-            *b = match (b.take(), rate) {
+            *b = match (b.take(), target) {
                 (_, None) => None,
-                (Some(mut old), Some(r)) => {
-                    old.reconfigure(r, p.burst_bytes, now);
+                (Some(mut old), Some((r, burst))) => {
+                    old.reconfigure(r, burst, now);
                     Some(old)
                 }
-                (None, Some(r)) => Some(TokenBucket::new(r, p.burst_bytes, now)),
+                (None, Some((r, burst))) => Some(TokenBucket::new(r, burst, now)),
             };
         }
         let mut chunk = MAX_CHUNK;
@@ -141,7 +202,83 @@ impl PolicyShaper {
         }
         self.chunk.store(chunk, Ordering::Relaxed);
         self.enabled.store(p.enabled, Ordering::Relaxed);
-        *self.params.lock().expect("params lock") = p;
+        fallback
+    }
+
+    fn index(flow: Flow) -> usize {
+        match flow {
+            Flow::Ingress => 0,
+            Flow::Egress => 1,
+        }
+    }
+
+    fn bucket(&self, flow: Flow) -> &Mutex<Option<TokenBucket>> {
+        match flow {
+            Flow::Ingress => &self.ingress,
+            Flow::Egress => &self.egress,
+        }
+    }
+
+    /// Scope `cluster`, enabled, limited in `flow`: what this proxy used of its share over
+    /// the last `interval` (and resets the count), as a lease demand.
+    pub fn demand(&self, flow: Flow, interval: Duration) -> Option<marchproxy_model::report::QosDemand> {
+        let p = self.params.lock().expect("params lock").clone();
+        if !(p.enabled && p.cluster && p.limit(flow).is_some()) {
+            return None;
+        }
+        let mut slot = self.bucket(flow).lock().expect("bucket lock");
+        let b = slot.as_mut()?;
+        let (used, denied) = b.take_usage();
+        let used_bps = used / interval.as_secs_f64().max(0.001);
+        Some(marchproxy_model::report::QosDemand {
+            policy_id: self.policy_id,
+            direction: match flow {
+                Flow::Ingress => marchproxy_model::report::Direction::Ingress,
+                Flow::Egress => marchproxy_model::report::Direction::Egress,
+            },
+            used_bps,
+            // Waiting for tokens while using most of the share: it would take more. (A chunk
+            // that waited once while the share was mostly idle asks for no more.)
+            throttled: denied && used_bps >= 0.8 * b.rate(),
+        })
+    }
+
+    /// A share granted by the control plane, until `until`.
+    pub fn grant(&self, flow: Flow, rate: f64, burst: f64, proxies: u32, until: Instant) {
+        let mut shares = self.shares.lock().expect("shares lock");
+        shares[Self::index(flow)] = Share { grant: Some((rate, burst, until)), proxies: proxies.max(1) };
+        self.rebuild(&shares, Instant::now());
+    }
+
+    /// Scope `cluster`: the shares now, and re-applies them (a grant that expired turns into
+    /// the fallback share here). Returns whether a direction runs on the fallback share.
+    pub fn refresh(&self, now: Instant) -> bool {
+        let shares = self.shares.lock().expect("shares lock");
+        self.rebuild(&shares, now)
+    }
+
+    /// The rate a direction's bucket enforces now (bytes per second), if it has one.
+    pub fn rate(&self, flow: Flow) -> Option<f64> {
+        self.bucket(flow).lock().expect("bucket lock").as_ref().map(TokenBucket::rate)
+    }
+
+    /// Whether a limited direction runs on the fallback share (its grant expired).
+    pub fn on_fallback(&self, now: Instant) -> bool {
+        let p = self.params.lock().expect("params lock").clone();
+        let shares = *self.shares.lock().expect("shares lock");
+        p.cluster
+            && [Flow::Ingress, Flow::Egress]
+                .into_iter()
+                .any(|f| p.limit(f).is_some_and(|l| shares[Self::index(f)].effective(l, p.burst_bytes, now).2))
+    }
+
+    /// Proxies sharing the limit in `flow` at the last grant (0 before the first).
+    pub fn proxies(&self, flow: Flow) -> u32 {
+        self.shares.lock().expect("shares lock")[Self::index(flow)].proxies
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        self.params.lock().expect("params lock").cluster
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -158,14 +295,10 @@ impl PolicyShaper {
     }
 
     pub(crate) fn try_bucket(&self, flow: Flow, n: usize) -> Result<(), Duration> {
-        let (slot, i) = match flow {
-            Flow::Ingress => (&self.ingress, 0),
-            Flow::Egress => (&self.egress, 1),
-        };
-        if !self.has_bucket[i].load(Ordering::Relaxed) {
+        if !self.has_bucket[Self::index(flow)].load(Ordering::Relaxed) {
             return Ok(());
         }
-        match slot.lock().expect("bucket lock").as_mut() {
+        match self.bucket(flow).lock().expect("bucket lock").as_mut() {
             Some(b) => b.try_take(n as f64, Instant::now()),
             None => Ok(()),
         }
@@ -225,6 +358,7 @@ pub(crate) fn params_of(p: &marchproxy_model::qos::QosPolicy) -> ShapeParams {
         weight: pc.weight,
         sla_ms: pc.sla_ms(),
         tos: pc.dscp_marking.tos(),
+        cluster: bw.scope == marchproxy_model::qos::BandwidthScope::Cluster,
     }
 }
 
