@@ -494,6 +494,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/proxy/qos-lease": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lease shares of the cluster's cluster-scope bandwidth limits: the proxy reports what it
+         *     used of each (and whether it was throttled) and gets its share until `expires_in_ms`
+         *     (docs/adr/0006-cluster-wide-bandwidth-limits.md).
+         */
+        post: operations["qos_lease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/proxy/register": {
         parameters: {
             query?: never;
@@ -779,7 +800,17 @@ export interface components {
              * @description Client → upstream, megabits per second.
              */
             ingress_mbps?: number | null;
+            /**
+             * @description `cluster` (default): the limits hold across all proxies of the cluster; `proxy`:
+             *     each proxy enforces them on its own.
+             */
+            scope?: components["schemas"]["BandwidthScope"];
         };
+        /**
+         * @description Where a policy's bandwidth limits hold.
+         * @enum {string}
+         */
+        BandwidthScope: "cluster" | "proxy";
         ChangePassword: {
             current_password: string;
             new_password: string;
@@ -795,6 +826,14 @@ export interface components {
         ClusterCreated: components["schemas"]["Cluster"] & {
             /** @description The proxies' API key for this cluster. Shown once; only its hash is stored. */
             api_key: string;
+        };
+        /** @description One proxy's current share of a cluster-scope limit. */
+        ClusterShare: {
+            direction: components["schemas"]["Direction"];
+            /** Format: int64 */
+            proxy_id: number;
+            /** Format: double */
+            rate_mbps: number;
         };
         ClusterSnapshot: {
             /** Format: int64 */
@@ -890,6 +929,11 @@ export interface components {
         DependencyNode: {
             service: string;
         };
+        /**
+         * @description A direction of shaped traffic.
+         * @enum {string}
+         */
+        Direction: "ingress" | "egress";
         /** @description An endpoint a failover drill removed from rotation until `until_unix_ms`. */
         DrainedEndpoint: {
             endpoint: string;
@@ -1092,6 +1136,66 @@ export interface components {
             tracing?: components["schemas"]["TracingSample"][];
             traffic?: components["schemas"]["TrafficSample"][];
         };
+        /** @description What one proxy used of one cluster-scope limit during its last lease interval. */
+        QosDemand: {
+            direction: components["schemas"]["Direction"];
+            /** Format: int64 */
+            policy_id: number;
+            /**
+             * @description Traffic waited for tokens while the proxy used (nearly) all of its share: it would
+             *     take more.
+             */
+            throttled: boolean;
+            /**
+             * Format: double
+             * @description Bytes per second that passed.
+             */
+            used_bps: number;
+        };
+        /** @description One proxy's share of one cluster-scope limit. */
+        QosGrant: {
+            /**
+             * Format: double
+             * @description Its token-bucket depth: the policy's burst divided by `proxies`.
+             */
+            burst_bytes: number;
+            direction: components["schemas"]["Direction"];
+            /** Format: int64 */
+            policy_id: number;
+            /**
+             * Format: int32
+             * @description Proxies sharing the limit now (the fallback share is limit / proxies).
+             */
+            proxies: number;
+            /**
+             * Format: double
+             * @description The rate this proxy may pass, bytes per second.
+             */
+            rate_bps: number;
+        };
+        /** @description `POST /api/v1/proxy/qos-lease`: a proxy's demand for its cluster-scope limits. */
+        QosLeaseRequest: {
+            demands: components["schemas"]["QosDemand"][];
+            /**
+             * Format: int64
+             * @description How often the proxy leases (milliseconds, 50–10000); a lease lasts three intervals.
+             */
+            interval_ms: number;
+            /** Format: int64 */
+            proxy_id: number;
+        };
+        /**
+         * @description The answer to a lease: a grant per demand the control plane recognised (a cluster-scope,
+         *     enabled policy of the proxy's cluster with a limit in that direction).
+         */
+        QosLeaseResponse: {
+            /**
+             * Format: int64
+             * @description The grants hold this long; a proxy that hears nothing newer falls back to limit / proxies.
+             */
+            expires_in_ms: number;
+            grants: components["schemas"]["QosGrant"][];
+        };
         /** @description A stored QoS policy. */
         QosPolicy: components["schemas"]["QosPolicySpec"] & {
             created_at: string;
@@ -1134,6 +1238,8 @@ export interface components {
             bytes_delayed: number;
             /** Format: int64 */
             bytes_passed: number;
+            /** @description Scope `cluster`: each proxy's current share of the limits (leases not yet expired). */
+            cluster_shares: components["schemas"]["ClusterShare"][];
             /**
              * Format: double
              * @description Sum over proxies of the rate each measured over its last report interval.
@@ -2699,6 +2805,47 @@ export interface operations {
                 content?: never;
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    qos_lease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QosLeaseRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QosLeaseResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

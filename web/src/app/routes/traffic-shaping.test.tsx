@@ -14,7 +14,7 @@ const policy = {
   description: null,
   service_id: 1,
   cluster_id: 1,
-  bandwidth: { ingress_mbps: 100, egress_mbps: null, burst_size_kb: 1024 },
+  bandwidth: { ingress_mbps: 100, egress_mbps: null, burst_size_kb: 1024, scope: 'cluster' },
   priority_config: { priority: 'P1', weight: 50, max_latency_ms: 20, dscp_marking: 'AF41' },
   enabled: true,
   created_at: '',
@@ -52,7 +52,7 @@ const common = {
 };
 
 describe('Traffic Shaping page', () => {
-  it('lists policies and shows live statistics per class', async () => {
+  it('lists policies and shows live statistics per class and the shares by proxy', async () => {
     signIn();
     mockApi({
       ...common,
@@ -71,6 +71,10 @@ describe('Traffic Shaping page', () => {
           },
           sla_violations: 3,
           proxies_reporting: 2,
+          cluster_shares: [
+            { proxy_id: 11, direction: 'ingress', rate_mbps: 62.5 },
+            { proxy_id: 12, direction: 'ingress', rate_mbps: 37.4999 },
+          ],
           updated_at: '2026-11-26T10:00:00Z',
         },
       }),
@@ -81,6 +85,7 @@ describe('Traffic Shaping page', () => {
     const row = within(table).getByRole('row', { name: /gold/ });
     expect(row).toHaveTextContent('100 Mbps');
     expect(row).toHaveTextContent('unlimited');
+    expect(row).toHaveTextContent('cluster-wide');
     expect(within(row).getByText('api')).toBeInTheDocument();
     await user.click(within(row).getByRole('button', { name: 'Stats of gold' }));
     const stats = await screen.findByTestId('qos-stats');
@@ -88,14 +93,19 @@ describe('Traffic Shaping page', () => {
     expect(within(stats).getByText('3')).toBeInTheDocument();
     expect(within(stats).getByRole('row', { name: /P1 1.25 7.50/ })).toBeInTheDocument();
     expect(within(stats).getByText('Proxies reporting').nextElementSibling).toHaveTextContent('2');
+    expect(within(stats).getByText('Limit scope').nextElementSibling).toHaveTextContent('cluster-wide');
+    const shares = within(stats).getByRole('table', { name: 'Shares by proxy' });
+    expect(within(shares).getByRole('row', { name: '11 ingress 62.50' })).toBeInTheDocument();
+    expect(within(shares).getByRole('row', { name: '12 ingress 37.50' })).toBeInTheDocument();
   });
 
-  it('says so when no proxy has reported statistics yet', async () => {
+  it('says so when no proxy has reported statistics yet (a per-proxy policy: no shares)', async () => {
     signIn();
     const zero = { p50: 0, p99: 0 };
+    const perProxy = { ...policy, bandwidth: { ...policy.bandwidth, scope: 'proxy' } };
     mockApi({
       ...common,
-      'GET /api/v1/traffic-shaping/policies': () => ({ body: [policy], headers: { 'x-total-count': '1' } }),
+      'GET /api/v1/traffic-shaping/policies': () => ({ body: [perProxy], headers: { 'x-total-count': '1' } }),
       'GET /api/v1/traffic-shaping/policies/4/stats': () => ({
         body: {
           policy_id: 4,
@@ -105,6 +115,7 @@ describe('Traffic Shaping page', () => {
           delay_ms: { P0: zero, P1: zero, P2: zero, P3: zero },
           sla_violations: 0,
           proxies_reporting: 0,
+          cluster_shares: [],
           updated_at: null,
         },
       }),
@@ -112,9 +123,11 @@ describe('Traffic Shaping page', () => {
     const user = userEvent.setup();
     render(wrap(<TrafficShapingRoute />));
     const table = await screen.findByRole('table', { name: 'QoS policies' });
+    expect(within(table).getByRole('row', { name: /gold/ })).toHaveTextContent('per proxy');
     await user.click(within(table).getByRole('button', { name: 'Stats of gold' }));
     const stats = await screen.findByTestId('qos-stats');
     expect(await within(stats).findByText('No proxy has reported statistics for this policy yet.')).toBeInTheDocument();
+    expect(within(stats).getByText('Limit scope').nextElementSibling).toHaveTextContent('per proxy');
     expect(within(stats).queryByRole('table')).toBeNull();
   });
 

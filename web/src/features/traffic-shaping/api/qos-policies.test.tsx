@@ -11,7 +11,7 @@ const policy = (id: number, enabled = true) => ({
   description: null,
   service_id: 1,
   cluster_id: 1,
-  bandwidth: { ingress_mbps: 100, egress_mbps: null, burst_size_kb: 1024 },
+  bandwidth: { ingress_mbps: 100, egress_mbps: null, burst_size_kb: 1024, scope: 'cluster' },
   priority_config: { priority: 'P1', weight: 50, max_latency_ms: null, dscp_marking: 'AF41' },
   enabled,
   created_at: '',

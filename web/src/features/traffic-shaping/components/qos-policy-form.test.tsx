@@ -65,9 +65,31 @@ describe('QosPolicyForm', () => {
       name: 'gold',
       service_id: 7,
       cluster_id: 3,
-      bandwidth: { ingress_mbps: null, egress_mbps: 250, burst_size_kb: 1024 },
+      bandwidth: { ingress_mbps: null, egress_mbps: 250, burst_size_kb: 1024, scope: 'cluster' },
       priority_config: { priority: 'P0', dscp_marking: 'EF', weight: 50 },
       enabled: true,
+    });
+  });
+
+  it('offers the limit scope, cluster by default, and submits the choice', async () => {
+    const { onSubmit, user } = setup();
+    const scope = screen.getByLabelText('Limit scope');
+    expect(scope).toHaveValue('cluster');
+    expect(scope).toHaveDisplayValue('Cluster — shared by all proxies');
+    expect(scope).toHaveAccessibleDescription(/across all proxies of the cluster/);
+    await user.type(screen.getByLabelText('Name'), 'gold');
+    await user.selectOptions(screen.getByLabelText('Service'), 'api');
+    await user.type(screen.getByLabelText('Ingress limit (Mbps)'), '100');
+    await user.selectOptions(scope, 'Per proxy — each proxy enforces the full limit');
+    expect(scope).toHaveValue('proxy');
+    expect(scope).toHaveAccessibleDescription(/N proxies pass up to N × the limits/);
+    await user.click(screen.getByRole('button', { name: 'Create policy' }));
+    expect(onSubmit).toHaveBeenCalledTimes(1);
+    expect(onSubmit.mock.calls[0][0].bandwidth).toEqual({
+      ingress_mbps: 100,
+      egress_mbps: null,
+      burst_size_kb: 1024,
+      scope: 'proxy',
     });
   });
 

@@ -5,7 +5,7 @@ import { Checkbox, Field } from '@/components/ui/field';
 import { FormCard, FormFooter } from '@/components/ui/form';
 import { useFormSubmission } from '@/hooks/use-form-submission';
 import type { Service } from '@/lib/api-types';
-import type { QosPolicyInput } from '../types';
+import type { BandwidthScope, QosPolicyInput } from '../types';
 import { DSCP_VALUES, PRIORITIES, qosToInput, validateQos, type QosForm } from '../utils/qos-form';
 
 const SHOWN = [
@@ -16,6 +16,7 @@ const SHOWN = [
   'bandwidth.ingress_mbps',
   'bandwidth.egress_mbps',
   'bandwidth.burst_size_kb',
+  'bandwidth.scope',
   'priority_config.priority',
   'priority_config.weight',
   'priority_config.max_latency_ms',
@@ -86,6 +87,21 @@ export default function QosPolicyForm({ initial, services, title, submitLabel, o
           </Field>
           <Field id="qos-burst" label="Burst size (KB)" error={errors['bandwidth.burst_size_kb']} hint="1–10240">
             <input inputMode="numeric" value={f.burst_size_kb} onChange={(e) => set('burst_size_kb', e.target.value)} />
+          </Field>
+          <Field
+            id="qos-scope"
+            label="Limit scope"
+            error={errors['bandwidth.scope']}
+            hint={
+              f.scope === 'cluster'
+                ? 'The limits hold for the service across all proxies of the cluster'
+                : 'N proxies pass up to N × the limits'
+            }
+          >
+            <select value={f.scope} onChange={(e) => set('scope', e.target.value as BandwidthScope)}>
+              <option value="cluster">Cluster — shared by all proxies</option>
+              <option value="proxy">Per proxy — each proxy enforces the full limit</option>
+            </select>
           </Field>
         </div>
       </fieldset>

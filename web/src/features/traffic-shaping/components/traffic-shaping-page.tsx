@@ -6,7 +6,7 @@ import { useAuth } from '@/lib/auth';
 import { listState } from '@/lib/crud';
 import { useQosPolicies, useQosPolicyMutations } from '../api/qos-policies';
 import type { QosPolicy } from '../types';
-import { EMPTY_QOS, qosToForm } from '../utils/qos-form';
+import { EMPTY_QOS, qosToForm, scopeLabel } from '../utils/qos-form';
 import { PolicyStats } from './policy-stats';
 import QosPolicyForm from './qos-policy-form';
 
@@ -21,6 +21,7 @@ function columns(serviceName: (id: number) => string): Column<QosPolicy>[] {
     { header: 'Ingress', cell: (p) => fmtLimit(p.bandwidth.ingress_mbps) },
     { header: 'Egress', cell: (p) => fmtLimit(p.bandwidth.egress_mbps) },
     { header: 'Burst', cell: (p) => `${p.bandwidth.burst_size_kb} KB` },
+    { header: 'Scope', cell: (p) => scopeLabel(p.bandwidth.scope) },
     { header: 'Class', cell: (p) => p.priority_config.priority },
     { header: 'Weight', cell: (p) => p.priority_config.weight },
     { header: 'DSCP', cell: (p) => p.priority_config.dscp_marking },
@@ -97,7 +98,7 @@ export function TrafficShapingPage({ services }: { services: Service[] | undefin
           )}
         </>
       )}
-      detail={(id) => <PolicyStats policyId={id} />}
+      detail={(id, row) => <PolicyStats policyId={id} scope={row?.bandwidth.scope} />}
     />
   );
 }

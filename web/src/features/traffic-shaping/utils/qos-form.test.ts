@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_QOS, qosToInput, validateQos, type QosForm } from './qos-form';
+import type { QosPolicy, QosPolicyInput } from '../types';
+import { EMPTY_QOS, qosToForm, qosToInput, validateQos, type QosForm } from './qos-form';
 
 const qos = (o: Partial<QosForm> = {}): QosForm => ({ ...EMPTY_QOS, name: 'gold', service_id: '1', ...o });
 
@@ -7,7 +8,7 @@ describe('validateQos', () => {
   it('accepts a valid policy and builds the API body', () => {
     expect(validateQos(qos({ ingress_mbps: '100', egress_mbps: '100000' }))).toEqual({});
     const body = qosToInput(qos({ ingress_mbps: '100', max_latency_ms: '' }), 4);
-    expect(body.bandwidth).toEqual({ ingress_mbps: 100, egress_mbps: null, burst_size_kb: 1024 });
+    expect(body.bandwidth).toEqual({ ingress_mbps: 100, egress_mbps: null, burst_size_kb: 1024, scope: 'cluster' });
     expect(body.priority_config).toEqual({ priority: 'P2', weight: 50, max_latency_ms: null, dscp_marking: 'BE' });
     expect(body.cluster_id).toBe(4);
   });
@@ -40,5 +41,40 @@ describe('validateQos', () => {
       'bandwidth.ingress_mbps',
       'priority_config.weight',
     ]);
+  });
+
+  it('rejects an unknown limit scope', () => {
+    const e = validateQos(qos({ scope: 'global' as QosForm['scope'] }));
+    expect(e).toEqual({ 'bandwidth.scope': 'must be cluster or proxy' });
+  });
+});
+
+describe('limit scope', () => {
+  const spec: QosPolicyInput = {
+    name: 'gold',
+    description: null,
+    service_id: 1,
+    cluster_id: 4,
+    bandwidth: { ingress_mbps: 100, egress_mbps: 200, burst_size_kb: 512, scope: 'proxy' },
+    priority_config: { priority: 'P1', weight: 30, max_latency_ms: 20, dscp_marking: 'AF41' },
+    enabled: true,
+  };
+  const stored = { ...spec, id: 9, created_at: '', updated_at: '' } as QosPolicy;
+
+  it('defaults to cluster', () => {
+    expect(EMPTY_QOS.scope).toBe('cluster');
+    expect(qosToInput(qos(), 1).bandwidth.scope).toBe('cluster');
+  });
+
+  it('round-trips a stored policy through the form', () => {
+    const f = qosToForm(stored);
+    expect(f.scope).toBe('proxy');
+    expect(validateQos(f)).toEqual({});
+    expect(qosToInput(f, stored.cluster_id)).toEqual(spec);
+  });
+
+  it('reads a policy without a scope as cluster (the API default)', () => {
+    const bandwidth = { ingress_mbps: 100, egress_mbps: 200, burst_size_kb: 512 };
+    expect(qosToForm({ ...stored, bandwidth } as QosPolicy).scope).toBe('cluster');
   });
 });
