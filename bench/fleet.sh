@@ -7,7 +7,7 @@
 #   3. two replicas on PostgreSQL with Redis (half the fleet on each).
 # Prints, per setup: how long an API write takes to reach all N proxies (p50/p99/max), the
 # control plane's CPU and memory per connected proxy, and report ingest (reports/s from the
-# fleet, and a 64-sender burst).
+# fleet, and a 64-sender burst), and QoS leases of one cluster-wide limit (64-sender burst).
 # Usage: bench/fleet.sh            Environment: PROXIES (500), WRITES (20), REPORT_INTERVAL (3),
 #   SETUPS ("sqlite postgres postgres2"), PG (postgres://postgres@127.0.0.1:5432),
 #   REDIS (redis://127.0.0.1:6379/0), BIN (target/release/marchproxy)
