@@ -64,6 +64,31 @@ impl ProxyError {
         }
     }
 
+    /// The gRPC status a gRPC client gets for this error (the HTTP-to-gRPC mapping of the
+    /// gRPC spec, with a timeout as DEADLINE_EXCEEDED).
+    pub fn grpc_status(self) -> u32 {
+        match self {
+            ProxyError::NoRoute | ProxyError::NoRouteTable => 12, // UNIMPLEMENTED
+            ProxyError::NoConfig | ProxyError::NoHealthyEndpoint | ProxyError::ConnectFailed => 14, // UNAVAILABLE
+            ProxyError::UpstreamError => 14,
+            ProxyError::UpstreamTimeout => 4, // DEADLINE_EXCEEDED
+            ProxyError::BadRequest | ProxyError::ClientBodyError | ProxyError::HeadTooLarge => 13, // INTERNAL
+            ProxyError::ClientTimeout => 1,   // CANCELLED
+        }
+    }
+
+    /// The response a gRPC client sees: "trailers only" (HTTP 200, `grpc-status` and
+    /// `grpc-message` in the head), as gRPC servers and Envoy answer errors.
+    pub fn grpc_response<B: From<Bytes>>(self) -> Response<B> {
+        let mut r = Response::new(B::from(Bytes::new()));
+        let h = r.headers_mut();
+        h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        h.insert("grpc-status", HeaderValue::from(self.grpc_status()));
+        h.insert("grpc-message", HeaderValue::from_static(self.code()));
+        h.insert(ERROR_HEADER, HeaderValue::from_static(self.code()));
+        r
+    }
+
     /// The response the client sees, with any body type that can hold the proxy's bytes.
     pub fn response<B: From<Bytes>>(self) -> Response<B> {
         let body = format!("{{\"error\":\"{}\",\"status\":{}}}\n", self.code(), self.status().as_u16());
@@ -127,5 +152,21 @@ mod tests {
             assert_eq!(got, body.as_bytes(), "{e:?}");
         }
         assert_eq!(codes.len(), ALL.len());
+    }
+
+    #[test]
+    fn grpc_clients_get_trailers_only_answers() {
+        for (e, status) in [
+            (ProxyError::UpstreamTimeout, "4"),
+            (ProxyError::ConnectFailed, "14"),
+            (ProxyError::NoHealthyEndpoint, "14"),
+            (ProxyError::NoRoute, "12"),
+        ] {
+            let r: Response<http_body_util::Full<Bytes>> = e.grpc_response();
+            assert_eq!(r.status(), StatusCode::OK, "{e:?}");
+            assert_eq!(r.headers()["grpc-status"], status, "{e:?}");
+            assert_eq!(r.headers()["grpc-message"], e.code());
+            assert_eq!(r.headers()[http::header::CONTENT_TYPE], "application/grpc");
+        }
     }
 }

@@ -65,14 +65,20 @@ impl Proxy {
     pub(crate) async fn respond(self: Arc<Self>, req: Request<ClientBody>, conn: &Arc<ConnInfo>) -> Response<RespBody> {
         let start = Instant::now();
         let mut trace = None;
+        let grpc = is_grpc(req.headers());
         let result = self.forward(req, conn, &mut trace).await;
         let (mut resp, proxy_error) = match result {
             Ok(r) => (r, None),
+            Err(e) if grpc => (e.grpc_response(), Some(e.code())),
             Err(e) => (e.response(), Some(e.code())),
         };
         self.metrics.observe_request(resp.status().as_u16(), start.elapsed());
         if let Some(t) = trace.as_mut() {
             t.response(resp.status().as_u16(), resp.headers(), proxy_error);
+            // A "trailers only" gRPC answer carries its status in the head.
+            if let Some(code) = grpc_status(resp.headers()) {
+                t.grpc_status(code);
+            }
         }
         resp.body_mut().set_trace(trace);
         resp
@@ -119,13 +125,20 @@ impl Proxy {
         let Prepared { head, body, retry_ok } = prepare(req, conn, &shaping, trace.as_deref(), &table.states[first]);
 
         let mut ctx = SendCtx { shaping, trace, attempt: 0, upstreams: &conn.upstreams };
-        let sent = self.send(table, first, &head, body, &mut ctx).await;
+        let mut sent = self.send(table, first, &head, body, &mut ctx).await;
+        let unused_body = sent.unused_body.take();
         match self.observe(table, first, sent, &mut ctx) {
-            Err(e @ (ProxyError::ConnectFailed | ProxyError::UpstreamError)) if retry_ok => {
+            Err(e @ (ProxyError::ConnectFailed | ProxyError::UpstreamError)) if retry_ok || unused_body.is_some() => {
+                // Idempotent without a body, or a body no upstream has read yet.
+                let body = match unused_body {
+                    Some(b) if e == ProxyError::ConnectFailed => b,
+                    _ if retry_ok => ReqBody::Empty,
+                    _ => return Err(e),
+                };
                 let second = select(table, Some(first)).map_err(|_| e)?;
                 self.metrics.retries.fetch_add(1, Ordering::Relaxed);
                 ctx.attempt = 1;
-                let sent = self.send(table, second, &head, ReqBody::Empty, &mut ctx).await;
+                let sent = self.send(table, second, &head, body, &mut ctx).await;
                 self.observe(table, second, sent, &mut ctx)
             }
             other => other,
@@ -148,17 +161,35 @@ impl Proxy {
             let url = format!("{}://{}{}", ep.scheme, ep.authority, head.path());
             t.start_attempt(&mut extra, head.method(), &url, ep, ctx.attempt);
         }
-        let req = head.attempt(&ep.host_header, &extra, body);
-        drop(extra);
-
+        // One pool per DSCP mark: pooled connections never mix classes.
+        let pool = &ctx.upstreams[crate::dscp::mark_index(ctx.shaping.routed.tos >> 2)];
         // A guard, so a request cancelled by its client still releases its slot.
         let inflight = InFlight::new(&*table.states[idx]);
         let started = Instant::now();
-        // One pool per DSCP mark: pooled connections never mix classes.
-        let pool = &ctx.upstreams[crate::dscp::mark_index(ctx.shaping.routed.tos >> 2)];
-        // Time limits are the pool's, per step (upstream/limits.rs): a slow client is not
-        // the endpoint's timeout.
-        let result = pool.send(&ep.scheme, &ep.authority, req).await;
+        let mut unused_body = None;
+        let result = if ep.h2 {
+            // HTTP/2 (h2.rs): the response head is awaited at most the upstream timeout, or
+            // the request's gRPC deadline when it is shorter.
+            let deadline = head.grpc_timeout().map_or(pool.timeouts().response, |d| d.min(pool.timeouts().response));
+            match head.h2_request(&ep.scheme, &ep.authority, &extra, body) {
+                Some(req) => {
+                    match pool.send_h2(ep.scheme == http::uri::Scheme::HTTPS, &ep.authority, req, deadline).await {
+                        Ok(r) => Ok(UpBody::h2(r, pool.clone())),
+                        Err((e, body)) => {
+                            unused_body = body;
+                            Err(e)
+                        }
+                    }
+                }
+                None => Err(UpError::Protocol("request head not kept for HTTP/2")),
+            }
+        } else {
+            let req = head.attempt(&ep.host_header, &extra, body);
+            // Time limits are the pool's, per step (upstream/limits.rs): a slow client is not
+            // the endpoint's timeout.
+            pool.send(&ep.scheme, &ep.authority, req).await
+        };
+        drop(extra);
         drop(inflight);
         let outcome = match result {
             Ok(resp) => Ok(resp),
@@ -170,7 +201,7 @@ impl Proxy {
             Err(UpError::ClientTimeout) => Err(ProxyError::ClientTimeout),
             Err(_) => Err(ProxyError::UpstreamError),
         };
-        Sent { outcome, elapsed: started.elapsed() }
+        Sent { outcome, elapsed: started.elapsed(), unused_body }
     }
 
     /// Phase 5: what one attempt tells about endpoint `idx` (latency, passive health,
@@ -182,7 +213,7 @@ impl Proxy {
         sent: Sent,
         ctx: &mut SendCtx<'_>,
     ) -> Result<Response<RespBody>, ProxyError> {
-        let Sent { outcome, elapsed } = sent;
+        let Sent { outcome, elapsed, .. } = sent;
         let (ep, state) = (&table.endpoints[idx], &table.states[idx]);
         let now = crate::now_ms();
         let counters = &state.counters;
@@ -195,12 +226,17 @@ impl Proxy {
         }
         match outcome {
             Ok(resp) => {
-                let failed = resp.status().is_server_error();
+                // A gRPC error in the head ("trailers only") counts like a 5xx; one in the
+                // trailers is counted when the body ends (body/counting.rs).
+                let grpc = grpc_status(resp.headers());
+                let failed = resp.status().is_server_error() || grpc.is_some_and(grpc_failure);
                 state.observe(elapsed, !failed);
                 if failed {
                     counters.errors.fetch_add(1, Ordering::Relaxed);
                 }
-                if state.record_result(failed, now) {
+                // A gRPC call whose status comes in the trailers is judged there.
+                let judged_later = grpc.is_none() && resp.status().is_success() && is_grpc(resp.headers());
+                if !judged_later && state.record_result(failed, now) {
                     tracing::warn!(route_table = table.id, endpoint = %ep.raw, "endpoint ejected after consecutive failures");
                 }
                 Ok(ctx.shaping.response(resp, state))
@@ -315,7 +351,8 @@ fn prepare(
         headers.insert(X_FORWARDED_HOST, h);
     }
     let (parts, body) = req.into_parts();
-    let head = RequestHead::new(&parts.method, parts.uri.path_and_query(), &parts.headers, empty);
+    let head =
+        RequestHead::new(&parts.method, parts.uri.path_and_query(), &parts.headers, empty, shaping.routed.table.has_h2);
     drop(parts);
     // A request without a body (most GETs) has nothing to shape, count or capture.
     let body = if empty {
@@ -366,6 +403,23 @@ fn append_forwarded_for(h: &mut HeaderMap, ip: &HeaderValue) {
             h.insert(X_FORWARDED_FOR, ip.clone());
         }
     }
+}
+
+/// A gRPC request (`content-type: application/grpc[+proto|+json|…]`).
+pub fn is_grpc(h: &HeaderMap) -> bool {
+    h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+}
+
+/// The `grpc-status` of a head or trailers.
+pub fn grpc_status(h: &HeaderMap) -> Option<u32> {
+    h.get("grpc-status")?.to_str().ok()?.parse().ok()
+}
+
+/// gRPC statuses that mean the server failed (as Envoy maps them to 5xx for outlier
+/// detection): UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE, DATA_LOSS. Client-side
+/// statuses (INVALID_ARGUMENT, NOT_FOUND, …) say nothing about the endpoint's health.
+pub fn grpc_failure(code: u32) -> bool {
+    matches!(code, 2 | 4 | 13 | 14 | 15)
 }
 
 fn version_str(v: Version) -> &'static str {
@@ -428,6 +482,9 @@ struct SendCtx<'a> {
 struct Sent {
     outcome: Result<Response<UpBody>, ProxyError>,
     elapsed: Duration,
+    /// The request body, unread, when no connection could be made (HTTP/2 upstreams): the
+    /// request may go to another endpoint with it.
+    unused_body: Option<ReqBody>,
 }
 
 #[cfg(test)]

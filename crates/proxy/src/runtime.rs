@@ -52,6 +52,9 @@ impl Registry {
 pub struct EndpointRt {
     pub raw: String,
     pub scheme: Scheme,
+    /// HTTP/2 to this endpoint (`grpc://`: h2c with prior knowledge; `grpcs://`: TLS with
+    /// ALPN h2), else HTTP/1.1.
+    pub h2: bool,
     pub authority: Authority,
     pub host_header: HeaderValue,
     pub host: String,
@@ -68,6 +71,8 @@ pub struct TableRt {
     pub endpoints: Vec<EndpointRt>,
     pub candidates: Vec<Candidate>,
     pub states: Vec<Arc<EndpointState>>,
+    /// Some endpoint speaks HTTP/2 (requests then keep their parsed head for it).
+    pub has_h2: bool,
 }
 
 impl TableRt {
@@ -248,6 +253,7 @@ fn build_table(
         endpoints.push(EndpointRt {
             raw: r.endpoint.clone(),
             scheme: if tls { Scheme::HTTPS } else { Scheme::HTTP },
+            h2: matches!(ep.scheme.as_str(), "grpc" | "grpcs"),
             authority,
             host_header,
             host: ep.host.clone(),
@@ -258,7 +264,9 @@ fn build_table(
         states.push(state);
     }
     let n = endpoints.len();
+    let has_h2 = endpoints.iter().any(|e| e.h2);
     Ok(TableRt {
+        has_h2,
         id: t.id,
         name: t.spec.name.clone(),
         service_id: t.spec.service_id,

@@ -361,6 +361,25 @@ impl RequestTrace {
         }
     }
 
+    /// Record a gRPC call's status (`grpc-status`, in the head of a "trailers only" answer or
+    /// in the trailers): on the server span and the last attempt's. A server-side failure
+    /// (UNAVAILABLE and the like, `forward::grpc_failure`) marks both as errors even though
+    /// the HTTP status was 200.
+    pub fn grpc_status(&mut self, code: u32) {
+        let failed = crate::forward::grpc_failure(code);
+        let spans = std::iter::once(&mut self.server).chain(self.clients.last_mut());
+        for span in spans {
+            span.set_attr("rpc.grpc.status_code", code as i64);
+            if failed {
+                span.status = SpanStatus::Error(format!("gRPC status {code}"));
+                span.set_attr("error.type", code.to_string());
+            }
+        }
+        if failed {
+            self.failed = true;
+        }
+    }
+
     /// Record the response head the client gets.
     pub fn response(&mut self, status: u16, headers: &HeaderMap, proxy_error: Option<&'static str>) {
         self.server.set_attr("http.response.status_code", status as i64);

@@ -6,7 +6,8 @@
 //!   server), logged in as the bootstrap admin, with the default cluster's proxy API key.
 //! - [`controller`]: a fake controller that serves a [`ClusterSnapshot`] over the real proxy
 //!   API (register, config long-poll, report), so proxy-only tests need no database.
-//! - [`upstream`]: HTTP servers posing as regions.
+//! - [`upstream`]: HTTP servers posing as regions; [`grpc`]: a gRPC server (the four call
+//!   types, `grpc.health.v1`) and client helpers.
 //! - [`proxy`]: starting a proxy of a control plane and waiting until it runs a version.
 //! - [`fixtures`]: the setups tests share, e.g. two upstreams behind one service's route
 //!   table and a synced proxy.
@@ -16,6 +17,7 @@
 pub mod control_plane;
 pub mod controller;
 pub mod fixtures;
+pub mod grpc;
 pub mod proxy;
 pub mod upstream;
 

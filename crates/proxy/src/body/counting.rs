@@ -1,5 +1,6 @@
 //! Byte counting for traffic accounting: every data frame's length goes to the endpoint's
-//! counter for its direction (what the control plane prices and the reports carry).
+//! counter for its direction (what the control plane prices and the reports carry). A
+//! response's trailers with a failing `grpc-status` count as the endpoint's error.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -40,14 +41,26 @@ impl<B: Body<Data = Bytes> + Unpin> Body for Counting<B> {
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         let this = &mut *self;
         let r = Pin::new(&mut this.inner).poll_frame(cx);
-        if let (Poll::Ready(Some(Ok(frame))), Some(st)) = (&r, &this.state)
-            && let Some(d) = frame.data_ref()
-        {
-            let c = match this.dir {
-                Direction::In => &st.counters.bytes_in,
-                Direction::Out => &st.counters.bytes_out,
-            };
-            c.fetch_add(d.len() as u64, Ordering::Relaxed);
+        if let (Poll::Ready(Some(Ok(frame))), Some(st)) = (&r, &this.state) {
+            if let Some(d) = frame.data_ref() {
+                let c = match this.dir {
+                    Direction::In => &st.counters.bytes_in,
+                    Direction::Out => &st.counters.bytes_out,
+                };
+                c.fetch_add(d.len() as u64, Ordering::Relaxed);
+            } else if let Some(code) = frame.trailers_ref().and_then(crate::forward::grpc_status)
+                && matches!(this.dir, Direction::Out)
+            {
+                // A gRPC call's outcome (its head said 200): a server-side failure is an
+                // error of the endpoint, for the counters and passive health, as a 5xx is.
+                let failed = crate::forward::grpc_failure(code);
+                if failed {
+                    st.counters.errors.fetch_add(1, Ordering::Relaxed);
+                }
+                if st.record_result(failed, crate::now_ms()) {
+                    tracing::warn!(grpc_status = code, "endpoint ejected after consecutive gRPC failures");
+                }
+            }
         }
         r
     }

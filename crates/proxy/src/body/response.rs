@@ -89,6 +89,11 @@ impl Body for RespBody {
                 if let (Some(tap), Some(d)) = (&this.tap, f.data_ref()) {
                     tap.feed(d);
                 }
+                if let (Some(t), Some(code)) =
+                    (this.trace.as_mut(), f.trailers_ref().and_then(crate::forward::grpc_status))
+                {
+                    t.grpc_status(code);
+                }
             }
             Poll::Ready(None) | Poll::Ready(Some(Err(_))) => {
                 if let Some(t) = this.trace.as_mut() {

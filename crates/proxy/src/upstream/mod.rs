@@ -23,6 +23,7 @@
 //! request ([`pool::Pool::send`]).
 
 pub mod error;
+pub(crate) mod h2;
 pub mod head;
 pub mod limits;
 pub mod pool;
@@ -147,7 +148,7 @@ mod tests {
     }
 
     async fn call(pool: &Pool, authority: &Authority, method: Method) -> Result<Response<UpBody>, UpError> {
-        let head = RequestHead::new(&method, Some(&PathAndQuery::from_static("/")), &HeaderMap::new(), true);
+        let head = RequestHead::new(&method, Some(&PathAndQuery::from_static("/")), &HeaderMap::new(), true, false);
         let req = head.attempt(&HeaderValue::from_static("up"), &HeaderMap::new(), ReqBody::Empty);
         pool.send(&Scheme::HTTP, authority, req).await
     }

@@ -60,6 +60,8 @@ struct Idle {
 
 struct PoolInner {
     connector: HttpsConnector,
+    /// HTTP/2 upstreams (`grpc://`, `grpcs://`): one multiplexed connection each.
+    h2: crate::upstream::h2::H2Pool,
     idle: Mutex<Vec<(Key, Vec<Idle>)>>,
     max_idle_per_key: usize,
     timeouts: Timeouts,
@@ -88,8 +90,29 @@ impl Pool {
             .https_or_http()
             .enable_http1()
             .wrap_connector(DscpConnector::new(dscp, CONNECT_TIMEOUT, outbound.clone()));
+        let h2 = crate::upstream::h2::H2Pool::new(
+            tls,
+            DscpConnector::new(dscp, CONNECT_TIMEOUT, outbound.clone()),
+            timeouts,
+        );
         let idle = Mutex::new(Vec::new());
-        Pool(Arc::new(PoolInner { connector, idle, max_idle_per_key: MAX_IDLE_PER_UPSTREAM, timeouts }))
+        Pool(Arc::new(PoolInner { connector, h2, idle, max_idle_per_key: MAX_IDLE_PER_UPSTREAM, timeouts }))
+    }
+
+    /// One request over HTTP/2 (h2.rs); the response body streams on.
+    pub async fn send_h2(
+        &self,
+        https: bool,
+        authority: &Authority,
+        req: http::Request<ReqBody>,
+        deadline: Duration,
+    ) -> Result<http::Response<hyper::body::Incoming>, (UpError, Option<ReqBody>)> {
+        self.0.h2.send(https, authority, req, deadline).await
+    }
+
+    /// Open HTTP/2 upstream connections (metrics, tests).
+    pub fn h2_connections(&self) -> usize {
+        self.0.h2.connection_count()
     }
 
     /// The time limits of this pool's exchanges.

@@ -30,12 +30,29 @@ pub struct RequestHead {
     idempotent: bool,
     /// The head carries `Upgrade` (the request path keeps it only for an upgrade request).
     upgrade: bool,
+    /// The parsed head, kept when the route table has HTTP/2 endpoints (h2.rs builds its
+    /// requests from it); None otherwise, so HTTP/1.1-only tables pay nothing for it.
+    h2: Option<Box<H2Head>>,
+}
+
+/// What an HTTP/2 attempt needs of the request: method, path and the fields to send.
+struct H2Head {
+    method: Method,
+    pq: PathAndQuery,
+    headers: HeaderMap,
 }
 
 impl RequestHead {
     /// `headers` are the ones to send (hop-by-hop fields already removed, except the
-    /// `Connection: upgrade` and `Upgrade` of an upgrade request); `empty`: no body.
-    pub fn new(method: &Method, pq: Option<&PathAndQuery>, headers: &HeaderMap, empty: bool) -> Self {
+    /// `Connection: upgrade` and `Upgrade` of an upgrade request); `empty`: no body;
+    /// `keep_for_h2`: keep the parsed head too, for HTTP/2 attempts.
+    pub fn new(
+        method: &Method,
+        pq: Option<&PathAndQuery>,
+        headers: &HeaderMap,
+        empty: bool,
+        keep_for_h2: bool,
+    ) -> Self {
         let path = pq.map_or("/", |p| p.as_str());
         let path = if path.is_empty() { "/" } else { path };
         let line_len = method.as_str().len() + path.len() + 12;
@@ -63,7 +80,56 @@ impl RequestHead {
                 Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
             ),
             upgrade: headers.contains_key(header::UPGRADE),
+            h2: keep_for_h2.then(|| {
+                let mut headers = headers.clone();
+                headers.remove(header::HOST);
+                // gRPC servers require `te: trailers`, a hop-by-hop field the request path
+                // removed; it is the one TE value HTTP/2 allows.
+                let grpc =
+                    headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+                if grpc {
+                    headers.insert(header::TE, HeaderValue::from_static("trailers"));
+                }
+                let pq = pq.cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
+                Box::new(H2Head { method: method.clone(), pq, headers })
+            }),
         }
+    }
+
+    /// The request's gRPC deadline (`grpc-timeout`: 1-8 digits and a unit H, M, S, m, u, n),
+    /// when the head was kept for HTTP/2.
+    pub fn grpc_timeout(&self) -> Option<std::time::Duration> {
+        let v = self.h2.as_ref()?.headers.get("grpc-timeout")?.to_str().ok()?;
+        parse_grpc_timeout(v)
+    }
+
+    /// One HTTP/2 attempt to `scheme://authority`: the request with `extra` fields (trace
+    /// context, replacing the client's of the same names) and `body`. None when the head
+    /// was not kept for HTTP/2.
+    pub fn h2_request(
+        &self,
+        scheme: &http::uri::Scheme,
+        authority: &http::uri::Authority,
+        extra: &HeaderMap,
+        body: ReqBody,
+    ) -> Option<http::Request<ReqBody>> {
+        let h = self.h2.as_deref()?;
+        let uri = http::Uri::builder()
+            .scheme(scheme.clone())
+            .authority(authority.clone())
+            .path_and_query(h.pq.clone())
+            .build()
+            .ok()?;
+        let mut req = http::Request::new(body);
+        *req.method_mut() = h.method.clone();
+        *req.uri_mut() = uri;
+        *req.version_mut() = http::Version::HTTP_2;
+        let mut headers = h.headers.clone();
+        for (name, value) in extra {
+            headers.insert(name.clone(), value.clone());
+        }
+        *req.headers_mut() = headers;
+        Some(req)
     }
 
     /// The method, as sent.
@@ -129,6 +195,25 @@ impl RequestHead {
         out.extend_from_slice(b"\r\n");
         out
     }
+}
+
+/// `grpc-timeout` (gRPC over HTTP/2, "Requests"): at most 8 digits and a unit.
+pub fn parse_grpc_timeout(v: &str) -> Option<std::time::Duration> {
+    use std::time::Duration;
+    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
 }
 
 /// One request as it goes to an upstream: the encoded head of this attempt, its body, and
@@ -231,39 +316,39 @@ mod tests {
         let pq = PathAndQuery::from_static("/a?b=1");
         let up = HeaderValue::from_static("up.example");
         let none = HeaderMap::new();
-        let head = RequestHead::new(&Method::GET, Some(&pq), &h, true);
+        let head = RequestHead::new(&Method::GET, Some(&pq), &h, true, false);
         assert_eq!((head.method(), head.path(), head.idempotent()), ("GET", "/a?b=1", true));
         let get = head.attempt(&up, &none, ReqBody::Empty);
         assert_eq!(text(&get), "GET /a?b=1 HTTP/1.1\r\nhost: up.example\r\naccept: */*\r\n\r\n");
         assert_eq!((get.chunked, get.head_only, get.replayable, get.upgrade), (false, false, true, false));
         // The same idempotent request with a body is not replayed.
-        assert!(!RequestHead::new(&Method::PUT, Some(&pq), &h, false).attempt(&up, &none, a_body()).replayable);
+        assert!(!RequestHead::new(&Method::PUT, Some(&pq), &h, false, false).attempt(&up, &none, a_body()).replayable);
 
-        let post = RequestHead::new(&Method::POST, Some(&pq), &h, true);
+        let post = RequestHead::new(&Method::POST, Some(&pq), &h, true, false);
         assert!(!post.idempotent());
         let o = post.attempt(&up, &none, ReqBody::Empty);
         assert!(text(&o).ends_with("content-length: 0\r\n\r\n"), "{}", text(&o));
         assert!(!o.replayable);
-        let upload = RequestHead::new(&Method::POST, Some(&pq), &h, false).attempt(&up, &none, a_body());
+        let upload = RequestHead::new(&Method::POST, Some(&pq), &h, false, false).attempt(&up, &none, a_body());
         assert!(upload.chunked);
         assert!(text(&upload).ends_with("transfer-encoding: chunked\r\n\r\n"), "{}", text(&upload));
         h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
-        let sized = RequestHead::new(&Method::PUT, Some(&pq), &h, false).attempt(&up, &none, a_body());
+        let sized = RequestHead::new(&Method::PUT, Some(&pq), &h, false, false).attempt(&up, &none, a_body());
         assert!(!sized.chunked && !text(&sized).contains("transfer-encoding"), "{}", text(&sized));
-        assert!(RequestHead::new(&Method::HEAD, None, &h, true).attempt(&up, &none, ReqBody::Empty).head_only);
+        assert!(RequestHead::new(&Method::HEAD, None, &h, true, false).attempt(&up, &none, ReqBody::Empty).head_only);
 
         // An upgrade request's head carries Upgrade, and so asks for a tunnel.
         let mut ws = HeaderMap::new();
         ws.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         ws.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        let o = RequestHead::new(&Method::GET, None, &ws, true).attempt(&up, &none, ReqBody::Empty);
+        let o = RequestHead::new(&Method::GET, None, &ws, true, false).attempt(&up, &none, ReqBody::Empty);
         assert!(o.upgrade && text(&o).contains("upgrade: websocket\r\n"), "{}", text(&o));
 
         // Headers of the attempt replace the client's of the same name.
         h.insert("traceparent", HeaderValue::from_static("client"));
         let mut extra = HeaderMap::new();
         extra.insert("traceparent", HeaderValue::from_static("ours"));
-        let o = RequestHead::new(&Method::GET, None, &h, true).attempt(&up, &extra, ReqBody::Empty);
+        let o = RequestHead::new(&Method::GET, None, &h, true, false).attempt(&up, &extra, ReqBody::Empty);
         assert!(text(&o).contains("traceparent: ours\r\n") && !text(&o).contains("client\r\n"), "{}", text(&o));
     }
 }

@@ -42,6 +42,8 @@ pub struct UpBody {
     reusable: bool,
     pool: Pool,
     key: Option<Key>,
+    /// An HTTP/2 response's body (h2.rs): frames come from hyper, trailers included.
+    h2: Option<Box<hyper::body::Incoming>>,
 }
 
 impl UpBody {
@@ -49,7 +51,7 @@ impl UpBody {
         let Head { status, headers, http10, close, .. } = head;
         let reusable = conn.reusable && !close && !http10 && framing != Framing::UntilClose;
         let mut resp =
-            Response::new(UpBody { conn: Some(conn), tunnel: None, framing, reusable, pool, key: Some(key) });
+            Response::new(UpBody { conn: Some(conn), tunnel: None, framing, reusable, pool, key: Some(key), h2: None });
         *resp.status_mut() = status;
         *resp.headers_mut() = headers;
         let body = resp.body_mut();
@@ -77,11 +79,27 @@ impl UpBody {
             reusable: false,
             pool,
             key: None,
+            h2: None,
         };
         let mut resp = Response::new(body);
         *resp.status_mut() = status;
         *resp.headers_mut() = headers;
         resp
+    }
+
+    /// An HTTP/2 response (h2.rs): its body is hyper's stream, trailers included.
+    pub(crate) fn h2(resp: Response<hyper::body::Incoming>, pool: Pool) -> Response<UpBody> {
+        let (parts, body) = resp.into_parts();
+        let body = UpBody {
+            conn: None,
+            tunnel: None,
+            framing: Framing::UntilClose,
+            reusable: false,
+            pool,
+            key: None,
+            h2: Some(Box::new(body)),
+        };
+        Response::from_parts(parts, body)
     }
 
     /// The upstream's write half of an upgraded connection (once).
@@ -137,6 +155,9 @@ impl Body for UpBody {
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, UpError>>> {
         let this = &mut *self;
+        if let Some(b) = this.h2.as_mut() {
+            return Pin::new(&mut **b).poll_frame(cx).map_err(|e| UpError::Io(io::Error::other(e)));
+        }
         loop {
             match this.framing {
                 Framing::Done => return Poll::Ready(None),
@@ -198,10 +219,16 @@ impl Body for UpBody {
     }
 
     fn is_end_stream(&self) -> bool {
+        if let Some(b) = &self.h2 {
+            return b.is_end_stream();
+        }
         matches!(self.framing, Framing::Done | Framing::Length(0))
     }
 
     fn size_hint(&self) -> SizeHint {
+        if let Some(b) = &self.h2 {
+            return b.size_hint();
+        }
         match self.framing {
             Framing::Length(n) => SizeHint::with_exact(n),
             Framing::Done => SizeHint::with_exact(0),

@@ -1,0 +1,198 @@
+//! HTTP/2 to upstreams (`grpc://`: h2c with prior knowledge; `grpcs://`: TLS with ALPN h2):
+//! one multiplexed connection per upstream, per worker thread and DSCP mark.
+//!
+//! hyper's HTTP/2 client does the protocol: streams up to the server's
+//! `SETTINGS_MAX_CONCURRENT_STREAMS` (further requests wait for a free stream), flow control
+//! (a window is released as the response body is consumed, so a shaped body holds at most one
+//! window per stream), keep-alive PINGs, and GOAWAY (streams the server accepted run to their
+//! end; new requests see the connection closed and open another). A request the server
+//! refused without processing it (`REFUSED_STREAM`, or above a GOAWAY's last stream id) is
+//! sent again on a new connection when its body allows (none, or not yet read).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use http::uri::{Authority, Scheme, Uri};
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::body::request::ReqBody;
+use crate::dscp::DscpConnector;
+use crate::upstream::error::UpError;
+use crate::upstream::limits::Timeouts;
+use crate::upstream::pool::Key;
+
+type HttpsConnector = hyper_rustls::HttpsConnector<DscpConnector>;
+
+/// Keep-alive PING interval on upstream HTTP/2 connections (a dead peer is noticed within
+/// this plus [`KEEPALIVE_TIMEOUT`]).
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Flow-control windows: a stream may have this much unconsumed data in flight, the
+/// connection four times as much.
+const STREAM_WINDOW: u32 = 1 << 20;
+const CONNECTION_WINDOW: u32 = 4 << 20;
+
+/// The HTTP/2 connections of one pool (worker thread and DSCP mark).
+pub(crate) struct H2Pool {
+    connector: HttpsConnector,
+    conns: Mutex<Vec<(Key, SendRequest<ReqBody>)>>,
+    timeouts: Timeouts,
+}
+
+impl H2Pool {
+    pub(crate) fn new(tls: &rustls::ClientConfig, connector: DscpConnector, timeouts: Timeouts) -> Self {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls.clone())
+            .https_or_http()
+            .enable_http2()
+            .wrap_connector(connector);
+        H2Pool { connector, conns: Mutex::new(Vec::new()), timeouts }
+    }
+
+    /// Open connections (metrics, tests).
+    pub(crate) fn connection_count(&self) -> usize {
+        self.conns.lock().expect("h2 pool lock").iter().filter(|(_, s)| !s.is_closed()).count()
+    }
+
+    /// A live connection to `key`, or a new one.
+    async fn sender(&self, key: &Key, fresh: bool) -> Result<SendRequest<ReqBody>, UpError> {
+        if !fresh {
+            let mut conns = self.conns.lock().expect("h2 pool lock");
+            conns.retain(|(_, s)| !s.is_closed());
+            if let Some((_, s)) = conns.iter().find(|(k, _)| k == key) {
+                return Ok(s.clone());
+            }
+        }
+        let sender = self.connect(key).await?;
+        let mut conns = self.conns.lock().expect("h2 pool lock");
+        conns.retain(|(k, s)| k != key && !s.is_closed());
+        conns.push((key.clone(), sender.clone()));
+        Ok(sender)
+    }
+
+    async fn connect(&self, key: &Key) -> Result<SendRequest<ReqBody>, UpError> {
+        use tower_service::Service;
+        let uri = Uri::builder()
+            .scheme(if key.https { Scheme::HTTPS } else { Scheme::HTTP })
+            .authority(key.authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|e| UpError::Connect(e.to_string()))?;
+        let mut connector = self.connector.clone();
+        let io = match tokio::time::timeout(self.timeouts.response, connector.call(uri)).await {
+            Ok(io) => io.map_err(|e| UpError::Connect(e.to_string()))?,
+            Err(_) => return Err(UpError::Connect("timed out".into())),
+        };
+        if let hyper_rustls::MaybeHttpsStream::Https(tls) = &io
+            && tls.inner().get_ref().1.alpn_protocol() != Some(b"h2")
+        {
+            return Err(UpError::Connect("the endpoint did not offer HTTP/2 (ALPN h2)".into()));
+        }
+        let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .keep_alive_interval(KEEPALIVE_INTERVAL)
+            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+            .keep_alive_while_idle(true)
+            .initial_stream_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .handshake(io);
+        let (sender, conn) = match tokio::time::timeout(self.timeouts.response, handshake).await {
+            Ok(r) => r.map_err(|e| UpError::Connect(format!("HTTP/2 handshake: {e}")))?,
+            Err(_) => return Err(UpError::Connect("HTTP/2 handshake timed out".into())),
+        };
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "upstream HTTP/2 connection ended");
+            }
+        });
+        Ok(sender)
+    }
+
+    /// Send one request on a multiplexed connection and return the response with its body
+    /// still streaming. `deadline` bounds the wait for the response head (the upstream
+    /// timeout, or a shorter gRPC deadline). When no connection could be made, the body
+    /// comes back unread with the error, so the request can go to another endpoint.
+    pub(crate) async fn send(
+        &self,
+        https: bool,
+        authority: &Authority,
+        req: Request<ReqBody>,
+        deadline: Duration,
+    ) -> Result<Response<Incoming>, (UpError, Option<ReqBody>)> {
+        let key = Key { https, authority: authority.clone() };
+        let replayable = http_body::Body::is_end_stream(req.body());
+        let (parts, body) = req.into_parts();
+        let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+        let build = |body: ReqBody| {
+            let mut req = Request::new(body);
+            *req.method_mut() = method.clone();
+            *req.uri_mut() = uri.clone();
+            *req.version_mut() = http::Version::HTTP_2;
+            *req.headers_mut() = headers.clone();
+            req
+        };
+        let mut fresh = false;
+        let mut req = build(body);
+        loop {
+            let mut sender = match self.sender(&key, fresh).await {
+                Ok(s) => s,
+                Err(e) => return Err((e, Some(req.into_body()))),
+            };
+            if sender.ready().await.is_err() {
+                // Closed meanwhile (GOAWAY, or the peer went away): a new connection.
+                if fresh {
+                    return Err((UpError::Connect("HTTP/2 connection closed at once".into()), Some(req.into_body())));
+                }
+                fresh = true;
+                continue;
+            }
+            match tokio::time::timeout(deadline, sender.try_send_request(req)).await {
+                Err(_) => return Err((UpError::Timeout, None)),
+                Ok(Ok(resp)) => return Ok(resp),
+                Ok(Err(mut e)) => {
+                    // Not sent at all (the connection closed or went away before the stream
+                    // opened): the request comes back whole, body unread.
+                    if let Some(back) = e.take_message() {
+                        if fresh {
+                            return Err((UpError::Connect(e.into_error().to_string()), Some(back.into_body())));
+                        }
+                        fresh = true;
+                        req = back;
+                        continue;
+                    }
+                    let e = e.into_error();
+                    // Refused without being processed: once more on a new connection, if the
+                    // body can be sent again.
+                    if !fresh && replayable && unprocessed(&e) {
+                        fresh = true;
+                        req = build(ReqBody::Empty);
+                        continue;
+                    }
+                    return Err((h2_error(e), None));
+                }
+            }
+        }
+    }
+}
+
+/// The server did not process the request (RFC 9113 §8.7): refused stream, or a GOAWAY
+/// below its id.
+fn unprocessed(e: &hyper::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if let Some(h2) = s.downcast_ref::<h2::Error>() {
+            return h2.reason() == Some(h2::Reason::REFUSED_STREAM) || (h2.is_go_away() && h2.is_remote());
+        }
+        src = s.source();
+    }
+    e.is_canceled()
+}
+
+/// A failed exchange: the client's own body (hyper calls a body error a user error), or the
+/// upstream.
+fn h2_error(e: hyper::Error) -> UpError {
+    if e.is_user() { UpError::Body(e.to_string()) } else { UpError::Io(std::io::Error::other(e)) }
+}
