@@ -160,6 +160,62 @@ pub fn ms_to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
 mod tests {
     use super::*;
 
+    /// 0004: QoS policies written before scopes existed keep being enforced per proxy; those
+    /// that name a scope keep it.
+    #[tokio::test]
+    async fn policies_from_before_scopes_stay_per_proxy() {
+        sqlx::any::install_default_drivers();
+        let dir = std::env::temp_dir().join(format!("mp-mig-{}", std::process::id()));
+        let (url, _) = normalise_url(&format!("sqlite://{}/m.db", dir.display())).unwrap();
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+        let all = sqlx::migrate!("./migrations/sqlite");
+        let mut before = sqlx::migrate!("./migrations/sqlite");
+        before.migrations = std::borrow::Cow::Owned(all.migrations.iter().filter(|m| m.version < 4).cloned().collect());
+        before.run(&pool).await.unwrap();
+        for (name, bw) in [
+            ("old", r#"{"egress_mbps":10,"burst_size_kb":64}"#),
+            ("named", r#"{"egress_mbps":10,"burst_size_kb":64,"scope":"cluster"}"#),
+        ] {
+            sqlx::query(
+                "INSERT INTO clusters (id, name, api_key_hash, config_version, created_at, updated_at) VALUES (1, 'c', 'h', 1, 0, 0)
+                 ON CONFLICT DO NOTHING",
+            )
+            .execute(&pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO services (id, name, cluster_id, hostnames, path_prefix, protocol, created_at, updated_at) VALUES (1, 's', 1, '[]', '/', 'http', 0, 0)
+                 ON CONFLICT DO NOTHING",
+            )
+            .execute(&pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO qos_policies (name, service_id, cluster_id, bandwidth_config, priority_config, enabled, created_at, updated_at)
+                 VALUES ($1, 1, 1, $2, '{\"priority\":\"P2\"}', 1, 0, 0)",
+            )
+            .bind(name)
+            .bind(bw)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        all.run(&pool).await.unwrap();
+        for (name, scope) in [("old", "proxy"), ("named", "cluster")] {
+            let row = sqlx::query("SELECT bandwidth_config FROM qos_policies WHERE name = $1")
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let bw: marchproxy_model::qos::BandwidthConfig =
+                serde_json::from_str(&sqlx::Row::get::<String, _>(&row, "bandwidth_config")).unwrap();
+            assert_eq!(bw.scope.as_str(), scope, "{name}");
+            assert_eq!(bw.egress_mbps, Some(10));
+        }
+        pool.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[test]
     fn urls() {
         assert_eq!(

@@ -77,14 +77,37 @@ async fn shares_follow_demand_and_never_add_up_to_more_than_the_limit() {
     app.put_ok(&format!("/api/v1/traffic-shaping/policies/{id}"), spec.clone()).await;
     let (s, body) = lease(&app, p1, id, 0.0, true).await;
     assert_eq!((s, body["grants"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{body}");
-    // Nor for a direction without a limit, a disabled policy, or another cluster's policy.
+    // Nor for a direction without a limit, a policy that does not exist, another cluster's
+    // policy, or a disabled policy.
     spec["bandwidth"]["scope"] = json!("cluster");
     app.put_ok(&format!("/api/v1/traffic-shaping/policies/{id}"), spec).await;
+    let other = app.post_ok("/api/v1/clusters", json!({"name": "other"})).await;
+    let (other_id, other_key) = (other["id"].as_i64().unwrap(), other["api_key"].as_str().unwrap());
+    let other_svc = app
+        .post_ok(
+            "/api/v1/services",
+            json!({"name": "o", "cluster_id": other_id, "hostnames": ["o.example.com"], "protocol": "http"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut theirs = qos_example(other_svc);
+    theirs["cluster_id"] = json!(other_id);
+    let theirs = app.post_ok("/api/v1/traffic-shaping/policies", theirs).await["id"].as_i64().unwrap();
     let body = json!({"proxy_id": p1, "interval_ms": 1000, "demands": [
         {"policy_id": id, "direction": "ingress", "used_bps": 0, "throttled": true},
-        {"policy_id": id + 1000, "direction": "egress", "used_bps": 0, "throttled": true}]});
+        {"policy_id": id + 1000, "direction": "egress", "used_bps": 0, "throttled": true},
+        {"policy_id": theirs, "direction": "egress", "used_bps": 0, "throttled": true}]});
     let (s, body) = app.call_as(Some(&app.key), Method::POST, "/api/v1/proxy/qos-lease", Some(body)).await;
     assert_eq!((s, body["grants"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{body}");
+    // Their own proxy gets a share of it.
+    let (_, reg) = app
+        .call_as(Some(other_key), Method::POST, "/api/v1/proxy/register", Some(json!({"name": "o1", "version": "t"})))
+        .await;
+    let body = json!({"proxy_id": reg["proxy_id"], "interval_ms": 1000, "demands": [
+        {"policy_id": theirs, "direction": "egress", "used_bps": 0, "throttled": true}]});
+    let (s, body) = app.call_as(Some(other_key), Method::POST, "/api/v1/proxy/qos-lease", Some(body)).await;
+    assert_eq!((s, body["grants"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{body}");
     app.post_ok(&format!("/api/v1/traffic-shaping/policies/{id}/disable"), json!({})).await;
     let (_, body) = lease(&app, p1, id, 0.0, true).await;
     assert_eq!(body["grants"].as_array().map(Vec::len), Some(0), "{body}");
@@ -102,6 +125,12 @@ async fn bad_leases_are_refused_with_the_field() {
             json!({"proxy_id": p, "interval_ms": 500, "demands": [
                 {"policy_id": 1, "direction": "egress", "used_bps": -1.0, "throttled": false}]}),
             "used_bps",
+        ),
+        (
+            json!({"proxy_id": p, "interval_ms": 500, "demands": [
+                {"policy_id": 1, "direction": "egress", "used_bps": 1.0, "throttled": false},
+                {"policy_id": 1, "direction": "egress", "used_bps": 2.0, "throttled": true}]}),
+            "one demand per policy and direction",
         ),
     ] {
         let (s, err) = app.call_as(Some(&app.key), Method::POST, "/api/v1/proxy/qos-lease", Some(body)).await;

@@ -6,10 +6,15 @@
 //! buckets to the share it is granted. The request path never waits for this: chunks take
 //! tokens from local buckets; only their rate changes here.
 //!
-//! A grant holds for three intervals. When it expires without a new one (the control plane
-//! unreachable), the proxy falls back to the limit divided by the proxies that shared it at
-//! the last grant, and says so (`marchproxy_qos_cluster_fallback`). Before its first grant a
-//! proxy enforces the whole limit; the first lease is sent as soon as the policy arrives.
+//! A grant holds for three intervals, counted from when the lease was sent (the control
+//! plane counts the claim from when it granted it, later, so the proxy never holds a share
+//! the control plane has already given away). A separate timer ([`Proxy::lease_expiry_loop`])
+//! notices an expired grant even while a lease hangs, and the proxy falls back to the limit
+//! divided by the proxies that shared it at the last grant, and says so
+//! (`marchproxy_qos_cluster_fallback`). Before its first grant a proxy enforces the whole
+//! limit (it does not know how many proxies share it); the first lease is sent as soon as
+//! the policy arrives, and while leases keep failing before any grant the fallback metric
+//! says so too.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -31,7 +36,6 @@ fn flow_of(d: Direction) -> Flow {
 impl Proxy {
     pub async fn lease_loop(self: Arc<Self>) {
         let mut last = Instant::now();
-        let mut on_fallback = false;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(self.lease_interval) => {}
@@ -49,23 +53,42 @@ impl Proxy {
             if demands.is_empty() {
                 continue;
             }
+            let sent_at = Instant::now();
             match self.lease(demands).await {
                 Ok(answer) => {
-                    let until = Instant::now() + Duration::from_millis(answer.expires_in_ms);
+                    self.shaping.lease_failing.store(0, Ordering::Relaxed);
+                    let until = sent_at + Duration::from_millis(answer.expires_in_ms);
                     for g in answer.grants {
-                        if let Some(s) = policies.iter().find(|s| s.policy_id == g.policy_id) {
+                        // A grant the proxy cannot enforce is ignored (the share expires).
+                        let sane = g.rate_bps.is_finite()
+                            && g.rate_bps > 0.0
+                            && g.burst_bytes.is_finite()
+                            && g.burst_bytes > 0.0;
+                        if let Some(s) = policies.iter().find(|s| s.policy_id == g.policy_id).filter(|_| sane) {
                             s.grant(flow_of(g.direction), g.rate_bps, g.burst_bytes, g.proxies, until);
                         }
                     }
                 }
                 Err(e) => {
                     self.shaping.lease_failures.fetch_add(1, Ordering::Relaxed);
+                    self.shaping.lease_failing.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(error = %e, "QoS lease failed; keeping the current shares until they expire");
                 }
             }
-            // Expired grants turn into the fallback share here.
+        }
+    }
+
+    /// Every quarter interval: grants that expired turn into the fallback share, whether or
+    /// not a lease is in flight.
+    pub async fn lease_expiry_loop(self: Arc<Self>) {
+        let mut on_fallback = false;
+        let mut tick = tokio::time::interval(self.lease_interval / 4);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
             let now = Instant::now();
-            let fallback = policies.iter().fold(false, |acc, s| s.refresh(now) | acc);
+            let policies = self.shaping.policies();
+            let fallback = policies.iter().filter(|s| s.is_cluster()).fold(false, |acc, s| s.refresh(now) | acc);
             if fallback != on_fallback {
                 on_fallback = fallback;
                 if fallback {
@@ -87,8 +110,8 @@ impl Proxy {
             .http
             .post(format!("{base}/api/v1/proxy/qos-lease"))
             .bearer_auth(&self.api_key)
-            // An answer later than the lease would last is no use.
-            .timeout((self.lease_interval * 3).max(Duration::from_secs(1)))
+            // An answer after two intervals is late (the next lease is due): give up on it.
+            .timeout((self.lease_interval * 2).max(Duration::from_millis(200)))
             .json(&body)
             .send()
             .await;

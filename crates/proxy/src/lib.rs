@@ -269,6 +269,7 @@ pub async fn start(cfg: ProxyConfig) -> anyhow::Result<Running> {
         tokio::spawn(proxy.clone().sync_loop()),
         tokio::spawn(proxy.clone().report_loop()),
         tokio::spawn(proxy.clone().lease_loop()),
+        tokio::spawn(proxy.clone().lease_expiry_loop()),
     ];
     Ok(Running { addr, admin_addr, proxy, stop, tasks, http_task })
 }

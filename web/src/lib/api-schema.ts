@@ -2851,6 +2851,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description busy or the database is unavailable; keep the current shares and retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     register: {

@@ -12,3 +12,8 @@ CREATE TABLE qos_leases (
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (policy_id, direction, proxy_id)
 );
+
+-- Policies written before scopes existed were enforced per proxy: they keep that behaviour
+-- (scope `proxy`); new policies default to `cluster`. Switch one with a PUT.
+UPDATE qos_policies SET bandwidth_config = json_set(bandwidth_config, '$.scope', 'proxy')
+    WHERE json_extract(bandwidth_config, '$.scope') IS NULL;

@@ -149,7 +149,8 @@ async fn report(
 /// used of each (and whether it was throttled) and gets its share until `expires_in_ms`
 /// (docs/adr/0006-cluster-wide-bandwidth-limits.md).
 #[utoipa::path(post, path = "/api/v1/proxy/qos-lease", tag = "proxies", request_body = QosLeaseRequest,
-    responses((status = 200, body = QosLeaseResponse), (status = 401), (status = 404), (status = 422)))]
+    responses((status = 200, body = QosLeaseResponse), (status = 401), (status = 404), (status = 422),
+        (status = 503, description = "busy or the database is unavailable; keep the current shares and retry")))]
 async fn qos_lease(
     State(st): State<AppState>,
     ProxyAuth(cluster_id): ProxyAuth,
@@ -163,6 +164,10 @@ async fn qos_lease(
     }
     if let Some(i) = r.demands.iter().position(|d| !d.used_bps.is_finite() || d.used_bps < 0.0) {
         return Err(ApiError::field(&["body", "demands", &i.to_string(), "used_bps"], "must be a finite number >= 0"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(i) = r.demands.iter().position(|d| !seen.insert((d.policy_id, d.direction))) {
+        return Err(ApiError::field(&["body", "demands", &i.to_string()], "one demand per policy and direction"));
     }
     Ok(Json(store::qos_leases::lease(&st.db, cluster_id, &r).await?))
 }

@@ -63,6 +63,11 @@ impl From<sqlx::Error> for StoreError {
             if code.starts_with("57P") || code.starts_with("08") || code == "53300" {
                 return StoreError::Unavailable("database unavailable".into());
             }
+            // A lock not granted within the transaction's `lock_timeout` (55P03): too many
+            // callers queue on one row (QoS leases of one policy); they retry.
+            if code == "55P03" {
+                return StoreError::Unavailable("busy; retry".into());
+            }
             if db.is_foreign_key_violation()
                 || code == "23503"
                 || code == "787"

@@ -18,6 +18,8 @@ use crate::store::error::{StoreError, StoreResult};
 
 /// A lease lasts this many of the proxy's intervals.
 pub const LEASE_INTERVALS: u64 = 3;
+/// The smallest bucket a share gets (one full chunk of the proxy's shaper).
+const MIN_BURST: f64 = 16.0 * 1024.0;
 
 /// The limit of a cluster-scope policy in one direction, in bytes per second.
 fn limit_of(bw: &BandwidthConfig, direction: Direction) -> Option<f64> {
@@ -35,10 +37,16 @@ fn limit_of(bw: &BandwidthConfig, direction: Direction) -> Option<f64> {
 /// policies that are not (or no longer) cluster-scope, enabled, limited in that direction and
 /// of the proxy's cluster get no grant; without the traffic-shaping entitlement nothing does.
 pub async fn lease(db: &Db, cluster_id: i64, r: &QosLeaseRequest) -> StoreResult<QosLeaseResponse> {
-    let now = now_ms();
     let expires_in_ms = r.interval_ms * LEASE_INTERVALS;
-    let expires_at = now + expires_in_ms as i64;
     let mut tx = begin_write(db).await?;
+    if db.kind == DbKind::Postgres {
+        // Leases of one policy queue on its row; one that cannot get it within an interval
+        // is answered 503 (the proxy keeps its share and asks again) instead of holding a
+        // pooled connection while the queue grows.
+        sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL lock_timeout = '{}ms'", r.interval_ms.clamp(50, 10_000))))
+            .execute(&mut *tx)
+            .await?;
+    }
     let owner =
         sqlx::query("SELECT cluster_id FROM proxies WHERE id = $1").bind(r.proxy_id).fetch_optional(&mut *tx).await?;
     match owner {
@@ -67,7 +75,22 @@ pub async fn lease(db: &Db, cluster_id: i64, r: &QosLeaseRequest) -> StoreResult
             bandwidth.insert(id, row.json::<BandwidthConfig>("bandwidth_config")?);
         }
     }
-    for d in &r.demands {
+    // The time of this grant, read once the locks are held (so a lease that waited is not
+    // dated early), from the database's clock on PostgreSQL (so replicas with skewed clocks
+    // agree on which claims are fresh); SQLite is one node.
+    let now = match db.kind {
+        DbKind::Postgres => sqlx::query("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now")
+            .fetch_one(&mut *tx)
+            .await?
+            .i64("now")?,
+        DbKind::Sqlite => now_ms(),
+    };
+    let expires_at = now + expires_in_ms as i64;
+    // Rows in one order (policy, direction), so concurrent leases and the pruning cannot
+    // deadlock on them.
+    let mut demands: Vec<_> = r.demands.iter().collect();
+    demands.sort_by_key(|d| (d.policy_id, d.direction.as_str()));
+    for d in demands {
         let Some(bw) = bandwidth.get(&d.policy_id) else { continue };
         let Some(limit) = limit_of(bw, d.direction) else { continue };
         let dir = d.direction.as_str();
@@ -114,11 +137,14 @@ pub async fn lease(db: &Db, cluster_id: i64, r: &QosLeaseRequest) -> StoreResult
             .execute(&mut *tx)
             .await?;
         let proxies = claims.len().max(1) as u32;
+        // The policy's burst split among the proxies, but never below one full chunk (16 KiB,
+        // or the whole burst if smaller): a tiny bucket would make tiny chunks.
+        let burst = bw.burst_size_kb as f64 * 1024.0;
         grants.push(QosGrant {
             policy_id: d.policy_id,
             direction: d.direction,
             rate_bps: rate,
-            burst_bytes: bw.burst_size_kb as f64 * 1024.0 / proxies as f64,
+            burst_bytes: (burst / proxies as f64).max(burst.min(MIN_BURST)),
             proxies,
         });
     }
@@ -129,6 +155,8 @@ pub async fn lease(db: &Db, cluster_id: i64, r: &QosLeaseRequest) -> StoreResult
 /// Forget claims that expired more than a minute ago (housekeeping).
 pub async fn prune(db: &Db) -> StoreResult<u64> {
     let cutoff = now_ms() - 60_000;
+    // (The cutoff uses this replica's clock: a minute is far beyond any clock skew that
+    // matters here, and the rows are long dead either way.)
     let mut tx = begin_write(db).await?;
     let n = sqlx::query("DELETE FROM qos_leases WHERE expires_at < $1").bind(cutoff).execute(&mut *tx).await?;
     tx.commit().await?;
@@ -136,6 +164,7 @@ pub async fn prune(db: &Db) -> StoreResult<u64> {
 }
 
 /// Each proxy's current share of a policy's limits: (proxy id, direction, bytes per second).
+/// (Fresh by this replica's clock: for display only.)
 pub async fn shares(db: &Db, policy_id: i64) -> StoreResult<Vec<(i64, Direction, f64)>> {
     let rows = sqlx::query(
         "SELECT proxy_id, direction, granted_bps FROM qos_leases WHERE policy_id = $1 AND expires_at > $2

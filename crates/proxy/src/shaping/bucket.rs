@@ -25,9 +25,11 @@ pub struct TokenBucket {
     /// Tokens held; negative: debt (the link scheduler reads and takes them directly).
     pub(crate) tokens: f64,
     last: Instant,
-    /// Bytes taken, and whether a take had to wait, since [`TokenBucket::take_usage`].
+    /// Since [`TokenBucket::take_usage`]: bytes taken, whether a take had to wait, and the
+    /// bytes the rate allowed (its integral over time, whatever the rate was meanwhile).
     used: f64,
     denied: bool,
+    allowed: f64,
 }
 
 /// Refill a waiting bucket must be able to hold so late wake-ups lose nothing.
@@ -41,7 +43,16 @@ impl TokenBucket {
     pub fn new(rate: f64, burst: f64, now: Instant) -> Self {
         let chunk = chunk_for(rate, burst);
         let ceiling = (burst - chunk as f64).max(rate * TIMER_SLACK);
-        Self { rate, ceiling, chunk, tokens: (burst - chunk as f64).max(0.0), last: now, used: 0.0, denied: false }
+        Self {
+            rate,
+            ceiling,
+            chunk,
+            tokens: (burst - chunk as f64).max(0.0),
+            last: now,
+            used: 0.0,
+            denied: false,
+            allowed: 0.0,
+        }
     }
 
     /// Add what the rate has earned since the last refill, up to the ceiling.
@@ -53,6 +64,7 @@ impl TokenBucket {
         }
         let dt = now.duration_since(self.last).as_secs_f64();
         self.tokens = (self.tokens + dt * self.rate).min(self.ceiling);
+        self.allowed += dt * self.rate;
         self.last = now;
     }
 
@@ -61,10 +73,12 @@ impl TokenBucket {
         self.rate
     }
 
-    /// Bytes taken since the last call, and whether any take had to wait meanwhile.
-    pub fn take_usage(&mut self) -> (f64, bool) {
-        let u = (self.used, self.denied);
-        (self.used, self.denied) = (0.0, false);
+    /// Since the last call (up to `now`): bytes taken, whether any take had to wait, and the
+    /// bytes the rate allowed.
+    pub fn take_usage(&mut self, now: Instant) -> (f64, bool, f64) {
+        self.refill(now);
+        let u = (self.used, self.denied, self.allowed);
+        (self.used, self.denied, self.allowed) = (0.0, false, 0.0);
         u
     }
 

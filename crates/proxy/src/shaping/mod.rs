@@ -109,6 +109,8 @@ pub struct Shaping {
     pub lease_now: tokio::sync::Notify,
     /// Leases that failed (control plane unreachable or refusing).
     pub lease_failures: std::sync::atomic::AtomicU64,
+    /// Leases that failed since the last one that succeeded.
+    pub lease_failing: std::sync::atomic::AtomicU64,
 }
 
 impl Shaping {
@@ -119,6 +121,7 @@ impl Shaping {
             link: link_mbps.filter(|m| *m > 0.0).map(|m| std::sync::Arc::new(Link::new(m))),
             lease_now: tokio::sync::Notify::new(),
             lease_failures: std::sync::atomic::AtomicU64::new(0),
+            lease_failing: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

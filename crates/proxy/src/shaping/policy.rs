@@ -162,8 +162,22 @@ impl PolicyShaper {
     /// Apply new parameters; buckets keep their fill where they continue to exist.
     pub fn update(&self, p: ShapeParams) {
         let shares = self.shares.lock().expect("shares lock");
-        *self.params.lock().expect("params lock") = p;
-        self.rebuild(&shares, Instant::now());
+        let now = Instant::now();
+        let became_cluster = {
+            let mut params = self.params.lock().expect("params lock");
+            let was = params.cluster && params.enabled;
+            *params = p;
+            !was && params.cluster && params.enabled
+        };
+        self.rebuild(&shares, now);
+        if became_cluster {
+            // The first demand counts from now, not from when the buckets were made.
+            for flow in [Flow::Ingress, Flow::Egress] {
+                if let Some(b) = self.bucket(flow).lock().expect("bucket lock").as_mut() {
+                    b.take_usage(now);
+                }
+            }
+        }
     }
 
     /// Set the buckets from the parameters and, for scope `cluster`, the leased shares.
@@ -228,7 +242,7 @@ impl PolicyShaper {
         }
         let mut slot = self.bucket(flow).lock().expect("bucket lock");
         let b = slot.as_mut()?;
-        let (used, denied) = b.take_usage();
+        let (used, denied, allowed) = b.take_usage(Instant::now());
         let used_bps = used / interval.as_secs_f64().max(0.001);
         Some(marchproxy_model::report::QosDemand {
             policy_id: self.policy_id,
@@ -237,9 +251,10 @@ impl PolicyShaper {
                 Flow::Egress => marchproxy_model::report::Direction::Egress,
             },
             used_bps,
-            // Waiting for tokens while using most of the share: it would take more. (A chunk
-            // that waited once while the share was mostly idle asks for no more.)
-            throttled: denied && used_bps >= 0.8 * b.rate(),
+            // Waiting for tokens while using most of what the share allowed over the
+            // interval (its rate may have changed within it): it would take more. A chunk
+            // that waited once while the share was mostly idle asks for no more.
+            throttled: denied && used >= 0.8 * allowed,
         })
     }
 
@@ -264,6 +279,21 @@ impl PolicyShaper {
 
     /// Whether a limited direction runs on the fallback share (its grant expired).
     pub fn on_fallback(&self, now: Instant) -> bool {
+        self.fallback_state(now)
+    }
+
+    /// Scope `cluster` and no grant yet for a limited direction (the first lease has not
+    /// been answered).
+    pub fn ungranted(&self) -> bool {
+        let p = self.params.lock().expect("params lock").clone();
+        let shares = *self.shares.lock().expect("shares lock");
+        p.cluster
+            && [Flow::Ingress, Flow::Egress]
+                .into_iter()
+                .any(|f| p.limit(f).is_some() && shares[Self::index(f)].grant.is_none())
+    }
+
+    fn fallback_state(&self, now: Instant) -> bool {
         let p = self.params.lock().expect("params lock").clone();
         let shares = *self.shares.lock().expect("shares lock");
         p.cluster
