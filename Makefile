@@ -4,7 +4,7 @@ CARGO ?= cargo
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo "nextest run" || echo "test")
 
-.PHONY: run test web web-deps lint test-rust test-postgres test-web e2e test-deploy bench clean-test-dbs
+.PHONY: run test web web-deps lint test-rust test-postgres test-web e2e test-deploy test-grpc bench clean-test-dbs
 
 ## Start the whole system on the embedded defaults (SQLite, development license mode,
 ## web UI served, local proxy attached to the default cluster).
@@ -13,8 +13,9 @@ run: web
 
 ## Run the whole test suite: formatting, lints, Rust tests on SQLite and PostgreSQL,
 ## web UI lint/typecheck/unit tests, the browser end-to-end tests, and the deployment
-## files (Kubernetes overlays rendered and validated, docker-compose.yml parsed).
-test: lint test-rust test-postgres test-web e2e test-deploy
+## files (Kubernetes overlays rendered and validated, docker-compose.yml parsed), and gRPC
+## interoperability with Python grpcio peers through `marchproxy serve`.
+test: lint test-rust test-postgres test-web e2e test-deploy test-grpc
 
 web-deps: web/node_modules/.package-lock.json
 
@@ -58,6 +59,12 @@ e2e: web
 ## not part of `make test`).
 test-deploy:
 	deploy/test.sh validate
+
+## A grpcio client and two grpcio servers through `marchproxy serve`'s local proxy: the four
+## call types, a backend killed under load, the grpc health probe (installs grpcio with pip).
+test-grpc:
+	$(CARGO) build -p marchproxy
+	scripts/grpc-interop/run.sh $(CURDIR)/target/debug/marchproxy
 
 ## Drop databases left by earlier PostgreSQL test runs.
 clean-test-dbs:

@@ -1,5 +1,5 @@
 //! The health monitor: probes every endpoint of every enabled route table on the table's
-//! `health_probe` schedule (TCP connect, HTTP(S) GET, ICMP echo), applies the
+//! `health_probe` schedule (TCP connect, HTTP(S) GET, ICMP echo, gRPC health check), applies the
 //! consecutive-result thresholds, stores each outcome in `route_health_status`, and bumps
 //! the cluster's config version when an endpoint flips so proxies learn of it at once.
 //!
@@ -68,6 +68,12 @@ async fn probe_inner(endpoint: &str, cfg: &HealthProbeConfig, http: &HttpClient)
             let status = resp.status();
             // A redirect is not followed: the endpoint answered, so it is alive.
             if status.is_success() || status.is_redirection() { Ok(None) } else { Err(status_summary(status.as_u16())) }
+        }
+        ProbeProtocol::Grpc => {
+            let tls = matches!(ep.scheme.as_str(), "grpcs" | "https");
+            let service = cfg.grpc_service.as_deref().unwrap_or("");
+            crate::grpc_probe::check(policy, &ep.host, port, tls, service).await?;
+            Ok(None)
         }
         ProbeProtocol::Icmp => {
             let ip: IpAddr = policy.resolve(&ep.host, 0).await.map_err(|e| e.to_string())?[0].ip();

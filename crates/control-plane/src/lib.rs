@@ -25,7 +25,8 @@
 //!   served entitlement kept in step with the license.
 //! - [`bootstrap`]: first-start work (secret, admin, default cluster). [`admin_cli`]: the
 //!   `marchproxy admin` commands, on the database.
-//! - [`health`]: the health monitor (probes, thresholds, the probing lease).
+//! - [`health`]: the health monitor (probes, thresholds, the probing lease);
+//!   [`grpc_probe`]: its `grpc.health.v1` probe.
 //! - [`housekeeping`]: pruning of expired login attempts, revoked tokens and QoS leases.
 //! - [`drill`]: live failover drills. [`tracing_test`]: test spans. [`query_backends`]: span
 //!   search in Jaeger and Zipkin.
@@ -44,6 +45,7 @@ pub mod config;
 pub mod db;
 pub mod drill;
 pub mod events;
+pub mod grpc_probe;
 pub mod health;
 pub mod housekeeping;
 pub mod http_server;

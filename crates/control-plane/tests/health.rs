@@ -79,3 +79,39 @@ async fn tcp_probes_flip_health_after_thresholds() {
     assert!(v[0]["last_error"].is_null());
     app.shutdown().await;
 }
+
+/// `grpc` probes ask `grpc.health.v1.Health/Check` over h2c: SERVING is healthy, NOT_SERVING
+/// and a dead server are not; a refused gRPC service name never reaches the API.
+#[tokio::test]
+async fn grpc_probes_ask_the_grpc_health_service() {
+    let app = ControlPlane::start().await;
+    let sid = app.service("rpc", "rpc.example.com").await;
+    let mut server = grpc::GrpcServer::start("a").await;
+    let mut rt = route_example(sid);
+    rt["routes"] = json!([{"provider": "aws", "region": "us-east-1", "endpoint": server.url(), "weight": 100}]);
+    rt["health_probe"] =
+        json!({"protocol": "grpc", "grpc_service": "bad name!", "interval_seconds": 2, "timeout_seconds": 1});
+    let (s, e) = app.post("/api/v1/multi-cloud/routes", rt.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("grpc_service"), "{e}");
+    rt["health_probe"] = json!({"protocol": "grpc", "grpc_service": "test.Echo", "interval_seconds": 2, "timeout_seconds": 1,
+                               "unhealthy_threshold": 1, "healthy_threshold": 1});
+    let (s, t) = app.post("/api/v1/multi-cloud/routes", rt).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let path = format!("/api/v1/multi-cloud/routes/{}/health", t["id"]);
+    let calls = server.calls.load(std::sync::atomic::Ordering::Relaxed);
+    let v = eventually(&app, &path, Duration::from_secs(10), |v| v[0]["last_check"].is_string()).await;
+    assert_eq!(v[0]["is_healthy"], true, "{v}");
+    assert!(server.calls.load(std::sync::atomic::Ordering::Relaxed) > calls, "the server was asked");
+
+    server.serving.store(false, std::sync::atomic::Ordering::Relaxed);
+    let v = eventually(&app, &path, Duration::from_secs(10), |v| v[0]["is_healthy"] == false).await;
+    assert_eq!(v[0]["last_error"], "NOT_SERVING", "{v}");
+
+    server.serving.store(true, std::sync::atomic::Ordering::Relaxed);
+    eventually(&app, &path, Duration::from_secs(10), |v| v[0]["is_healthy"] == true).await;
+    server.kill();
+    let v = eventually(&app, &path, Duration::from_secs(10), |v| v[0]["is_healthy"] == false).await;
+    assert!(v[0]["last_error"].as_str().unwrap().contains("TCP connect"), "{v}");
+    app.shutdown().await;
+}

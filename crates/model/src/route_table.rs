@@ -63,6 +63,9 @@ pub enum ProbeProtocol {
     Http,
     Https,
     Icmp,
+    /// `grpc.health.v1.Health/Check` over HTTP/2 (TLS for `grpcs://` and `https://`
+    /// endpoints, h2c otherwise); healthy when the answer is SERVING.
+    Grpc,
 }
 
 fn default_weight() -> u32 {
@@ -119,6 +122,10 @@ pub struct HealthProbeConfig {
     /// Path for HTTP(S) probes; defaults to `/health`.
     #[serde(default)]
     pub path: Option<String>,
+    /// For `grpc` probes: the service asked about (`HealthCheckRequest.service`); empty or
+    /// missing asks about the server as a whole.
+    #[serde(default)]
+    pub grpc_service: Option<String>,
     #[serde(default = "default_interval")]
     pub interval_seconds: u32,
     #[serde(default = "default_timeout")]
@@ -135,6 +142,7 @@ impl Default for HealthProbeConfig {
             protocol: ProbeProtocol::Tcp,
             port: None,
             path: None,
+            grpc_service: None,
             interval_seconds: default_interval(),
             timeout_seconds: default_timeout(),
             unhealthy_threshold: default_unhealthy(),
@@ -254,6 +262,14 @@ impl RouteTableSpec {
         if p.path.as_ref().is_some_and(|x| !x.starts_with('/') || x.len() > 1024 || x.chars().any(char::is_whitespace))
         {
             e.add(path!["health_probe", "path"], "must be an absolute path without spaces");
+        }
+        if p.grpc_service.as_ref().is_some_and(|x| {
+            x.len() > 255 || !x.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+        }) {
+            e.add(
+                path!["health_probe", "grpc_service"],
+                "must be a gRPC service name (letters, digits, . _ - /), at most 255 characters",
+            );
         }
         e.into_result()
     }
