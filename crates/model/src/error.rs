@@ -127,7 +127,7 @@ pub fn parse_endpoint(s: &str) -> Result<Endpoint, String> {
         let u = url::Url::parse(s).map_err(|e| format!("is not a valid URL: {e}"))?;
         let scheme = u.scheme().to_ascii_lowercase();
         if !matches!(scheme.as_str(), "http" | "https" | "tcp" | "grpc" | "grpcs") {
-            return Err(format!("unsupported URL scheme `{scheme}` (use http, https or tcp)"));
+            return Err(format!("unsupported URL scheme `{scheme}` (use http, https, grpc, grpcs or tcp)"));
         }
         let host = u.host_str().filter(|h| !h.is_empty()).ok_or("URL has no host")?;
         let port = u

@@ -1009,6 +1009,11 @@ export interface components {
         };
         /** @description How the control plane probes the endpoints of a route table. */
         HealthProbeConfig: {
+            /**
+             * @description For `grpc` probes: the service asked about (`HealthCheckRequest.service`); empty or
+             *     missing asks about the server as a whole.
+             */
+            grpc_service?: string | null;
             /** Format: int32 */
             healthy_threshold?: number;
             /** Format: int32 */
@@ -1096,7 +1101,7 @@ export interface components {
             weight?: number;
         };
         /** @enum {string} */
-        ProbeProtocol: "tcp" | "http" | "https" | "icmp";
+        ProbeProtocol: "tcp" | "http" | "https" | "icmp" | "grpc";
         /** @description A data-plane proxy registered with the control plane. */
         Proxy: {
             address?: string | null;

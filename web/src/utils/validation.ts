@@ -56,7 +56,7 @@ export function endpointError(raw: string): string | null {
   if (s.includes('://')) {
     const scheme = s.slice(0, s.indexOf('://')).toLowerCase();
     if (!['http', 'https', 'tcp', 'grpc', 'grpcs'].includes(scheme))
-      return `unsupported URL scheme \`${scheme}\` (use http, https or tcp)`;
+      return `unsupported URL scheme \`${scheme}\` (use http, https, grpc, grpcs or tcp)`;
     let u: URL;
     try {
       // URL() knows no default port for tcp/grpc; parse them as http to read host and port.

@@ -80,4 +80,54 @@ describe('RouteTableForm', () => {
     await user.click(screen.getByRole('button', { name: 'Remove endpoint 1' }));
     expect(screen.queryByLabelText('URL (endpoint 3)')).toBeNull();
   });
+
+  it('asks for a gRPC service only for grpc probes and sends it', async () => {
+    const onSubmit = vi.fn().mockResolvedValue(undefined);
+    const user = userEvent.setup();
+    render(
+      <RouteTableForm
+        initial={EMPTY_ROUTE_TABLE}
+        services={services}
+        title="t"
+        submitLabel="Save"
+        onSubmit={onSubmit}
+        onCancel={() => undefined}
+      />,
+    );
+    await user.type(screen.getByLabelText('Name'), 'edge');
+    await user.selectOptions(screen.getByLabelText('Service'), 'web');
+    await user.type(screen.getByLabelText('Region (endpoint 1)'), 'us-east-1');
+    await user.type(screen.getByLabelText('URL (endpoint 1)'), 'grpc://a.example.com:50051');
+    await user.type(screen.getByLabelText('Region (endpoint 2)'), 'europe-west1');
+    await user.type(screen.getByLabelText('URL (endpoint 2)'), 'grpcs://b.example.com:443');
+    expect(screen.queryByLabelText('gRPC service')).toBeNull();
+
+    await user.selectOptions(screen.getByLabelText('Protocol'), 'grpc');
+    const svc = screen.getByLabelText('gRPC service');
+    expect(svc).toHaveAccessibleDescription(/grpc\.health\.v1 Health\/Check; empty checks the whole server/);
+    expect(screen.queryByLabelText('Path')).toBeNull();
+
+    await user.type(svc, 'my service');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(onSubmit).not.toHaveBeenCalled();
+    expect(svc).toHaveAccessibleDescription(/must be a gRPC service name/);
+
+    await user.clear(svc);
+    await user.type(svc, 'shop.v1.Cart');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
+    expect(onSubmit.mock.calls[0][0].health_probe).toMatchObject({
+      protocol: 'grpc',
+      grpc_service: 'shop.v1.Cart',
+      path: null,
+    });
+    expect(onSubmit.mock.calls[0][0].routes.map((r: { endpoint: string }) => r.endpoint)).toEqual([
+      'grpc://a.example.com:50051',
+      'grpcs://b.example.com:443',
+    ]);
+
+    await user.selectOptions(screen.getByLabelText('Protocol'), 'http');
+    expect(screen.queryByLabelText('gRPC service')).toBeNull();
+    expect(screen.getByLabelText('Path')).toBeInTheDocument();
+  });
 });

@@ -47,6 +47,7 @@ const TOP_KEYS = [
   'health_probe.protocol',
   'health_probe.port',
   'health_probe.path',
+  'health_probe.grpc_service',
   'health_probe.interval_seconds',
   'health_probe.timeout_seconds',
   'health_probe.unhealthy_threshold',
@@ -192,6 +193,16 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
           {http && (
             <Field id="rt-probe-path" label="Path" error={errors['health_probe.path']} hint="Default /health">
               <input value={f.probe_path} onChange={(e) => set('probe_path', e.target.value)} />
+            </Field>
+          )}
+          {f.probe_protocol === 'grpc' && (
+            <Field
+              id="rt-probe-grpc-service"
+              label="gRPC service"
+              error={errors['health_probe.grpc_service']}
+              hint="Service name asked in grpc.health.v1 Health/Check; empty checks the whole server"
+            >
+              <input value={f.grpc_service} onChange={(e) => set('grpc_service', e.target.value)} />
             </Field>
           )}
           <Field id="rt-probe-interval" label="Interval (s)" error={errors['health_probe.interval_seconds']}>

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_ROUTE_TABLE, routeTableToInput, validateRouteTable, type RouteTableForm } from './route-table-form';
+import type { RouteTable } from '../types';
+import {
+  EMPTY_ROUTE_TABLE,
+  routeTableToForm,
+  routeTableToInput,
+  validateRouteTable,
+  type RouteTableForm,
+} from './route-table-form';
 
 const rt = (o: Partial<RouteTableForm> = {}): RouteTableForm => ({
   ...EMPTY_ROUTE_TABLE,
@@ -50,5 +57,55 @@ describe('validateRouteTable', () => {
     expect(validateRouteTable(rt({ algorithm: 'cost' }))['routes.0.cost_per_gb']).toMatch(/required/);
     expect(validateRouteTable(rt({ probe_protocol: 'http', probe_path: 'health' }))['health_probe.path']).toBeDefined();
     expect(validateRouteTable(rt({ probe_port: '70000' }))['health_probe.port']).toBe('must be between 1 and 65535');
+  });
+
+  it('validates the gRPC service name like the server, only for grpc probes', () => {
+    const key = 'health_probe.grpc_service';
+    expect(validateRouteTable(rt({ probe_protocol: 'grpc' }))).toEqual({});
+    expect(validateRouteTable(rt({ probe_protocol: 'grpc', grpc_service: 'pkg.v1.Svc_a-b/x' }))).toEqual({});
+    expect(validateRouteTable(rt({ probe_protocol: 'grpc', grpc_service: 'my service' }))[key]).toMatch(/gRPC service/);
+    expect(validateRouteTable(rt({ probe_protocol: 'grpc', grpc_service: 'svc!' }))[key]).toBeDefined();
+    expect(validateRouteTable(rt({ probe_protocol: 'grpc', grpc_service: 'é' }))[key]).toBeDefined();
+    expect(validateRouteTable(rt({ probe_protocol: 'grpc', grpc_service: 'a'.repeat(255) }))[key]).toBeUndefined();
+    expect(validateRouteTable(rt({ probe_protocol: 'grpc', grpc_service: 'a'.repeat(256) }))[key]).toBeDefined();
+    // a leftover value is ignored (and not sent) once the protocol is no longer grpc
+    expect(validateRouteTable(rt({ probe_protocol: 'tcp', grpc_service: 'svc!' }))[key]).toBeUndefined();
+    expect(
+      routeTableToInput(rt({ probe_protocol: 'tcp', grpc_service: 'svc' }), 1).health_probe?.grpc_service,
+    ).toBeNull();
+  });
+});
+
+describe('routeTableToInput / routeTableToForm', () => {
+  const stored = (f: RouteTableForm): RouteTable =>
+    ({ ...routeTableToInput(f, 1), id: 7, created_at: '', updated_at: '' }) as RouteTable;
+
+  it('round-trips a grpc probe with its service', () => {
+    const f = rt({ probe_protocol: 'grpc', grpc_service: ' grpc.health.v1.Health ', probe_port: '50051' });
+    const body = routeTableToInput(f, 1);
+    expect(body.health_probe).toMatchObject({
+      protocol: 'grpc',
+      grpc_service: 'grpc.health.v1.Health',
+      port: 50051,
+      path: null,
+    });
+    expect(routeTableToForm(stored(f))).toEqual({ ...f, grpc_service: 'grpc.health.v1.Health' });
+  });
+
+  it('sends no service for an empty one (the whole server) and reads a missing one as empty', () => {
+    const f = rt({ probe_protocol: 'grpc' });
+    expect(routeTableToInput(f, 1).health_probe?.grpc_service).toBeNull();
+    expect(routeTableToForm(stored(f))).toEqual(f);
+    // an older server leaves the field out
+    const t = stored(f);
+    const probe: Partial<RouteTable['health_probe']> = { ...t.health_probe };
+    delete probe.grpc_service;
+    expect(routeTableToForm({ ...t, health_probe: probe } as RouteTable).grpc_service).toBe('');
+  });
+
+  it('keeps the path for http probes only', () => {
+    const f = rt({ probe_protocol: 'https', probe_path: '/ready' });
+    expect(routeTableToInput(f, 1).health_probe).toMatchObject({ path: '/ready', grpc_service: null });
+    expect(routeTableToForm(stored(f))).toEqual(f);
   });
 });

@@ -5,7 +5,7 @@ import type { CloudProvider, ProbeProtocol, RouteTable, RouteTableInput, Routing
 
 export const PROVIDERS: CloudProvider[] = ['aws', 'gcp', 'azure', 'on_prem'];
 export const ALGORITHMS: RoutingAlgorithm[] = ['latency', 'cost', 'geo', 'weighted_rr', 'failover'];
-export const PROBE_PROTOCOLS: ProbeProtocol[] = ['tcp', 'http', 'https', 'icmp'];
+export const PROBE_PROTOCOLS: ProbeProtocol[] = ['tcp', 'http', 'https', 'icmp', 'grpc'];
 
 export interface RouteForm {
   provider: CloudProvider;
@@ -26,6 +26,7 @@ export interface RouteTableForm {
   probe_protocol: ProbeProtocol;
   probe_port: string;
   probe_path: string;
+  grpc_service: string;
   interval_seconds: string;
   timeout_seconds: string;
   unhealthy_threshold: string;
@@ -53,6 +54,7 @@ export const EMPTY_ROUTE_TABLE: RouteTableForm = {
   probe_protocol: 'tcp',
   probe_port: '',
   probe_path: '',
+  grpc_service: '',
   interval_seconds: '10',
   timeout_seconds: '5',
   unhealthy_threshold: '3',
@@ -79,6 +81,7 @@ export function routeTableToForm(t: RouteTable): RouteTableForm {
     probe_protocol: t.health_probe.protocol,
     probe_port: str(t.health_probe.port),
     probe_path: t.health_probe.path ?? '',
+    grpc_service: t.health_probe.grpc_service ?? '',
     interval_seconds: str(t.health_probe.interval_seconds),
     timeout_seconds: str(t.health_probe.timeout_seconds),
     unhealthy_threshold: str(t.health_probe.unhealthy_threshold),
@@ -117,6 +120,11 @@ export function validateRouteTable(f: RouteTableForm): Errors {
     if (p && (!p.startsWith('/') || p.length > 1024 || /\s/.test(p)))
       e['health_probe.path'] = 'must be an absolute path without spaces';
   }
+  if (f.probe_protocol === 'grpc') {
+    const svc = f.grpc_service.trim();
+    if (svc.length > 255 || !/^[A-Za-z0-9._/-]*$/.test(svc))
+      e['health_probe.grpc_service'] = 'must be a gRPC service name (letters, digits, . _ - /), at most 255 characters';
+  }
   intIn(e, 'health_probe.interval_seconds', f.interval_seconds, 1, 3600);
   intIn(e, 'health_probe.timeout_seconds', f.timeout_seconds, 1, 3600);
   if (
@@ -154,6 +162,7 @@ export function routeTableToInput(f: RouteTableForm, clusterId: number): RouteTa
       protocol: f.probe_protocol,
       port: optNum(f.probe_port),
       path: http ? f.probe_path.trim() || '/health' : null,
+      grpc_service: f.probe_protocol === 'grpc' ? f.grpc_service.trim() || null : null,
       interval_seconds: Number(f.interval_seconds),
       timeout_seconds: Number(f.timeout_seconds),
       unhealthy_threshold: Number(f.unhealthy_threshold),
