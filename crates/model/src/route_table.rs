@@ -97,6 +97,32 @@ pub struct Route {
     pub latitude: Option<f64>,
     #[serde(default)]
     pub longitude: Option<f64>,
+    /// The HTTP version spoken to this endpoint. Default by scheme: `grpc://` and `grpcs://`
+    /// HTTP/2 (h2c, or TLS with ALPN h2), `http://` and `https://` HTTP/1.1. `http2` on an
+    /// `http://` endpoint is h2c with prior knowledge, on `https://` TLS with ALPN h2.
+    #[serde(default)]
+    pub upstream_protocol: Option<UpstreamProtocol>,
+}
+
+/// The HTTP version spoken to an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamProtocol {
+    Http1,
+    Http2,
+}
+
+impl Route {
+    /// Whether the proxy speaks HTTP/2 to this endpoint (its setting, else its scheme).
+    pub fn speaks_http2(&self) -> bool {
+        match self.upstream_protocol {
+            Some(p) => p == UpstreamProtocol::Http2,
+            None => {
+                let e = self.endpoint.trim_start().to_ascii_lowercase();
+                e.starts_with("grpc://") || e.starts_with("grpcs://")
+            }
+        }
+    }
 }
 
 fn default_interval() -> u32 {
@@ -215,9 +241,19 @@ impl RouteTableSpec {
         for (i, r) in self.routes.iter().enumerate() {
             e.text(path!["routes", i, "region"], &r.region, 64);
             match parse_endpoint(&r.endpoint) {
-                Ok(_) => {
+                Ok(ep) => {
                     if !seen.insert(r.endpoint.trim()) {
                         e.add(path!["routes", i, "endpoint"], "duplicate endpoint in this route table");
+                    }
+                    match (ep.scheme.as_str(), r.upstream_protocol) {
+                        ("grpc" | "grpcs", Some(UpstreamProtocol::Http1)) => {
+                            e.add(path!["routes", i, "upstream_protocol"], "gRPC endpoints need http2")
+                        }
+                        ("tcp", Some(_)) => e.add(
+                            path!["routes", i, "upstream_protocol"],
+                            "applies to http(s) and grpc(s) endpoints, not to TCP ones",
+                        ),
+                        _ => {}
                     }
                 }
                 Err(m) => e.add(path!["routes", i, "endpoint"], m),
@@ -362,6 +398,31 @@ pub fn preferred_endpoint(spec: &RouteTableSpec, health: &[EndpointHealth], excl
 mod plan_tests {
     use super::*;
 
+    #[test]
+    fn the_upstream_protocol_follows_the_scheme_unless_set() {
+        let r = |ep: &str, p: Option<UpstreamProtocol>| -> Route {
+            serde_json::from_value(
+                serde_json::json!({"provider": "aws", "region": "r", "endpoint": ep, "upstream_protocol": p}),
+            )
+            .unwrap()
+        };
+        assert!(r("grpc://a:1", None).speaks_http2());
+        assert!(r("GRPCS://a:1", None).speaks_http2());
+        assert!(!r("https://a:1", None).speaks_http2());
+        assert!(r("https://a:1", Some(UpstreamProtocol::Http2)).speaks_http2());
+        assert!(!r("http://a:1", Some(UpstreamProtocol::Http1)).speaks_http2());
+        let mut t = table(RoutingAlgorithm::Failover);
+        t.routes[0] = r("grpc://a:1", Some(UpstreamProtocol::Http1));
+        t.routes[1] = r("b:1", Some(UpstreamProtocol::Http2));
+        let err = t.validate().unwrap_err();
+        let fields: Vec<String> = err.errors.iter().map(|e| serde_json::to_string(&e.loc).unwrap()).collect();
+        assert_eq!(
+            fields,
+            [r#"["body","routes",0,"upstream_protocol"]"#, r#"["body","routes",1,"upstream_protocol"]"#],
+            "{err:?}"
+        );
+    }
+
     fn table(alg: RoutingAlgorithm) -> RouteTableSpec {
         let route = |ep: &str, cost: f64, prio: u32| Route {
             provider: CloudProvider::Aws,
@@ -373,6 +434,7 @@ mod plan_tests {
             priority: Some(prio),
             latitude: None,
             longitude: None,
+            upstream_protocol: None,
         };
         RouteTableSpec {
             name: "t".into(),

@@ -52,8 +52,9 @@ impl Registry {
 pub struct EndpointRt {
     pub raw: String,
     pub scheme: Scheme,
-    /// HTTP/2 to this endpoint (`grpc://`: h2c with prior knowledge; `grpcs://`: TLS with
-    /// ALPN h2), else HTTP/1.1.
+    /// HTTP/2 to this endpoint (`grpc://`, or `upstream_protocol: http2` on `http://`: h2c
+    /// with prior knowledge; `grpcs://`, or `http2` on `https://`: TLS with ALPN h2), else
+    /// HTTP/1.1.
     pub h2: bool,
     pub authority: Authority,
     pub host_header: HeaderValue,
@@ -253,7 +254,7 @@ fn build_table(
         endpoints.push(EndpointRt {
             raw: r.endpoint.clone(),
             scheme: if tls { Scheme::HTTPS } else { Scheme::HTTP },
-            h2: matches!(ep.scheme.as_str(), "grpc" | "grpcs"),
+            h2: r.speaks_http2(),
             authority,
             host_header,
             host: ep.host.clone(),

@@ -237,3 +237,20 @@ async fn qos_shapes_a_grpc_stream() {
     assert!((rate - 1_000_000.0).abs() < 100_000.0, "shaped to {rate:.0} B/s in {secs:.2} s");
     p.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_http_endpoint_set_to_http2_is_spoken_to_with_h2c() {
+    let a = GrpcServer::start("a").await;
+    let cp = ControlPlane::start().await;
+    let svc = cp.service("grpc", HOST).await;
+    let route = json!({"provider": "aws", "region": "us-east-1", "endpoint": format!("http://{}", a.addr),
+                       "weight": 100, "upstream_protocol": "http2"});
+    cp.route_table(svc, "failover", vec![route], quiet_probe()).await;
+    let p = proxy(&cp, |c| c.workers = Some(1)).await;
+    synced(&cp, &p).await;
+    let mut c = grpc::client(p.addr, HOST).await;
+    assert_eq!(grpc::unary(&mut c, msg(3, 10, "")).await.unwrap().from, "a");
+    let echoes = grpc::bidi(&mut c, (0..3).map(|i| msg(i, 10, "")).collect()).await.unwrap();
+    assert_eq!(echoes.len(), 3);
+    p.shutdown().await;
+}

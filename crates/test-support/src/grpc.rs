@@ -88,7 +88,12 @@ pub struct GrpcServer {
 
 impl GrpcServer {
     pub async fn start(name: &str) -> Self {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(name, "127.0.0.1:0").await
+    }
+
+    /// On a given address (benchmarks).
+    pub async fn start_on(name: &str, addr: &str) -> Self {
+        let l = TcpListener::bind(addr).await.unwrap();
         Self::serve(name, l, Arc::new(AtomicBool::new(true)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)))
     }
 
