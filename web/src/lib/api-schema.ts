@@ -1295,6 +1295,7 @@ export interface components {
             priority?: number | null;
             provider: components["schemas"]["CloudProvider"];
             region: string;
+            upstream_protocol?: components["schemas"]["UpstreamProtocol"] | null;
             /** Format: int32 */
             weight?: number;
         };
@@ -1550,6 +1551,11 @@ export interface components {
             password?: string | null;
             role?: components["schemas"]["Role"] | null;
         };
+        /**
+         * @description The HTTP version spoken to an endpoint.
+         * @enum {string}
+         */
+        UpstreamProtocol: "http1" | "http2";
         User: {
             created_at: string;
             /** Format: int64 */

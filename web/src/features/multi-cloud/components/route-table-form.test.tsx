@@ -81,6 +81,45 @@ describe('RouteTableForm', () => {
     expect(screen.queryByLabelText('URL (endpoint 3)')).toBeNull();
   });
 
+  it('sends the upstream protocol chosen per endpoint, null by scheme', async () => {
+    const onSubmit = vi.fn().mockResolvedValue(undefined);
+    const user = userEvent.setup();
+    render(
+      <RouteTableForm
+        initial={EMPTY_ROUTE_TABLE}
+        services={services}
+        title="t"
+        submitLabel="Save"
+        onSubmit={onSubmit}
+        onCancel={() => undefined}
+      />,
+    );
+    await user.type(screen.getByLabelText('Name'), 'edge');
+    await user.selectOptions(screen.getByLabelText('Service'), 'web');
+    await user.type(screen.getByLabelText('Region (endpoint 1)'), 'us-east-1');
+    await user.type(screen.getByLabelText('URL (endpoint 1)'), 'https://a.example.com:443');
+    await user.type(screen.getByLabelText('Region (endpoint 2)'), 'europe-west1');
+    await user.type(screen.getByLabelText('URL (endpoint 2)'), 'b.example.com:5432');
+    const proto1 = screen.getByLabelText('Protocol (endpoint 1)');
+    const proto2 = screen.getByLabelText('Protocol (endpoint 2)');
+    expect(proto1).toHaveDisplayValue('By scheme');
+
+    // a TCP endpoint takes no protocol: refused client-side, shown on its row
+    await user.selectOptions(proto2, 'HTTP/1.1');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(onSubmit).not.toHaveBeenCalled();
+    expect(proto2).toHaveAccessibleDescription('applies to http(s) and grpc(s) endpoints, not to TCP ones');
+
+    await user.selectOptions(proto2, 'By scheme');
+    await user.selectOptions(proto1, 'HTTP/2');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
+    expect(onSubmit.mock.calls[0][0].routes.map((r: { upstream_protocol: unknown }) => r.upstream_protocol)).toEqual([
+      'http2',
+      null,
+    ]);
+  });
+
   it('asks for a gRPC service only for grpc probes and sends it', async () => {
     const onSubmit = vi.fn().mockResolvedValue(undefined);
     const user = userEvent.setup();

@@ -34,6 +34,7 @@ const ROUTE_KEYS = [
   'cost_per_gb',
   'is_active',
   'priority',
+  'upstream_protocol',
   'latitude',
   'longitude',
 ];
@@ -148,6 +149,20 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
               error={errors[`routes.${i}.priority`]}
             >
               <input inputMode="numeric" value={r.priority} onChange={(e) => setRoute(i, 'priority', e.target.value)} />
+            </Field>
+            <Field
+              id={`rt-r${i}-upstream-protocol`}
+              label={`Protocol (endpoint ${i + 1})`}
+              error={errors[`routes.${i}.upstream_protocol`]}
+            >
+              <select
+                value={r.upstream_protocol}
+                onChange={(e) => setRoute(i, 'upstream_protocol', e.target.value as RouteForm['upstream_protocol'])}
+              >
+                <option value="">By scheme</option>
+                <option value="http1">HTTP/1.1</option>
+                <option value="http2">HTTP/2</option>
+              </select>
             </Field>
             <div className="field field-check">
               <input

@@ -74,6 +74,26 @@ describe('validateRouteTable', () => {
       routeTableToInput(rt({ probe_protocol: 'tcp', grpc_service: 'svc' }), 1).health_probe?.grpc_service,
     ).toBeNull();
   });
+
+  it('checks the upstream protocol against the endpoint scheme like the server', () => {
+    const key = 'routes.0.upstream_protocol';
+    const on = (endpoint: string, upstream_protocol: RouteTableForm['routes'][number]['upstream_protocol']) => {
+      const f = rt();
+      f.routes[0] = { ...f.routes[0], endpoint, upstream_protocol };
+      return validateRouteTable(f)[key];
+    };
+    expect(on('https://a.example.com:443', 'http2')).toBeUndefined();
+    expect(on('http://a.example.com:8080', 'http1')).toBeUndefined();
+    expect(on('grpc://a.example.com:50051', 'http2')).toBeUndefined();
+    expect(on('GRPCS://a.example.com:443', 'http1')).toBe('gRPC endpoints need http2');
+    expect(on('grpc://a.example.com:50051', 'http1')).toBe('gRPC endpoints need http2');
+    const tcp = 'applies to http(s) and grpc(s) endpoints, not to TCP ones';
+    expect(on('tcp://a.example.com:5432', 'http2')).toBe(tcp);
+    expect(on('a.example.com:5432', 'http1')).toBe(tcp);
+    // by scheme is fine everywhere; a broken endpoint reports only its own error
+    expect(on('a.example.com:5432', '')).toBeUndefined();
+    expect(on('not a url', 'http2')).toBeUndefined();
+  });
 });
 
 describe('routeTableToInput / routeTableToForm', () => {
@@ -101,6 +121,22 @@ describe('routeTableToInput / routeTableToForm', () => {
     const probe: Partial<RouteTable['health_probe']> = { ...t.health_probe };
     delete probe.grpc_service;
     expect(routeTableToForm({ ...t, health_probe: probe } as RouteTable).grpc_service).toBe('');
+  });
+
+  it('sends null for by scheme, round-trips a chosen protocol, and reads a missing one as by scheme', () => {
+    const f = rt();
+    f.routes[1] = { ...f.routes[1], upstream_protocol: 'http2' };
+    const body = routeTableToInput(f, 1);
+    expect(body.routes.map((r) => r.upstream_protocol)).toEqual([null, 'http2']);
+    expect(routeTableToForm(stored(f))).toEqual(f);
+    // an older server leaves the field out
+    const t = stored(f);
+    const routes = t.routes.map((r) => {
+      const x: Partial<RouteTable['routes'][number]> = { ...r };
+      delete x.upstream_protocol;
+      return x;
+    });
+    expect(routeTableToForm({ ...t, routes } as RouteTable).routes.map((r) => r.upstream_protocol)).toEqual(['', '']);
   });
 
   it('keeps the path for http probes only', () => {

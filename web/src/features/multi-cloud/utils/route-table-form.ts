@@ -1,7 +1,14 @@
 // The route table form: its fields as typed, validation mirroring the API's bounds (docs/API.md), and the
 // conversions from a stored route table and to the API body.
 import { endpointError, intIn, numIn, optNum, str, text, type Errors } from '@/utils/validation';
-import type { CloudProvider, ProbeProtocol, RouteTable, RouteTableInput, RoutingAlgorithm } from '../types';
+import type {
+  CloudProvider,
+  ProbeProtocol,
+  RouteTable,
+  RouteTableInput,
+  RoutingAlgorithm,
+  UpstreamProtocol,
+} from '../types';
 
 export const PROVIDERS: CloudProvider[] = ['aws', 'gcp', 'azure', 'on_prem'];
 export const ALGORITHMS: RoutingAlgorithm[] = ['latency', 'cost', 'geo', 'weighted_rr', 'failover'];
@@ -15,6 +22,8 @@ export interface RouteForm {
   cost_per_gb: string;
   is_active: boolean;
   priority: string;
+  /** '' = by the endpoint's scheme (grpc/grpcs: HTTP/2, http/https: HTTP/1.1). */
+  upstream_protocol: '' | UpstreamProtocol;
 }
 
 export interface RouteTableForm {
@@ -43,6 +52,7 @@ export const EMPTY_ROUTE: RouteForm = {
   cost_per_gb: '',
   is_active: true,
   priority: '',
+  upstream_protocol: '',
 };
 
 export const EMPTY_ROUTE_TABLE: RouteTableForm = {
@@ -77,6 +87,7 @@ export function routeTableToForm(t: RouteTable): RouteTableForm {
       cost_per_gb: str(r.cost_per_gb),
       is_active: r.is_active,
       priority: str(r.priority),
+      upstream_protocol: r.upstream_protocol ?? '',
     })),
     probe_protocol: t.health_probe.protocol,
     probe_port: str(t.health_probe.port),
@@ -89,6 +100,12 @@ export function routeTableToForm(t: RouteTable): RouteTableForm {
     enable_auto_failover: t.enable_auto_failover,
     enabled: t.enabled,
   };
+}
+
+/** The endpoint's scheme, lower-cased; a bare host:port is a TCP endpoint. */
+function endpointScheme(endpoint: string): string {
+  const s = endpoint.trim();
+  return s.includes('://') ? s.slice(0, s.indexOf('://')).toLowerCase() : 'tcp';
 }
 
 export function validateRouteTable(f: RouteTableForm): Errors {
@@ -112,6 +129,12 @@ export function validateRouteTable(f: RouteTableForm): Errors {
     if (f.algorithm === 'cost' && r.cost_per_gb.trim() === '')
       e[`${k}.cost_per_gb`] = 'is required on every route when algorithm is cost';
     intIn(e, `${k}.priority`, r.priority, 0, 1000, true);
+    if (r.upstream_protocol && !epErr) {
+      const scheme = endpointScheme(r.endpoint);
+      if (scheme === 'tcp') e[`${k}.upstream_protocol`] = 'applies to http(s) and grpc(s) endpoints, not to TCP ones';
+      else if (r.upstream_protocol === 'http1' && (scheme === 'grpc' || scheme === 'grpcs'))
+        e[`${k}.upstream_protocol`] = 'gRPC endpoints need http2';
+    }
   });
   if (!PROBE_PROTOCOLS.includes(f.probe_protocol)) e['health_probe.protocol'] = 'invalid protocol';
   intIn(e, 'health_probe.port', f.probe_port, 1, 65535, true);
@@ -155,6 +178,7 @@ export function routeTableToInput(f: RouteTableForm, clusterId: number): RouteTa
       cost_per_gb: optNum(r.cost_per_gb),
       is_active: r.is_active,
       priority: optNum(r.priority),
+      upstream_protocol: r.upstream_protocol || null,
       latitude: null,
       longitude: null,
     })),
