@@ -117,6 +117,8 @@ impl GrpcServer {
             let mut conns = JoinSet::new();
             loop {
                 let Ok((s, _)) = l.accept().await else { continue };
+                // As gRPC servers do: without it, small answers wait for delayed ACKs (40 ms).
+                let _ = s.set_nodelay(true);
                 accepted.fetch_add(1, Ordering::Relaxed);
                 let (st, g) = (st.clone(), g.clone());
                 conns.spawn(async move {

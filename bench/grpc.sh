@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# gRPC throughput: one gRPC backend (tonic's server machinery, `test.Echo/Unary`), driven by
+# the same load client (crates/marchproxy/examples/grpc_bench.rs, tonic) four ways: direct,
+# through `marchproxy proxy`, through nginx (`grpc_pass`) and through HAProxy (`proto h2`
+# both sides). Prints calls/s and latency percentiles side by side.
+#
+# Usage: bench/grpc.sh [seconds]     (default 10 s per measured run)
+# Environment: CONCURRENCY (64), CONNECTIONS (4), SIZE (1024 bytes per message), PERF=1
+#   (only the MarchProxy run, under `perf record`, and the top of its profile),
+#   BIN (the marchproxy binary; default target/release/marchproxy, built if missing)
+# Needs: nginx, haproxy, curl, python3 (Debian: apt-get install nginx haproxy).
+#
+# Equivalence: 127.0.0.1 only; HTTP/2 with prior knowledge on both sides of every proxy;
+# upstream connections reused (nginx `keepalive`, HAProxy's and MarchProxy's pools); access
+# logs off; no tracing (the control plane's starter tracing config is off); no per-connection
+# request limits (nginx's http2_max_requests and keepalive_requests raised); as many worker
+# threads/processes as CPUs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${1:-10}
+CONCURRENCY=${CONCURRENCY:-64}
+CONNECTIONS=${CONNECTIONS:-4}
+SIZE=${SIZE:-1024}
+NCPU=$(nproc)
+BIN=${BIN:-target/release/marchproxy}
+HOST=grpc.bench.local
+TARGET=${CARGO_TARGET_DIR:-target}
+
+export PATH=$PATH:/usr/sbin:/sbin
+for tool in nginx haproxy curl python3; do
+  command -v "$tool" >/dev/null || { echo "bench/grpc.sh: $tool is required" >&2; exit 1; }
+done
+[ -x "$BIN" ] || cargo build --release -p marchproxy
+cargo build --release -q -p marchproxy --example grpc_bench
+LOAD=$TARGET/release/examples/grpc_bench
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/marchproxy-grpc-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+die() { echo "bench/grpc.sh: $*" >&2; for f in "$DIR"/*.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2; done; exit 1; }
+read -r P_BE P_CP P_MP P_MPADMIN P_NG P_HA < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(6)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+NGX_USER=""
+[ "$(id -u)" = 0 ] && NGX_USER="user $(id -un) $(id -gn);"
+
+# --- the backend --------------------------------------------------------------------------
+"$LOAD" serve "127.0.0.1:$P_BE" >"$DIR/backend.log" 2>&1 &
+PIDS+=($!)
+wait_port "$P_BE" || die "the gRPC backend did not start"
+
+# --- MarchProxy: control plane + `marchproxy proxy` ---------------------------------------
+MARCHPROXY_LISTEN=127.0.0.1:$P_CP MARCHPROXY_DATA_DIR=$DIR MARCHPROXY_ADMIN_PASSWORD=bench-password \
+  MARCHPROXY_PROXY_LISTEN=off MARCHPROXY_STARTER_TRACING=false MARCHPROXY_LOG=warn "$BIN" serve >"$DIR/control-plane.log" 2>&1 &
+PIDS+=($!)
+CP="http://127.0.0.1:$P_CP"
+for _ in $(seq 1 100); do curl -fs "$CP/healthz" >/dev/null && break; sleep 0.1; done
+KEY=$(grep -o 'mpk_[A-Za-z0-9_-]*' "$DIR/control-plane.log" | head -n 1 || true)
+[ -n "$KEY" ] || die "no cluster API key in the control-plane output"
+TOKEN=$(curl -fs -X POST "$CP/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"username":"admin","password":"bench-password"}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])') ||
+  die "login failed"
+api() { curl -fsS -X POST "$CP$1" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "$2" >/dev/null; }
+api /api/v1/services "{\"name\":\"grpc\",\"cluster_id\":1,\"hostnames\":[\"$HOST\"],\"protocol\":\"http\"}" ||
+  die "creating the service failed"
+api /api/v1/multi-cloud/routes "{\"name\":\"grpc\",\"service_id\":1,\"cluster_id\":1,\"algorithm\":\"weighted_rr\",
+  \"routes\":[{\"provider\":\"on_prem\",\"region\":\"lab\",\"endpoint\":\"grpc://127.0.0.1:$P_BE\"}],
+  \"health_probe\":{\"protocol\":\"grpc\",\"interval_seconds\":10,\"timeout_seconds\":2}}" ||
+  die "creating the route table failed"
+MARCHPROXY_LOG=warn "$BIN" proxy --control-plane "$CP" --cluster-api-key "$KEY" \
+  --listen "127.0.0.1:$P_MP" --admin-listen "127.0.0.1:$P_MPADMIN" --name bench >"$DIR/marchproxy.log" 2>&1 &
+PIDS+=($!)
+MP_PID=$!
+for _ in $(seq 1 100); do
+  [ "$(curl -s "http://127.0.0.1:$P_MPADMIN/metrics" | awk '/^marchproxy_config_version /{print $2}')" -gt 0 ] 2>/dev/null && break
+  sleep 0.1
+done
+
+# --- nginx (grpc_pass) ----------------------------------------------------------------------
+mkdir -p "$DIR/ngx"
+cat >"$DIR/ngx/nginx.conf" <<EOF
+$NGX_USER
+daemon off;
+worker_processes $NCPU;
+pid $DIR/ngx/nginx.pid;
+error_log $DIR/nginx.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  upstream backend { server 127.0.0.1:$P_BE; keepalive 64; keepalive_requests 100000000; }
+  server {
+    listen 127.0.0.1:$P_NG http2;
+    http2_max_concurrent_streams 1024;
+    http2_max_requests 100000000;
+    location / { grpc_pass grpc://backend; }
+  }
+}
+EOF
+nginx -e "$DIR/nginx.log" -p "$DIR/ngx" -c "$DIR/ngx/nginx.conf" >>"$DIR/nginx.log" 2>&1 &
+PIDS+=($!)
+NG_PID=$!
+wait_port "$P_NG" || die "nginx did not start"
+
+# --- HAProxy (proto h2 both sides) ------------------------------------------------------------
+cat >"$DIR/haproxy.cfg" <<EOF
+global
+  nbthread $NCPU
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend fe
+  bind 127.0.0.1:$P_HA proto h2
+  default_backend be
+backend be
+  server s1 127.0.0.1:$P_BE proto h2
+EOF
+haproxy -f "$DIR/haproxy.cfg" >"$DIR/haproxy.log" 2>&1 &
+PIDS+=($!)
+HA_PID=$!
+wait_port "$P_HA" || die "HAProxy did not start"
+
+cpu_ticks() { # utime+stime of a PID and its children threads
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+run() { # name port [pid]
+  local name=$1 port=$2 pid=${3:-} before after out
+  [ -n "$pid" ] && before=$(cpu_ticks "$pid")
+  out=$("$LOAD" load --target "127.0.0.1:$port" --authority "$HOST" --connections "$CONNECTIONS" \
+    --concurrency "$CONCURRENCY" --seconds "$DUR" --size "$SIZE") || die "load against $name failed"
+  local cpu="-"
+  if [ -n "$pid" ]; then
+    after=$(cpu_ticks "$pid")
+    cpu=$(python3 -c "print(f'{($after - $before) / 100 / ($DUR + 2) * 100:.0f}%')")
+  fi
+  printf '%-12s %s  proxy CPU %s\n' "$name" "$out" "$cpu"
+}
+
+echo "== gRPC unary, $SIZE-byte messages, $CONCURRENCY concurrent calls over $CONNECTIONS connections, ${DUR}s ($NCPU CPUs)"
+echo "== $("$BIN" --version), $(haproxy -v | head -n 1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3)"
+if [ -n "${PERF:-}" ]; then # PERF=1: a perf profile of the proxy under the load
+  perf record -F 999 -g -p "$MP_PID" -o "$DIR/perf.data" -- sleep "$DUR" >/dev/null 2>&1 &
+  PERF_PID=$!
+  run marchproxy "$P_MP" "$MP_PID"
+  wait "$PERF_PID" || true
+  cp "$DIR/perf.data" "${TMPDIR:-/tmp}/marchproxy-grpc.perf.data"
+  perf report -i "$DIR/perf.data" --no-children --percent-limit 1.5 --stdio 2>/dev/null | grep -v "^$" | head -n 80
+  exit 0
+fi
+run direct "$P_BE"
+run marchproxy "$P_MP" "$MP_PID"
+run nginx "$P_NG"
+run haproxy "$P_HA" "$HA_PID"
+echo "(nginx CPU is spread over worker processes and not shown; the backend and the load client share the same $NCPU CPUs)"
