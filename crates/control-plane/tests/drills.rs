@@ -116,7 +116,7 @@ async fn postgres_restarted_under_load_loses_no_report() {
     eventually(Duration::from_secs(15), || async { cp.get("/api/v1/services").await.0 == StatusCode::OK }).await;
     let want = sent as i64;
     eventually(Duration::from_secs(15), || async {
-        cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await["by_provider"]
+        cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await["providers"]
             .as_array()
             .and_then(|a| a.iter().find(|x| x["provider"] == "aws").map(|x| x["egress_bytes"] == json!(want)))
             .unwrap_or(false)
@@ -124,7 +124,7 @@ async fn postgres_restarted_under_load_loses_no_report() {
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let again = cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await;
-    let aws = again["by_provider"].as_array().unwrap().iter().find(|x| x["provider"] == "aws").unwrap().clone();
+    let aws = again["providers"].as_array().unwrap().iter().find(|x| x["provider"] == "aws").unwrap().clone();
     assert_eq!(
         (aws["egress_bytes"].as_i64(), aws["requests"].as_i64()),
         (Some(want), Some(30)),

@@ -139,27 +139,46 @@ async fn control_plane_outage_keeps_traffic_flowing_and_counts_exact_bytes() {
     // Every byte sent before, during and after the outage is counted once.
     let want_bytes = 20 * 100_000;
     eventually(Duration::from_secs(5), || async {
-        cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await["by_provider"]
+        cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await["providers"]
             .as_array()
             .and_then(|a| a.iter().find(|x| x["provider"] == "aws").map(|x| x["egress_bytes"] == want_bytes))
             .unwrap_or(false)
     })
     .await;
     let report = cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await;
-    let aws = report["by_provider"].as_array().unwrap().iter().find(|x| x["provider"] == "aws").unwrap().clone();
+    let aws = report["providers"].as_array().unwrap().iter().find(|x| x["provider"] == "aws").unwrap().clone();
     assert_eq!(aws["requests"], 20);
     let want_cost = want_bytes as f64 / 1_073_741_824.0 * 0.09;
     assert!((aws["cost"].as_f64().unwrap() - want_cost).abs() < 1e-12, "{aws}");
     assert_eq!(report["by_service"][0]["service_name"], "web");
-    assert_eq!(report["by_region"][0]["region"], "us-east-1");
-    let total: i64 =
-        report["by_provider"].as_array().unwrap().iter().map(|x| x["egress_bytes"].as_i64().unwrap()).sum();
+    assert_eq!(report["regions"][0]["region"], "us-east-1");
+    let total: i64 = report["providers"].as_array().unwrap().iter().map(|x| x["egress_bytes"].as_i64().unwrap()).sum();
     let daily: i64 = report["daily"].as_array().unwrap().iter().map(|x| x["egress_bytes"].as_i64().unwrap()).sum();
     assert_eq!(daily, total);
     // And it stays exact (no double counting from retried reports).
     tokio::time::sleep(Duration::from_millis(800)).await;
     let again = cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await;
-    assert_eq!(again["by_provider"][0], aws);
+    assert_eq!(again["providers"][0], aws);
+
+    // The original MarchProxy client's request (no parameters: 7 days) and the fields it
+    // reads, computed from the same bytes; its service_id and route_id filters.
+    let orig = cp.get_ok("/api/v1/multi-cloud/analytics/cost").await;
+    assert_eq!(orig["period_days"], 7.0, "{orig}");
+    assert!(orig["period_start"].is_string() && orig["period_end"].is_string());
+    assert_eq!(orig["currency"], "USD");
+    assert_eq!(orig["total_cost_usd"], orig["total_cost"], "{orig}");
+    assert!((orig["by_provider"]["aws"].as_f64().unwrap() - want_cost).abs() < 1e-12, "{orig}");
+    assert!((orig["by_region"]["us-east-1"].as_f64().unwrap() - want_cost).abs() < 1e-12, "{orig}");
+    assert_eq!(orig["route_count"], 2, "the two tables that carried traffic: {orig}");
+    let web_table = cp.get_ok(&format!("/api/v1/multi-cloud/routes?service_id={svc}")).await[0]["id"].as_i64().unwrap();
+    for q in [format!("service_id={svc}"), format!("route_id={web_table}")] {
+        let r = cp.get_ok(&format!("/api/v1/multi-cloud/analytics/cost?{q}")).await;
+        assert!((r["total_cost_usd"].as_f64().unwrap() - want_cost).abs() < 1e-12, "{q}: {r}");
+    }
+    for q in [format!("service_id={}", t2 + 1000), format!("route_id={}", web_table + 1000)] {
+        let r = cp.get_ok(&format!("/api/v1/multi-cloud/analytics/cost?{q}")).await;
+        assert_eq!((r["total_cost_usd"].as_f64(), r["route_count"].as_i64()), (Some(0.0), Some(0)), "{q}: {r}");
+    }
     p.shutdown().await;
 }
 
@@ -171,7 +190,7 @@ async fn live_failover_drill_moves_traffic_and_restores() {
         .call(
             reqwest::Method::POST,
             &format!("/api/v1/multi-cloud/routes/{t}/test-failover"),
-            Some(json!({"duration_seconds": 4})),
+            Some(json!({"dry_run": false, "duration_seconds": 4})),
         )
         .await;
     let (ok, failed, _) = load.finish().await;
@@ -303,7 +322,7 @@ async fn bytes_streamed_after_an_endpoint_left_the_configuration_are_counted() {
     }
     assert_eq!(got, 2 * HALF);
     eventually(Duration::from_secs(5), || async {
-        cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await["by_provider"]
+        cp.get_ok("/api/v1/multi-cloud/analytics/cost?days=1").await["providers"]
             .as_array()
             .and_then(|a| a.iter().find(|x| x["provider"] == "aws").map(|x| x["egress_bytes"] == 2 * HALF))
             .unwrap_or(false)

@@ -283,7 +283,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A failover drill: take an endpoint out of rotation and see where traffic goes. */
+        /**
+         * A failover drill: take an endpoint out of rotation and see where traffic goes. Without a
+         *     body (or without `dry_run`) it is a simulation; `"dry_run": false` runs it live.
+         */
         post: operations["test_failover"];
         delete?: never;
         options?: never;
@@ -895,18 +898,46 @@ export interface components {
             service_name?: string | null;
         };
         CostReport: {
-            by_provider: components["schemas"]["CostByProvider"][];
-            by_region: components["schemas"]["CostByRegion"][];
+            /** @description Cost per provider (`{"aws": 1.25}`); the detail is in `providers`. */
+            by_provider: Record<string, never>;
+            /** @description Cost per region name (`{"us-east-1": 1.25}`); the detail is in `regions`. */
+            by_region: Record<string, never>;
             by_service: components["schemas"]["CostByService"][];
+            /** @description Always `USD` (`cost_per_gb` is in US dollars). */
+            currency: string;
             /** @description One entry per day of the period, zero where nothing flowed. */
             daily: components["schemas"]["CostByDay"][];
             end: string;
+            /**
+             * Format: double
+             * @description The period's length in days.
+             */
+            period_days: number;
+            period_end: string;
+            period_start: string;
+            /** @description Per provider: bytes, cost and requests. */
+            providers: components["schemas"]["CostByProvider"][];
+            /** @description Per provider and region: bytes, cost and requests. */
+            regions: components["schemas"]["CostByRegion"][];
+            /**
+             * Format: int64
+             * @description Route tables with traffic in the period.
+             */
+            route_count: number;
             start: string;
             /** Format: double */
             total_cost: number;
+            /**
+             * Format: double
+             * @description `total_cost`, in `currency`.
+             */
+            total_cost_usd: number;
             /** Format: double */
             total_egress_gb: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Requests that crossed the routes in the period (all methods; failed ones included).
+             */
             total_requests: number;
         };
         CreateUser: {
@@ -979,8 +1010,12 @@ export interface components {
             rtt_ms?: number | null;
         };
         FailoverRequest: {
-            /** @description Only evaluate the algorithm with the endpoint removed. */
-            dry_run?: boolean;
+            /**
+             * @description `true`: only evaluate the algorithm with the endpoint removed. `false`: a live drill
+             *     (the endpoint leaves the proxies' rotation for `duration_seconds`). Absent: a dry run;
+             *     a live drill runs only when asked for.
+             */
+            dry_run?: boolean | null;
             /**
              * Format: int32
              * @description How long a live drill keeps the endpoint out (1-300 s, default 30).
@@ -1320,6 +1355,10 @@ export interface components {
             /** Format: int64 */
             service_id: number;
         };
+        /** @description A route table, with its endpoints' health when asked (`include_health=true`). */
+        RouteTableView: components["schemas"]["RouteTable"] & {
+            health_status?: components["schemas"]["EndpointHealthView"][] | null;
+        };
         /** @enum {string} */
         RoutingAlgorithm: "latency" | "cost" | "geo" | "weighted_rr" | "failover";
         /**
@@ -1466,6 +1505,10 @@ export interface components {
             sampling_rate?: number;
             sampling_strategy: components["schemas"]["SamplingStrategy"];
             service_name?: string;
+        };
+        /** @description A tracing config, with its stats when asked (`include_stats=true`). */
+        TracingConfigView: components["schemas"]["TracingConfig"] & {
+            stats?: components["schemas"]["TracingStats"] | null;
         };
         /** @description Tracing counters of one tracing config since the proxy started (cumulative). */
         TracingSample: {
@@ -1958,13 +2001,20 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Days back from now (1-366); default 30 when neither start nor end is given. */
+                /**
+                 * @description Days back from now (1-366); default 7 (as the original MarchProxy client) when
+                 *     neither start nor end is given.
+                 */
                 days: number | null;
                 /** @description Start date (YYYY-MM-DD or RFC 3339). */
                 start: string | null;
                 /** @description End date, exclusive (YYYY-MM-DD or RFC 3339); default now. */
                 end: string | null;
                 cluster_id: number | null;
+                /** @description Only this service's traffic. */
+                service_id: number | null;
+                /** @description Only this route table's traffic. */
+                route_id: number | null;
             };
             cookie?: never;
         };
@@ -2064,6 +2114,8 @@ export interface operations {
             header?: never;
             path: {
                 id: number;
+                /** @description Add `health_status`: each endpoint's live health (as `GET …/{id}/health` answers). */
+                include_health: boolean;
             };
             cookie?: never;
         };
@@ -2074,7 +2126,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RouteTable"];
+                    "application/json": components["schemas"]["RouteTableView"];
                 };
             };
             403: {
@@ -2270,6 +2322,11 @@ export interface operations {
             header?: never;
             path: {
                 id: number;
+                /**
+                 * @description The original MarchProxy client's form: simulate the failure of this endpoint (a dry
+                 *     run). Not together with a body naming `endpoint` or asking for a live drill.
+                 */
+                simulate_failure_endpoint: string | null;
             };
             cookie?: never;
         };
@@ -2382,7 +2439,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Also accepted as `service_name` (the original MarchProxy client's name). */
                 service: string | null;
+                /** @description Also accepted as `operation_name`. */
                 operation: string | null;
                 /** @description `key:value` pairs separated by commas. */
                 tags: string | null;
@@ -2527,6 +2586,8 @@ export interface operations {
             header?: never;
             path: {
                 id: number;
+                /** @description Add `stats` (as `GET …/{id}/stats` answers). */
+                include_stats: boolean;
             };
             cookie?: never;
         };
@@ -2537,7 +2598,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TracingConfig"];
+                    "application/json": components["schemas"]["TracingConfigView"];
                 };
             };
             403: {

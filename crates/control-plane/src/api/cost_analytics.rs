@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{AppQuery, AuthUser};
 use crate::state::AppState;
-use crate::store::stats::{CostReport, cost_report};
+use crate::store::stats::{CostReport, CostScope, cost_report};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(cost_analytics))
@@ -21,13 +21,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, IntoParams, Default)]
 pub struct CostParams {
-    /// Days back from now (1-366); default 30 when neither start nor end is given.
+    /// Days back from now (1-366); default 7 (as the original MarchProxy client) when
+    /// neither start nor end is given.
     pub days: Option<u32>,
     /// Start date (YYYY-MM-DD or RFC 3339).
     pub start: Option<String>,
     /// End date, exclusive (YYYY-MM-DD or RFC 3339); default now.
     pub end: Option<String>,
     pub cluster_id: Option<i64>,
+    /// Only this service's traffic.
+    pub service_id: Option<i64>,
+    /// Only this route table's traffic.
+    pub route_id: Option<i64>,
 }
 
 fn parse_time(field: &str, s: &str) -> ApiResult<DateTime<Utc>> {
@@ -61,7 +66,7 @@ async fn cost_analytics(
     } else {
         let end = p.end.as_deref().map(|s| parse_time("end", s)).transpose()?.unwrap_or(now);
         let start =
-            p.start.as_deref().map(|s| parse_time("start", s)).transpose()?.unwrap_or(end - chrono::Duration::days(30));
+            p.start.as_deref().map(|s| parse_time("start", s)).transpose()?.unwrap_or(end - chrono::Duration::days(7));
         if start >= end {
             return Err(ApiError::field(&["query", "start"], "must be before end"));
         }
@@ -70,5 +75,11 @@ async fn cost_analytics(
         }
         (start, end)
     };
-    Ok(Json(cost_report(&st.db, start.timestamp_millis(), end.timestamp_millis(), p.cluster_id).await?))
+    for (field, v) in [("cluster_id", p.cluster_id), ("service_id", p.service_id), ("route_id", p.route_id)] {
+        if v.is_some_and(|v| v < 1) {
+            return Err(ApiError::field(&["query", field], "must be a positive id"));
+        }
+    }
+    let scope = CostScope { cluster_id: p.cluster_id, service_id: p.service_id, route_table_id: p.route_id };
+    Ok(Json(cost_report(&st.db, start.timestamp_millis(), end.timestamp_millis(), scope).await?))
 }

@@ -169,9 +169,11 @@ pub struct ListParams {
     pub limit: u32,
 }
 
-/// The page size of a list when the client names none.
+/// The page size of a list when the client names none: the largest page, so a client that
+/// never pages (the original MarchProxy console) gets every item of any list up to 1,000;
+/// `X-Total-Count` says when there are more.
 pub(crate) fn default_limit() -> u32 {
-    100
+    1000
 }
 
 impl ListParams {

@@ -53,11 +53,34 @@ async fn create_route(
     Ok((StatusCode::CREATED, Json(t)))
 }
 
-#[utoipa::path(get, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)),
-    responses((status = 200, body = RouteTable), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn get_route(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<RouteTable>> {
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct GetRouteParams {
+    /// Add `health_status`: each endpoint's live health (as `GET …/{id}/health` answers).
+    #[serde(default)]
+    pub include_health: bool,
+}
+
+/// A route table, with its endpoints' health when asked (`include_health=true`).
+#[derive(Serialize, ToSchema)]
+pub struct RouteTableView {
+    #[serde(flatten)]
+    pub table: RouteTable,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_status: Option<Vec<EndpointHealthView>>,
+}
+
+#[utoipa::path(get, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path), GetRouteParams),
+    responses((status = 200, body = RouteTableView), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn get_route(
+    State(st): State<AppState>,
+    _: AuthUser,
+    PathId(id): PathId,
+    AppQuery(q): AppQuery<GetRouteParams>,
+) -> ApiResult<Json<RouteTableView>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    Ok(Json(route_tables::get_route_table(&st.db, id).await?))
+    let table = route_tables::get_route_table(&st.db, id).await?;
+    let health_status = if q.include_health { Some(health_view(&st, &table).await?) } else { None };
+    Ok(Json(RouteTableView { table, health_status }))
 }
 
 #[utoipa::path(put, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)), request_body = RouteTableSpec,
@@ -124,7 +147,12 @@ async fn route_health(
 ) -> ApiResult<Json<Vec<EndpointHealthView>>> {
     st.require(MULTI_CLOUD_ROUTING)?;
     let table = route_tables::get_route_table(&st.db, id).await?;
-    let health = route_tables::health_for_table(&st.db, id).await?;
+    Ok(Json(health_view(&st, &table).await?))
+}
+
+/// Each endpoint's live health, in the table's order.
+async fn health_view(st: &AppState, table: &RouteTable) -> ApiResult<Vec<EndpointHealthView>> {
+    let health = route_tables::health_for_table(&st.db, table.id).await?;
     let out = table
         .spec
         .routes
@@ -145,7 +173,7 @@ async fn route_health(
             })
         })
         .collect();
-    Ok(Json(out))
+    Ok(out)
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -153,29 +181,51 @@ pub struct FailoverRequest {
     /// The endpoint to take out of rotation (default: the current primary).
     #[serde(default)]
     pub endpoint: Option<String>,
-    /// Only evaluate the algorithm with the endpoint removed.
+    /// `true`: only evaluate the algorithm with the endpoint removed. `false`: a live drill
+    /// (the endpoint leaves the proxies' rotation for `duration_seconds`). Absent: a dry run;
+    /// a live drill runs only when asked for.
     #[serde(default)]
-    pub dry_run: bool,
+    pub dry_run: Option<bool>,
     /// How long a live drill keeps the endpoint out (1-300 s, default 30).
     #[serde(default)]
     pub duration_seconds: Option<u32>,
 }
 
-/// A failover drill: take an endpoint out of rotation and see where traffic goes.
-#[utoipa::path(post, path = "/api/v1/multi-cloud/routes/{id}/test-failover", tag = "multi-cloud", params(("id" = i64, Path)), request_body = FailoverRequest,
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct FailoverParams {
+    /// The original MarchProxy client's form: simulate the failure of this endpoint (a dry
+    /// run). Not together with a body naming `endpoint` or asking for a live drill.
+    pub simulate_failure_endpoint: Option<String>,
+}
+
+/// A failover drill: take an endpoint out of rotation and see where traffic goes. Without a
+/// body (or without `dry_run`) it is a simulation; `"dry_run": false` runs it live.
+#[utoipa::path(post, path = "/api/v1/multi-cloud/routes/{id}/test-failover", tag = "multi-cloud", params(("id" = i64, Path), FailoverParams), request_body = FailoverRequest,
     responses((status = 200, body = FailoverResult), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn test_failover(
     State(st): State<AppState>,
     _: Admin,
     PathId(id): PathId,
+    AppQuery(q): AppQuery<FailoverParams>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<FailoverResult>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let req: FailoverRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    let mut req: FailoverRequest = if body.iter().all(u8::is_ascii_whitespace) {
         FailoverRequest::default()
     } else {
         crate::api::extract::parse_json(&body)?
     };
+    if let Some(ep) = q.simulate_failure_endpoint {
+        if req.endpoint.is_some() || req.dry_run == Some(false) {
+            return Err(ApiError::field(
+                &["query", "simulate_failure_endpoint"],
+                "not together with a body naming `endpoint` or asking for a live drill",
+            ));
+        }
+        req.endpoint = Some(ep);
+        req.dry_run = Some(true);
+    }
+    let dry_run = req.dry_run.unwrap_or(true);
     if let Some(d) = req.duration_seconds
         && !(1..=300).contains(&d)
     {
@@ -204,7 +254,7 @@ async fn test_failover(
     } else {
         None
     };
-    if req.dry_run {
+    if dry_run {
         let message = match (&target, table.spec.enable_auto_failover) {
             (_, false) => "enable_auto_failover is false: traffic would not be moved automatically".to_string(),
             (Some(t), true) => format!(

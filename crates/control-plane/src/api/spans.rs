@@ -42,7 +42,11 @@ pub struct SpanSearchResult {
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 pub struct SpanQuery {
+    /// Also accepted as `service_name` (the original MarchProxy client's name).
+    #[serde(alias = "service_name")]
     pub service: Option<String>,
+    /// Also accepted as `operation_name`.
+    #[serde(alias = "operation_name")]
     pub operation: Option<String>,
     /// `key:value` pairs separated by commas.
     pub tags: Option<String>,
@@ -238,7 +242,9 @@ async fn dependencies(
 
 #[derive(Deserialize, IntoParams)]
 pub struct LatencyParams {
+    #[serde(alias = "service_name")]
     pub service: Option<String>,
+    #[serde(alias = "operation_name")]
     pub operation: Option<String>,
     /// Look-back window in hours (1-720, default 1).
     pub hours: Option<u32>,

@@ -51,11 +51,34 @@ async fn create_config(
     Ok((StatusCode::CREATED, Json(c)))
 }
 
-#[utoipa::path(get, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)),
-    responses((status = 200, body = TracingConfig), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn get_config(State(st): State<AppState>, _: AuthUser, PathId(id): PathId) -> ApiResult<Json<TracingConfig>> {
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct GetConfigParams {
+    /// Add `stats` (as `GET …/{id}/stats` answers).
+    #[serde(default)]
+    pub include_stats: bool,
+}
+
+/// A tracing config, with its stats when asked (`include_stats=true`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TracingConfigView {
+    #[serde(flatten)]
+    pub config: TracingConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<TracingStats>,
+}
+
+#[utoipa::path(get, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path), GetConfigParams),
+    responses((status = 200, body = TracingConfigView), (status = 403), (status = 404)), security(("bearer" = [])))]
+async fn get_config(
+    State(st): State<AppState>,
+    _: AuthUser,
+    PathId(id): PathId,
+    AppQuery(q): AppQuery<GetConfigParams>,
+) -> ApiResult<Json<TracingConfigView>> {
     st.require(DISTRIBUTED_TRACING)?;
-    Ok(Json(tracing_configs::get_tracing(&st.db, id).await?))
+    let config = tracing_configs::get_tracing(&st.db, id).await?;
+    let stats = if q.include_stats { Some(stats::tracing_stats(&st.db, id).await?) } else { None };
+    Ok(Json(TracingConfigView { config, stats }))
 }
 
 #[utoipa::path(put, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)), request_body = TracingConfigSpec,

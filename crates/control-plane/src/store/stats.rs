@@ -182,24 +182,60 @@ pub struct CostReport {
     pub end: chrono::DateTime<chrono::Utc>,
     pub total_cost: f64,
     pub total_egress_gb: f64,
+    /// Requests that crossed the routes in the period (all methods; failed ones included).
     pub total_requests: i64,
-    pub by_provider: Vec<CostByProvider>,
+    /// Per provider: bytes, cost and requests.
+    pub providers: Vec<CostByProvider>,
     pub by_service: Vec<CostByService>,
-    pub by_region: Vec<CostByRegion>,
+    /// Per provider and region: bytes, cost and requests.
+    pub regions: Vec<CostByRegion>,
     /// One entry per day of the period, zero where nothing flowed.
     pub daily: Vec<CostByDay>,
+    // --- the original MarchProxy client's fields -----------------------------------------
+    /// The period's length in days.
+    pub period_days: f64,
+    #[schema(value_type = String)]
+    pub period_start: chrono::DateTime<chrono::Utc>,
+    #[schema(value_type = String)]
+    pub period_end: chrono::DateTime<chrono::Utc>,
+    /// `total_cost`, in `currency`.
+    pub total_cost_usd: f64,
+    /// Cost per provider (`{"aws": 1.25}`); the detail is in `providers`.
+    #[schema(value_type = Object)]
+    pub by_provider: BTreeMap<String, f64>,
+    /// Cost per region name (`{"us-east-1": 1.25}`); the detail is in `regions`.
+    #[schema(value_type = Object)]
+    pub by_region: BTreeMap<String, f64>,
+    /// Route tables with traffic in the period.
+    pub route_count: i64,
+    /// Always `USD` (`cost_per_gb` is in US dollars).
+    pub currency: String,
+}
+
+/// What a cost report covers: a period, optionally one cluster, service or route table.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CostScope {
+    pub cluster_id: Option<i64>,
+    pub service_id: Option<i64>,
+    pub route_table_id: Option<i64>,
 }
 
 /// Cost = measured egress bytes (upstream → client, what a cloud bills) × the route's `cost_per_gb`.
-pub async fn cost_report(db: &Db, start_ms: i64, end_ms: i64, cluster_id: Option<i64>) -> StoreResult<CostReport> {
+pub async fn cost_report(db: &Db, start_ms: i64, end_ms: i64, scope: CostScope) -> StoreResult<CostReport> {
     let mut f = Filter::default();
     f.bind_i64("s.bucket_start >= ?", start_ms);
     f.bind_i64("s.bucket_start < ?", end_ms);
-    if let Some(c) = cluster_id {
+    if let Some(c) = scope.cluster_id {
         f.bind_i64("t.cluster_id = ?", c);
     }
+    if let Some(sv) = scope.service_id {
+        f.bind_i64("s.service_id = ?", sv);
+    }
+    if let Some(t) = scope.route_table_id {
+        f.bind_i64("s.route_table_id = ?", t);
+    }
     let sql = format!(
-        "SELECT s.service_id, sv.name AS service_name, s.provider, s.region, s.bucket_start, s.bytes_out, s.requests, s.cost_per_gb
+        "SELECT s.route_table_id, s.service_id, sv.name AS service_name, s.provider, s.region, s.bucket_start, s.bytes_out, s.requests, s.cost_per_gb
          FROM traffic_stats s JOIN route_tables t ON t.id = s.route_table_id LEFT JOIN services sv ON sv.id = s.service_id{}",
         f.where_sql()
     );
@@ -223,7 +259,9 @@ pub async fn cost_report(db: &Db, start_ms: i64, end_ms: i64, cluster_id: Option
         d += 1;
     }
     let (mut total_cost, mut total_bytes, mut total_requests) = (0.0, 0i64, 0i64);
+    let mut tables = std::collections::BTreeSet::new();
     for r in &rows {
+        tables.insert(r.i64("route_table_id")?);
         let bytes = r.i64("bytes_out")?;
         let requests = r.i64("requests")?;
         let cost = bytes as f64 / BYTES_PER_GB * r.f64_opt("cost_per_gb")?.unwrap_or(0.0);
@@ -268,16 +306,28 @@ pub async fn cost_report(db: &Db, start_ms: i64, end_ms: i64, cluster_id: Option
             day.requests += requests;
         }
     }
+    let mut region_cost: BTreeMap<String, f64> = BTreeMap::new();
+    for g in by_region.values() {
+        *region_cost.entry(g.region.clone()).or_default() += g.cost;
+    }
     Ok(CostReport {
         start: crate::db::ms_to_time(start_ms),
         end: crate::db::ms_to_time(end_ms),
         total_cost,
         total_egress_gb: total_bytes as f64 / BYTES_PER_GB,
         total_requests,
-        by_provider: by_provider.into_values().collect(),
+        by_provider: by_provider.values().map(|p| (p.provider.clone(), p.cost)).collect(),
+        providers: by_provider.into_values().collect(),
         by_service: by_service.into_values().collect(),
-        by_region: by_region.into_values().collect(),
+        by_region: region_cost,
+        regions: by_region.into_values().collect(),
         daily: daily.into_values().collect(),
+        period_days: (end_ms - start_ms) as f64 / 86_400_000.0,
+        period_start: crate::db::ms_to_time(start_ms),
+        period_end: crate::db::ms_to_time(end_ms),
+        total_cost_usd: total_cost,
+        route_count: tables.len() as i64,
+        currency: "USD".into(),
     })
 }
 

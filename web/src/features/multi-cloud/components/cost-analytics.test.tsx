@@ -10,12 +10,15 @@ const data = {
   end: '2026-11-26',
   total_cost: 12.345,
   total_egress_gb: 137.5,
-  by_provider: [
+  providers: [
     { provider: 'aws', egress_bytes: 100e9, cost: 9, requests: 1000 },
     { provider: 'gcp', egress_bytes: 37.5e9, cost: 3.345, requests: 400 },
   ],
+  // The original client's fields (the console reads the detailed ones above).
+  by_provider: { aws: 9, gcp: 3.345 },
+  by_region: { 'us-east-1': 9 },
   by_service: [{ service_id: 1, service_name: 'api', egress_bytes: 137.5e9, cost: 12.345, requests: 1400 }],
-  by_region: [{ provider: 'aws', region: 'us-east-1', egress_bytes: 100e9, cost: 9, requests: 1000 }],
+  regions: [{ provider: 'aws', region: 'us-east-1', egress_bytes: 100e9, cost: 9, requests: 1000 }],
   daily: [{ date: '2026-11-26', cost: 12.345, egress_bytes: 137.5e9, requests: 1400 }],
 };
 
@@ -42,9 +45,11 @@ describe('CostAnalytics', () => {
           ...data,
           total_cost: 0,
           total_egress_gb: 0,
-          by_provider: [],
+          providers: [],
+          by_provider: {},
           by_service: [],
-          by_region: [],
+          regions: [],
+          by_region: {},
           daily: [{ date: '2026-11-26', cost: 0, egress_bytes: 0, requests: 0 }],
         },
       }),

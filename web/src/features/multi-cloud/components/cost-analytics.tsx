@@ -45,7 +45,7 @@ export default function CostAnalytics() {
         <ErrorState title="Cost analytics unavailable" error={cost.error} onRetry={() => void cost.refetch()} />
       ) : cost.isPending || !c ? (
         <Loading label="Loading cost analytics…" />
-      ) : c.by_provider.length === 0 && c.daily.every((d) => d.requests === 0 && d.egress_bytes === 0) ? (
+      ) : c.providers.length === 0 && c.daily.every((d) => d.requests === 0 && d.egress_bytes === 0) ? (
         <EmptyState title="No egress recorded">
           No traffic went through multi-cloud routes between {fmtDay(c.start)} and {fmtDay(c.end)}.
         </EmptyState>
@@ -71,7 +71,7 @@ export default function CostAnalytics() {
             <figure>
               <figcaption>Cost by provider</figcaption>
               <ResponsiveContainer width="100%" height={220}>
-                <BarChart data={c.by_provider}>
+                <BarChart data={c.providers}>
                   <CartesianGrid strokeDasharray="3 3" />
                   <XAxis dataKey="provider" />
                   <YAxis />
@@ -120,7 +120,7 @@ export default function CostAnalytics() {
               </tr>
             </thead>
             <tbody>
-              {c.by_region.map((r) => (
+              {c.regions.map((r) => (
                 <tr key={`${r.provider}/${r.region}`}>
                   <td>{r.provider}</td>
                   <td>{r.region}</td>

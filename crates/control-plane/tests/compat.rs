@@ -1,0 +1,124 @@
+//! Contract tests for the original MarchProxy clients (issue 20): their requests as the
+//! original hooks send them (paths, query names, bodies), and the fields they read.
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// `POST …/test-failover?simulate_failure_endpoint=…` with no body is a simulation: nothing
+/// leaves the rotation. A body-less call is a simulation too; a live drill needs
+/// `"dry_run": false`.
+#[tokio::test]
+async fn test_failover_the_original_way_only_simulates() {
+    let app = ControlPlane::start().await;
+    let sid = app.service("web", "web.example.com").await;
+    let table = app.post_ok("/api/v1/multi-cloud/routes", route_example(sid)).await;
+    let id = table["id"].as_i64().unwrap();
+    let version = app.version().await;
+    let ep = "https://api.us-east-1.example.com";
+    let url = format!("/api/v1/multi-cloud/routes/{id}/test-failover?simulate_failure_endpoint={ep}");
+    let (s, r) = app.raw(Method::POST, &url, "").await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!((r["dry_run"].as_bool(), r["removed_endpoint"].as_str()), (Some(true), Some(ep)), "{r}");
+    assert_eq!(r["failover_target"], "https://api.us-central1.example.com");
+    let (s, r) = app.raw(Method::POST, &format!("/api/v1/multi-cloud/routes/{id}/test-failover"), "").await;
+    assert_eq!((s, r["dry_run"].as_bool()), (StatusCode::OK, Some(true)), "{r}");
+    assert_eq!(app.version().await, version, "no drain was written: proxies saw no change");
+    // The query with a body asking for something else is refused, naming the parameter.
+    let (s, e) = app.post(&url, json!({"dry_run": false})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("simulate_failure_endpoint"), "{e}");
+    let (s, e) = app.raw(Method::POST, &format!("{url}x"), "").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "an endpoint of another table: {e}");
+    app.shutdown().await;
+}
+
+/// `include_health=true` on a route table adds `health_status`; `include_stats=true` on a
+/// tracing config adds `stats`. Without them the objects are as before.
+#[tokio::test]
+async fn include_flags_add_health_and_stats() {
+    let app = ControlPlane::start().await;
+    let sid = app.service("web", "web.example.com").await;
+    let id = app.post_ok("/api/v1/multi-cloud/routes", route_example(sid)).await["id"].as_i64().unwrap();
+    let plain = app.get_ok(&format!("/api/v1/multi-cloud/routes/{id}")).await;
+    assert!(plain.get("health_status").is_none() && plain["routes"].is_array(), "{plain}");
+    let with = app.get_ok(&format!("/api/v1/multi-cloud/routes/{id}?include_health=true")).await;
+    let health = with["health_status"].as_array().unwrap_or_else(|| panic!("{with}"));
+    assert_eq!(health.len(), 2, "{with}");
+    assert!(health.iter().all(|h| h["endpoint"].is_string() && h["is_healthy"].is_boolean()), "{with}");
+    assert_eq!(with["name"], plain["name"]);
+
+    let tid = app.post_ok("/api/v1/observability/tracing", tracing_example()).await["id"].as_i64().unwrap();
+    let plain = app.get_ok(&format!("/api/v1/observability/tracing/{tid}")).await;
+    assert!(plain.get("stats").is_none(), "{plain}");
+    let with = app.get_ok(&format!("/api/v1/observability/tracing/{tid}?include_stats=true")).await;
+    assert_eq!(with["stats"]["spans_started"], 0, "{with}");
+    assert_eq!(with["name"], plain["name"]);
+    let (s, e) = app.get(&format!("/api/v1/observability/tracing/{tid}?include_stats=maybe")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    app.shutdown().await;
+}
+
+/// Span search takes the original names `service_name` and `operation_name`, and filters.
+#[tokio::test]
+async fn span_search_takes_the_original_parameter_names() {
+    let app = ControlPlane::start().await;
+    let span = |trace: &str, service: &str, name: &str| {
+        json!({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+            "scopeSpans": [{"spans": [{"traceId": trace, "spanId": "0102030405060708", "name": name, "kind": 2,
+                "startTimeUnixNano": "1700000000000000000", "endTimeUnixNano": "1700000000005000000"}]}]}]})
+    };
+    for (t, svc, op) in [
+        ("0af7651916cd43dd8448eb211c80319c", "checkout", "GET /cart"),
+        ("1af7651916cd43dd8448eb211c80319c", "checkout", "POST /pay"),
+        ("2af7651916cd43dd8448eb211c80319c", "search", "GET /q"),
+    ] {
+        assert!(app.export_spans(&span(t, svc, op)).await.status().is_success());
+    }
+    let app = &app;
+    let q = |query: &str| {
+        let path = format!("/api/v1/observability/spans/search?{query}&start=0");
+        async move { app.get_ok(&path).await }
+    };
+    let r = q("service_name=checkout").await;
+    assert_eq!(r["total"], 2, "{r}");
+    let r = q("service_name=checkout&operation_name=POST%20%2Fpay").await;
+    assert_eq!(r["total"], 1, "{r}");
+    assert_eq!(r["spans"][0]["operation"], "POST /pay");
+    let r = q("service=search").await;
+    assert_eq!(r["total"], 1, "our own name still works: {r}");
+    let (s, e) = app.get("/api/v1/observability/spans/search?service=a&service_name=b").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "both names at once: {e}");
+}
+
+/// A list without `limit` returns every item up to 1,000 (the original client never pages);
+/// `X-Total-Count` has the total.
+#[tokio::test]
+async fn lists_without_a_limit_do_not_drop_items() {
+    let app = ControlPlane::start().await;
+    for i in 0..130 {
+        app.service(&format!("s{i}"), &format!("s{i}.example.com")).await;
+    }
+    let r = app.http.get(format!("{}/api/v1/services", app.base)).bearer_auth(&app.token).send().await.unwrap();
+    assert_eq!(r.headers()["x-total-count"], "130");
+    let items: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(items.as_array().unwrap().len(), 130);
+    app.shutdown().await;
+}
+
+/// A viewer's 403 on a write can be told from the license's: `detail` is a plain string there,
+/// an object with `error: "Enterprise feature not available"` for the license.
+#[tokio::test]
+async fn a_role_403_is_not_a_license_403() {
+    let app = ControlPlane::start().await;
+    app.post_ok("/api/v1/users", json!({"username": "vera", "password": "Viewer-Pass-42", "role": "viewer"})).await;
+    let viewer = app.login("vera", "Viewer-Pass-42").await;
+    let body = json!({"name": "x", "cluster_id": 1, "hostnames": ["x.io"], "protocol": "http"});
+    let (s, e) = app.call_as(Some(&viewer), Method::POST, "/api/v1/services", Some(body)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(e["detail"].is_string(), "{e}");
+    assert!(e["detail"].get("error").is_none());
+    app.shutdown().await;
+}
