@@ -122,3 +122,62 @@ async fn a_role_403_is_not_a_license_403() {
     assert!(e["detail"].get("error").is_none());
     app.shutdown().await;
 }
+
+/// Updates are JSON merge patches, by PUT (the original client's partial `*Update` bodies,
+/// without ids) and by PATCH: only the named fields change; an omitted `enabled` is not
+/// reset; a bad field is still a 422 naming it.
+#[tokio::test]
+async fn partial_updates_change_only_what_they_name() {
+    let app = ControlPlane::start().await;
+    let sid = app.service("web", "web.example.com").await;
+    let p = app.post_ok("/api/v1/traffic-shaping/policies", qos_example(sid)).await;
+    let id = p["id"].as_i64().unwrap();
+    let path = format!("/api/v1/traffic-shaping/policies/{id}");
+    app.post_ok(&format!("{path}/disable"), json!({})).await;
+    // The original client's QoSPolicyUpdate: all optional, its own field name, no ids.
+    let u = app.put_ok(&path, json!({"bandwidth_config": {"egress_mbps": 50}})).await;
+    assert_eq!(u["bandwidth"]["egress_mbps"], 50, "{u}");
+    assert_eq!(u["bandwidth"]["ingress_mbps"], 1000, "untouched: {u}");
+    assert_eq!(u["enabled"], false, "an omitted enabled does not re-enable: {u}");
+    assert_eq!((u["name"].clone(), u["service_id"].clone()), (p["name"].clone(), p["service_id"].clone()));
+    let (s, u) =
+        app.call(Method::PATCH, &path, Some(json!({"description": "bulk", "priority_config": {"weight": 3}}))).await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    assert_eq!((u["description"].as_str(), u["priority_config"]["weight"].as_i64()), (Some("bulk"), Some(3)));
+    assert_eq!(u["priority_config"]["priority"], "P1", "merged, not replaced: {u}");
+    let (s, u) = app.call(Method::PATCH, &path, Some(json!({"description": null}))).await;
+    assert_eq!((s, u["description"].clone()), (StatusCode::OK, serde_json::Value::Null), "null clears: {u}");
+    let (s, e) = app.call(Method::PATCH, &path, Some(json!({"bandwidth": {"egress_mbps": 0}}))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("egress_mbps"), "{e}");
+    let (s, _) = app.call(Method::PATCH, &path, Some(json!(["not", "an", "object"]))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The same for a route table (its original field name too), a tracing config and a service.
+    let t = app.post_ok("/api/v1/multi-cloud/routes", route_example(sid)).await;
+    let tp = format!("/api/v1/multi-cloud/routes/{}", t["id"]);
+    let u = app.put_ok(&tp, json!({"health_probe_config": {"interval_seconds": 60}})).await;
+    assert_eq!(
+        (u["health_probe"]["interval_seconds"].as_i64(), u["health_probe"]["protocol"].as_str()),
+        (Some(60), Some("https"))
+    );
+    assert_eq!(u["routes"].as_array().map(Vec::len), Some(2));
+    let c = app.post_ok("/api/v1/observability/tracing", tracing_example()).await;
+    let (s, u) = app
+        .call(Method::PATCH, &format!("/api/v1/observability/tracing/{}", c["id"]), Some(json!({"sampling_rate": 0.5})))
+        .await;
+    assert_eq!(
+        (s, u["sampling_rate"].as_f64(), u["backend"].as_str()),
+        (StatusCode::OK, Some(0.5), Some("jaeger")),
+        "{u}"
+    );
+    let (s, u) = app
+        .call(Method::PATCH, &format!("/api/v1/services/{sid}"), Some(json!({"hostnames": ["new.example.com"]})))
+        .await;
+    assert_eq!(
+        (s, u["hostnames"][0].as_str(), u["name"].as_str()),
+        (StatusCode::OK, Some("new.example.com"), Some("web")),
+        "{u}"
+    );
+    app.shutdown().await;
+}

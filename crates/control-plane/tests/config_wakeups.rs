@@ -209,7 +209,7 @@ async fn every_configuration_write_wakes_the_long_polls_at_once() {
             Write::DrillStart => {
                 let (http, base, token) = (app.http.clone(), app.base.clone(), app.token.clone());
                 let path = format!("{base}/api/v1/multi-cloud/routes/{}/test-failover", ids["routes"]);
-                let body = json!({"endpoint": format!("127.0.0.1:{b}"), "duration_seconds": 1});
+                let body = json!({"endpoint": format!("127.0.0.1:{b}"), "dry_run": false, "duration_seconds": 1});
                 drill = Some(tokio::spawn(async move {
                     let r = http.post(path).bearer_auth(token).json(&body).send().await.unwrap();
                     (r.status(), r.json().await.unwrap_or(Value::Null))

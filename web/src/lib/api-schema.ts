@@ -217,12 +217,17 @@ export interface paths {
             cookie?: never;
         };
         get: operations["get_route"];
+        /**
+         * Update: a JSON merge patch onto the stored object (docs/API.md): a full object replaces
+         *     it, a partial one changes only the fields it names.
+         */
         put: operations["update_route"];
         post?: never;
         delete: operations["delete_route"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** The same as PUT (a JSON merge patch). */
+        patch: operations["patch_route"];
         trace?: never;
     };
     "/api/v1/multi-cloud/routes/{id}/disable": {
@@ -386,12 +391,17 @@ export interface paths {
             cookie?: never;
         };
         get: operations["get_config"];
+        /**
+         * Update: a JSON merge patch onto the stored object (docs/API.md): a full object replaces
+         *     it, a partial one changes only the fields it names.
+         */
         put: operations["update_config"];
         post?: never;
         delete: operations["delete_config"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** The same as PUT (a JSON merge patch). */
+        patch: operations["patch_config"];
         trace?: never;
     };
     "/api/v1/observability/tracing/{id}/disable": {
@@ -576,12 +586,17 @@ export interface paths {
             cookie?: never;
         };
         get: operations["get_service"];
+        /**
+         * Update: a JSON merge patch onto the stored object (docs/API.md): a full object replaces
+         *     it, a partial one changes only the fields it names.
+         */
         put: operations["update_service"];
         post?: never;
         delete: operations["delete_service"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** The same as PUT (a JSON merge patch). */
+        patch: operations["patch_service"];
         trace?: never;
     };
     "/api/v1/traffic-shaping/policies": {
@@ -608,12 +623,17 @@ export interface paths {
             cookie?: never;
         };
         get: operations["get_policy"];
+        /**
+         * Update: a JSON merge patch onto the stored object (docs/API.md): a full object replaces
+         *     it, a partial one changes only the fields it names.
+         */
         put: operations["update_policy"];
         post?: never;
         delete: operations["delete_policy"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** The same as PUT (a JSON merge patch). */
+        patch: operations["patch_policy"];
         trace?: never;
     };
     "/api/v1/traffic-shaping/policies/{id}/disable": {
@@ -2178,6 +2198,12 @@ export interface operations {
                 };
                 content?: never;
             };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2210,6 +2236,55 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    patch_route: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RouteTableSpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteTable"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2650,6 +2725,12 @@ export interface operations {
                 };
                 content?: never;
             };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2682,6 +2763,55 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    patch_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TracingConfigSpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TracingConfig"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3112,6 +3242,12 @@ export interface operations {
                     "application/json": components["schemas"]["Service"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3156,6 +3292,55 @@ export interface operations {
                 content?: never;
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    patch_service: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceSpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Service"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3298,6 +3483,12 @@ export interface operations {
                 };
                 content?: never;
             };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3330,6 +3521,55 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    patch_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QosPolicySpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QosPolicy"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

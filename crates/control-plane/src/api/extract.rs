@@ -48,6 +48,58 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     }
 }
 
+/// An update as a JSON merge patch (RFC 7396) onto `current`'s JSON form: fields the body
+/// names replace the stored ones (objects merge, `null` clears an optional field), fields
+/// it omits keep their stored values. So a full object replaces, and a partial one (the
+/// original MarchProxy client's all-optional `*Update` bodies) changes only what it names;
+/// nothing is reset by being left out. `aliases` (`(alias, name)`) are renamed first, so
+/// an alias and the stored name never meet. The result is parsed as a create body would be
+/// (a bad field is a 422 naming it).
+pub fn merge_patch<T: serde::Serialize + DeserializeOwned>(
+    current: &T,
+    body: &[u8],
+    aliases: &[(&str, &str)],
+) -> Result<T, ApiError> {
+    let mut patch: serde_json::Value = parse_json(body)?;
+    let Some(fields) = patch.as_object_mut() else {
+        return Err(ApiError::field(&["body"], "must be a JSON object"));
+    };
+    for (alias, name) in aliases {
+        if let Some(v) = fields.remove(*alias) {
+            if fields.contains_key(*name) {
+                return Err(ApiError::field(
+                    &["body", alias],
+                    format!("`{alias}` and `{name}` are the same field; send one"),
+                ));
+            }
+            fields.insert((*name).to_string(), v);
+        }
+    }
+    let mut doc = serde_json::to_value(current).map_err(|e| ApiError::Internal(e.into()))?;
+    merge(&mut doc, patch);
+    let bytes = serde_json::to_vec(&doc).map_err(|e| ApiError::Internal(e.into()))?;
+    parse_json(&bytes)
+}
+
+fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
+    match patch {
+        serde_json::Value::Object(fields) => {
+            if !target.is_object() {
+                *target = serde_json::Value::Object(Default::default());
+            }
+            let t = target.as_object_mut().expect("made an object above");
+            for (k, v) in fields {
+                if v.is_null() {
+                    t.remove(&k);
+                } else {
+                    merge(t.entry(k).or_insert(serde_json::Value::Null), v);
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
+
 /// Parse a JSON document into `T`, reporting the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -174,6 +226,49 @@ pub struct ListParams {
 /// `X-Total-Count` says when there are more.
 pub(crate) fn default_limit() -> u32 {
     1000
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Spec {
+        name: String,
+        #[serde(default)]
+        note: Option<String>,
+        #[serde(default = "yes")]
+        enabled: bool,
+        #[serde(alias = "limits_config")]
+        limits: Limits,
+    }
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Limits {
+        a: u32,
+        #[serde(default)]
+        b: Option<u32>,
+    }
+    fn yes() -> bool {
+        true
+    }
+
+    #[test]
+    fn merge_patches_change_only_what_they_name() {
+        let cur =
+            Spec { name: "x".into(), note: Some("n".into()), enabled: false, limits: Limits { a: 1, b: Some(2) } };
+        let al = [("limits_config", "limits")];
+        let got: Spec = merge_patch(&cur, br#"{"limits_config": {"a": 5}}"#, &al).unwrap();
+        assert_eq!(
+            got,
+            Spec { name: "x".into(), note: Some("n".into()), enabled: false, limits: Limits { a: 5, b: Some(2) } }
+        );
+        let got: Spec = merge_patch(&cur, br#"{"note": null, "limits": {"b": null}}"#, &al).unwrap();
+        assert_eq!((got.note, got.limits.b, got.enabled), (None, None, false), "omitted enabled stays false");
+        assert!(merge_patch::<Spec>(&cur, br#"{"limits": {"a": -1}}"#, &al).unwrap_err().to_string().len() > 0);
+        assert!(merge_patch::<Spec>(&cur, b"[1]", &al).is_err());
+        assert!(merge_patch::<Spec>(&cur, br#"{"limits": {"a": 1}, "limits_config": {"a": 2}}"#, &al).is_err());
+        assert!(merge_patch::<Spec>(&cur, br#"{"name": null}"#, &al).is_err(), "a required field cannot be cleared");
+    }
 }
 
 impl ListParams {

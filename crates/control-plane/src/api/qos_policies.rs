@@ -18,7 +18,7 @@ use crate::store::stats::{self, QosStats};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_policies, create_policy))
-        .routes(routes!(get_policy, update_policy, delete_policy))
+        .routes(routes!(get_policy, update_policy, patch_policy, delete_policy))
         .routes(routes!(enable_policy))
         .routes(routes!(disable_policy))
         .routes(routes!(policy_stats))
@@ -56,18 +56,38 @@ async fn get_policy(State(st): State<AppState>, _: AuthUser, PathId(id): PathId)
     Ok(Json(qos_policies::get_qos(&st.db, id).await?))
 }
 
+/// Update: a JSON merge patch onto the stored object (docs/API.md): a full object replaces
+/// it, a partial one changes only the fields it names.
 #[utoipa::path(put, path = "/api/v1/traffic-shaping/policies/{id}", tag = "traffic-shaping", params(("id" = i64, Path)), request_body = QosPolicySpec,
-    responses((status = 200, body = QosPolicy), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = QosPolicy), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn update_policy(
     State(st): State<AppState>,
     _: Admin,
     PathId(id): PathId,
-    AppJson(spec): AppJson<QosPolicySpec>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<QosPolicy>> {
+    update_policy_merged(&st, id, &body).await
+}
+
+/// The same as PUT (a JSON merge patch).
+#[utoipa::path(patch, path = "/api/v1/traffic-shaping/policies/{id}", tag = "traffic-shaping", params(("id" = i64, Path)), request_body = QosPolicySpec,
+    responses((status = 200, body = QosPolicy), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+async fn patch_policy(
+    State(st): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<QosPolicy>> {
+    update_policy_merged(&st, id, &body).await
+}
+
+async fn update_policy_merged(st: &AppState, id: i64, body: &[u8]) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
+    let current = qos_policies::get_qos(&st.db, id).await?;
+    let spec: QosPolicySpec =
+        crate::api::extract::merge_patch(&current.spec, body, &[("bandwidth_config", "bandwidth")])?;
     spec.validate()?;
-    let p = qos_policies::update_qos(&st.db, id, &spec).await?;
-    Ok(Json(p))
+    Ok(Json(qos_policies::update_qos(&st.db, id, &spec).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/traffic-shaping/policies/{id}", tag = "traffic-shaping", params(("id" = i64, Path)),

@@ -21,7 +21,7 @@ use crate::store::route_tables;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_routes, create_route))
-        .routes(routes!(get_route, update_route, delete_route))
+        .routes(routes!(get_route, update_route, patch_route, delete_route))
         .routes(routes!(route_health))
         .routes(routes!(enable_route))
         .routes(routes!(disable_route))
@@ -83,18 +83,38 @@ async fn get_route(
     Ok(Json(RouteTableView { table, health_status }))
 }
 
+/// Update: a JSON merge patch onto the stored object (docs/API.md): a full object replaces
+/// it, a partial one changes only the fields it names.
 #[utoipa::path(put, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)), request_body = RouteTableSpec,
-    responses((status = 200, body = RouteTable), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = RouteTable), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn update_route(
     State(st): State<AppState>,
     _: Admin,
     PathId(id): PathId,
-    AppJson(spec): AppJson<RouteTableSpec>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<RouteTable>> {
+    update_route_merged(&st, id, &body).await
+}
+
+/// The same as PUT (a JSON merge patch).
+#[utoipa::path(patch, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)), request_body = RouteTableSpec,
+    responses((status = 200, body = RouteTable), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+async fn patch_route(
+    State(st): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<RouteTable>> {
+    update_route_merged(&st, id, &body).await
+}
+
+async fn update_route_merged(st: &AppState, id: i64, body: &[u8]) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
+    let current = route_tables::get_route_table(&st.db, id).await?;
+    let spec: RouteTableSpec =
+        crate::api::extract::merge_patch(&current.spec, body, &[("health_probe_config", "health_probe")])?;
     spec.validate()?;
-    let t = route_tables::update_route_table(&st.db, id, &spec).await?;
-    Ok(Json(t))
+    Ok(Json(route_tables::update_route_table(&st.db, id, &spec).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)),

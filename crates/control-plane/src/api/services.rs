@@ -16,6 +16,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_services, create_service)).routes(routes!(
         get_service,
         update_service,
+        patch_service,
         delete_service
     ))
 }
@@ -46,16 +47,36 @@ async fn get_service(State(st): State<AppState>, _: AuthUser, PathId(id): PathId
     Ok(Json(services::get_service(&st.db, id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), request_body = ServiceSpec, responses((status = 200, body = Service), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+/// Update: a JSON merge patch onto the stored object (docs/API.md): a full object replaces
+/// it, a partial one changes only the fields it names.
+#[utoipa::path(put, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), request_body = ServiceSpec,
+    responses((status = 200, body = Service), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn update_service(
     State(st): State<AppState>,
     _: Admin,
     PathId(id): PathId,
-    AppJson(spec): AppJson<ServiceSpec>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<Service>> {
+    update_service_merged(&st, id, &body).await
+}
+
+/// The same as PUT (a JSON merge patch).
+#[utoipa::path(patch, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), request_body = ServiceSpec,
+    responses((status = 200, body = Service), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+async fn patch_service(
+    State(st): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Service>> {
+    update_service_merged(&st, id, &body).await
+}
+
+async fn update_service_merged(st: &AppState, id: i64, body: &[u8]) -> ApiResult<Json<Service>> {
+    let current = services::get_service(&st.db, id).await?;
+    let spec: ServiceSpec = crate::api::extract::merge_patch(&current.spec, body, &[])?;
     spec.validate()?;
-    let s = services::update_service(&st.db, id, &spec).await?;
-    Ok(Json(s))
+    Ok(Json(services::update_service(&st.db, id, &spec).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), responses((status = 204), (status = 404), (status = 409)), security(("bearer" = [])))]

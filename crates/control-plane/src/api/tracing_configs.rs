@@ -19,7 +19,7 @@ use crate::tracing_test::TestResult;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_configs, create_config))
-        .routes(routes!(get_config, update_config, delete_config))
+        .routes(routes!(get_config, update_config, patch_config, delete_config))
         .routes(routes!(config_stats))
         .routes(routes!(enable_config))
         .routes(routes!(disable_config))
@@ -81,18 +81,37 @@ async fn get_config(
     Ok(Json(TracingConfigView { config, stats }))
 }
 
+/// Update: a JSON merge patch onto the stored object (docs/API.md): a full object replaces
+/// it, a partial one changes only the fields it names.
 #[utoipa::path(put, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)), request_body = TracingConfigSpec,
-    responses((status = 200, body = TracingConfig), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = TracingConfig), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn update_config(
     State(st): State<AppState>,
     _: Admin,
     PathId(id): PathId,
-    AppJson(spec): AppJson<TracingConfigSpec>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<TracingConfig>> {
+    update_config_merged(&st, id, &body).await
+}
+
+/// The same as PUT (a JSON merge patch).
+#[utoipa::path(patch, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)), request_body = TracingConfigSpec,
+    responses((status = 200, body = TracingConfig), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+async fn patch_config(
+    State(st): State<AppState>,
+    _: Admin,
+    PathId(id): PathId,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<TracingConfig>> {
+    update_config_merged(&st, id, &body).await
+}
+
+async fn update_config_merged(st: &AppState, id: i64, body: &[u8]) -> ApiResult<Json<TracingConfig>> {
     st.require(DISTRIBUTED_TRACING)?;
+    let current = tracing_configs::get_tracing(&st.db, id).await?;
+    let spec: TracingConfigSpec = crate::api::extract::merge_patch(&current.spec, body, &[])?;
     spec.validate()?;
-    let c = tracing_configs::update_tracing(&st.db, id, &spec).await?;
-    Ok(Json(c))
+    Ok(Json(tracing_configs::update_tracing(&st.db, id, &spec).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)),
