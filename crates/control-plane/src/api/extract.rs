@@ -228,6 +228,24 @@ pub(crate) fn default_limit() -> u32 {
     1000
 }
 
+impl ListParams {
+    /// The storage filter, once the page size is checked (422 naming `limit` otherwise).
+    pub fn filter(self) -> Result<ListFilter, ApiError> {
+        if self.limit == 0 || self.limit > 1000 {
+            return Err(ApiError::field(&["query", "limit"], "must be between 1 and 1000"));
+        }
+        let ListParams { cluster_id, service_id, enabled_only, skip, limit } = self;
+        Ok(ListFilter { cluster_id, service_id, enabled_only, skip, limit })
+    }
+}
+
+/// `X-Total-Count` for paginated lists (the answer's side of [`ListParams`]).
+pub fn total_header(total: i64) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("x-total-count", HeaderValue::from(total));
+    h
+}
+
 #[cfg(test)]
 mod merge_tests {
     use super::*;
@@ -269,22 +287,4 @@ mod merge_tests {
         assert!(merge_patch::<Spec>(&cur, br#"{"limits": {"a": 1}, "limits_config": {"a": 2}}"#, &al).is_err());
         assert!(merge_patch::<Spec>(&cur, br#"{"name": null}"#, &al).is_err(), "a required field cannot be cleared");
     }
-}
-
-impl ListParams {
-    /// The storage filter, once the page size is checked (422 naming `limit` otherwise).
-    pub fn filter(self) -> Result<ListFilter, ApiError> {
-        if self.limit == 0 || self.limit > 1000 {
-            return Err(ApiError::field(&["query", "limit"], "must be between 1 and 1000"));
-        }
-        let ListParams { cluster_id, service_id, enabled_only, skip, limit } = self;
-        Ok(ListFilter { cluster_id, service_id, enabled_only, skip, limit })
-    }
-}
-
-/// `X-Total-Count` for paginated lists (the answer's side of [`ListParams`]).
-pub fn total_header(total: i64) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert("x-total-count", HeaderValue::from(total));
-    h
 }
