@@ -248,6 +248,8 @@ pub fn total_header(total: i64) -> HeaderMap {
 
 #[cfg(test)]
 mod merge_tests {
+    use serde_json::json;
+
     use super::*;
 
     #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
@@ -282,7 +284,11 @@ mod merge_tests {
         );
         let got: Spec = merge_patch(&cur, br#"{"note": null, "limits": {"b": null}}"#, &al).unwrap();
         assert_eq!((got.note, got.limits.b, got.enabled), (None, None, false), "omitted enabled stays false");
-        assert!(merge_patch::<Spec>(&cur, br#"{"limits": {"a": -1}}"#, &al).unwrap_err().to_string().len() > 0);
+        let e = merge_patch::<Spec>(&cur, br#"{"limits": {"a": -1}}"#, &al).unwrap_err();
+        match e {
+            ApiError::Validation(errs) => assert_eq!(errs[0].loc, [json!("body"), json!("limits"), json!("a")]),
+            other => panic!("{other:?}"),
+        }
         assert!(merge_patch::<Spec>(&cur, b"[1]", &al).is_err());
         assert!(merge_patch::<Spec>(&cur, br#"{"limits": {"a": 1}, "limits_config": {"a": 2}}"#, &al).is_err());
         assert!(merge_patch::<Spec>(&cur, br#"{"name": null}"#, &al).is_err(), "a required field cannot be cleared");
