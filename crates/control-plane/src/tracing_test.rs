@@ -16,7 +16,27 @@ pub struct TestResult {
     pub backend: String,
     pub exporter: String,
     pub endpoint: String,
+    /// The test span's trace id (empty when no span was sent).
     pub trace_id: String,
+    pub error: Option<String>,
+    // --- the original MarchProxy client's fields --------------------------------------------
+    pub config_id: i64,
+    pub config_name: String,
+    /// `success` or `failed`.
+    pub test_status: String,
+    /// What the stored config fails of the current validation (empty when valid).
+    pub validation_errors: Vec<String>,
+    pub connectivity_test: ConnectivityTest,
+}
+
+/// The connection check of a test: a TCP connection to the endpoint, and the span when sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConnectivityTest {
+    pub success: bool,
+    pub endpoint: String,
+    pub latency_ms: f64,
+    /// Whether a test span was sent (`send_test_span`, default true).
+    pub span_sent: bool,
     pub error: Option<String>,
 }
 
@@ -50,17 +70,75 @@ pub fn targets_self(spec: &TracingConfigSpec, listen: SocketAddr, request_host: 
 /// One test span through `spec`'s backend, under the outbound `policy`; the error is a
 /// summary (never the backend's response body). `authorization` is the `Authorization`
 /// value for this control plane's own receiver (see [`targets_self`]).
-pub async fn send(spec: &TracingConfigSpec, policy: &OutboundPolicy, authorization: Option<&str>) -> TestResult {
-    let r = marchproxy_telemetry::exporter::send_test_span_with(spec, TEST_SPAN_TIMEOUT, policy, authorization).await;
+/// Test config `id`: validate it, then send one real span through its backend and exporter
+/// (`send_span`), or only open a TCP connection to its endpoint (through the outbound policy).
+pub async fn run(
+    id: i64,
+    spec: &TracingConfigSpec,
+    policy: &OutboundPolicy,
+    authorization: Option<&str>,
+    send_span: bool,
+) -> TestResult {
+    let validation_errors: Vec<String> = match spec.validate() {
+        Ok(()) => vec![],
+        Err(e) => e.errors.iter().map(|f| format!("{}: {}", loc_text(&f.loc), f.msg)).collect(),
+    };
+    let (success, latency_ms, trace_id, error) = if send_span {
+        let r =
+            marchproxy_telemetry::exporter::send_test_span_with(spec, TEST_SPAN_TIMEOUT, policy, authorization).await;
+        (r.success, r.latency_ms as f64, r.trace_id, r.error)
+    } else {
+        let start = std::time::Instant::now();
+        let r = match endpoint_host_port(&spec.endpoint) {
+            Some((host, port)) => {
+                match tokio::time::timeout(TEST_SPAN_TIMEOUT, policy.connect_tcp(&host, port)).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) => Err(format!("TCP connect to {host}:{port}: {e}")),
+                    Err(_) => Err(format!("TCP connect to {host}:{port}: timed out")),
+                }
+            }
+            None => Err("the endpoint has no host and port".to_string()),
+        };
+        (r.is_ok(), start.elapsed().as_secs_f64() * 1000.0, String::new(), r.err())
+    };
+    let ok = success && validation_errors.is_empty();
     TestResult {
-        success: r.success,
-        latency_ms: r.latency_ms as f64,
+        success: ok,
+        latency_ms,
         backend: spec.backend.as_str().into(),
         exporter: spec.exporter.as_str().into(),
         endpoint: spec.endpoint.clone(),
-        trace_id: r.trace_id,
-        error: r.error,
+        trace_id,
+        error: error.clone(),
+        config_id: id,
+        config_name: spec.name.clone(),
+        test_status: if ok { "success" } else { "failed" }.into(),
+        validation_errors,
+        connectivity_test: ConnectivityTest {
+            success,
+            endpoint: spec.endpoint.clone(),
+            latency_ms,
+            span_sent: send_span && success,
+            error,
+        },
     }
+}
+
+fn loc_text(loc: &[serde_json::Value]) -> String {
+    loc.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect::<Vec<_>>().join(".")
+}
+
+/// `host` and `port` of an endpoint URL (`http(s)://host[:port]/…`, `host:port`).
+fn endpoint_host_port(endpoint: &str) -> Option<(String, u16)> {
+    let with_scheme = if endpoint.contains("://") { endpoint.to_string() } else { format!("tcp://{endpoint}") };
+    let u = url::Url::parse(&with_scheme).ok()?;
+    let host = u.host_str()?.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = u.port_or_known_default().or(match u.scheme() {
+        "grpc" => Some(80),
+        "grpcs" => Some(443),
+        _ => None,
+    })?;
+    Some((host, port))
 }
 
 #[cfg(test)]
@@ -73,6 +151,15 @@ mod tests {
             "sampling_strategy": "always"
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn endpoints_give_host_and_port() {
+        assert_eq!(endpoint_host_port("http://jaeger:14268/api/traces"), Some(("jaeger".into(), 14268)));
+        assert_eq!(endpoint_host_port("https://collector.example.com"), Some(("collector.example.com".into(), 443)));
+        assert_eq!(endpoint_host_port("127.0.0.1:4317"), Some(("127.0.0.1".into(), 4317)));
+        assert_eq!(endpoint_host_port("http://[::1]:4318"), Some(("::1".into(), 4318)));
+        assert_eq!(endpoint_host_port("nonsense"), None);
     }
 
     #[test]

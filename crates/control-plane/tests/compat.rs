@@ -181,3 +181,57 @@ async fn partial_updates_change_only_what_they_name() {
     );
     app.shutdown().await;
 }
+
+/// Tracing: the original client's stats names, and its test call (`send_test_span=false`
+/// validates and connects without sending a span; the result names the config).
+#[tokio::test]
+async fn tracing_stats_and_test_in_the_original_shapes() {
+    let app = ControlPlane::start().await;
+    let mut cfg = tracing_example();
+    cfg["backend"] = json!("otlp");
+    cfg["endpoint"] = json!(app.base.clone());
+    let c = app.post_ok("/api/v1/observability/tracing", cfg).await;
+    let id = c["id"].as_i64().unwrap();
+    let stats = app.get_ok(&format!("/api/v1/observability/tracing/{id}/stats")).await;
+    for (orig, ours) in [
+        ("total_spans", "spans_started"),
+        ("sampled_spans", "spans_sampled"),
+        ("dropped_spans", "spans_dropped"),
+        ("error_spans", "spans_errored"),
+    ] {
+        assert_eq!(stats[orig], stats[ours], "{orig}: {stats}");
+        assert!(stats[orig].is_i64(), "{orig}: {stats}");
+    }
+    assert!(stats.get("avg_span_duration_ms").is_some() && stats.get("last_export").is_some(), "{stats}");
+
+    // Connect only: no span reaches the receiver.
+    let r = app.post_ok(&format!("/api/v1/observability/tracing/{id}/test?send_test_span=false"), json!({})).await;
+    assert_eq!((r["config_id"].as_i64(), r["config_name"].as_str()), (Some(id), Some("Jaeger production")), "{r}");
+    assert_eq!(r["test_status"], "success", "{r}");
+    assert_eq!(r["validation_errors"], json!([]));
+    assert_eq!(
+        (r["connectivity_test"]["success"].as_bool(), r["connectivity_test"]["span_sent"].as_bool()),
+        (Some(true), Some(false)),
+        "{r}"
+    );
+    let found = app.get_ok("/api/v1/observability/spans/search?service=edge&start=0").await;
+    assert_eq!(found["total"], 0, "no span was sent: {found}");
+    // With a span (the default).
+    let r = app.post_ok(&format!("/api/v1/observability/tracing/{id}/test"), json!({})).await;
+    assert_eq!(
+        (r["test_status"].as_str(), r["connectivity_test"]["span_sent"].as_bool()),
+        (Some("success"), Some(true)),
+        "{r}"
+    );
+    // Nothing listens on port 9: failed, and why.
+    let mut bad = tracing_example();
+    bad["endpoint"] = json!("http://127.0.0.1:9");
+    let b = app.post_ok("/api/v1/observability/tracing", bad).await;
+    let r =
+        app.post_ok(&format!("/api/v1/observability/tracing/{}/test?send_test_span=false", b["id"]), json!({})).await;
+    assert_eq!(r["test_status"], "failed", "{r}");
+    assert!(r["connectivity_test"]["error"].as_str().unwrap().contains("127.0.0.1:9"), "{r}");
+    let (s, _) = app.post(&format!("/api/v1/observability/tracing/{id}/test?send_test_span=perhaps"), json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    app.shutdown().await;
+}

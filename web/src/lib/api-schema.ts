@@ -462,7 +462,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send one real span through the configured backend and exporter. */
+        /**
+         * Validate the config and send one real span through its backend and exporter (or, with
+         *     `send_test_span=false`, only connect to its endpoint).
+         */
         post: operations["test_config"];
         delete?: never;
         options?: never;
@@ -877,6 +880,16 @@ export interface components {
         ClusterSpec: {
             description?: string | null;
             name: string;
+        };
+        /** @description The connection check of a test: a TCP connection to the endpoint, and the span when sent. */
+        ConnectivityTest: {
+            endpoint: string;
+            error?: string | null;
+            /** Format: double */
+            latency_ms: number;
+            /** @description Whether a test span was sent (`send_test_span`, default true). */
+            span_sent: boolean;
+            success: boolean;
         };
         CostByDay: {
             /** Format: double */
@@ -1454,13 +1467,22 @@ export interface components {
         };
         TestResult: {
             backend: string;
+            /** Format: int64 */
+            config_id: number;
+            config_name: string;
+            connectivity_test: components["schemas"]["ConnectivityTest"];
             endpoint: string;
             error?: string | null;
             exporter: string;
             /** Format: double */
             latency_ms: number;
             success: boolean;
+            /** @description `success` or `failed`. */
+            test_status: string;
+            /** @description The test span's trace id (empty when no span was sent). */
             trace_id: string;
+            /** @description What the stored config fails of the current validation (empty when valid). */
+            validation_errors: string[];
         };
         /** @enum {string} */
         Tier: "development" | "community" | "enterprise";
@@ -1556,14 +1578,31 @@ export interface components {
             /** Format: double */
             avg_span_duration_ms?: number | null;
             /**
+             * Format: int64
+             * @description = `spans_dropped`.
+             */
+            dropped_spans: number;
+            /**
              * Format: double
              * @description Sampled / started over everything reported (the sampler's real rate).
              */
             effective_sampling_rate?: number | null;
+            /**
+             * Format: int64
+             * @description = `spans_errored`.
+             */
+            error_spans: number;
+            /** @description = `last_export_at`. */
+            last_export?: string | null;
             last_export_at?: string | null;
             last_export_error?: string | null;
             /** Format: int64 */
             proxies_reporting: number;
+            /**
+             * Format: int64
+             * @description = `spans_sampled`.
+             */
+            sampled_spans: number;
             /** Format: int64 */
             spans_dropped: number;
             /** Format: int64 */
@@ -1574,6 +1613,11 @@ export interface components {
             spans_sampled: number;
             /** Format: int64 */
             spans_started: number;
+            /**
+             * Format: int64
+             * @description = `spans_started`.
+             */
+            total_spans: number;
             /** Format: int64 */
             tracing_config_id: number;
             updated_at?: string | null;
@@ -2924,6 +2968,8 @@ export interface operations {
             header?: never;
             path: {
                 id: number;
+                /** @description `false`: validate and open a connection to the endpoint without sending a span. */
+                send_test_span: boolean | null;
             };
             cookie?: never;
         };
@@ -2944,6 +2990,12 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

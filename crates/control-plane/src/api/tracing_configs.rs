@@ -147,13 +147,21 @@ async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathI
     Ok(Json(stats::tracing_stats(&st.db, id).await?))
 }
 
-/// Send one real span through the configured backend and exporter.
-#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/test", tag = "observability", params(("id" = i64, Path)),
-    responses((status = 200, body = TestResult), (status = 403), (status = 404)), security(("bearer" = [])))]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct TestParams {
+    /// `false`: validate and open a connection to the endpoint without sending a span.
+    pub send_test_span: Option<bool>,
+}
+
+/// Validate the config and send one real span through its backend and exporter (or, with
+/// `send_test_span=false`, only connect to its endpoint).
+#[utoipa::path(post, path = "/api/v1/observability/tracing/{id}/test", tag = "observability", params(("id" = i64, Path), TestParams),
+    responses((status = 200, body = TestResult), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn test_config(
     State(st): State<AppState>,
     _: Admin,
     PathId(id): PathId,
+    AppQuery(q): AppQuery<TestParams>,
     uri: Uri,
     headers: HeaderMap,
 ) -> ApiResult<Json<TestResult>> {
@@ -165,5 +173,6 @@ async fn test_config(
     let authorization = crate::tracing_test::targets_self(&cfg.spec, st.config.listen, host).then(|| {
         format!("Bearer {}", st.auth.issue_ingest_token(cfg.spec.cluster_id, std::time::Duration::from_secs(60)))
     });
-    Ok(Json(crate::tracing_test::send(&cfg.spec, &st.outbound, authorization.as_deref()).await))
+    let send_span = q.send_test_span.unwrap_or(true);
+    Ok(Json(crate::tracing_test::run(id, &cfg.spec, &st.outbound, authorization.as_deref(), send_span).await))
 }

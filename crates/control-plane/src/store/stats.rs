@@ -28,6 +28,18 @@ pub struct TracingStats {
     pub proxies_reporting: i64,
     #[schema(value_type = Option<String>)]
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    // --- the original MarchProxy client's names for the same counters -------------------------
+    /// = `spans_started`.
+    pub total_spans: i64,
+    /// = `spans_sampled`.
+    pub sampled_spans: i64,
+    /// = `spans_dropped`.
+    pub dropped_spans: i64,
+    /// = `spans_errored`.
+    pub error_spans: i64,
+    /// = `last_export_at`.
+    #[schema(value_type = Option<String>)]
+    pub last_export: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub async fn tracing_stats(db: &Db, config_id: i64) -> StoreResult<TracingStats> {
@@ -66,6 +78,8 @@ pub async fn tracing_stats(db: &Db, config_id: i64) -> StoreResult<TracingStats>
     if s.spans_started > 0 {
         s.effective_sampling_rate = Some(s.spans_sampled as f64 / s.spans_started as f64);
     }
+    (s.total_spans, s.sampled_spans, s.dropped_spans, s.error_spans, s.last_export) =
+        (s.spans_started, s.spans_sampled, s.spans_dropped, s.spans_errored, s.last_export_at);
     Ok(s)
 }
 
