@@ -34,6 +34,7 @@ use crate::body::shaped::Shaped;
 use crate::codec::ClientBody;
 use crate::conn::{ConnInfo, Upstreams};
 use crate::error::ProxyError;
+use crate::grpc::{grpc_failure, grpc_status, is_grpc};
 use crate::runtime::{Runtime, ServiceRoute, TableRt};
 use crate::shaping::{Flow, Link, ShapeParams};
 use crate::trace::{RequestInfo, RequestTrace};
@@ -403,23 +404,6 @@ fn append_forwarded_for(h: &mut HeaderMap, ip: &HeaderValue) {
             h.insert(X_FORWARDED_FOR, ip.clone());
         }
     }
-}
-
-/// A gRPC request (`content-type: application/grpc[+proto|+json|…]`).
-pub fn is_grpc(h: &HeaderMap) -> bool {
-    h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
-}
-
-/// The `grpc-status` of a head or trailers.
-pub fn grpc_status(h: &HeaderMap) -> Option<u32> {
-    h.get("grpc-status")?.to_str().ok()?.parse().ok()
-}
-
-/// gRPC statuses that mean the server failed (as Envoy maps them to 5xx for outlier
-/// detection): UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE, DATA_LOSS. Client-side
-/// statuses (INVALID_ARGUMENT, NOT_FOUND, …) say nothing about the endpoint's health.
-pub fn grpc_failure(code: u32) -> bool {
-    matches!(code, 2 | 4 | 13 | 14 | 15)
 }
 
 fn version_str(v: Version) -> &'static str {

@@ -27,7 +27,8 @@
 //!   [`lease`]: shares of cluster-wide limits, leased from the control plane by demand;
 //!   [`dscp`]: DSCP marking and the per-mark connector.
 //! - [`trace`]: spans, propagation, sampling and export per tracing config.
-//! - [`error`]: every proxy error → one status + `x-marchproxy-error`.
+//! - [`error`]: every proxy error → one status + `x-marchproxy-error` (gRPC clients: a
+//!   "trailers only" answer); [`grpc`]: gRPC statuses and which are failures.
 //! - `batch`, `pace`: write batching per event-loop turn (io_uring) and when a busy
 //!   worker yields its CPU.
 //! - [`l4`]: TCP services (listeners, connections, counted and shaped copying).
@@ -54,6 +55,7 @@ pub mod error;
 pub mod forward;
 #[cfg(test)]
 mod fuzz;
+pub mod grpc;
 pub mod h1;
 pub mod h2;
 pub mod l4;

@@ -363,10 +363,10 @@ impl RequestTrace {
 
     /// Record a gRPC call's status (`grpc-status`, in the head of a "trailers only" answer or
     /// in the trailers): on the server span and the last attempt's. A server-side failure
-    /// (UNAVAILABLE and the like, `forward::grpc_failure`) marks both as errors even though
+    /// (UNAVAILABLE and the like, `grpc::grpc_failure`) marks both as errors even though
     /// the HTTP status was 200.
     pub fn grpc_status(&mut self, code: u32) {
-        let failed = crate::forward::grpc_failure(code);
+        let failed = crate::grpc::grpc_failure(code);
         let spans = std::iter::once(&mut self.server).chain(self.clients.last_mut());
         for span in spans {
             span.set_attr("rpc.grpc.status_code", code as i64);

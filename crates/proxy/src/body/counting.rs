@@ -48,12 +48,12 @@ impl<B: Body<Data = Bytes> + Unpin> Body for Counting<B> {
                     Direction::Out => &st.counters.bytes_out,
                 };
                 c.fetch_add(d.len() as u64, Ordering::Relaxed);
-            } else if let Some(code) = frame.trailers_ref().and_then(crate::forward::grpc_status)
+            } else if let Some(code) = frame.trailers_ref().and_then(crate::grpc::grpc_status)
                 && matches!(this.dir, Direction::Out)
             {
                 // A gRPC call's outcome (its head said 200): a server-side failure is an
                 // error of the endpoint, for the counters and passive health, as a 5xx is.
-                let failed = crate::forward::grpc_failure(code);
+                let failed = crate::grpc::grpc_failure(code);
                 if failed {
                     st.counters.errors.fetch_add(1, Ordering::Relaxed);
                 }

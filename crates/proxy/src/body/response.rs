@@ -90,7 +90,7 @@ impl Body for RespBody {
                     tap.feed(d);
                 }
                 if let (Some(t), Some(code)) =
-                    (this.trace.as_mut(), f.trailers_ref().and_then(crate::forward::grpc_status))
+                    (this.trace.as_mut(), f.trailers_ref().and_then(crate::grpc::grpc_status))
                 {
                     t.grpc_status(code);
                 }

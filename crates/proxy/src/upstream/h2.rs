@@ -22,9 +22,15 @@ use crate::body::request::ReqBody;
 use crate::dscp::DscpConnector;
 use crate::upstream::error::UpError;
 use crate::upstream::limits::Timeouts;
-use crate::upstream::pool::Key;
 
 type HttpsConnector = hyper_rustls::HttpsConnector<DscpConnector>;
+
+/// Which upstream a connection goes to (TLS or not, and where).
+#[derive(Clone, PartialEq, Eq)]
+struct Key {
+    https: bool,
+    authority: Authority,
+}
 
 /// Keep-alive PING interval on upstream HTTP/2 connections (a dead peer is noticed within
 /// this plus [`KEEPALIVE_TIMEOUT`]).
