@@ -15,74 +15,42 @@
 # logs off; no tracing (the control plane's starter tracing config is off); no per-connection
 # request limits (nginx's http2_max_requests and keepalive_requests raised); as many worker
 # threads/processes as CPUs.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# The control plane, the API helpers and the clean-up come from bench/common.sh.
+source "$(dirname "$0")/common.sh"
 DUR=${1:-10}
 CONCURRENCY=${CONCURRENCY:-64}
 CONNECTIONS=${CONNECTIONS:-4}
 SIZE=${SIZE:-1024}
 NCPU=$(nproc)
-BIN=${BIN:-target/release/marchproxy}
 HOST=grpc.bench.local
 TARGET=${CARGO_TARGET_DIR:-target}
-
-export PATH=$PATH:/usr/sbin:/sbin
-for tool in nginx haproxy curl python3; do
-  command -v "$tool" >/dev/null || { echo "bench/grpc.sh: $tool is required" >&2; exit 1; }
-done
-[ -x "$BIN" ] || cargo build --release -p marchproxy
+command -v haproxy >/dev/null || { echo "bench/grpc.sh: haproxy is required" >&2; exit 1; }
 cargo build --release -q -p marchproxy --example grpc_bench
 LOAD=$TARGET/release/examples/grpc_bench
-
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/marchproxy-grpc-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() { echo "bench/grpc.sh: $*" >&2; for f in "$DIR"/*.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2; done; exit 1; }
-read -r P_BE P_CP P_MP P_MPADMIN P_NG P_HA < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(6)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+read -r P_BE P_MP P_NG P_HA < <(free_ports 4)
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-NGX_USER=""
-[ "$(id -u)" = 0 ] && NGX_USER="user $(id -un) $(id -gn);"
 
 # --- the backend --------------------------------------------------------------------------
 "$LOAD" serve "127.0.0.1:$P_BE" >"$DIR/backend.log" 2>&1 &
 PIDS+=($!)
 wait_port "$P_BE" || die "the gRPC backend did not start"
 
-# --- MarchProxy: control plane + `marchproxy proxy` ---------------------------------------
-MARCHPROXY_LISTEN=127.0.0.1:$P_CP MARCHPROXY_DATA_DIR=$DIR MARCHPROXY_ADMIN_PASSWORD=bench-password \
-  MARCHPROXY_PROXY_LISTEN=off MARCHPROXY_STARTER_TRACING=false MARCHPROXY_LOG=warn "$BIN" serve >"$DIR/control-plane.log" 2>&1 &
-PIDS+=($!)
-CP="http://127.0.0.1:$P_CP"
-for _ in $(seq 1 100); do curl -fs "$CP/healthz" >/dev/null && break; sleep 0.1; done
-KEY=$(grep -o 'mpk_[A-Za-z0-9_-]*' "$DIR/control-plane.log" | head -n 1 || true)
+# --- MarchProxy: control plane (its starter tracing config off) + `marchproxy proxy` --------
+start_control_plane
 [ -n "$KEY" ] || die "no cluster API key in the control-plane output"
-TOKEN=$(curl -fs -X POST "$CP/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"username":"admin","password":"bench-password"}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])') ||
-  die "login failed"
-api() { curl -fsS -X POST "$CP$1" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "$2" >/dev/null; }
-api /api/v1/services "{\"name\":\"grpc\",\"cluster_id\":1,\"hostnames\":[\"$HOST\"],\"protocol\":\"http\"}" ||
+sid=$(api POST /api/v1/services "{\"name\":\"grpc\",\"cluster_id\":1,\"hostnames\":[\"$HOST\"],\"protocol\":\"http\"}" | id_of) ||
   die "creating the service failed"
-api /api/v1/multi-cloud/routes "{\"name\":\"grpc\",\"service_id\":1,\"cluster_id\":1,\"algorithm\":\"weighted_rr\",
+api POST /api/v1/multi-cloud/routes "{\"name\":\"grpc\",\"service_id\":$sid,\"cluster_id\":1,\"algorithm\":\"weighted_rr\",
   \"routes\":[{\"provider\":\"on_prem\",\"region\":\"lab\",\"endpoint\":\"grpc://127.0.0.1:$P_BE\"}],
-  \"health_probe\":{\"protocol\":\"grpc\",\"interval_seconds\":10,\"timeout_seconds\":2}}" ||
+  \"health_probe\":{\"protocol\":\"grpc\",\"interval_seconds\":10,\"timeout_seconds\":2}}" >/dev/null ||
   die "creating the route table failed"
-MARCHPROXY_LOG=warn "$BIN" proxy --control-plane "$CP" --cluster-api-key "$KEY" \
-  --listen "127.0.0.1:$P_MP" --admin-listen "127.0.0.1:$P_MPADMIN" --name bench >"$DIR/marchproxy.log" 2>&1 &
-PIDS+=($!)
-MP_PID=$!
-for _ in $(seq 1 100); do
-  [ "$(curl -s "http://127.0.0.1:$P_MPADMIN/metrics" | awk '/^marchproxy_config_version /{print $2}')" -gt 0 ] 2>/dev/null && break
-  sleep 0.1
+start_proxy "$P_MP"
+MP_PID=${PIDS[-1]}
+# Until the proxy routes the service: a short load run without errors.
+for _ in $(seq 1 50); do
+  "$LOAD" load --target "127.0.0.1:$P_MP" --authority "$HOST" --connections 1 --concurrency 1 --seconds 0.2 \
+    --warmup 0 2>/dev/null | grep -q ' errors 0 ' && break
+  sleep 0.2
 done
 
 # --- nginx (grpc_pass) ----------------------------------------------------------------------

@@ -181,6 +181,47 @@ fn pct(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
 }
 
+/// One registered proxy identity of a burst.
+struct Sender {
+    s: usize,
+    http: reqwest::Client,
+    base: String,
+    id: i64,
+}
+
+/// Calls per second that `POST /api/v1/proxy/{path}` answered with success while every
+/// sender posts `body(sender index, proxy id, call number)` back to back for `window`.
+async fn burst(
+    senders: &[Sender],
+    key: &str,
+    window: Duration,
+    path: &'static str,
+    body: impl Fn(usize, i64, u64) -> Value + Send + Sync + Clone + 'static,
+) -> f64 {
+    let ok = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let end = start + window;
+    let mut tasks = Vec::new();
+    for Sender { s, http, base, id } in senders {
+        let (s, id, http, url) = (*s, *id, http.clone(), format!("{base}/api/v1/proxy/{path}"));
+        let (key, ok, body) = (key.to_string(), ok.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < end {
+                n += 1;
+                let sent = http.post(&url).bearer_auth(&key).json(&body(s, id, n)).send().await;
+                if sent.is_ok_and(|r| r.status().is_success()) {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    ok.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
 #[tokio::main]
 async fn main() {
     let a = args();
@@ -285,42 +326,16 @@ async fn main() {
 
     // Burst: reports as fast as 64 concurrent senders manage.
     // The senders register first; the window starts once all of them have.
-    let burst_ok = Arc::new(AtomicU64::new(0));
-    let mut ready = Vec::new();
-    let mut burst_ids = Vec::new();
+    let mut senders = Vec::new();
     for s in 0..64 {
         let (http, base) = (client(), a.control_planes[s % a.control_planes.len()].clone());
         let id = register(&http, &base, &a.key, json!({"name": format!("burst-{s}"), "version": "bench"})).await;
-        ready.push((s, http, base, id));
-        burst_ids.push(id);
+        senders.push(Sender { s, http, base, id });
     }
-    let burst_start = Instant::now();
-    let burst_end = burst_start + a.burst;
-    let mut senders = Vec::new();
-    for (s, http, base, id) in ready {
-        let (key, ok) = (a.key.clone(), burst_ok.clone());
-        senders.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            while Instant::now() < burst_end {
-                n += 1;
-                let body = report(id, format!("b{s}-{n}-{}", rand::random::<u32>()), 1, table, (1, 2), 1);
-                if http
-                    .post(format!("{base}/api/v1/proxy/report"))
-                    .bearer_auth(&key)
-                    .json(&body)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-                {
-                    ok.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }));
-    }
-    for s in senders {
-        let _ = s.await;
-    }
-    let burst_rate = burst_ok.load(Ordering::Relaxed) as f64 / burst_start.elapsed().as_secs_f64();
+    let burst_rate = burst(&senders, &a.key, a.burst, "report", move |s, id, n| {
+        report(id, format!("b{s}-{n}-{}", rand::random::<u32>()), 1, table, (1, 2), 1)
+    })
+    .await;
 
     // Leases of one cluster-wide limit (QoS scope `cluster`) as fast as the 64 senders
     // manage: every lease of one policy locks its row, so this is the worst case.
@@ -336,34 +351,11 @@ async fn main() {
     .await
     .unwrap();
     let policy_id = policy["id"].as_i64().expect("QoS policy created");
-    let lease_ok = Arc::new(AtomicU64::new(0));
-    let lease_start = Instant::now();
-    let lease_end = lease_start + a.burst;
-    let mut senders = Vec::new();
-    for (s, id) in burst_ids.iter().copied().enumerate() {
-        let (http, base) = (client(), a.control_planes[s % a.control_planes.len()].clone());
-        let (key, ok) = (a.key.clone(), lease_ok.clone());
-        senders.push(tokio::spawn(async move {
-            while Instant::now() < lease_end {
-                let body = json!({"proxy_id": id, "interval_ms": 500, "demands": [
-                    {"policy_id": policy_id, "direction": "egress", "used_bps": 1e6, "throttled": s % 2 == 0}]});
-                if http
-                    .post(format!("{base}/api/v1/proxy/qos-lease"))
-                    .bearer_auth(&key)
-                    .json(&body)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-                {
-                    ok.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }));
-    }
-    for s in senders {
-        let _ = s.await;
-    }
-    let lease_rate = lease_ok.load(Ordering::Relaxed) as f64 / lease_start.elapsed().as_secs_f64();
+    let lease_rate = burst(&senders, &a.key, a.burst, "qos-lease", move |s, id, _| {
+        json!({"proxy_id": id, "interval_ms": 500, "demands": [
+            {"policy_id": policy_id, "direction": "egress", "used_bps": 1e6, "throttled": s % 2 == 0}]})
+    })
+    .await;
     fleet.stop.store(true, Ordering::Relaxed);
 
     println!("control planes: {}", a.control_planes.join(", "));

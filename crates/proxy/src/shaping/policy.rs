@@ -277,11 +277,6 @@ impl PolicyShaper {
         self.bucket(flow).lock().expect("bucket lock").as_ref().map(TokenBucket::rate)
     }
 
-    /// Whether a limited direction runs on the fallback share (its grant expired).
-    pub fn on_fallback(&self, now: Instant) -> bool {
-        self.fallback_state(now)
-    }
-
     /// Scope `cluster` and no grant yet for a limited direction (the first lease has not
     /// been answered).
     pub fn ungranted(&self) -> bool {
@@ -293,7 +288,8 @@ impl PolicyShaper {
                 .any(|f| p.limit(f).is_some() && shares[Self::index(f)].grant.is_none())
     }
 
-    fn fallback_state(&self, now: Instant) -> bool {
+    /// Whether a limited direction runs on the fallback share (its grant expired).
+    pub fn on_fallback(&self, now: Instant) -> bool {
         let p = self.params.lock().expect("params lock").clone();
         let shares = *self.shares.lock().expect("shares lock");
         p.cluster
