@@ -4,7 +4,7 @@ CARGO ?= cargo
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo "nextest run" || echo "test")
 
-.PHONY: run test web web-deps lint test-rust test-postgres test-web e2e test-deploy test-grpc bench clean-test-dbs
+.PHONY: run test web web-deps lint test-rust test-postgres test-web e2e test-deploy test-grpc test-api-fuzz bench clean-test-dbs
 
 ## Start the whole system on the embedded defaults (SQLite, development license mode,
 ## web UI served, local proxy attached to the default cluster).
@@ -13,9 +13,10 @@ run: web
 
 ## Run the whole test suite: formatting, lints, Rust tests on SQLite and PostgreSQL,
 ## web UI lint/typecheck/unit tests, the browser end-to-end tests, and the deployment
-## files (Kubernetes overlays rendered and validated, docker-compose.yml parsed), and gRPC
-## interoperability with Python grpcio peers through `marchproxy serve`.
-test: lint test-rust test-postgres test-web e2e test-deploy test-grpc
+## files (Kubernetes overlays rendered and validated, docker-compose.yml parsed), gRPC
+## interoperability with Python grpcio peers through `marchproxy serve`, and schemathesis
+## fuzzing every API operation against the published OpenAPI document.
+test: lint test-rust test-postgres test-web e2e test-deploy test-grpc test-api-fuzz
 
 web-deps: web/node_modules/.package-lock.json
 
@@ -65,6 +66,13 @@ test-deploy:
 test-grpc:
 	$(CARGO) build -p marchproxy
 	scripts/grpc-interop/run.sh $(CURDIR)/target/debug/marchproxy
+
+## schemathesis (PyPI) against `marchproxy serve`: every operation of docs/openapi.json, every
+## check, the stateful phase over the document's links; any failure or warning fails
+## (scripts/schemathesis; installs schemathesis with pip).
+test-api-fuzz:
+	$(CARGO) build -p marchproxy
+	scripts/schemathesis/run.sh $(CURDIR)/target/debug/marchproxy
 
 ## Drop databases left by earlier PostgreSQL test runs.
 clean-test-dbs:

@@ -251,7 +251,7 @@ pub fn username_problem(username: &str) -> Option<&'static str> {
 /// lower case, upper case, digits and symbols, and none of the well-known defaults.
 pub fn password_problem(password: &str, username: &str, release_mode: bool) -> Option<&'static str> {
     let chars = password.chars().count();
-    if password.len() > 1024 {
+    if chars > 1024 {
         return Some("must be at most 1024 characters");
     }
     if chars < 8 {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use marchproxy_model::route_table::RouteTable;
+use marchproxy_model::route_table::{EndpointHealth, RouteTable};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -20,13 +20,59 @@ use crate::store::{self, ListFilter, StoreError};
 pub struct FailoverResult {
     pub route_table_id: i64,
     pub dry_run: bool,
-    pub removed_endpoint: String,
+    pub removed_endpoint: Option<String>,
     pub failover_target: Option<String>,
     pub switch_time_ms: Option<f64>,
     pub failed_requests: Option<i64>,
     pub traffic_moved: Option<bool>,
     pub restored: bool,
     pub message: String,
+    // The original MarchProxy API's fields: the table, the endpoint whose failure was
+    // simulated, active endpoints by last probe (unknown counts as healthy), and
+    // `success` or `no_healthy_endpoints` (nowhere for traffic to go).
+    pub route_id: i64,
+    pub route_name: String,
+    pub algorithm: String,
+    pub auto_failover_enabled: bool,
+    pub simulated_failure: Option<String>,
+    pub healthy_endpoints: Vec<String>,
+    pub unhealthy_endpoints: Vec<String>,
+    pub test_status: String,
+}
+
+impl FailoverResult {
+    /// The prediction for `table` with `removed` out of rotation (`None`: nothing removed)
+    /// and traffic going to `target`; a live drill adds its measurements.
+    pub fn predicted(
+        table: &RouteTable,
+        health: &[EndpointHealth],
+        removed: Option<&str>,
+        target: Option<String>,
+        message: String,
+    ) -> Self {
+        let healthy = |ep: &str| health.iter().find(|h| h.endpoint == ep).is_none_or(|h| h.is_healthy);
+        let active = table.spec.routes.iter().filter(|r| r.is_active).map(|r| r.endpoint.clone());
+        let (healthy_endpoints, unhealthy_endpoints) = active.partition(|ep: &String| healthy(ep));
+        FailoverResult {
+            route_table_id: table.id,
+            dry_run: true,
+            removed_endpoint: removed.map(str::to_string),
+            test_status: if target.is_some() { "success" } else { "no_healthy_endpoints" }.to_string(),
+            failover_target: target,
+            switch_time_ms: None,
+            failed_requests: None,
+            traffic_moved: None,
+            restored: true,
+            message,
+            route_id: table.id,
+            route_name: table.spec.name.clone(),
+            algorithm: table.spec.algorithm.as_str().to_string(),
+            auto_failover_enabled: table.spec.enable_auto_failover,
+            simulated_failure: removed.map(str::to_string),
+            healthy_endpoints,
+            unhealthy_endpoints,
+        }
+    }
 }
 
 /// Why a live drill did not run.
@@ -45,6 +91,7 @@ const REPORT_SETTLE: Duration = Duration::from_millis(2500);
 pub async fn run_live(
     st: &AppState,
     table: &RouteTable,
+    health: &[EndpointHealth],
     removed: &str,
     target: Option<String>,
     duration_s: u32,
@@ -116,15 +163,12 @@ pub async fn run_live(
         (Some(false), Some(_)) => format!("{to_removed} request(s) still reached {removed} after the switch"),
     };
     Ok(FailoverResult {
-        route_table_id: table.id,
         dry_run: false,
-        removed_endpoint: removed.to_string(),
-        failover_target,
         switch_time_ms,
         failed_requests: Some(failed),
         traffic_moved,
         restored,
-        message,
+        ..FailoverResult::predicted(table, health, Some(removed), failover_target, message)
     })
 }
 

@@ -38,14 +38,18 @@ pub struct ProbeResult {
 /// Probe one endpoint once, under the policy of `http`.
 pub async fn probe(endpoint: &str, cfg: &HealthProbeConfig, http: &HttpClient) -> ProbeResult {
     let start = Instant::now();
-    let timeout = Duration::from_secs(cfg.timeout_seconds as u64);
+    let timeout = Duration::from_secs(cfg.effective_timeout_seconds() as u64);
     let res = tokio::time::timeout(timeout, probe_inner(endpoint, cfg, http)).await;
     let rtt_ms = start.elapsed().as_secs_f64() * 1000.0;
     match res {
         Ok(Ok(Some(rtt))) => ProbeResult { ok: true, rtt_ms: rtt, error: None },
         Ok(Ok(None)) => ProbeResult { ok: true, rtt_ms, error: None },
         Ok(Err(e)) => ProbeResult { ok: false, rtt_ms, error: Some(bounded(&e, MAX_SUMMARY_CHARS)) },
-        Err(_) => ProbeResult { ok: false, rtt_ms, error: Some(format!("timed out after {} s", cfg.timeout_seconds)) },
+        Err(_) => ProbeResult {
+            ok: false,
+            rtt_ms,
+            error: Some(format!("timed out after {} s", cfg.effective_timeout_seconds())),
+        },
     }
 }
 

@@ -208,14 +208,17 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) = api::router();
+    let (api, _) = api::router();
     let web_dir = state.config.web_dir.clone();
     let cors = cors(&state.config.cors_origins);
     let request_timeout =
         http_server::RequestTimeout(std::time::Duration::from_secs(state.config.http.request_timeout_seconds.max(1)));
     Router::new()
         .merge(api)
-        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
+        .merge(
+            SwaggerUi::new("/api/v1/docs")
+                .external_url_unchecked("/api/v1/openapi.json", api::openapi::document().clone()),
+        )
         .route("/api", get(api::api_not_found))
         .route("/api/{*rest}", axum::routing::any(api::api_not_found))
         .fallback(move |uri| web::serve(web_dir.clone(), uri))

@@ -38,6 +38,11 @@ pub struct ConnectivityTest {
     /// Whether a test span was sent (`send_test_span`, default true).
     pub span_sent: bool,
     pub error: Option<String>,
+    /// The original MarchProxy API's names: the config's backend and exporter, and
+    /// `reachable` or `unreachable`.
+    pub backend: String,
+    pub exporter: String,
+    pub status: String,
 }
 
 /// Whether `spec` exports OTLP/HTTP to this control plane's own receiver, which requires a
@@ -120,6 +125,9 @@ pub async fn run(
             latency_ms,
             span_sent: send_span && success,
             error,
+            backend: spec.backend.as_str().into(),
+            exporter: spec.exporter.as_str().into(),
+            status: if success { "reachable" } else { "unreachable" }.into(),
         },
     }
 }

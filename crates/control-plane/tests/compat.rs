@@ -8,8 +8,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 /// `POST …/test-failover?simulate_failure_endpoint=…` with no body is a simulation: nothing
-/// leaves the rotation. A body-less call is a simulation too; a live drill needs
-/// `"dry_run": false`.
+/// leaves the rotation. A call with neither a body nor the query (`testFailover(id)`) removes
+/// nothing and says where traffic goes now; a live drill needs `"dry_run": false`. The
+/// answer has the original's fields too.
 #[tokio::test]
 async fn test_failover_the_original_way_only_simulates() {
     let app = ControlPlane::start().await;
@@ -23,37 +24,44 @@ async fn test_failover_the_original_way_only_simulates() {
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!((r["dry_run"].as_bool(), r["removed_endpoint"].as_str()), (Some(true), Some(ep)), "{r}");
     assert_eq!(r["failover_target"], "https://api.us-central1.example.com");
+    assert_eq!((r["route_id"].as_i64(), r["route_name"].as_str()), (Some(id), Some("Multi-Region Failover")), "{r}");
+    assert_eq!((r["algorithm"].as_str(), r["auto_failover_enabled"].as_bool()), (Some("latency"), Some(true)));
+    assert_eq!((r["simulated_failure"].as_str(), r["test_status"].as_str()), (Some(ep), Some("success")));
+    assert_eq!(r["healthy_endpoints"].as_array().map(Vec::len), Some(2), "not probed yet counts as healthy: {r}");
+    assert_eq!(r["unhealthy_endpoints"], json!([]));
     let (s, r) = app.raw(Method::POST, &format!("/api/v1/multi-cloud/routes/{id}/test-failover"), "").await;
     assert_eq!((s, r["dry_run"].as_bool()), (StatusCode::OK, Some(true)), "{r}");
+    assert!(r["removed_endpoint"].is_null() && r["simulated_failure"].is_null(), "nothing removed: {r}");
+    assert_eq!(r["failover_target"], ep, "where traffic goes now: {r}");
     assert_eq!(app.version().await, version, "no drain was written: proxies saw no change");
     // The query with a body asking for something else is refused, naming the parameter.
     let (s, e) = app.post(&url, json!({"dry_run": false})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert!(e.to_string().contains("simulate_failure_endpoint"), "{e}");
     let (s, e) = app.raw(Method::POST, &format!("{url}x"), "").await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "an endpoint of another table: {e}");
+    assert_eq!(s, StatusCode::CONFLICT, "an endpoint the table does not have: {e}");
     app.shutdown().await;
 }
 
-/// `include_health=true` on a route table adds `health_status`; `include_stats=true` on a
-/// tracing config adds `stats`. Without them the objects are as before.
+/// GET of a route table has `health_status`, GET of a tracing config `stats`: by default, as
+/// in the original (`include_health`, `include_stats` default to true); `=false` leaves them out.
 #[tokio::test]
 async fn include_flags_add_health_and_stats() {
     let app = ControlPlane::start().await;
     let sid = app.service("web", "web.example.com").await;
     let id = app.post_ok("/api/v1/multi-cloud/routes", route_example(sid)).await["id"].as_i64().unwrap();
-    let plain = app.get_ok(&format!("/api/v1/multi-cloud/routes/{id}")).await;
+    let plain = app.get_ok(&format!("/api/v1/multi-cloud/routes/{id}?include_health=false")).await;
     assert!(plain.get("health_status").is_none() && plain["routes"].is_array(), "{plain}");
-    let with = app.get_ok(&format!("/api/v1/multi-cloud/routes/{id}?include_health=true")).await;
+    let with = app.get_ok(&format!("/api/v1/multi-cloud/routes/{id}")).await;
     let health = with["health_status"].as_array().unwrap_or_else(|| panic!("{with}"));
     assert_eq!(health.len(), 2, "{with}");
     assert!(health.iter().all(|h| h["endpoint"].is_string() && h["is_healthy"].is_boolean()), "{with}");
     assert_eq!(with["name"], plain["name"]);
 
     let tid = app.post_ok("/api/v1/observability/tracing", tracing_example()).await["id"].as_i64().unwrap();
-    let plain = app.get_ok(&format!("/api/v1/observability/tracing/{tid}")).await;
+    let plain = app.get_ok(&format!("/api/v1/observability/tracing/{tid}?include_stats=false")).await;
     assert!(plain.get("stats").is_none(), "{plain}");
-    let with = app.get_ok(&format!("/api/v1/observability/tracing/{tid}?include_stats=true")).await;
+    let with = app.get_ok(&format!("/api/v1/observability/tracing/{tid}")).await;
     assert_eq!(with["stats"]["spans_started"], 0, "{with}");
     assert_eq!(with["name"], plain["name"]);
     let (s, e) = app.get(&format!("/api/v1/observability/tracing/{tid}?include_stats=maybe")).await;
@@ -61,7 +69,9 @@ async fn include_flags_add_health_and_stats() {
     app.shutdown().await;
 }
 
-/// Span search takes the original names `service_name` and `operation_name`, and filters.
+/// Span search takes the original names `service_name` and `operation_name` and its JSON
+/// `tags`, and answers with the original's names too (`total_count`, `search_params`, and
+/// per span `service_name`, `operation_name`, `has_error`, `tags`).
 #[tokio::test]
 async fn span_search_takes_the_original_parameter_names() {
     let app = ControlPlane::start().await;
@@ -85,8 +95,16 @@ async fn span_search_takes_the_original_parameter_names() {
     let r = q("service_name=checkout").await;
     assert_eq!(r["total"], 2, "{r}");
     let r = q("service_name=checkout&operation_name=POST%20%2Fpay").await;
-    assert_eq!(r["total"], 1, "{r}");
+    assert_eq!((r["total"].as_i64(), r["total_count"].as_i64()), (Some(1), Some(1)), "{r}");
     assert_eq!(r["spans"][0]["operation"], "POST /pay");
+    let s = &r["spans"][0];
+    assert_eq!((s["service_name"].as_str(), s["operation_name"].as_str()), (Some("checkout"), Some("POST /pay")));
+    assert_eq!((s["has_error"].as_bool(), s["tags"].is_object()), (Some(false), true), "{s}");
+    assert_eq!(r["search_params"]["service"], "checkout", "{r}");
+    let r = q("tags=%7B%22span.kind%22%3A%22server%22%7D").await;
+    assert!(r["total"].is_i64(), "a JSON object of tags is understood: {r}");
+    let (s, e) = app.get("/api/v1/observability/spans/search?tags=%7Bbroken").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     let r = q("service=search").await;
     assert_eq!(r["total"], 1, "our own name still works: {r}");
     let (s, e) = app.get("/api/v1/observability/spans/search?service=a&service_name=b").await;
@@ -123,8 +141,9 @@ async fn a_role_403_is_not_a_license_403() {
     app.shutdown().await;
 }
 
-/// Updates are JSON merge patches, by PUT (the original client's partial `*Update` bodies,
-/// without ids) and by PATCH: only the named fields change; an omitted `enabled` is not
+/// Updates change only what they name, by PUT (the original client's partial `*Update`
+/// bodies, without ids: a nested object sent replaces the stored one, as the original did)
+/// and by PATCH (a JSON merge patch: nested objects merge); an omitted `enabled` is not
 /// reset; a bad field is still a 422 naming it.
 #[tokio::test]
 async fn partial_updates_change_only_what_they_name() {
@@ -135,9 +154,11 @@ async fn partial_updates_change_only_what_they_name() {
     let path = format!("/api/v1/traffic-shaping/policies/{id}");
     app.post_ok(&format!("{path}/disable"), json!({})).await;
     // The original client's QoSPolicyUpdate: all optional, its own field name, no ids.
+    // The original page clears "Ingress Limit" by sending bandwidth without ingress_mbps.
     let u = app.put_ok(&path, json!({"bandwidth_config": {"egress_mbps": 50}})).await;
     assert_eq!(u["bandwidth"]["egress_mbps"], 50, "{u}");
-    assert_eq!(u["bandwidth"]["ingress_mbps"], 1000, "untouched: {u}");
+    assert!(u["bandwidth"]["ingress_mbps"].is_null(), "the sent object replaces the stored one: {u}");
+    assert_eq!(u["bandwidth"]["burst_size_kb"], 1024, "left out: the default: {u}");
     assert_eq!(u["enabled"], false, "an omitted enabled does not re-enable: {u}");
     assert_eq!((u["name"].clone(), u["service_id"].clone()), (p["name"].clone(), p["service_id"].clone()));
     let (s, u) =
@@ -159,7 +180,14 @@ async fn partial_updates_change_only_what_they_name() {
     let u = app.put_ok(&tp, json!({"health_probe_config": {"interval_seconds": 60}})).await;
     assert_eq!(
         (u["health_probe"]["interval_seconds"].as_i64(), u["health_probe"]["protocol"].as_str()),
-        (Some(60), Some("https"))
+        (Some(60), Some("tcp")),
+        "replaced, the rest defaults: {u}"
+    );
+    let (s, u) = app.call(Method::PATCH, &tp, Some(json!({"health_probe": {"protocol": "http"}}))).await;
+    assert_eq!(
+        (s, u["health_probe"]["interval_seconds"].as_i64(), u["health_probe"]["protocol"].as_str()),
+        (StatusCode::OK, Some(60), Some("http")),
+        "merged: {u}"
     );
     assert_eq!(u["routes"].as_array().map(Vec::len), Some(2));
     let c = app.post_ok("/api/v1/observability/tracing", tracing_example()).await;
@@ -214,6 +242,12 @@ async fn tracing_stats_and_test_in_the_original_shapes() {
         (Some(true), Some(false)),
         "{r}"
     );
+    let ct = &r["connectivity_test"];
+    assert_eq!(
+        (ct["backend"].as_str(), ct["exporter"].as_str(), ct["status"].as_str()),
+        (Some("otlp"), Some("http"), Some("reachable")),
+        "{r}"
+    );
     let found = app.get_ok("/api/v1/observability/spans/search?service=edge&start=0").await;
     assert_eq!(found["total"], 0, "no span was sent: {found}");
     // With a span (the default).
@@ -231,7 +265,41 @@ async fn tracing_stats_and_test_in_the_original_shapes() {
         app.post_ok(&format!("/api/v1/observability/tracing/{}/test?send_test_span=false", b["id"]), json!({})).await;
     assert_eq!(r["test_status"], "failed", "{r}");
     assert!(r["connectivity_test"]["error"].as_str().unwrap().contains("127.0.0.1:9"), "{r}");
+    assert_eq!(r["connectivity_test"]["status"], "unreachable", "{r}");
     let (s, _) = app.post(&format!("/api/v1/observability/tracing/{id}/test?send_test_span=perhaps"), json!({})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    app.shutdown().await;
+}
+
+/// Fields the original API defaults, defaulted the same: a tracing config needs only a name,
+/// a cluster and an endpoint (jaeger, grpc, probabilistic at 0.1); a QoS policy no
+/// `bandwidth`; a route table no `algorithm` (latency), a probe no `protocol` (tcp), a route
+/// no `weight` (1).
+#[tokio::test]
+async fn defaults_are_the_originals() {
+    let app = ControlPlane::start().await;
+    let c = app
+        .post_ok("/api/v1/observability/tracing", json!({"name": "t", "cluster_id": 1, "endpoint": "jaeger:14250"}))
+        .await;
+    assert_eq!(
+        (c["backend"].as_str(), c["exporter"].as_str(), c["sampling_strategy"].as_str(), c["sampling_rate"].as_f64()),
+        (Some("jaeger"), Some("grpc"), Some("probabilistic"), Some(0.1)),
+        "{c}"
+    );
+    let sid = app.service("web", "web.example.com").await;
+    let mut p = qos_example(sid);
+    p.as_object_mut().unwrap().remove("bandwidth");
+    let p = app.post_ok("/api/v1/traffic-shaping/policies", p).await;
+    assert!(p["bandwidth"]["ingress_mbps"].is_null() && p["bandwidth"]["burst_size_kb"] == 1024, "{p}");
+    let mut t = route_example(sid);
+    t.as_object_mut().unwrap().remove("algorithm");
+    t["health_probe"] = json!({});
+    t["routes"][0].as_object_mut().unwrap().remove("weight");
+    let t = app.post_ok("/api/v1/multi-cloud/routes", t).await;
+    assert_eq!(
+        (t["algorithm"].as_str(), t["health_probe"]["protocol"].as_str(), t["routes"][0]["weight"].as_i64()),
+        (Some("latency"), Some("tcp"), Some(1)),
+        "{t}"
+    );
     app.shutdown().await;
 }

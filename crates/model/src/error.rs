@@ -55,9 +55,9 @@ impl ValidationErrors {
         }
     }
 
-    /// Check the optional free-text `description` field (at most 2000 bytes).
+    /// Check the optional free-text `description` field (at most 2000 characters).
     pub fn description(&mut self, d: &Option<String>) {
-        if d.as_ref().is_some_and(|d| d.len() > 2000) {
+        if d.as_ref().is_some_and(|d| d.chars().count() > 2000) {
             self.add(&[PathSeg::Key("description")], "must be at most 2000 characters");
         }
     }

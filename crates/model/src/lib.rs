@@ -21,6 +21,7 @@ pub mod proxy;
 pub mod qos;
 pub mod report;
 pub mod route_table;
+pub mod schema;
 pub mod service;
 pub mod snapshot;
 pub mod tracing_config;

@@ -116,17 +116,26 @@ impl BandwidthScope {
 pub struct BandwidthConfig {
     /// Client → upstream, megabits per second.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100000)]
     pub ingress_mbps: Option<u32>,
     /// Upstream → client, megabits per second.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100000)]
     pub egress_mbps: Option<u32>,
     /// Token-bucket depth in KiB.
     #[serde(default = "default_burst")]
+    #[schema(minimum = 1, maximum = 10240)]
     pub burst_size_kb: u32,
     /// `cluster` (default): the limits hold across all proxies of the cluster; `proxy`:
     /// each proxy enforces them on its own.
     #[serde(default)]
     pub scope: BandwidthScope,
+}
+
+impl Default for BandwidthConfig {
+    fn default() -> Self {
+        Self { ingress_mbps: None, egress_mbps: None, burst_size_kb: default_burst(), scope: BandwidthScope::default() }
+    }
 }
 
 /// Scheduling class and marking of a service's traffic.
@@ -135,9 +144,11 @@ pub struct PriorityConfig {
     pub priority: Priority,
     /// Share among policies of the same class under contention.
     #[serde(default = "default_weight")]
+    #[schema(minimum = 1, maximum = 100)]
     pub weight: u32,
     /// Latency SLA; defaults to the class's (P0 1 ms, P1 10 ms, P2 100 ms).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 60000)]
     pub max_latency_ms: Option<u32>,
     #[serde(default)]
     pub dscp_marking: Dscp,
@@ -152,12 +163,17 @@ impl PriorityConfig {
 /// A QoS policy as written by a user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct QosPolicySpec {
+    #[schema(schema_with = crate::schema::name)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
+    #[schema(minimum = 1)]
     pub service_id: i64,
+    #[schema(minimum = 1)]
     pub cluster_id: i64,
-    #[serde(alias = "bandwidth_config")]
+    /// Default: no limits (a burst of 1024 KiB, cluster scope).
+    #[serde(alias = "bandwidth_config", default)]
     pub bandwidth: BandwidthConfig,
     pub priority_config: PriorityConfig,
     #[serde(default = "default_true")]

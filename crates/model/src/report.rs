@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProxyRegistration {
     /// Unique within the cluster; a restarted proxy re-registers under the same name.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
+    #[schema(max_length = 50)]
     pub version: String,
     /// Where the proxy listens (informational).
     #[serde(default)]
@@ -60,6 +62,7 @@ pub struct QosSample {
     /// Bytes per second over the last report interval.
     pub current_rate_bps: f64,
     /// Added delay per class: `[p50_ms, p99_ms]` for P0..P3.
+    #[schema(schema_with = crate::schema::delay_ms)]
     pub delay_ms: [[f64; 2]; 4],
     pub sla_violations: u64,
 }
@@ -70,6 +73,7 @@ pub struct QosSample {
 pub struct ProxyReport {
     pub proxy_id: i64,
     /// Unique per report; a retried report carries the same id.
+    #[schema(min_length = 1, max_length = 64)]
     pub report_id: String,
     pub config_version: i64,
     #[serde(default)]
@@ -105,6 +109,7 @@ pub struct QosDemand {
     pub policy_id: i64,
     pub direction: Direction,
     /// Bytes per second that passed.
+    #[schema(minimum = 0)]
     pub used_bps: f64,
     /// Traffic waited for tokens while the proxy used (nearly) all of its share: it would
     /// take more.
@@ -116,7 +121,10 @@ pub struct QosDemand {
 pub struct QosLeaseRequest {
     pub proxy_id: i64,
     /// How often the proxy leases (milliseconds, 50–10000); a lease lasts three intervals.
+    #[schema(minimum = 50, maximum = 10000)]
     pub interval_ms: u64,
+    /// One per policy and direction.
+    #[schema(max_items = 1000)]
     pub demands: Vec<QosDemand>,
 }
 

@@ -28,9 +28,10 @@ impl CloudProvider {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum RoutingAlgorithm {
+    #[default]
     Latency,
     Cost,
     #[serde(alias = "geo_proximity")]
@@ -56,9 +57,10 @@ impl RoutingAlgorithm {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ProbeProtocol {
+    #[default]
     Tcp,
     Http,
     Https,
@@ -69,7 +71,7 @@ pub enum ProbeProtocol {
 }
 
 fn default_weight() -> u32 {
-    100
+    1
 }
 fn default_true() -> bool {
     true
@@ -79,23 +81,30 @@ fn default_true() -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Route {
     pub provider: CloudProvider,
+    #[schema(schema_with = crate::schema::region)]
     pub region: String,
     /// Where traffic goes: `https://host[:port]`, `http://...` or `host:port`.
+    #[schema(schema_with = crate::schema::endpoint)]
     pub endpoint: String,
     #[serde(default = "default_weight")]
+    #[schema(minimum = 1, maximum = 100)]
     pub weight: u32,
     /// Egress price in USD per GB; required by the `cost` algorithm.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000)]
     pub cost_per_gb: Option<f64>,
     #[serde(default = "default_true")]
     pub is_active: bool,
     /// Failover order, lower first; defaults to list order.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000)]
     pub priority: Option<u32>,
     /// Coordinates for geo routing of endpoints outside the known cloud regions.
     #[serde(default)]
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
     #[serde(default)]
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     /// The HTTP version spoken to this endpoint. Default by scheme: `grpc://` and `grpcs://`
     /// HTTP/2 (h2c, or TLS with ALPN h2), `http://` and `https://` HTTP/1.1. `http2` on an
@@ -141,25 +150,47 @@ fn default_healthy() -> u32 {
 /// How the control plane probes the endpoints of a route table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct HealthProbeConfig {
+    /// Default `tcp`.
+    #[serde(default)]
     pub protocol: ProbeProtocol,
     /// Port to probe; defaults to the endpoint's port.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<u16>,
     /// Path for HTTP(S) probes; defaults to `/health`.
     #[serde(default)]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^/[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub path: Option<String>,
     /// For `grpc` probes: the service asked about (`HealthCheckRequest.service`); empty or
     /// missing asks about the server as a whole.
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[A-Za-z0-9._/-]*$")]
     pub grpc_service: Option<String>,
     #[serde(default = "default_interval")]
+    #[schema(minimum = 1, maximum = 3600)]
     pub interval_seconds: u32,
+    /// How long a probe may take; at most `interval_seconds` counts (a larger value waits
+    /// one interval, HAProxy's rule).
     #[serde(default = "default_timeout")]
+    #[schema(minimum = 1, maximum = 3600)]
     pub timeout_seconds: u32,
     #[serde(default = "default_unhealthy")]
+    #[schema(minimum = 1, maximum = 100)]
     pub unhealthy_threshold: u32,
     #[serde(default = "default_healthy")]
+    #[schema(minimum = 1, maximum = 100)]
     pub healthy_threshold: u32,
+}
+
+impl HealthProbeConfig {
+    /// How long a probe may take: `timeout_seconds`, at most `interval_seconds` (HAProxy's
+    /// rule for `timeout check` and `inter`), so probes of one endpoint never overlap.
+    pub fn effective_timeout_seconds(&self) -> u32 {
+        self.timeout_seconds.min(self.interval_seconds)
+    }
 }
 
 impl Default for HealthProbeConfig {
@@ -180,12 +211,19 @@ impl Default for HealthProbeConfig {
 /// A route table as written by a user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RouteTableSpec {
+    #[schema(schema_with = crate::schema::name)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
+    #[schema(minimum = 1)]
     pub service_id: i64,
+    #[schema(minimum = 1)]
     pub cluster_id: i64,
+    /// Default `latency`.
+    #[serde(default)]
     pub algorithm: RoutingAlgorithm,
+    #[schema(min_items = 1, max_items = 20)]
     pub routes: Vec<Route>,
     #[serde(default, alias = "health_probe_config")]
     pub health_probe: HealthProbeConfig,
@@ -287,15 +325,14 @@ impl RouteTableSpec {
         let p = &self.health_probe;
         e.range(path!["health_probe", "interval_seconds"], p.interval_seconds, 1, 3600);
         e.range(path!["health_probe", "timeout_seconds"], p.timeout_seconds, 1, 3600);
-        if p.timeout_seconds >= p.interval_seconds {
-            e.add(path!["health_probe", "timeout_seconds"], "must be less than interval_seconds");
-        }
         e.range(path!["health_probe", "unhealthy_threshold"], p.unhealthy_threshold, 1, 100);
         e.range(path!["health_probe", "healthy_threshold"], p.healthy_threshold, 1, 100);
         if p.port == Some(0) {
             e.add(path!["health_probe", "port"], "must be between 1 and 65535");
         }
-        if p.path.as_ref().is_some_and(|x| !x.starts_with('/') || x.len() > 1024 || x.chars().any(char::is_whitespace))
+        if p.path
+            .as_ref()
+            .is_some_and(|x| !x.starts_with('/') || x.chars().count() > 1024 || x.chars().any(char::is_whitespace))
         {
             e.add(path!["health_probe", "path"], "must be an absolute path without spaces");
         }
@@ -342,18 +379,17 @@ mod tests {
     }
 
     #[test]
-    fn cost_requires_prices_and_timeout_below_interval() {
+    fn cost_requires_prices_and_one_active_route() {
         let mut v = example();
         v["algorithm"] = "cost".into();
         v["routes"][1].as_object_mut().unwrap().remove("cost_per_gb");
-        v["health_probe"]["timeout_seconds"] = 30.into();
         v["routes"][0]["is_active"] = false.into();
         v["routes"][1]["is_active"] = false.into();
         let s: RouteTableSpec = serde_json::from_value(v).unwrap();
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("body.routes: at least one route must be active"), "{err}");
         assert!(err.contains("body.routes.1.cost_per_gb"), "{err}");
-        assert!(err.contains("body.health_probe.timeout_seconds"), "{err}");
+        assert!(!err.contains("timeout_seconds"), "{err}");
     }
 
     #[test]

@@ -26,18 +26,27 @@ fn default_true() -> bool {
 /// route table says where the traffic goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ServiceSpec {
+    #[schema(schema_with = crate::schema::name)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
+    #[schema(minimum = 1)]
     pub cluster_id: i64,
     /// Host names matched against the `Host` header (`*.example.com` wildcards allowed).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::hostnames)]
     pub hostnames: Vec<String>,
     #[serde(default = "default_prefix")]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^/[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub path_prefix: String,
     pub protocol: ServiceProtocol,
     /// For `tcp` services: the port of the proxy's L4 listener.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 65535)]
     pub listen_port: Option<u16>,
     #[serde(default = "default_true")]
     pub enabled: bool,
@@ -71,7 +80,7 @@ impl ServiceSpec {
             }
         }
         if !self.path_prefix.starts_with('/')
-            || self.path_prefix.len() > 1024
+            || self.path_prefix.chars().count() > 1024
             || self.path_prefix.contains(char::is_whitespace)
         {
             e.add(path!["path_prefix"], "must be an absolute path without spaces");
@@ -94,7 +103,7 @@ fn valid_hostname(h: &str) -> bool {
     }
     let name = h.strip_prefix("*.").unwrap_or(h);
     !name.is_empty()
-        && name.len() <= 253
+        && h.len() <= 253
         && name.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63

@@ -9,19 +9,21 @@ use crate::error::{ValidationErrors, parse_endpoint};
 use crate::{Timestamp, path};
 
 /// Where spans go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum TracingBackend {
+    #[default]
     Jaeger,
     Zipkin,
     Otlp,
 }
 
 /// The wire transport used to reach the backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SpanExporter {
     /// OTLP over gRPC.
+    #[default]
     Grpc,
     /// OTLP/HTTP protobuf (otlp, jaeger) or Zipkin v2 JSON (zipkin).
     Http,
@@ -30,11 +32,12 @@ pub enum SpanExporter {
 }
 
 /// Which requests are traced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SamplingStrategy {
     Always,
     Never,
+    #[default]
     Probabilistic,
     RateLimit,
     ErrorOnly,
@@ -74,8 +77,9 @@ impl SamplingStrategy {
     }
 }
 
+// Defaults are the original MarchProxy API's, so its clients' bodies mean the same here.
 fn default_rate() -> f64 {
-    1.0
+    0.1
 }
 fn default_max_attr() -> u32 {
     512
@@ -90,20 +94,33 @@ fn default_true() -> bool {
 /// A tracing configuration as written by a user (and returned, with `id` and times).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TracingConfigSpec {
+    #[schema(schema_with = crate::schema::name)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
+    #[schema(minimum = 1)]
     pub cluster_id: i64,
+    /// Default `jaeger`.
+    #[serde(default)]
     pub backend: TracingBackend,
     /// Collector address, e.g. `http://jaeger:4318` or `http://zipkin:9411/api/v2/spans`.
+    #[schema(schema_with = crate::schema::endpoint)]
     pub endpoint: String,
+    /// Default `grpc`.
+    #[serde(default)]
     pub exporter: SpanExporter,
+    /// Default `probabilistic`.
+    #[serde(default)]
     pub sampling_strategy: SamplingStrategy,
-    /// Probability in [0, 1]; used by `probabilistic` and as the starting point of `adaptive`.
+    /// Probability in [0, 1] (default 0.1); used by `probabilistic` and as the starting
+    /// point of `adaptive`.
     #[serde(default = "default_rate")]
+    #[schema(minimum = 0, maximum = 1)]
     pub sampling_rate: f64,
     /// Ceiling for `rate_limit`, target for `adaptive` (default 10 there).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100000)]
     pub max_traces_per_second: Option<u32>,
     #[serde(default)]
     pub include_request_headers: bool,
@@ -114,13 +131,17 @@ pub struct TracingConfigSpec {
     #[serde(default)]
     pub include_response_body: bool,
     #[serde(default = "default_max_attr")]
+    #[schema(minimum = 16, maximum = 65536)]
     pub max_attribute_length: u32,
     #[serde(default = "default_service_name")]
+    #[schema(schema_with = crate::schema::name)]
     pub service_name: String,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::custom_tags)]
     pub custom_tags: Option<BTreeMap<String, String>>,
     /// Optional query API of the backend (Jaeger `/api/traces`, Zipkin `/api/v2/traces`) for span search.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::http_url)]
     pub query_url: Option<String>,
     #[serde(default = "default_true")]
     pub enabled: bool,
@@ -185,10 +206,10 @@ impl TracingConfigSpec {
                 e.add(path!["custom_tags"], "at most 64 tags");
             }
             for (k, v) in tags {
-                if k.trim().is_empty() || k.len() > 128 {
+                if k.trim().is_empty() || k.chars().count() > 128 {
                     e.add(path!["custom_tags", k.as_str()], "tag names must be 1-128 characters");
                 }
-                if v.len() > 1024 {
+                if v.chars().count() > 1024 {
                     e.add(path!["custom_tags", k.as_str()], "tag values must be at most 1024 characters");
                 }
             }

@@ -226,7 +226,10 @@ export interface paths {
         delete: operations["delete_route"];
         options?: never;
         head?: never;
-        /** The same as PUT (a JSON merge patch). */
+        /**
+         * A JSON merge patch (RFC 7396): fields sent replace the stored ones, nested objects
+         *     merge field by field, `null` clears an optional field.
+         */
         patch: operations["patch_route"];
         trace?: never;
     };
@@ -400,7 +403,10 @@ export interface paths {
         delete: operations["delete_config"];
         options?: never;
         head?: never;
-        /** The same as PUT (a JSON merge patch). */
+        /**
+         * A JSON merge patch (RFC 7396): fields sent replace the stored ones, nested objects
+         *     merge field by field, `null` clears an optional field.
+         */
         patch: operations["patch_config"];
         trace?: never;
     };
@@ -598,7 +604,10 @@ export interface paths {
         delete: operations["delete_service"];
         options?: never;
         head?: never;
-        /** The same as PUT (a JSON merge patch). */
+        /**
+         * A JSON merge patch (RFC 7396): fields sent replace the stored ones, nested objects
+         *     merge field by field, `null` clears an optional field.
+         */
         patch: operations["patch_service"];
         trace?: never;
     };
@@ -635,7 +644,10 @@ export interface paths {
         delete: operations["delete_policy"];
         options?: never;
         head?: never;
-        /** The same as PUT (a JSON merge patch). */
+        /**
+         * A JSON merge patch (RFC 7396): fields sent replace the stored ones, nested objects
+         *     merge field by field, `null` clears an optional field.
+         */
         patch: operations["patch_policy"];
         trace?: never;
     };
@@ -832,6 +844,13 @@ export interface components {
              */
             scope?: components["schemas"]["BandwidthScope"];
         };
+        /** @description A merge patch (RFC 7396): nested objects merge field by field of BandwidthConfig; fields not sent keep their values, `null` clears an optional field; the result must be a valid BandwidthConfig. */
+        BandwidthConfigPatch: {
+            burst_size_kb?: number | null;
+            egress_mbps?: (number | null) | null;
+            ingress_mbps?: (number | null) | null;
+            scope?: components["schemas"]["BandwidthScope"] | null;
+        };
         /**
          * @description Where a policy's bandwidth limits hold.
          * @enum {string}
@@ -839,6 +858,10 @@ export interface components {
         BandwidthScope: "cluster" | "proxy";
         ChangePassword: {
             current_password: string;
+            /**
+             * @description 8-1024 characters, not the user name; in release mode at least 12 characters with
+             *     three of lower case, upper case, digits and symbols, and not a well-known default.
+             */
             new_password: string;
         };
         /** @enum {string} */
@@ -883,12 +906,19 @@ export interface components {
         };
         /** @description The connection check of a test: a TCP connection to the endpoint, and the span when sent. */
         ConnectivityTest: {
+            /**
+             * @description The original MarchProxy API's names: the config's backend and exporter, and
+             *     `reachable` or `unreachable`.
+             */
+            backend: string;
             endpoint: string;
             error?: string | null;
+            exporter: string;
             /** Format: double */
             latency_ms: number;
             /** @description Whether a test span was sent (`send_test_span`, default true). */
             span_sent: boolean;
+            status: string;
             success: boolean;
         };
         CostByDay: {
@@ -974,6 +1004,10 @@ export interface components {
             total_requests: number;
         };
         CreateUser: {
+            /**
+             * @description 8-1024 characters, not the user name; in release mode at least 12 characters with
+             *     three of lower case, upper case, digits and symbols, and not a well-known default.
+             */
             password: string;
             role: components["schemas"]["Role"];
             username: string;
@@ -1013,9 +1047,7 @@ export interface components {
         Dscp: "EF" | "AF41" | "AF31" | "AF21" | "AF11" | "BE";
         /** @description Health of one endpoint, as last probed by the control plane. */
         EndpointHealth: {
-            /** Format: int32 */
             consecutive_failures: number;
-            /** Format: int32 */
             consecutive_successes: number;
             endpoint: string;
             is_healthy: boolean;
@@ -1028,9 +1060,7 @@ export interface components {
         };
         /** @description Health of one endpoint, with where it runs. */
         EndpointHealthView: {
-            /** Format: int32 */
             consecutive_failures: number;
-            /** Format: int32 */
             consecutive_successes: number;
             endpoint: string;
             is_active: boolean;
@@ -1041,6 +1071,10 @@ export interface components {
             region: string;
             /** Format: double */
             rtt_ms?: number | null;
+        };
+        /** @description `detail` is a message; a license refusal (403 on an Enterprise feature) carries an object with `error`, `feature` and upgrade information instead, so a role refusal (a plain string) and a license refusal can be told apart. A 409 for input that refers to a missing object (or one of another cluster) lists the fields, as a 422 does. */
+        Error: {
+            detail: string | Record<string, never> | components["schemas"]["FieldError"][];
         };
         FailoverRequest: {
             /**
@@ -1058,18 +1092,33 @@ export interface components {
             endpoint?: string | null;
         };
         FailoverResult: {
+            algorithm: string;
+            auto_failover_enabled: boolean;
             dry_run: boolean;
             /** Format: int64 */
             failed_requests?: number | null;
             failover_target?: string | null;
+            healthy_endpoints: string[];
             message: string;
-            removed_endpoint: string;
+            removed_endpoint?: string | null;
             restored: boolean;
             /** Format: int64 */
+            route_id: number;
+            route_name: string;
+            /** Format: int64 */
             route_table_id: number;
+            simulated_failure?: string | null;
             /** Format: double */
             switch_time_ms?: number | null;
+            test_status: string;
             traffic_moved?: boolean | null;
+            unhealthy_endpoints: string[];
+        };
+        FieldError: {
+            /** @description Where: `body`, `query` or `path`, then the field's path. */
+            loc: (string | number)[];
+            msg: string;
+            type: string;
         };
         Health: {
             database?: string | null;
@@ -1093,11 +1142,27 @@ export interface components {
              * @description Port to probe; defaults to the endpoint's port.
              */
             port?: number | null;
-            protocol: components["schemas"]["ProbeProtocol"];
-            /** Format: int32 */
+            /** @description Default `tcp`. */
+            protocol?: components["schemas"]["ProbeProtocol"];
+            /**
+             * Format: int32
+             * @description How long a probe may take; at most `interval_seconds` counts (a larger value waits
+             *     one interval, HAProxy's rule).
+             */
             timeout_seconds?: number;
             /** Format: int32 */
             unhealthy_threshold?: number;
+        };
+        /** @description A merge patch (RFC 7396): nested objects merge field by field of HealthProbeConfig; fields not sent keep their values, `null` clears an optional field; the result must be a valid HealthProbeConfig. */
+        HealthProbeConfigPatch: {
+            grpc_service?: (string | null) | null;
+            healthy_threshold?: number | null;
+            interval_seconds?: number | null;
+            path?: (string | null) | null;
+            port?: (number | null) | null;
+            protocol?: components["schemas"]["ProbeProtocol"] | null;
+            timeout_seconds?: number | null;
+            unhealthy_threshold?: number | null;
         };
         LatencyBucket: {
             /** Format: int64 */
@@ -1134,10 +1199,7 @@ export interface components {
             valid: boolean;
         };
         Limits: {
-            /**
-             * Format: int32
-             * @description Proxies per cluster; `null` means unlimited.
-             */
+            /** @description Proxies per cluster; `null` means unlimited. */
             max_proxies?: number | null;
         };
         LoginRequest: {
@@ -1167,6 +1229,13 @@ export interface components {
              * @description Share among policies of the same class under contention.
              */
             weight?: number;
+        };
+        /** @description A merge patch (RFC 7396): nested objects merge field by field of PriorityConfig; fields not sent keep their values, `null` clears an optional field; the result must be a valid PriorityConfig. */
+        PriorityConfigPatch: {
+            dscp_marking?: components["schemas"]["Dscp"] | null;
+            max_latency_ms?: (number | null) | null;
+            priority?: components["schemas"]["Priority"];
+            weight?: number | null;
         };
         /** @enum {string} */
         ProbeProtocol: "tcp" | "http" | "https" | "icmp" | "grpc";
@@ -1235,10 +1304,7 @@ export interface components {
             direction: components["schemas"]["Direction"];
             /** Format: int64 */
             policy_id: number;
-            /**
-             * Format: int32
-             * @description Proxies sharing the limit now (the fallback share is limit / proxies).
-             */
+            /** @description Proxies sharing the limit now (the fallback share is limit / proxies). */
             proxies: number;
             /**
              * Format: double
@@ -1248,6 +1314,7 @@ export interface components {
         };
         /** @description `POST /api/v1/proxy/qos-lease`: a proxy's demand for its cluster-scope limits. */
         QosLeaseRequest: {
+            /** @description One per policy and direction. */
             demands: components["schemas"]["QosDemand"][];
             /**
              * Format: int64
@@ -1262,10 +1329,7 @@ export interface components {
          *     enabled policy of the proxy's cluster with a limit in that direction).
          */
         QosLeaseResponse: {
-            /**
-             * Format: int64
-             * @description The grants hold this long; a proxy that hears nothing newer falls back to limit / proxies.
-             */
+            /** @description The grants hold this long; a proxy that hears nothing newer falls back to limit / proxies. */
             expires_in_ms: number;
             grants: components["schemas"]["QosGrant"][];
         };
@@ -1276,9 +1340,22 @@ export interface components {
             id: number;
             updated_at: string;
         };
+        /** @description A merge patch (RFC 7396): nested objects merge field by field of QosPolicySpec; fields not sent keep their values, `null` clears an optional field; the result must be a valid QosPolicySpec. */
+        QosPolicyPatch: {
+            bandwidth?: components["schemas"]["BandwidthConfigPatch"] | null;
+            /** Format: int64 */
+            cluster_id?: number;
+            description?: (string | null) | null;
+            enabled?: boolean | null;
+            name?: string;
+            priority_config?: components["schemas"]["PriorityConfigPatch"];
+            /** Format: int64 */
+            service_id?: number;
+        };
         /** @description A QoS policy as written by a user. */
         QosPolicySpec: {
-            bandwidth: components["schemas"]["BandwidthConfig"];
+            /** @description Default: no limits (a burst of 1024 KiB, cluster scope). */
+            bandwidth?: components["schemas"]["BandwidthConfig"];
             /** Format: int64 */
             cluster_id: number;
             description?: string | null;
@@ -1288,22 +1365,31 @@ export interface components {
             /** Format: int64 */
             service_id: number;
         };
+        /** @description A partial update: each field sent replaces the stored one whole of QosPolicySpec; fields not sent keep their values, `null` clears an optional field; the result must be a valid QosPolicySpec. */
+        QosPolicyUpdate: {
+            bandwidth?: components["schemas"]["BandwidthConfig"] | null;
+            /** Format: int64 */
+            cluster_id?: number;
+            description?: (string | null) | null;
+            enabled?: boolean | null;
+            name?: string;
+            priority_config?: components["schemas"]["PriorityConfig"];
+            /** Format: int64 */
+            service_id?: number;
+        };
         /** @description Shaping counters of one QoS policy since the proxy started (cumulative). */
         QosSample: {
-            /** Format: int64 */
             bytes_delayed: number;
-            /** Format: int64 */
             bytes_passed: number;
             /**
              * Format: double
              * @description Bytes per second over the last report interval.
              */
             current_rate_bps: number;
-            /** @description Added delay per class: `[p50_ms, p99_ms]` for P0..P3. */
+            /** @description Added delay per priority class P0-P3: `[p50_ms, p99_ms]`. */
             delay_ms: number[][];
             /** Format: int64 */
             policy_id: number;
-            /** Format: int64 */
             sla_violations: number;
         };
         QosStats: {
@@ -1346,7 +1432,6 @@ export interface components {
              * @description Egress price in USD per GB; required by the `cost` algorithm.
              */
             cost_per_gb?: number | null;
-            /** @description Where traffic goes: `https://host[:port]`, `http://...` or `host:port`. */
             endpoint: string;
             is_active?: boolean;
             /**
@@ -1356,17 +1441,14 @@ export interface components {
             latitude?: number | null;
             /** Format: double */
             longitude?: number | null;
-            /**
-             * Format: int32
-             * @description Failover order, lower first; defaults to list order.
-             */
+            /** @description Failover order, lower first; defaults to list order. */
             priority?: number | null;
             provider: components["schemas"]["CloudProvider"];
             region: string;
             upstream_protocol?: components["schemas"]["UpstreamProtocol"] | null;
             /** Format: int32 */
             weight?: number;
-        };
+        } & (unknown & unknown & unknown & unknown);
         /** @description A stored route table. */
         RouteTable: components["schemas"]["RouteTableSpec"] & {
             created_at: string;
@@ -1374,9 +1456,24 @@ export interface components {
             id: number;
             updated_at: string;
         };
+        /** @description A merge patch (RFC 7396): nested objects merge field by field of RouteTableSpec; fields not sent keep their values, `null` clears an optional field; the result must be a valid RouteTableSpec. */
+        RouteTablePatch: {
+            algorithm?: components["schemas"]["RoutingAlgorithm"] | null;
+            /** Format: int64 */
+            cluster_id?: number;
+            description?: (string | null) | null;
+            enable_auto_failover?: boolean | null;
+            enabled?: boolean | null;
+            health_probe?: components["schemas"]["HealthProbeConfigPatch"] | null;
+            name?: string;
+            routes?: components["schemas"]["Route"][];
+            /** Format: int64 */
+            service_id?: number;
+        };
         /** @description A route table as written by a user. */
         RouteTableSpec: {
-            algorithm: components["schemas"]["RoutingAlgorithm"];
+            /** @description Default `latency`. */
+            algorithm?: components["schemas"]["RoutingAlgorithm"];
             /** Format: int64 */
             cluster_id: number;
             description?: string | null;
@@ -1387,8 +1484,26 @@ export interface components {
             routes: components["schemas"]["Route"][];
             /** Format: int64 */
             service_id: number;
+        } & (unknown & {
+            routes: unknown;
+        } & {
+            routes: unknown;
+        });
+        /** @description A partial update: each field sent replaces the stored one whole of RouteTableSpec; fields not sent keep their values, `null` clears an optional field; the result must be a valid RouteTableSpec. */
+        RouteTableUpdate: {
+            algorithm?: components["schemas"]["RoutingAlgorithm"] | null;
+            /** Format: int64 */
+            cluster_id?: number;
+            description?: (string | null) | null;
+            enable_auto_failover?: boolean | null;
+            enabled?: boolean | null;
+            health_probe?: components["schemas"]["HealthProbeConfig"] | null;
+            name?: string;
+            routes?: components["schemas"]["Route"][];
+            /** Format: int64 */
+            service_id?: number;
         };
-        /** @description A route table, with its endpoints' health when asked (`include_health=true`). */
+        /** @description A route table, with its endpoints' health unless asked not to (`include_health=false`). */
         RouteTableView: components["schemas"]["RouteTable"] & {
             health_status?: components["schemas"]["EndpointHealthView"][] | null;
         };
@@ -1409,6 +1524,18 @@ export interface components {
             id: number;
             updated_at: string;
         };
+        /** @description A merge patch (RFC 7396): nested objects merge field by field of ServiceSpec; fields not sent keep their values, `null` clears an optional field; the result must be a valid ServiceSpec. */
+        ServicePatch: {
+            /** Format: int64 */
+            cluster_id?: number;
+            description?: (string | null) | null;
+            enabled?: boolean | null;
+            hostnames?: (string)[] | null;
+            listen_port?: (number | null) | null;
+            name?: string;
+            path_prefix?: string | null;
+            protocol?: components["schemas"]["ServiceProtocol"];
+        };
         /** @enum {string} */
         ServiceProtocol: "http" | "https" | "tcp";
         /**
@@ -1420,8 +1547,8 @@ export interface components {
             cluster_id: number;
             description?: string | null;
             enabled?: boolean;
-            /** @description Host names matched against the `Host` header (`*.example.com` wildcards allowed). */
-            hostnames?: string[];
+            /** @description Host names matched against the `Host` header (`*.example.com` wildcards allowed), or IP addresses. */
+            hostnames?: (string)[];
             /**
              * Format: int32
              * @description For `tcp` services: the port of the proxy's L4 listener.
@@ -1430,6 +1557,18 @@ export interface components {
             name: string;
             path_prefix?: string;
             protocol: components["schemas"]["ServiceProtocol"];
+        } & (unknown & unknown);
+        /** @description A partial update: each field sent replaces the stored one whole of ServiceSpec; fields not sent keep their values, `null` clears an optional field; the result must be a valid ServiceSpec. */
+        ServiceUpdate: {
+            /** Format: int64 */
+            cluster_id?: number;
+            description?: (string | null) | null;
+            enabled?: boolean | null;
+            hostnames?: (string)[] | null;
+            listen_port?: (number | null) | null;
+            name?: string;
+            path_prefix?: string | null;
+            protocol?: components["schemas"]["ServiceProtocol"];
         };
         /**
          * @description Where the current answer came from.
@@ -1444,9 +1583,26 @@ export interface components {
         SpanSearchResult: {
             /** @description Query backends that failed, and why. */
             errors: components["schemas"]["SearchError"][];
-            spans: components["schemas"]["StoredSpan"][];
+            search_params: Record<string, never>;
+            spans: components["schemas"]["SpanView"][];
             /** Format: int64 */
             total: number;
+            /**
+             * Format: int64
+             * @description The original MarchProxy API's names: `total`, and the filters as understood.
+             */
+            total_count: number;
+        };
+        /** @description A span as searched: the stored span, with the original MarchProxy API's names too. */
+        SpanView: components["schemas"]["StoredSpan"] & {
+            /** @description `status` is `error`. */
+            has_error: boolean;
+            /** @description `operation`. */
+            operation_name: string;
+            /** @description `service`. */
+            service_name: string;
+            /** @description `attributes`. */
+            tags: Record<string, never>;
         };
         StoredSpan: {
             attributes: Record<string, never>;
@@ -1489,10 +1645,7 @@ export interface components {
         /** @description A login's answer. */
         TokenPair: {
             access_token: string;
-            /**
-             * Format: int64
-             * @description Seconds until the access token expires.
-             */
+            /** @description Seconds until the access token expires. */
             expires_in: number;
             refresh_token: string;
             token_type: string;
@@ -1513,9 +1666,34 @@ export interface components {
             id: number;
             updated_at: string;
         };
+        /** @description A merge patch (RFC 7396): nested objects merge field by field of TracingConfigSpec; fields not sent keep their values, `null` clears an optional field; the result must be a valid TracingConfigSpec. */
+        TracingConfigPatch: {
+            backend?: components["schemas"]["TracingBackend"] | null;
+            /** Format: int64 */
+            cluster_id?: number;
+            custom_tags?: ({
+                [key: string]: string;
+            } | null) | null;
+            description?: (string | null) | null;
+            enabled?: boolean | null;
+            endpoint?: string;
+            exporter?: components["schemas"]["SpanExporter"] | null;
+            include_request_body?: boolean | null;
+            include_request_headers?: boolean | null;
+            include_response_body?: boolean | null;
+            include_response_headers?: boolean | null;
+            max_attribute_length?: number | null;
+            max_traces_per_second?: (number | null) | null;
+            name?: string;
+            query_url?: (string | null) | null;
+            sampling_rate?: number | null;
+            sampling_strategy?: components["schemas"]["SamplingStrategy"] | null;
+            service_name?: string | null;
+        };
         /** @description A tracing configuration as written by a user (and returned, with `id` and times). */
         TracingConfigSpec: {
-            backend: components["schemas"]["TracingBackend"];
+            /** @description Default `jaeger`. */
+            backend?: components["schemas"]["TracingBackend"];
             /** Format: int64 */
             cluster_id: number;
             custom_tags?: {
@@ -1523,9 +1701,9 @@ export interface components {
             } | null;
             description?: string | null;
             enabled?: boolean;
-            /** @description Collector address, e.g. `http://jaeger:4318` or `http://zipkin:9411/api/v2/spans`. */
             endpoint: string;
-            exporter: components["schemas"]["SpanExporter"];
+            /** @description Default `grpc`. */
+            exporter?: components["schemas"]["SpanExporter"];
             include_request_body?: boolean;
             include_request_headers?: boolean;
             include_response_body?: boolean;
@@ -1538,17 +1716,42 @@ export interface components {
              */
             max_traces_per_second?: number | null;
             name: string;
-            /** @description Optional query API of the backend (Jaeger `/api/traces`, Zipkin `/api/v2/traces`) for span search. */
             query_url?: string | null;
             /**
              * Format: double
-             * @description Probability in [0, 1]; used by `probabilistic` and as the starting point of `adaptive`.
+             * @description Probability in [0, 1] (default 0.1); used by `probabilistic` and as the starting
+             *     point of `adaptive`.
              */
             sampling_rate?: number;
-            sampling_strategy: components["schemas"]["SamplingStrategy"];
+            /** @description Default `probabilistic`. */
+            sampling_strategy?: components["schemas"]["SamplingStrategy"];
             service_name?: string;
+        } & (unknown & unknown & unknown & unknown);
+        /** @description A partial update: each field sent replaces the stored one whole of TracingConfigSpec; fields not sent keep their values, `null` clears an optional field; the result must be a valid TracingConfigSpec. */
+        TracingConfigUpdate: {
+            backend?: components["schemas"]["TracingBackend"] | null;
+            /** Format: int64 */
+            cluster_id?: number;
+            custom_tags?: ({
+                [key: string]: string;
+            } | null) | null;
+            description?: (string | null) | null;
+            enabled?: boolean | null;
+            endpoint?: string;
+            exporter?: components["schemas"]["SpanExporter"] | null;
+            include_request_body?: boolean | null;
+            include_request_headers?: boolean | null;
+            include_response_body?: boolean | null;
+            include_response_headers?: boolean | null;
+            max_attribute_length?: number | null;
+            max_traces_per_second?: (number | null) | null;
+            name?: string;
+            query_url?: (string | null) | null;
+            sampling_rate?: number | null;
+            sampling_strategy?: components["schemas"]["SamplingStrategy"] | null;
+            service_name?: string | null;
         };
-        /** @description A tracing config, with its stats when asked (`include_stats=true`). */
+        /** @description A tracing config, with its stats unless asked not to (`include_stats=false`). */
         TracingConfigView: components["schemas"]["TracingConfig"] & {
             stats?: components["schemas"]["TracingStats"] | null;
         };
@@ -1561,15 +1764,10 @@ export interface components {
             last_export_error?: string | null;
             /** Format: double */
             span_duration_sum_ms: number;
-            /** Format: int64 */
             spans_dropped: number;
-            /** Format: int64 */
             spans_errored: number;
-            /** Format: int64 */
             spans_exported: number;
-            /** Format: int64 */
             spans_sampled: number;
-            /** Format: int64 */
             spans_started: number;
             /** Format: int64 */
             tracing_config_id: number;
@@ -1629,23 +1827,13 @@ export interface components {
              * @description Start of the one-minute bucket, epoch milliseconds.
              */
             bucket_start_ms: number;
-            /**
-             * Format: int64
-             * @description Client → upstream bytes.
-             */
+            /** @description Client → upstream bytes. */
             bytes_in: number;
-            /**
-             * Format: int64
-             * @description Upstream → client bytes (what clouds bill as egress).
-             */
+            /** @description Upstream → client bytes (what clouds bill as egress). */
             bytes_out: number;
             endpoint: string;
-            /**
-             * Format: int64
-             * @description Requests that failed (5xx from the upstream, or a proxy error).
-             */
+            /** @description Requests that failed (5xx from the upstream, or a proxy error). */
             errors: number;
-            /** Format: int64 */
             requests: number;
             /** Format: int64 */
             route_table_id: number;
@@ -1655,8 +1843,13 @@ export interface components {
          *     fields stay as they are.
          */
         UpdateUser: {
+            /** @description A new password (the rules of `CreateUser.password`). */
             password?: string | null;
             role?: components["schemas"]["Role"] | null;
+        } | {
+            role: components["schemas"]["Role"];
+        } | {
+            password: string;
         };
         /**
          * @description The HTTP version spoken to an endpoint.
@@ -1669,6 +1862,10 @@ export interface components {
             id: number;
             role: components["schemas"]["Role"];
             username: string;
+        };
+        /** @description Every invalid field at once (FastAPI's shape). */
+        ValidationError: {
+            detail: components["schemas"]["FieldError"][];
         };
     };
     responses: never;
@@ -1705,14 +1902,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
             /** @description locked out */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1739,7 +1949,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -1764,7 +1985,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1793,21 +2016,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description wrong current password, or a new password the policy refuses */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
             /** @description too many wrong current passwords */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1836,21 +2065,34 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     list_clusters: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                cluster_id: number | null;
-                service_id: number | null;
-                enabled_only: boolean;
-                skip: number;
-                limit: number;
+            query?: {
+                cluster_id?: number;
+                service_id?: number;
+                enabled_only?: boolean;
+                /** @description Items to skip. */
+                skip?: number;
+                /** @description Page size (1-1000, default 1000); `X-Total-Count` has the total. */
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1861,6 +2103,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Cluster"][];
+                };
+            };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
                 };
             };
         };
@@ -1886,17 +2146,39 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterCreated"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin role required (`detail` is a string) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -1919,11 +2201,31 @@ export interface operations {
                     "application/json": components["schemas"]["Cluster"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -1950,17 +2252,48 @@ export interface operations {
                     "application/json": components["schemas"]["Cluster"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin role required (`detail` is a string) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: the name is taken, the object is in use, or the input refers to an object that does not exist (or belongs to another cluster) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -1981,17 +2314,48 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin role required (`detail` is a string) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2014,11 +2378,40 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKey"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin role required (`detail` is a string) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2037,6 +2430,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LicenseStatus"];
+                };
+            };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin role required (`detail` is a string) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2058,28 +2469,41 @@ export interface operations {
                     "application/json": components["schemas"]["LicenseStatus"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     cost_analytics: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description Days back from now (1-366); default 7 (as the original MarchProxy client) when
-                 *     neither start nor end is given.
-                 */
-                days: number | null;
-                /** @description Start date (YYYY-MM-DD or RFC 3339). */
-                start: string | null;
-                /** @description End date, exclusive (YYYY-MM-DD or RFC 3339); default now. */
-                end: string | null;
-                cluster_id: number | null;
+            query?: {
+                cluster_id?: number;
                 /** @description Only this service's traffic. */
-                service_id: number | null;
+                service_id?: number;
                 /** @description Only this route table's traffic. */
-                route_id: number | null;
+                route_id?: number;
+                /** @description Query parameters; `days` and `start`, `days` and `end` exclude each other. */
+                period?: {
+                    /**
+                     * Format: int32
+                     * @description Days back from now (1-366); default 7 (as the original MarchProxy client) when
+                     *     neither start nor end is given.
+                     */
+                    days?: number;
+                    /** @description End date, exclusive (YYYY-MM-DD or RFC 3339); default now. */
+                    end?: string;
+                    /** @description Start date (YYYY-MM-DD or RFC 3339). */
+                    start?: string;
+                };
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2092,31 +2516,46 @@ export interface operations {
                     "application/json": components["schemas"]["CostReport"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     list_routes: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                cluster_id: number | null;
-                service_id: number | null;
-                enabled_only: boolean;
-                skip: number;
-                limit: number;
+            query?: {
+                cluster_id?: number;
+                service_id?: number;
+                enabled_only?: boolean;
+                /** @description Items to skip. */
+                skip?: number;
+                /** @description Page size (1-1000, default 1000); `X-Total-Count` has the total. */
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2129,11 +2568,31 @@ export interface operations {
                     "application/json": components["schemas"]["RouteTable"][];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2158,28 +2617,54 @@ export interface operations {
                     "application/json": components["schemas"]["RouteTable"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: the name is taken, the object is in use, or the input refers to an object that does not exist (or belongs to another cluster) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     get_route: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Add `health_status`: each endpoint's live health (as `GET …/{id}/health` answers).
+                 *     Default true, as in the original MarchProxy API.
+                 */
+                include_health?: boolean;
+            };
             header?: never;
             path: {
                 id: number;
-                /** @description Add `health_status`: each endpoint's live health (as `GET …/{id}/health` answers). */
-                include_health: boolean;
             };
             cookie?: never;
         };
@@ -2193,17 +2678,39 @@ export interface operations {
                     "application/json": components["schemas"]["RouteTableView"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2218,7 +2725,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RouteTableSpec"];
+                "application/json": components["schemas"]["RouteTableUpdate"];
+                "application/merge-patch+json": components["schemas"]["RouteTableUpdate"];
             };
         };
         responses: {
@@ -2230,29 +2738,46 @@ export interface operations {
                     "application/json": components["schemas"]["RouteTable"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2273,17 +2798,39 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2298,7 +2845,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RouteTableSpec"];
+                "application/json": components["schemas"]["RouteTablePatch"];
+                "application/merge-patch+json": components["schemas"]["RouteTablePatch"];
             };
         };
         responses: {
@@ -2310,29 +2858,46 @@ export interface operations {
                     "application/json": components["schemas"]["RouteTable"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2355,17 +2920,39 @@ export interface operations {
                     "application/json": components["schemas"]["RouteTable"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2388,17 +2975,39 @@ export interface operations {
                     "application/json": components["schemas"]["RouteTable"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2421,35 +3030,58 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointHealthView"][];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     test_failover: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
+            query?: {
                 /**
                  * @description The original MarchProxy client's form: simulate the failure of this endpoint (a dry
                  *     run). Not together with a body naming `endpoint` or asking for a live drill.
                  */
-                simulate_failure_endpoint: string | null;
+                simulate_failure_endpoint?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["FailoverRequest"];
             };
@@ -2463,40 +3095,57 @@ export interface operations {
                     "application/json": components["schemas"]["FailoverResult"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     dependencies: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Look-back window in hours (1-720, default 24). */
-                hours: number | null;
+                hours?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2509,24 +3158,51 @@ export interface operations {
                     "application/json": components["schemas"]["DependencyGraph"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     latency: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                service: string | null;
-                operation: string | null;
+            query?: {
                 /** @description Look-back window in hours (1-720, default 1). */
-                hours: number | null;
+                hours?: number;
+                /** @description Query parameters; `service` and `service_name`, `operation` and `operation_name` exclude each other. */
+                names?: {
+                    operation?: string;
+                    /** @description The original MarchProxy client's name for `operation`. */
+                    operation_name?: string;
+                    service?: string;
+                    /** @description The original MarchProxy client's name for `service`. */
+                    service_name?: string;
+                };
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2539,41 +3215,66 @@ export interface operations {
                     "application/json": components["schemas"]["LatencyHistogram"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     search_spans: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Also accepted as `service_name` (the original MarchProxy client's name). */
-                service: string | null;
-                /** @description Also accepted as `operation_name`. */
-                operation: string | null;
-                /** @description `key:value` pairs separated by commas. */
-                tags: string | null;
-                has_error: boolean | null;
-                min_duration_ms: number | null;
-                max_duration_ms: number | null;
+            query?: {
+                /**
+                 * @description `key:value` pairs separated by commas, or a JSON object of them (the original
+                 *     MarchProxy client's form).
+                 */
+                tags?: string;
+                has_error?: boolean;
+                min_duration_ms?: number;
+                max_duration_ms?: number;
                 /** @description RFC 3339 or epoch milliseconds. */
-                start: string | null;
-                end: string | null;
-                trace_id: string | null;
-                skip: number;
-                limit: number;
+                start?: string;
+                end?: string;
+                /** @description 32 hex characters. */
+                trace_id?: string;
+                skip?: number;
+                /** @description Page size (1-1000, default 1000). */
+                limit?: number;
+                /** @description Query parameters; `service` and `service_name`, `operation` and `operation_name` exclude each other. */
+                names?: {
+                    /** @description Also accepted as `operation_name`. */
+                    operation?: string;
+                    /** @description The original MarchProxy client's name for `operation`. */
+                    operation_name?: string;
+                    /** @description Also accepted as `service_name` (the original MarchProxy client's name). */
+                    service?: string;
+                    /** @description The original MarchProxy client's name for `service`. */
+                    service_name?: string;
+                };
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2586,17 +3287,30 @@ export interface operations {
                     "application/json": components["schemas"]["SpanSearchResult"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2619,31 +3333,55 @@ export interface operations {
                     "application/json": components["schemas"]["Trace"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     list_configs: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                cluster_id: number | null;
-                service_id: number | null;
-                enabled_only: boolean;
-                skip: number;
-                limit: number;
+            query?: {
+                cluster_id?: number;
+                service_id?: number;
+                enabled_only?: boolean;
+                /** @description Items to skip. */
+                skip?: number;
+                /** @description Page size (1-1000, default 1000); `X-Total-Count` has the total. */
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2656,11 +3394,31 @@ export interface operations {
                     "application/json": components["schemas"]["TracingConfig"][];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2685,28 +3443,54 @@ export interface operations {
                     "application/json": components["schemas"]["TracingConfig"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: the name is taken, the object is in use, or the input refers to an object that does not exist (or belongs to another cluster) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     get_config: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Add `stats` (as `GET …/{id}/stats` answers). Default true, as in the original
+                 *     MarchProxy API.
+                 */
+                include_stats?: boolean;
+            };
             header?: never;
             path: {
                 id: number;
-                /** @description Add `stats` (as `GET …/{id}/stats` answers). */
-                include_stats: boolean;
             };
             cookie?: never;
         };
@@ -2720,17 +3504,39 @@ export interface operations {
                     "application/json": components["schemas"]["TracingConfigView"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2745,7 +3551,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TracingConfigSpec"];
+                "application/json": components["schemas"]["TracingConfigUpdate"];
+                "application/merge-patch+json": components["schemas"]["TracingConfigUpdate"];
             };
         };
         responses: {
@@ -2757,29 +3564,46 @@ export interface operations {
                     "application/json": components["schemas"]["TracingConfig"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2800,17 +3624,39 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2825,7 +3671,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TracingConfigSpec"];
+                "application/json": components["schemas"]["TracingConfigPatch"];
+                "application/merge-patch+json": components["schemas"]["TracingConfigPatch"];
             };
         };
         responses: {
@@ -2837,29 +3684,46 @@ export interface operations {
                     "application/json": components["schemas"]["TracingConfig"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2882,17 +3746,39 @@ export interface operations {
                     "application/json": components["schemas"]["TracingConfig"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2915,17 +3801,39 @@ export interface operations {
                     "application/json": components["schemas"]["TracingConfig"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -2948,28 +3856,51 @@ export interface operations {
                     "application/json": components["schemas"]["TracingStats"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     test_config: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `false`: validate and open a connection to the endpoint without sending a span. */
+                send_test_span?: boolean;
+            };
             header?: never;
             path: {
                 id: number;
-                /** @description `false`: validate and open a connection to the endpoint without sending a span. */
-                send_test_span: boolean | null;
             };
             cookie?: never;
         };
@@ -2983,37 +3914,54 @@ export interface operations {
                     "application/json": components["schemas"]["TestResult"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     list_proxies: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                cluster_id: number | null;
-                service_id: number | null;
-                enabled_only: boolean;
-                skip: number;
-                limit: number;
+            query?: {
+                cluster_id?: number;
+                service_id?: number;
+                enabled_only?: boolean;
+                /** @description Items to skip. */
+                skip?: number;
+                /** @description Page size (1-1000, default 1000); `X-Total-Count` has the total. */
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3026,19 +3974,37 @@ export interface operations {
                     "application/json": components["schemas"]["Proxy"][];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
         };
     };
     config: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description The version the proxy has; the call waits until a newer one exists. */
-                version: number | null;
-                proxy_id: number | null;
+                version?: number;
+                proxy_id?: number;
                 /** @description Longest wait, seconds (default 25, at most 60). */
-                wait_seconds: number | null;
+                wait_seconds?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3062,7 +4028,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3091,26 +4068,34 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
             /** @description busy or the database is unavailable; keep the current shares and retry */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3139,14 +4124,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description proxy limit reached */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3174,27 +4172,42 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     list_services: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                cluster_id: number | null;
-                service_id: number | null;
-                enabled_only: boolean;
-                skip: number;
-                limit: number;
+            query?: {
+                cluster_id?: number;
+                service_id?: number;
+                enabled_only?: boolean;
+                /** @description Items to skip. */
+                skip?: number;
+                /** @description Page size (1-1000, default 1000); `X-Total-Count` has the total. */
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3205,6 +4218,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Service"][];
+                };
+            };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
                 };
             };
         };
@@ -3230,17 +4261,39 @@ export interface operations {
                     "application/json": components["schemas"]["Service"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin role required (`detail` is a string) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3263,11 +4316,31 @@ export interface operations {
                     "application/json": components["schemas"]["Service"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3282,7 +4355,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ServiceSpec"];
+                "application/json": components["schemas"]["ServiceUpdate"];
+                "application/merge-patch+json": components["schemas"]["ServiceUpdate"];
             };
         };
         responses: {
@@ -3294,29 +4368,46 @@ export interface operations {
                     "application/json": components["schemas"]["Service"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3337,17 +4428,48 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin role required (`detail` is a string) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3362,7 +4484,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ServiceSpec"];
+                "application/json": components["schemas"]["ServicePatch"];
+                "application/merge-patch+json": components["schemas"]["ServicePatch"];
             };
         };
         responses: {
@@ -3374,43 +4497,62 @@ export interface operations {
                     "application/json": components["schemas"]["Service"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
     list_policies: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                cluster_id: number | null;
-                service_id: number | null;
-                enabled_only: boolean;
-                skip: number;
-                limit: number;
+            query?: {
+                cluster_id?: number;
+                service_id?: number;
+                enabled_only?: boolean;
+                /** @description Items to skip. */
+                skip?: number;
+                /** @description Page size (1-1000, default 1000); `X-Total-Count` has the total. */
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3423,12 +4565,32 @@ export interface operations {
                     "application/json": components["schemas"]["QosPolicy"][];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Enterprise license required */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3453,17 +4615,39 @@ export interface operations {
                     "application/json": components["schemas"]["QosPolicy"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: the name is taken, the object is in use, or the input refers to an object that does not exist (or belongs to another cluster) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3486,17 +4670,39 @@ export interface operations {
                     "application/json": components["schemas"]["QosPolicy"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3511,7 +4717,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["QosPolicySpec"];
+                "application/json": components["schemas"]["QosPolicyUpdate"];
+                "application/merge-patch+json": components["schemas"]["QosPolicyUpdate"];
             };
         };
         responses: {
@@ -3523,29 +4730,46 @@ export interface operations {
                     "application/json": components["schemas"]["QosPolicy"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3566,17 +4790,39 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3591,7 +4837,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["QosPolicySpec"];
+                "application/json": components["schemas"]["QosPolicyPatch"];
+                "application/merge-patch+json": components["schemas"]["QosPolicyPatch"];
             };
         };
         responses: {
@@ -3603,29 +4850,46 @@ export interface operations {
                     "application/json": components["schemas"]["QosPolicy"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3648,17 +4912,39 @@ export interface operations {
                     "application/json": components["schemas"]["QosPolicy"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3681,17 +4967,39 @@ export interface operations {
                     "application/json": components["schemas"]["QosPolicy"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3714,17 +5022,39 @@ export interface operations {
                     "application/json": components["schemas"]["QosStats"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3743,6 +5073,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"][];
+                };
+            };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -3768,17 +5107,39 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin role required (`detail` is a string) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3799,18 +5160,49 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin role required (`detail` is a string) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description the last admin, or yourself */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid input: `detail` lists every invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3837,24 +5229,48 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description admin role required (`detail` is a string) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description the last admin */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
             };
         };
     };
@@ -3931,8 +5347,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                "application/json": Record<string, never>;
                 "application/x-protobuf": number[];
             };
         };
@@ -3949,34 +5366,44 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description no valid cluster API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description too large */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description the span store is busy; retry after `Retry-After` */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };

@@ -37,6 +37,20 @@ describe('errorFromResponse', () => {
     expect(v.errors).toHaveLength(4);
   });
 
+  it('maps 409 field lists (a missing or mismatched referenced object) to field errors too', () => {
+    const e = errorFromResponse(409, {
+      detail: [
+        { loc: ['body', 'service_id'], msg: 'service 7 belongs to cluster 2, not cluster 1', type: 'value_error' },
+      ],
+    });
+    expect(e).toBeInstanceOf(ValidationError);
+    expect(e.status).toBe(409);
+    expect((e as ValidationError).fieldErrors.service_id).toBe('service 7 belongs to cluster 2, not cluster 1');
+    const plain = errorFromResponse(409, { detail: 'a cluster named `x` already exists' });
+    expect(plain).not.toBeInstanceOf(ValidationError);
+    expect(plain.message).toBe('a cluster named `x` already exists');
+  });
+
   it('locToPath drops the body/query prefix', () => {
     expect(locToPath(['body', 'priority_config', 'weight'])).toBe('priority_config.weight');
     expect(locToPath(['query', 'limit'])).toBe('limit');

@@ -34,19 +34,23 @@ export interface FieldErrorItem {
   type: string;
 }
 
-/** 422 with FastAPI-style field errors; `fieldErrors` is keyed by dotted path without the `body` prefix. */
+/**
+ * 422 (invalid input) or 409 (input naming an object that does not exist or belongs to
+ * another cluster) with FastAPI-style field errors; `fieldErrors` is keyed by dotted path
+ * without the `body` prefix.
+ */
 export class ValidationError extends ApiError {
   readonly errors: FieldErrorItem[];
   readonly fieldErrors: Record<string, string>;
 
-  constructor(errors: FieldErrorItem[]) {
+  constructor(errors: FieldErrorItem[], status = 422) {
     const fieldErrors: Record<string, string> = {};
     for (const e of errors) {
       const key = locToPath(e.loc);
       fieldErrors[key] = fieldErrors[key] ? `${fieldErrors[key]}; ${e.msg}` : e.msg;
     }
     const summary = errors.map((e) => `${locToPath(e.loc)}: ${e.msg}`).join('; ');
-    super(422, summary ? `Invalid input — ${summary}` : 'Invalid input', errors);
+    super(status, summary ? `Invalid input — ${summary}` : 'Invalid input', errors);
     this.name = 'ValidationError';
     this.errors = errors;
     this.fieldErrors = fieldErrors;
@@ -87,9 +91,10 @@ export function errorFromResponse(status: number, body: unknown, retryAfterHeade
       detail,
     );
   }
-  if (status === 422 && Array.isArray(detail) && detail.every(isFieldErrorItem)) {
+  if ((status === 422 || status === 409) && Array.isArray(detail) && detail.every(isFieldErrorItem)) {
     return new ValidationError(
       detail.map((d) => ({ loc: d.loc, msg: d.msg, type: typeof d.type === 'string' ? d.type : 'value_error' })),
+      status,
     );
   }
   let message: string;

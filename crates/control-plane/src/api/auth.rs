@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,26 +25,32 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub username: String,
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 pub struct LogoutRequest {
     /// The session's refresh token, revoked with the access token that calls.
     pub refresh_token: Option<String>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 pub struct ChangePassword {
+    #[schema(max_length = 1024)]
     pub current_password: String,
+    /// 8-1024 characters, not the user name; in release mode at least 12 characters with
+    /// three of lower case, upper case, digits and symbols, and not a well-known default.
+    #[schema(min_length = 8, max_length = 1024)]
     pub new_password: String,
 }
 
@@ -68,10 +74,10 @@ async fn login(
     AppJson(req): AppJson<LoginRequest>,
 ) -> ApiResult<Json<TokenPair>> {
     let username = req.username.trim();
-    if username.is_empty() || username.len() > 100 {
+    if username.is_empty() || req.username.chars().count() > 100 {
         return Err(ApiError::field(&["body", "username"], "must be 1-100 characters"));
     }
-    if req.password.len() > 1024 {
+    if req.password.chars().count() > 1024 {
         return Err(ApiError::field(&["body", "password"], "must be at most 1024 characters"));
     }
     let policy = &st.login_policy;

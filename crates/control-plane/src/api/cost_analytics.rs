@@ -20,18 +20,23 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct CostParams {
     /// Days back from now (1-366); default 7 (as the original MarchProxy client) when
     /// neither start nor end is given.
+    #[param(minimum = 1, maximum = 366)]
     pub days: Option<u32>,
     /// Start date (YYYY-MM-DD or RFC 3339).
     pub start: Option<String>,
     /// End date, exclusive (YYYY-MM-DD or RFC 3339); default now.
     pub end: Option<String>,
+    #[param(minimum = 1)]
     pub cluster_id: Option<i64>,
     /// Only this service's traffic.
+    #[param(minimum = 1)]
     pub service_id: Option<i64>,
     /// Only this route table's traffic.
+    #[param(minimum = 1)]
     pub route_id: Option<i64>,
 }
 

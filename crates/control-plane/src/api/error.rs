@@ -18,6 +18,10 @@ pub enum ApiError {
     /// 422: input failed parsing or validation; one entry per bad field.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// 409: valid input that refers to stored objects that do not exist or do not fit (a
+    /// missing cluster, a service of another cluster); one entry per field, as for 422.
+    #[error("reference to missing or mismatched objects")]
+    Reference(Vec<FieldError>),
     /// 400: a request that is well-formed but cannot be honoured as asked.
     #[error("{0}")]
     BadRequest(String),
@@ -63,7 +67,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::License { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Reference(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -95,7 +99,7 @@ impl From<ValidationErrors> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Invalid(errors) => ApiError::Validation(errors),
+            StoreError::Invalid(errors) => ApiError::Reference(errors),
             StoreError::NotFound(m) => ApiError::NotFound(m),
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::LimitReached(m) => ApiError::Forbidden(m),
@@ -140,7 +144,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_code();
         let body = match &self {
-            ApiError::Validation(errors) => json!({ "detail": errors }),
+            ApiError::Validation(errors) | ApiError::Reference(errors) => json!({ "detail": errors }),
             ApiError::License { feature } => json!({ "detail": {
                 "error": "Enterprise feature not available",
                 "feature": feature,

@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use marchproxy_model::FieldError;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::error::ApiError;
@@ -37,7 +38,7 @@ fn field_error(prefix: &str, path: &serde_path_to_error::Path, msg: String, kind
 /// JSON body extractor.
 pub struct AppJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
+impl<T: DeserializeOwned + Serialize, S: Send + Sync> FromRequest<S> for AppJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -48,17 +49,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     }
 }
 
-/// An update as a JSON merge patch (RFC 7396) onto `current`'s JSON form: fields the body
-/// names replace the stored ones (objects merge, `null` clears an optional field), fields
-/// it omits keep their stored values. So a full object replaces, and a partial one (the
-/// original MarchProxy client's all-optional `*Update` bodies) changes only what it names;
-/// nothing is reset by being left out. `aliases` (`(alias, name)`) are renamed first, so
-/// an alias and the stored name never meet. The result is parsed as a create body would be
-/// (a bad field is a 422 naming it).
+/// How an update body applies to the stored object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// `PUT`: each top-level field the body names replaces the stored one whole (a nested
+    /// object sent is the new object: what it leaves out takes its default), `null` clears
+    /// an optional field, fields not named keep their stored values. The original
+    /// MarchProxy `*Update` semantics (pydantic's `exclude_unset`).
+    Replace,
+    /// `PATCH`: a JSON merge patch (RFC 7396): nested objects merge field by field.
+    Merge,
+}
+
+/// An update onto `current`'s JSON form ([`Update`] says how deep): fields the body omits
+/// keep their stored values, so a full object replaces, and a partial one (the original
+/// MarchProxy client's all-optional `*Update` bodies) changes only what it names; nothing
+/// is reset by being left out. `aliases` (`(alias, name)`) are renamed first, so an alias
+/// and the stored name never meet. The result is parsed as a create body would be (a bad
+/// field is a 422 naming it).
 pub fn merge_patch<T: serde::Serialize + DeserializeOwned>(
     current: &T,
     body: &[u8],
     aliases: &[(&str, &str)],
+    how: Update,
 ) -> Result<T, ApiError> {
     let mut patch: serde_json::Value = parse_json(body)?;
     let Some(fields) = patch.as_object_mut() else {
@@ -76,7 +89,20 @@ pub fn merge_patch<T: serde::Serialize + DeserializeOwned>(
         }
     }
     let mut doc = serde_json::to_value(current).map_err(|e| ApiError::Internal(e.into()))?;
-    merge(&mut doc, patch);
+    match how {
+        Update::Merge => merge(&mut doc, patch),
+        Update::Replace => {
+            let stored = doc.as_object_mut().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("not an object")))?;
+            let serde_json::Value::Object(fields) = patch else { unreachable!("checked to be an object above") };
+            for (k, v) in fields {
+                if v.is_null() {
+                    stored.remove(&k);
+                } else {
+                    stored.insert(k, v);
+                }
+            }
+        }
+    }
     let bytes = serde_json::to_vec(&doc).map_err(|e| ApiError::Internal(e.into()))?;
     parse_json(&bytes)
 }
@@ -101,26 +127,74 @@ fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
 }
 
 /// Parse a JSON document into `T`, reporting the failing field.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::field(&["body"], "a JSON body is required"));
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let inner = e.inner();
-        let kind = match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "value_error.jsondecode",
-            _ => "type_error",
-        };
-        if kind == "value_error.jsondecode" {
-            return ApiError::Validation(vec![FieldError {
-                loc: vec!["body".into(), inner.column().into()],
-                msg: format!("invalid JSON: {}", inner.to_string().split(" at line ").next().unwrap_or_default()),
-                kind: kind.into(),
-            }]);
+    let mut doc: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::Validation(vec![FieldError {
+            loc: vec!["body".into(), e.column().into()],
+            msg: format!("invalid JSON: {}", e.to_string().split(" at line ").next().unwrap_or_default()),
+            kind: "value_error.jsondecode".into(),
+        }])
+    })?;
+    integral_floats_as_integers(&mut doc);
+    let value: T = serde_path_to_error::deserialize(&doc)
+        .map_err(|e| ApiError::Validation(vec![field_error("body", e.path(), e.inner().to_string(), "type_error")]))?;
+    // serde takes a JSON array for a struct (its fields in order); the API's objects are
+    // objects. Where the parsed value has an object, the input must have had one.
+    let parsed = serde_json::to_value(&value).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut loc = vec![serde_json::Value::from("body")];
+    if array_for_object(&doc, &parsed, &mut loc) {
+        return Err(ApiError::Validation(vec![FieldError {
+            loc,
+            msg: "must be a JSON object".into(),
+            kind: "type_error".into(),
+        }]));
+    }
+    Ok(value)
+}
+
+/// Whether `input` has an array where `parsed` (the same document after a round trip through
+/// its type) has an object; `loc` is left at the first such place.
+fn array_for_object(input: &serde_json::Value, parsed: &serde_json::Value, loc: &mut Vec<serde_json::Value>) -> bool {
+    use serde_json::Value::{Array, Object};
+    match (input, parsed) {
+        (Array(_), Object(_)) => true,
+        (Object(a), Object(b)) => a.iter().any(|(k, v)| {
+            b.get(k).is_some_and(|w| {
+                loc.push(k.as_str().into());
+                array_for_object(v, w, loc) || {
+                    loc.pop();
+                    false
+                }
+            })
+        }),
+        (Array(a), Array(b)) => a.iter().zip(b).enumerate().any(|(i, (v, w))| {
+            loc.push(i.into());
+            array_for_object(v, w, loc) || {
+                loc.pop();
+                false
+            }
+        }),
+        _ => false,
+    }
+}
+
+/// `3.0` is the integer 3 to JSON Schema (and to JavaScript and Python clients that send
+/// it), so integer fields take it too.
+fn integral_floats_as_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                *v = serde_json::Value::from(f as i64);
+            }
         }
-        ApiError::Validation(vec![field_error("body", e.path(), inner.to_string(), kind)])
-    })
+        serde_json::Value::Array(a) => a.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(m) => m.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 /// Query-string extractor.
@@ -210,15 +284,24 @@ impl FromRequestParts<AppState> for Admin {
 
 /// Standard list parameters.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     pub cluster_id: Option<i64>,
     pub service_id: Option<i64>,
     #[serde(default)]
     pub enabled_only: bool,
+    /// Items to skip.
     #[serde(default)]
     pub skip: u32,
+    /// Page size (1-1000, default 1000); `X-Total-Count` has the total.
     #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 1000, default = 1000)]
     pub limit: u32,
+}
+
+/// For flags that are on unless turned off.
+pub(crate) fn default_true() -> bool {
+    true
 }
 
 /// The page size of a list when the client names none: the largest page, so a client that
@@ -277,20 +360,41 @@ mod merge_tests {
         let cur =
             Spec { name: "x".into(), note: Some("n".into()), enabled: false, limits: Limits { a: 1, b: Some(2) } };
         let al = [("limits_config", "limits")];
-        let got: Spec = merge_patch(&cur, br#"{"limits_config": {"a": 5}}"#, &al).unwrap();
+        let got: Spec = merge_patch(&cur, br#"{"limits_config": {"a": 5}}"#, &al, Update::Merge).unwrap();
         assert_eq!(
             got,
             Spec { name: "x".into(), note: Some("n".into()), enabled: false, limits: Limits { a: 5, b: Some(2) } }
         );
-        let got: Spec = merge_patch(&cur, br#"{"note": null, "limits": {"b": null}}"#, &al).unwrap();
+        let got: Spec = merge_patch(&cur, br#"{"note": null, "limits": {"b": null}}"#, &al, Update::Merge).unwrap();
         assert_eq!((got.note, got.limits.b, got.enabled), (None, None, false), "omitted enabled stays false");
-        let e = merge_patch::<Spec>(&cur, br#"{"limits": {"a": -1}}"#, &al).unwrap_err();
+        let e = merge_patch::<Spec>(&cur, br#"{"limits": {"a": -1}}"#, &al, Update::Merge).unwrap_err();
         match e {
             ApiError::Validation(errs) => assert_eq!(errs[0].loc, [json!("body"), json!("limits"), json!("a")]),
             other => panic!("{other:?}"),
         }
-        assert!(merge_patch::<Spec>(&cur, b"[1]", &al).is_err());
-        assert!(merge_patch::<Spec>(&cur, br#"{"limits": {"a": 1}, "limits_config": {"a": 2}}"#, &al).is_err());
-        assert!(merge_patch::<Spec>(&cur, br#"{"name": null}"#, &al).is_err(), "a required field cannot be cleared");
+        assert!(merge_patch::<Spec>(&cur, b"[1]", &al, Update::Merge).is_err());
+        assert!(
+            merge_patch::<Spec>(&cur, br#"{"limits": {"a": 1}, "limits_config": {"a": 2}}"#, &al, Update::Merge)
+                .is_err()
+        );
+        assert!(
+            merge_patch::<Spec>(&cur, br#"{"name": null}"#, &al, Update::Merge).is_err(),
+            "a required field cannot be cleared"
+        );
+    }
+
+    #[test]
+    fn put_replaces_the_nested_objects_it_names() {
+        let cur =
+            Spec { name: "x".into(), note: Some("n".into()), enabled: false, limits: Limits { a: 1, b: Some(2) } };
+        let al = [("limits_config", "limits")];
+        // The original client clears `b` by sending `limits` without it.
+        let got: Spec = merge_patch(&cur, br#"{"limits_config": {"a": 5}}"#, &al, Update::Replace).unwrap();
+        assert_eq!(got.limits, Limits { a: 5, b: None });
+        assert_eq!((got.note.as_deref(), got.enabled), (Some("n"), false), "fields not named stay");
+        let got: Spec = merge_patch(&cur, br#"{"note": null}"#, &al, Update::Replace).unwrap();
+        assert_eq!((got.note, got.limits), (None, Limits { a: 1, b: Some(2) }));
+        let e = merge_patch::<Spec>(&cur, br#"{"limits": {"b": 3}}"#, &al, Update::Replace).unwrap_err();
+        assert!(matches!(e, ApiError::Validation(_)), "a replaced object must be whole: {e:?}");
     }
 }

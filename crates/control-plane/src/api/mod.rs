@@ -20,6 +20,7 @@ pub mod error;
 pub mod extract;
 pub mod license;
 pub mod metrics;
+pub mod openapi;
 pub mod operations;
 pub mod proxies;
 pub mod proxy_api;
@@ -66,7 +67,8 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The API router and its OpenAPI document.
+/// The API router and utoipa's OpenAPI document (the published one, refined, is
+/// [`openapi::document`]).
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())

@@ -59,10 +59,10 @@ async fn register(
     AppJson(r): AppJson<ProxyRegistration>,
 ) -> ApiResult<Json<Registered>> {
     let name = r.name.trim();
-    if name.is_empty() || name.len() > 100 {
+    if name.is_empty() || r.name.chars().count() > 100 {
         return Err(ApiError::field(&["body", "name"], "must be 1-100 characters"));
     }
-    if r.version.len() > 50 {
+    if r.version.chars().count() > 50 {
         return Err(ApiError::field(&["body", "version"], "must be at most 50 characters"));
     }
     let p = store::proxies::register_proxy(
@@ -85,6 +85,7 @@ pub const LONG_POLL_PATH: &str = "/api/v1/proxy/config";
 pub const LONG_POLL_MAX_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConfigQuery {
     /// The version the proxy has; the call waits until a newer one exists.
     pub version: Option<i64>,
@@ -138,7 +139,7 @@ async fn report(
     ProxyAuth(cluster_id): ProxyAuth,
     AppJson(r): AppJson<ProxyReport>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    if r.report_id.is_empty() || r.report_id.len() > 64 {
+    if r.report_id.is_empty() || r.report_id.chars().count() > 64 {
         return Err(ApiError::field(&["body", "report_id"], "must be 1-64 characters"));
     }
     let applied = store::reports::apply_report(&st.db, cluster_id, &r).await?;

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::error::ApiResult;
-use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, total_header};
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, Update, total_header};
 use crate::state::AppState;
 use crate::store::qos_policies;
 use crate::store::stats::{self, QosStats};
@@ -66,10 +66,11 @@ async fn update_policy(
     PathId(id): PathId,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<QosPolicy>> {
-    update_policy_merged(&st, id, &body).await
+    update_policy_merged(&st, id, &body, Update::Replace).await
 }
 
-/// The same as PUT (a JSON merge patch).
+/// A JSON merge patch (RFC 7396): fields sent replace the stored ones, nested objects
+/// merge field by field, `null` clears an optional field.
 #[utoipa::path(patch, path = "/api/v1/traffic-shaping/policies/{id}", tag = "traffic-shaping", params(("id" = i64, Path)), request_body = QosPolicySpec,
     responses((status = 200, body = QosPolicy), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn patch_policy(
@@ -78,14 +79,14 @@ async fn patch_policy(
     PathId(id): PathId,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<QosPolicy>> {
-    update_policy_merged(&st, id, &body).await
+    update_policy_merged(&st, id, &body, Update::Merge).await
 }
 
-async fn update_policy_merged(st: &AppState, id: i64, body: &[u8]) -> ApiResult<Json<QosPolicy>> {
+async fn update_policy_merged(st: &AppState, id: i64, body: &[u8], how: Update) -> ApiResult<Json<QosPolicy>> {
     st.require(TRAFFIC_SHAPING)?;
     let current = qos_policies::get_qos(&st.db, id).await?;
     let spec: QosPolicySpec =
-        crate::api::extract::merge_patch(&current.spec, body, &[("bandwidth_config", "bandwidth")])?;
+        crate::api::extract::merge_patch(&current.spec, body, &[("bandwidth_config", "bandwidth")], how)?;
     spec.validate()?;
     Ok(Json(qos_policies::update_qos(&st.db, id, &spec).await?))
 }

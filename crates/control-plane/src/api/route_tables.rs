@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use marchproxy_license::MULTI_CLOUD_ROUTING;
+use marchproxy_model::FieldError;
 use marchproxy_model::route_table::{CloudProvider, RouteTable, RouteTableSpec, preferred_endpoint};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, total_header};
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, Update, total_header};
 use crate::drill::FailoverResult;
 use crate::state::AppState;
 use crate::store::route_tables;
@@ -54,13 +55,16 @@ async fn create_route(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GetRouteParams {
     /// Add `health_status`: each endpoint's live health (as `GET …/{id}/health` answers).
-    #[serde(default)]
+    /// Default true, as in the original MarchProxy API.
+    #[serde(default = "crate::api::extract::default_true")]
+    #[param(default = true)]
     pub include_health: bool,
 }
 
-/// A route table, with its endpoints' health when asked (`include_health=true`).
+/// A route table, with its endpoints' health unless asked not to (`include_health=false`).
 #[derive(Serialize, ToSchema)]
 pub struct RouteTableView {
     #[serde(flatten)]
@@ -93,10 +97,11 @@ async fn update_route(
     PathId(id): PathId,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<RouteTable>> {
-    update_route_merged(&st, id, &body).await
+    update_route_merged(&st, id, &body, Update::Replace).await
 }
 
-/// The same as PUT (a JSON merge patch).
+/// A JSON merge patch (RFC 7396): fields sent replace the stored ones, nested objects
+/// merge field by field, `null` clears an optional field.
 #[utoipa::path(patch, path = "/api/v1/multi-cloud/routes/{id}", tag = "multi-cloud", params(("id" = i64, Path)), request_body = RouteTableSpec,
     responses((status = 200, body = RouteTable), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn patch_route(
@@ -105,14 +110,14 @@ async fn patch_route(
     PathId(id): PathId,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<RouteTable>> {
-    update_route_merged(&st, id, &body).await
+    update_route_merged(&st, id, &body, Update::Merge).await
 }
 
-async fn update_route_merged(st: &AppState, id: i64, body: &[u8]) -> ApiResult<Json<RouteTable>> {
+async fn update_route_merged(st: &AppState, id: i64, body: &[u8], how: Update) -> ApiResult<Json<RouteTable>> {
     st.require(MULTI_CLOUD_ROUTING)?;
     let current = route_tables::get_route_table(&st.db, id).await?;
     let spec: RouteTableSpec =
-        crate::api::extract::merge_patch(&current.spec, body, &[("health_probe_config", "health_probe")])?;
+        crate::api::extract::merge_patch(&current.spec, body, &[("health_probe_config", "health_probe")], how)?;
     spec.validate()?;
     Ok(Json(route_tables::update_route_table(&st.db, id, &spec).await?))
 }
@@ -196,7 +201,7 @@ async fn health_view(st: &AppState, table: &RouteTable) -> ApiResult<Vec<Endpoin
     Ok(out)
 }
 
-#[derive(Deserialize, ToSchema, Default)]
+#[derive(Deserialize, Serialize, ToSchema, Default)]
 pub struct FailoverRequest {
     /// The endpoint to take out of rotation (default: the current primary).
     #[serde(default)]
@@ -208,10 +213,12 @@ pub struct FailoverRequest {
     pub dry_run: Option<bool>,
     /// How long a live drill keeps the endpoint out (1-300 s, default 30).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 300)]
     pub duration_seconds: Option<u32>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FailoverParams {
     /// The original MarchProxy client's form: simulate the failure of this endpoint (a dry
     /// run). Not together with a body naming `endpoint` or asking for a live drill.
@@ -230,11 +237,12 @@ async fn test_failover(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<FailoverResult>> {
     st.require(MULTI_CLOUD_ROUTING)?;
-    let mut req: FailoverRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        FailoverRequest::default()
-    } else {
-        crate::api::extract::parse_json(&body)?
-    };
+    let no_body = body.iter().all(u8::is_ascii_whitespace);
+    // The original client's `testFailover(id)`: neither a body nor the query. It asks where
+    // traffic goes now, with nothing removed.
+    let remove_nothing = no_body && q.simulate_failure_endpoint.is_none();
+    let mut req: FailoverRequest =
+        if no_body { FailoverRequest::default() } else { crate::api::extract::parse_json(&body)? };
     if let Some(ep) = q.simulate_failure_endpoint {
         if req.endpoint.is_some() || req.dry_run == Some(false) {
             return Err(ApiError::field(
@@ -254,14 +262,24 @@ async fn test_failover(
     let table = route_tables::get_route_table(&st.db, id).await?;
     let health = route_tables::health_for_table(&st.db, id).await?;
     let primary = preferred_endpoint(&table.spec, &health, None).map(|i| table.spec.routes[i].endpoint.clone());
+    if remove_nothing {
+        let message = match &primary {
+            Some(p) => format!("the {} algorithm sends traffic to {p}", table.spec.algorithm.as_str()),
+            None => "no healthy active endpoint: requests would fail with 503".to_string(),
+        };
+        return Ok(Json(FailoverResult::predicted(&table, &health, None, primary, message)));
+    }
     let removed = match req.endpoint {
         Some(ep) => {
             let ep = ep.trim().to_string();
             if !table.spec.routes.iter().any(|r| r.endpoint == ep) {
-                return Err(ApiError::field(
-                    &["body", "endpoint"],
-                    format!("`{ep}` is not an endpoint of route table {id}"),
-                ));
+                // Valid input naming something the stored table does not have: 409, as for
+                // any reference to a missing object.
+                return Err(ApiError::Reference(vec![FieldError {
+                    loc: vec!["body".into(), "endpoint".into()],
+                    msg: format!("`{ep}` is not an endpoint of route table {id}"),
+                    kind: "value_error".into(),
+                }]));
             }
             ep
         }
@@ -285,17 +303,7 @@ async fn test_failover(
                 "with {removed} out of rotation no healthy active endpoint remains: requests would fail with 503"
             ),
         };
-        return Ok(Json(FailoverResult {
-            route_table_id: id,
-            dry_run: true,
-            removed_endpoint: removed,
-            failover_target: target,
-            switch_time_ms: None,
-            failed_requests: None,
-            traffic_moved: None,
-            restored: true,
-            message,
-        }));
+        return Ok(Json(FailoverResult::predicted(&table, &health, Some(&removed), target, message)));
     }
-    Ok(Json(crate::drill::run_live(&st, &table, &removed, target, req.duration_seconds.unwrap_or(30)).await?))
+    Ok(Json(crate::drill::run_live(&st, &table, &health, &removed, target, req.duration_seconds.unwrap_or(30)).await?))
 }

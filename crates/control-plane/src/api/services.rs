@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::error::ApiResult;
-use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, total_header};
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, Update, total_header};
 use crate::state::AppState;
 use crate::store::services;
 
@@ -57,10 +57,11 @@ async fn update_service(
     PathId(id): PathId,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Service>> {
-    update_service_merged(&st, id, &body).await
+    update_service_merged(&st, id, &body, Update::Replace).await
 }
 
-/// The same as PUT (a JSON merge patch).
+/// A JSON merge patch (RFC 7396): fields sent replace the stored ones, nested objects
+/// merge field by field, `null` clears an optional field.
 #[utoipa::path(patch, path = "/api/v1/services/{id}", tag = "services", params(("id" = i64, Path)), request_body = ServiceSpec,
     responses((status = 200, body = Service), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn patch_service(
@@ -69,12 +70,12 @@ async fn patch_service(
     PathId(id): PathId,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Service>> {
-    update_service_merged(&st, id, &body).await
+    update_service_merged(&st, id, &body, Update::Merge).await
 }
 
-async fn update_service_merged(st: &AppState, id: i64, body: &[u8]) -> ApiResult<Json<Service>> {
+async fn update_service_merged(st: &AppState, id: i64, body: &[u8], how: Update) -> ApiResult<Json<Service>> {
     let current = services::get_service(&st.db, id).await?;
-    let spec: ServiceSpec = crate::api::extract::merge_patch(&current.spec, body, &[])?;
+    let spec: ServiceSpec = crate::api::extract::merge_patch(&current.spec, body, &[], how)?;
     spec.validate()?;
     Ok(Json(services::update_service(&st.db, id, &spec).await?))
 }

@@ -35,12 +35,45 @@ pub struct SearchError {
 #[derive(Serialize, ToSchema)]
 pub struct SpanSearchResult {
     pub total: i64,
-    pub spans: Vec<StoredSpan>,
+    pub spans: Vec<SpanView>,
     /// Query backends that failed, and why.
     pub errors: Vec<SearchError>,
+    /// The original MarchProxy API's names: `total`, and the filters as understood.
+    pub total_count: i64,
+    #[schema(value_type = Object)]
+    pub search_params: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+/// A span as searched: the stored span, with the original MarchProxy API's names too.
+#[derive(Serialize, ToSchema)]
+pub struct SpanView {
+    #[serde(flatten)]
+    pub span: StoredSpan,
+    /// `service`.
+    pub service_name: String,
+    /// `operation`.
+    pub operation_name: String,
+    /// `status` is `error`.
+    pub has_error: bool,
+    /// `attributes`.
+    #[schema(value_type = Object)]
+    pub tags: serde_json::Map<String, serde_json::Value>,
+}
+
+impl From<StoredSpan> for SpanView {
+    fn from(span: StoredSpan) -> Self {
+        SpanView {
+            service_name: span.service.clone(),
+            operation_name: span.operation.clone(),
+            has_error: span.status == "error",
+            tags: span.attributes.clone(),
+            span,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SpanQuery {
     /// Also accepted as `service_name` (the original MarchProxy client's name).
     #[serde(alias = "service_name")]
@@ -48,18 +81,25 @@ pub struct SpanQuery {
     /// Also accepted as `operation_name`.
     #[serde(alias = "operation_name")]
     pub operation: Option<String>,
-    /// `key:value` pairs separated by commas.
+    /// `key:value` pairs separated by commas, or a JSON object of them (the original
+    /// MarchProxy client's form).
     pub tags: Option<String>,
     pub has_error: Option<bool>,
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     pub min_duration_ms: Option<f64>,
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     pub max_duration_ms: Option<f64>,
     /// RFC 3339 or epoch milliseconds.
     pub start: Option<String>,
     pub end: Option<String>,
+    /// 32 hex characters.
+    #[param(pattern = "^[0-9A-Fa-f]{32}$")]
     pub trace_id: Option<String>,
     #[serde(default)]
     pub skip: u32,
+    /// Page size (1-1000, default 1000).
     #[serde(default = "crate::api::extract::default_limit")]
+    #[param(minimum = 1, maximum = 1000, default = 1000)]
     pub limit: u32,
 }
 
@@ -102,8 +142,16 @@ async fn search_spans(
     {
         return Err(ApiError::field(&["query", "start"], "must not be after end"));
     }
+    let search_params = serde_json::to_value(&q).unwrap_or_default();
     let mut tags = Vec::new();
-    if let Some(t) = q.tags.as_deref().filter(|t| !t.trim().is_empty()) {
+    if let Some(t) = q.tags.as_deref().map(str::trim).filter(|t| t.starts_with('{')) {
+        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(t).map_err(|_| {
+            ApiError::field(&["query", "tags"], "must be key:value pairs separated by commas, or a JSON object")
+        })?;
+        for (k, v) in map {
+            tags.push((k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+        }
+    } else if let Some(t) = q.tags.as_deref().filter(|t| !t.trim().is_empty()) {
         for pair in t.split(',') {
             let (k, v) = pair
                 .split_once(':')
@@ -152,7 +200,8 @@ async fn search_spans(
         spans.sort_by_key(|s| std::cmp::Reverse(s.start_time));
         spans.truncate(f.limit as usize);
     }
-    Ok(Json(SpanSearchResult { total, spans, errors }))
+    let spans = spans.into_iter().map(SpanView::from).collect();
+    Ok(Json(SpanSearchResult { total, total_count: total, spans, errors, search_params }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -200,8 +249,10 @@ pub struct DependencyGraph {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DependencyParams {
     /// Look-back window in hours (1-720, default 24).
+    #[param(minimum = 1, maximum = 720)]
     pub hours: Option<u32>,
 }
 
@@ -241,12 +292,14 @@ async fn dependencies(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LatencyParams {
     #[serde(alias = "service_name")]
     pub service: Option<String>,
     #[serde(alias = "operation_name")]
     pub operation: Option<String>,
     /// Look-back window in hours (1-720, default 1).
+    #[param(minimum = 1, maximum = 720)]
     pub hours: Option<u32>,
 }
 

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::error::ApiResult;
-use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, total_header};
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, Update, total_header};
 use crate::state::AppState;
 use crate::store::stats::{self, TracingStats};
 use crate::store::tracing_configs;
@@ -52,13 +52,16 @@ async fn create_config(
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GetConfigParams {
-    /// Add `stats` (as `GET …/{id}/stats` answers).
-    #[serde(default)]
+    /// Add `stats` (as `GET …/{id}/stats` answers). Default true, as in the original
+    /// MarchProxy API.
+    #[serde(default = "crate::api::extract::default_true")]
+    #[param(default = true)]
     pub include_stats: bool,
 }
 
-/// A tracing config, with its stats when asked (`include_stats=true`).
+/// A tracing config, with its stats unless asked not to (`include_stats=false`).
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct TracingConfigView {
     #[serde(flatten)]
@@ -91,10 +94,11 @@ async fn update_config(
     PathId(id): PathId,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<TracingConfig>> {
-    update_config_merged(&st, id, &body).await
+    update_config_merged(&st, id, &body, Update::Replace).await
 }
 
-/// The same as PUT (a JSON merge patch).
+/// A JSON merge patch (RFC 7396): fields sent replace the stored ones, nested objects
+/// merge field by field, `null` clears an optional field.
 #[utoipa::path(patch, path = "/api/v1/observability/tracing/{id}", tag = "observability", params(("id" = i64, Path)), request_body = TracingConfigSpec,
     responses((status = 200, body = TracingConfig), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn patch_config(
@@ -103,13 +107,13 @@ async fn patch_config(
     PathId(id): PathId,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<TracingConfig>> {
-    update_config_merged(&st, id, &body).await
+    update_config_merged(&st, id, &body, Update::Merge).await
 }
 
-async fn update_config_merged(st: &AppState, id: i64, body: &[u8]) -> ApiResult<Json<TracingConfig>> {
+async fn update_config_merged(st: &AppState, id: i64, body: &[u8], how: Update) -> ApiResult<Json<TracingConfig>> {
     st.require(DISTRIBUTED_TRACING)?;
     let current = tracing_configs::get_tracing(&st.db, id).await?;
-    let spec: TracingConfigSpec = crate::api::extract::merge_patch(&current.spec, body, &[])?;
+    let spec: TracingConfigSpec = crate::api::extract::merge_patch(&current.spec, body, &[], how)?;
     spec.validate()?;
     Ok(Json(tracing_configs::update_tracing(&st.db, id, &spec).await?))
 }
@@ -148,6 +152,7 @@ async fn config_stats(State(st): State<AppState>, _: AuthUser, PathId(id): PathI
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TestParams {
     /// `false`: validate and open a connection to the endpoint without sending a span.
     pub send_test_span: Option<bool>,

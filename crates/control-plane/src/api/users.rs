@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,9 +18,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(update_user, delete_user))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 pub struct CreateUser {
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,100}$")]
     pub username: String,
+    /// 8-1024 characters, not the user name; in release mode at least 12 characters with
+    /// three of lower case, upper case, digits and symbols, and not a well-known default.
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
     pub role: Role,
 }
@@ -51,9 +55,11 @@ async fn create_user(
 
 /// A change to a user: a new role, a new password (an admin's reset), or both. Omitted
 /// fields stay as they are.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 pub struct UpdateUser {
     pub role: Option<Role>,
+    /// A new password (the rules of `CreateUser.password`).
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: Option<String>,
 }
 

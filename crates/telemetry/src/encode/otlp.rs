@@ -231,7 +231,13 @@ pub fn decode_otlp_request(body: &[u8], content_type: &str) -> Result<Vec<SpanDa
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let req = match mime.as_str() {
         "application/x-protobuf" | "application/protobuf" => ExportTraceServiceRequest::decode(body)?,
-        "application/json" => serde_json::from_slice::<ExportTraceServiceRequest>(body)?,
+        "application/json" => {
+            // An export request is a JSON object (serde would also take an array of its fields).
+            if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                return Err(DecodeError::InvalidSpan("an OTLP/JSON request is a JSON object".into()));
+            }
+            serde_json::from_slice::<ExportTraceServiceRequest>(body)?
+        }
         _ => return Err(DecodeError::UnsupportedContentType(content_type.to_owned())),
     };
     from_otlp_request(&req)

@@ -50,7 +50,10 @@ describe('validateRouteTable', () => {
     expect(validateRouteTable(rt({ routes: [] })).routes).toBeDefined();
     expect(
       validateRouteTable(rt({ timeout_seconds: '10', interval_seconds: '10' }))['health_probe.timeout_seconds'],
-    ).toBe('must be less than interval_seconds');
+    ).toBeUndefined();
+    expect(validateRouteTable(rt({ timeout_seconds: '3601' }))['health_probe.timeout_seconds']).toBe(
+      'must be between 1 and 3600',
+    );
     const inactive = rt();
     inactive.routes = inactive.routes.map((r) => ({ ...r, is_active: false }));
     expect(validateRouteTable(inactive).routes).toBe('at least one route must be active');

@@ -149,14 +149,8 @@ export function validateRouteTable(f: RouteTableForm): Errors {
       e['health_probe.grpc_service'] = 'must be a gRPC service name (letters, digits, . _ - /), at most 255 characters';
   }
   intIn(e, 'health_probe.interval_seconds', f.interval_seconds, 1, 3600);
+  // A timeout above the interval is allowed: a probe then waits one interval (the server's rule).
   intIn(e, 'health_probe.timeout_seconds', f.timeout_seconds, 1, 3600);
-  if (
-    !e['health_probe.interval_seconds'] &&
-    !e['health_probe.timeout_seconds'] &&
-    Number(f.timeout_seconds) >= Number(f.interval_seconds)
-  ) {
-    e['health_probe.timeout_seconds'] = 'must be less than interval_seconds';
-  }
   intIn(e, 'health_probe.unhealthy_threshold', f.unhealthy_threshold, 1, 100);
   intIn(e, 'health_probe.healthy_threshold', f.healthy_threshold, 1, 100);
   return e;

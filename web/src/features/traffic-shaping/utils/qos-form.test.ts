@@ -63,7 +63,7 @@ describe('limit scope', () => {
 
   it('defaults to cluster', () => {
     expect(EMPTY_QOS.scope).toBe('cluster');
-    expect(qosToInput(qos(), 1).bandwidth.scope).toBe('cluster');
+    expect(qosToInput(qos(), 1).bandwidth?.scope).toBe('cluster');
   });
 
   it('round-trips a stored policy through the form', () => {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Schema-driven fuzzing of the whole API with schemathesis (PyPI): every operation of the
+# published OpenAPI document, all checks (no server errors, answers as documented, valid
+# data accepted, invalid data rejected), and the stateful phase that follows the document's
+# links (created id -> GET, PUT, PATCH, enable, disable, DELETE). The run fails on any
+# failure and on any warning (e.g. an operation that mostly rejected generated data, a sign
+# that the document does not state a constraint the server enforces).
+# Usage: scripts/schemathesis/run.sh [path/to/marchproxy]   (default target/debug/marchproxy)
+# ST_MAX_TIME (seconds, default 150) bounds the run; ST_SEED makes it repeatable; ST_ARGS
+# adds options (e.g. ST_ARGS="--include-path /api/v1/services" to look at one operation).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+BIN=${1:-${CARGO_TARGET_DIR:-target}/debug/marchproxy}
+[ -x "$BIN" ] || cargo build -p marchproxy
+ST_VERSION=4.32.5
+venv=${XDG_CACHE_HOME:-$HOME/.cache}/marchproxy-schemathesis
+if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$ST_VERSION"; then
+  echo "installing schemathesis $ST_VERSION (PyPI) into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
+fi
+
+work=$(mktemp -d)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+admin_password=$(python3 -c 'import secrets; print("St-" + secrets.token_urlsafe(18))')
+MARCHPROXY_DATA_DIR=$work/data MARCHPROXY_LISTEN=127.0.0.1:$port MARCHPROXY_PROXY_LISTEN=off \
+  MARCHPROXY_ADMIN_PASSWORD=$admin_password LICENSE_SERVER_URL=http://127.0.0.1:9 RUST_LOG=warn \
+  "$BIN" serve >"$work/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fs "$base/readyz" >/dev/null || { cat "$work/serve.log"; exit 1; }
+
+# The run's own admin accounts (the bootstrap admin is fair game for the fuzzer); hooks.py.
+export MP_ST_BASE=$base MP_ST_USER=st-runner MP_ST_USER2=st-password
+MP_ST_PASSWORD=$(python3 -c 'import secrets; print("Run-" + secrets.token_urlsafe(18))')
+MP_ST_PASSWORD2=$(python3 -c 'import secrets; print("Pw-" + secrets.token_urlsafe(18))')
+export MP_ST_PASSWORD MP_ST_PASSWORD2
+token=$(curl -fs -XPOST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$admin_password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+for u in "$MP_ST_USER:$MP_ST_PASSWORD" "$MP_ST_USER2:$MP_ST_PASSWORD2"; do
+  curl -fs -XPOST "$base/api/v1/users" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d "{\"username\":\"${u%%:*}\",\"password\":\"${u#*:}\",\"role\":\"admin\"}" >/dev/null
+done
+
+seed=()
+[ -n "${ST_SEED:-}" ] && seed=(--seed "$ST_SEED")
+status=0
+PYTHONPATH=$ROOT/scripts/schemathesis SCHEMATHESIS_HOOKS=hooks "$venv/bin/st" \
+  --config-file "$ROOT/scripts/schemathesis/schemathesis.toml" run "$base/api/v1/openapi.json" \
+  --max-time "${ST_MAX_TIME:-150}" "${seed[@]}" ${ST_ARGS:-} || status=$?
+if grep -q "panicked" "$work/serve.log"; then
+  echo "the server panicked:"; grep -A5 panicked "$work/serve.log"; status=1
+fi
+exit $status
