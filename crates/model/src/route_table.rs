@@ -161,13 +161,13 @@ pub struct HealthProbeConfig {
     #[serde(default)]
     #[schema(
         max_length = 1024,
-        pattern = r"^/[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        pattern = r"^/[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?!\n)$"
     )]
     pub path: Option<String>,
     /// For `grpc` probes: the service asked about (`HealthCheckRequest.service`); empty or
     /// missing asks about the server as a whole.
     #[serde(default)]
-    #[schema(max_length = 255, pattern = "^[A-Za-z0-9._/-]*$")]
+    #[schema(max_length = 255, pattern = "^[A-Za-z0-9._/-]*(?!\\n)$")]
     pub grpc_service: Option<String>,
     #[serde(default = "default_interval")]
     #[schema(minimum = 1, maximum = 3600)]

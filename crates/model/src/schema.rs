@@ -4,10 +4,14 @@
 use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, OneOfBuilder, RefOr, Schema, SchemaFormat};
 
+// Patterns end in `(?!\n)$`: ECMA-262's `$` (what JSON Schema means) is the end of the
+// string; Python's (what schemathesis and many validators run) also matches before a final
+// newline, which the server refuses.
+
 /// A required free-text name: not blank, no control characters (`ValidationErrors::text`).
 const TEXT: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*\
     [^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]\
-    [^\\u0000-\\u001f\\u007f-\\u009f]*$";
+    [^\\u0000-\\u001f\\u007f-\\u009f]*(?!\\n)$";
 
 fn text(max: usize) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(max)).pattern(Some(TEXT))
@@ -40,7 +44,7 @@ pub fn hostnames() -> ArrayBuilder {
     let name = ObjectBuilder::new()
         .schema_type(Type::String)
         .max_length(Some(253))
-        .pattern(Some(format!("^(?:\\*\\.)?{LABEL}(?:\\.{LABEL})*$")));
+        .pattern(Some(format!("^(?:\\*\\.)?{LABEL}(?:\\.{LABEL})*(?!\\n)$")));
     let ipv6 =
         ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Ipv6)));
     ArrayBuilder::new().items(OneOfBuilder::new().item(name).item(ipv6)).max_items(Some(64)).description(Some(
@@ -69,13 +73,13 @@ pub fn custom_tags() -> ObjectBuilder {
 pub fn endpoint_pattern() -> String {
     format!(
         "^(?:(?:https?|grpcs?)://{URL_HOST}(?::{PORT})?(?:/[A-Za-z0-9._~/-]*)?\
-         |tcp://{URL_HOST}:{PORT}/?|{URL_HOST}:{PORT})$"
+         |tcp://{URL_HOST}:{PORT}/?|{URL_HOST}:{PORT})(?!\\n)$"
     )
 }
 
 /// An `http://` or `https://` URL.
 pub fn http_url_pattern() -> String {
-    format!("^https?://{URL_HOST}(?::{PORT})?(?:/[A-Za-z0-9._~/-]*)?$")
+    format!("^https?://{URL_HOST}(?::{PORT})?(?:/[A-Za-z0-9._~/-]*)?(?!\\n)$")
 }
 
 /// `Route.endpoint` and `TracingConfigSpec.endpoint`.

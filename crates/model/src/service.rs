@@ -40,7 +40,7 @@ pub struct ServiceSpec {
     #[serde(default = "default_prefix")]
     #[schema(
         max_length = 1024,
-        pattern = r"^/[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        pattern = r"^/[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?!\n)$"
     )]
     pub path_prefix: String,
     pub protocol: ServiceProtocol,

@@ -74,8 +74,7 @@ fn unsigned_integers(v: &mut Value) {
 fn parameters(doc: &mut Value) {
     let date_or_time =
         json!({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]});
-    let time_or_epoch_ms =
-        json!({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "pattern": "^-?[0-9]{1,15}$"}]});
+    let time_or_epoch_ms = json!({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "pattern": "^\\s*-?[0-9]{1,18}\\s*$"}]});
     let blank = json!({"type": "string", "pattern": "^\\s*$"});
     let with_blank = |s: &Value| {
         let mut s = s.clone();
@@ -92,7 +91,7 @@ fn parameters(doc: &mut Value) {
         (
             "/api/v1/observability/traces/{trace_id}",
             "trace_id",
-            &json!({"type": "string", "pattern": "^[0-9A-Fa-f]{32}$"}),
+            &json!({"type": "string", "pattern": "^[0-9A-Fa-f]{32}(?!\\n)$"}),
         ),
     ];
     for (path, name, schema) in rules {

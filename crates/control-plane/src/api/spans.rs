@@ -93,7 +93,7 @@ pub struct SpanQuery {
     pub start: Option<String>,
     pub end: Option<String>,
     /// 32 hex characters.
-    #[param(pattern = "^[0-9A-Fa-f]{32}$")]
+    #[param(pattern = "^[0-9A-Fa-f]{32}(?!\\n)$")]
     pub trace_id: Option<String>,
     #[serde(default)]
     pub skip: u32,

@@ -20,7 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct CreateUser {
-    #[schema(pattern = "^[A-Za-z0-9._@-]{1,100}$")]
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,100}(?!\\n)$")]
     pub username: String,
     /// 8-1024 characters, not the user name; in release mode at least 12 characters with
     /// three of lower case, upper case, digits and symbols, and not a well-known default.
