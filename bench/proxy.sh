@@ -2,8 +2,9 @@
 # Data-plane throughput: the same upstream (nginx serving a 1 KiB body) behind
 # `marchproxy proxy`, HAProxy and nginx (reverse proxy), each driven by wrk over
 # loopback. Prints requests/s, p50/p99 latency and proxy CPU side by side with the
-# MarchProxy/HAProxy ratios, then the resident memory of each proxy while it holds
-# 1,000 concurrent client connections.
+# MarchProxy/HAProxy ratios at CONNS (64) connections, then the same at BIG_CONNS (1,000)
+# with each proxy's resident memory, and the two targets of issue 19 at both: p99 at or
+# below HAProxy's, req/s at least 1.1x the faster of HAProxy and nginx.
 #
 # Usage: bench/proxy.sh [seconds]      (default 10 s per measured run)
 # Environment: CONNS (64), THREADS (2), BIG_CONNS (1000), ROUNDS (1; >1 reports medians),
@@ -364,10 +365,11 @@ mem() { # NAME PORT PID
   # Connections the proxy holds to the upstream afterwards (its pool).
   ss -Htn state established "( dport = :$P_UP )" 2>/dev/null | wc -l >"$DIR/upconns-$name.txt"
   sleep 1
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$idle" "$peak" "$(rss_kib "$pid")" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$idle" "$peak" "$(rss_kib "$pid")" \
     "$(awk '/^Requests\/sec/{print $2}' "$DIR/wrk-$name-$BIG_CONNS.txt")" \
     "$(awk '/Socket errors/{gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$DIR/wrk-$name-$BIG_CONNS.txt")" \
-    "$(cat "$DIR/upconns-$name.txt")" >>"$MEM"
+    "$(cat "$DIR/upconns-$name.txt")" \
+    "$(to_ms "$(awk '$1 == "99%" {print $2}' "$DIR/wrk-$name-$BIG_CONNS.txt")")" >>"$MEM"
 }
 mem marchproxy "$P_MP" "$MP_PID"
 if [ -n "${MEM_ONLY:-}" ]; then # quick check of marchproxy's memory only
@@ -378,9 +380,9 @@ mem haproxy "$P_HA" "$HA_PID"
 mem nginx "$P_NG" "$NG_PID"
 MP_HWM=$(awk '/^VmHWM/{print $2}' "/proc/$MP_PID/status")
 
-python3 - "$RESULTS" "$MEM" "$BIG_CONNS" "$MP_HWM" <<'PY'
+python3 - "$RESULTS" "$MEM" "$BIG_CONNS" "$MP_HWM" "$CONNS" <<'PY'
 import sys, statistics as st
-res, mem, big, hwm = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+res, mem, big, hwm, conns = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 rows = {}
 for line in open(res):
     n, rps, p50, p99, cpu, errs = line.split("\t")
@@ -397,14 +399,30 @@ for n in ("direct", "marchproxy", "haproxy", "nginx"):
 print("(direct = wrk against the upstream itself; CPU % = the proxy's CPU time / wall time, 100 = one core;")
 print(" errors = non-2xx responses + socket errors)")
 print()
-print(f"{'memory':<12}{'RSS before':>12}{f'peak @ {big} conns':>19}{'1 s after':>11}{f'req/s @ {big}':>14}{'sock errs':>11}{'upstream conns':>16}")
+print(f"{f'@ {big} conns':<12}{'RSS before':>12}{'peak':>11}{'1 s after':>11}{'req/s':>10}{'p99 ms':>9}{'sock errs':>11}{'upstream conns':>16}")
+big_rows = {}
 for line in open(mem):
-    n, before, peak, after, rps, errs, up = line.split("\t")
-    print(f"{n:<12}{int(before) / 1024:>8.1f} MiB{int(peak) / 1024:>15.1f} MiB{int(after) / 1024:>7.1f} MiB"
-          f"{float(rps or 0):>14,.0f}{int(errs):>11}{int(up):>16}")
+    n, before, peak, after, rps, errs, up, p99 = line.rstrip("\n").split("\t")
+    big_rows[n] = (float(rps or 0), float(p99 or 0), int(peak))
+    print(f"{n:<12}{int(before) / 1024:>8.1f} MiB{int(peak) / 1024:>7.1f} MiB{int(after) / 1024:>7.1f} MiB"
+          f"{float(rps or 0):>10,.0f}{float(p99 or 0):>9.2f}{int(errs):>11}{int(up):>16}")
 print(f"(VmRSS sampled every 0.25 s during wrk -t2 -c{big} -d<seconds>; nginx = master + workers;"
       f" marchproxy VmHWM {hwm / 1024:.1f} MiB)")
 mp = med["marchproxy"]
 print()
 print(f"marchproxy/HAProxy: {mp[0] / ha[0]:.2f}x req/s, p99 {mp[2]:.3f} ms vs {ha[2]:.3f} ms")
+# The targets at both concurrencies: p99 <= HAProxy's; req/s >= 1.1x the faster of HAProxy
+# and nginx; RSS at the big concurrency <= 31 MiB.
+def verdict(label, m_rps, m_p99, h_rps, h_p99, n_rps):
+    faster = max(h_rps, n_rps)
+    ok_p99, ok_rps = m_p99 <= h_p99, m_rps >= 1.1 * faster
+    print(f"targets @ {label:>5}: p99 {m_p99:.2f} vs HAProxy {h_p99:.2f} ms ({'met' if ok_p99 else 'NOT met'}); "
+          f"req/s {m_rps / faster:.2f}x the faster of HAProxy/nginx ({'met' if ok_rps else 'NOT met'}, 1.10x wanted)")
+ng = med["nginx"]
+verdict(str(conns), mp[0], mp[2], ha[0], ha[2], ng[0])
+if all(k in big_rows for k in ("marchproxy", "haproxy", "nginx")):
+    b = big_rows
+    verdict(str(big), b["marchproxy"][0], b["marchproxy"][1], b["haproxy"][0], b["haproxy"][1], b["nginx"][0])
+    peak = b["marchproxy"][2] / 1024
+    print(f"RSS @ {big}: peak {peak:.1f} MiB ({'met' if peak <= 31 else 'NOT met'}, 31 MiB wanted)")
 PY
