@@ -50,6 +50,13 @@ for u in "$MP_ST_USER:$MP_ST_PASSWORD" "$MP_ST_USER2:$MP_ST_PASSWORD2"; do
     -d "{\"username\":\"${u%%:*}\",\"password\":\"${u#*:}\",\"role\":\"admin\"}" >/dev/null
 done
 
+# One object of each kind, so generated small ids find something (the starter tracing
+# config is there already).
+api() { curl -fs -XPOST "$base$1" -H "authorization: Bearer $token" -H 'content-type: application/json' -d "$2" >/dev/null; }
+api /api/v1/services '{"name":"seed","cluster_id":1,"hostnames":["seed.example.com"],"protocol":"http"}'
+api /api/v1/traffic-shaping/policies '{"name":"seed","service_id":1,"cluster_id":1,"priority_config":{"priority":"P2"}}'
+api /api/v1/multi-cloud/routes '{"name":"seed","service_id":1,"cluster_id":1,"routes":[{"provider":"aws","region":"us-east-1","endpoint":"http://127.0.0.1:9"}]}'
+
 seed=()
 [ -n "${ST_SEED:-}" ] && seed=(--seed "$ST_SEED")
 status=0

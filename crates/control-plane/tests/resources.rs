@@ -531,3 +531,24 @@ async fn otlp_receiver_accepts_json_and_rejects_garbage() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     app.shutdown().await;
 }
+
+/// `1.0` is the integer 1 (JSON Schema's reading, and what generated clients send) in a
+/// body, a query integer and a path id; a string parameter keeps its text.
+#[tokio::test]
+async fn integral_decimals_are_integers() {
+    let app = ControlPlane::start().await;
+    let sid = app.service("web", "web.example.com").await;
+    let (s, list) = app.get("/api/v1/services?cluster_id=1.0&limit=10.00").await;
+    assert_eq!((s, list.as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{list}");
+    let (s, one) = app.get(&format!("/api/v1/services/{sid}.0")).await;
+    assert_eq!((s, one["id"].as_i64()), (StatusCode::OK, Some(sid)), "{one}");
+    let (s, e) = app.get("/api/v1/services?cluster_id=1.5").await;
+    assert_eq!((s, locs(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["query.cluster_id".to_string()]));
+    let mut p = qos_example(sid);
+    p["bandwidth"]["ingress_mbps"] = json!(100.0);
+    let p = app.post_ok("/api/v1/traffic-shaping/policies", p).await;
+    assert_eq!(p["bandwidth"]["ingress_mbps"], 100, "{p}");
+    let r = app.get_ok("/api/v1/observability/spans/search?service=1.0&start=0").await;
+    assert_eq!(r["search_params"]["service"], "1.0", "a string stays as sent: {r}");
+    app.shutdown().await;
+}

@@ -204,9 +204,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let q = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de).map(AppQuery).map_err(|e| {
+        let mut q = parts.uri.query().unwrap_or("").to_string();
+        // A field that is not an integer but an integral decimal (`1.0`, what JSON Schema
+        // counts as the integer 1) is read as that integer; only fields that failed to
+        // parse are touched, so a string parameter keeps its text. One retry per field.
+        for _ in 0..8 {
+            let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+            let e = match serde_path_to_error::deserialize(de) {
+                Ok(v) => return Ok(AppQuery(v)),
+                Err(e) => e,
+            };
             let msg = e.inner().to_string();
             let mut fe = field_error("query", e.path(), msg.clone(), "type_error");
             // serde_urlencoded names the bad field only in the message.
@@ -215,9 +222,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
             {
                 fe.loc.push(name.into());
             }
-            ApiError::Validation(vec![fe])
-        })
+            let field = fe.loc.get(1).and_then(|v| v.as_str()).map(str::to_string);
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
+            let Some(field) = field.filter(|f| pairs.iter().any(|(k, v)| k == f && integral_decimal(v).is_some()))
+            else {
+                return Err(ApiError::Validation(vec![fe]));
+            };
+            let mut out = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &pairs {
+                out.append_pair(k, if *k == field { integral_decimal(v).unwrap_or(v) } else { v });
+            }
+            q = out.finish();
+        }
+        Err(ApiError::field(&["query"], "too many malformed parameters"))
     }
+}
+
+/// `12.0` → `12` (an integral decimal's integer part); `None` for anything else.
+fn integral_decimal(s: &str) -> Option<&str> {
+    let (int, frac) = s.split_once('.')?;
+    let digits = int.strip_prefix('-').unwrap_or(int);
+    (!digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b == b'0'))
+    .then_some(int)
 }
 
 /// An integer id in the path (`/things/{id}`).
@@ -230,7 +259,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::field(&["path", "id"], "missing id"))?;
-        match raw.parse::<i64>() {
+        match raw.parse::<i64>().or_else(|e| integral_decimal(&raw).ok_or(e)?.parse::<i64>()) {
             Ok(id) if id > 0 => Ok(PathId(id)),
             _ => Err(ApiError::field(&["path", "id"], "must be a positive integer")),
         }
@@ -381,6 +410,15 @@ mod merge_tests {
             merge_patch::<Spec>(&cur, br#"{"name": null}"#, &al, Update::Merge).is_err(),
             "a required field cannot be cleared"
         );
+    }
+
+    #[test]
+    fn integral_decimals_are_integers() {
+        assert_eq!(integral_decimal("12.0"), Some("12"));
+        assert_eq!(integral_decimal("-3.00"), Some("-3"));
+        for s in ["12", "12.5", "1.", ".0", "-.0", "a.0", "1.0.0", ""] {
+            assert_eq!(integral_decimal(s), None, "{s:?}");
+        }
     }
 
     #[test]

@@ -6,12 +6,18 @@
 //! the document gets it accepted; scripts/schemathesis checks that):
 //!
 //! - conventions every operation shares: `401` where a credential is required, `403` on
-//!   writes (admin role), `422` with the field list wherever a path, query or body is read,
-//!   and `{id}` path parameters as positive 64-bit integers (the [`PathId`] extractor);
+//!   writes (admin role), `409` on writes of named resources, `422` with the field list
+//!   wherever a path, query or body is read, error bodies' schemas, `{id}` path parameters
+//!   as positive 64-bit integers (the [`PathId`] extractor), unsigned integers' real range;
 //! - the model's cross-field rules (`validate()`): `if`/`then`, `contains`, `not`;
-//! - `PATCH` bodies: RFC 7396 merge patches of the resource (every field optional, `null`
-//!   clears an optional field);
+//! - parameters that exclude each other, folded into one exploded object parameter whose
+//!   schema says so (the query string stays the same), and parameters' formats;
+//! - `PATCH` bodies (`*Patch`, RFC 7396 merge patches) and `PUT` bodies (`*Update`, each
+//!   field replaces the stored one): every field optional, `null` clears an optional one;
 //! - links: the id a create returns feeds every operation on that resource.
+//!
+//! Each refinement names the schema or path it refines; tests/openapi.rs checks that every
+//! one of them is in the document, so a rename cannot drop one silently.
 //!
 //! [`PathId`]: crate::api::extract::PathId
 
