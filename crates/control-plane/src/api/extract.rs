@@ -73,7 +73,7 @@ pub fn merge_patch<T: serde::Serialize + DeserializeOwned>(
     aliases: &[(&str, &str)],
     how: Update,
 ) -> Result<T, ApiError> {
-    let mut patch: serde_json::Value = parse_json(body)?;
+    let mut patch = json_document(body)?;
     let Some(fields) = patch.as_object_mut() else {
         return Err(ApiError::field(&["body"], "must be a JSON object"));
     };
@@ -103,8 +103,7 @@ pub fn merge_patch<T: serde::Serialize + DeserializeOwned>(
             }
         }
     }
-    let bytes = serde_json::to_vec(&doc).map_err(|e| ApiError::Internal(e.into()))?;
-    parse_json(&bytes)
+    from_json_document(doc)
 }
 
 fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
@@ -128,6 +127,11 @@ fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
 
 /// Parse a JSON document into `T`, reporting the failing field.
 pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
+    from_json_document(json_document(bytes)?)
+}
+
+/// A request body as JSON: present, well-formed, integral floats as integers.
+fn json_document(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::field(&["body"], "a JSON body is required"));
     }
@@ -139,6 +143,11 @@ pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, Ap
         }])
     })?;
     integral_floats_as_integers(&mut doc);
+    Ok(doc)
+}
+
+/// `T` from a body's JSON, reporting the failing field.
+fn from_json_document<T: DeserializeOwned + Serialize>(doc: serde_json::Value) -> Result<T, ApiError> {
     let value: T = serde_path_to_error::deserialize(&doc)
         .map_err(|e| ApiError::Validation(vec![field_error("body", e.path(), e.inner().to_string(), "type_error")]))?;
     // serde takes a JSON array for a struct (its fields in order); the API's objects are

@@ -101,7 +101,7 @@ fn parameters(doc: &mut Value) {
         ),
     ];
     for (path, name, schema) in rules {
-        for op in doc["paths"][path].as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+        for op in doc["paths"].get_mut(path).and_then(Value::as_object_mut).into_iter().flat_map(|m| m.values_mut()) {
             for p in op["parameters"].as_array_mut().into_iter().flatten() {
                 if p["name"] == name {
                     p["schema"] = schema.clone();
@@ -437,7 +437,7 @@ fn links(doc: &mut Value) {
                 links.insert(
                     id.to_string(),
                     json!({"operationId": id, "parameters": {"id": "$response.body#/id"},
-                           "description": format!("`id` of the created resource to {}", path.trim_start_matches(&item))}),
+                           "description": format!("the created object's `id` as `{{id}}` of {path}")}),
                 );
             }
         }

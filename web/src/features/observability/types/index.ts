@@ -1,4 +1,4 @@
-import type { Complete, Schemas } from '@/lib/api-types';
+import type { Complete, QueryOf, Schemas } from '@/lib/api-types';
 
 export type TracingBackend = Schemas['TracingBackend'];
 export type SpanExporter = Schemas['SpanExporter'];
@@ -15,27 +15,13 @@ export type LatencyBucket = Complete<Schemas['LatencyBucket']>;
 export type LatencyHistogram = Complete<Schemas['LatencyHistogram']>;
 export type DependencyGraph = Schemas['DependencyGraph'];
 
-// Query parameters, hand-written: the schema declares them as required *path* parameters (`in: path`).
+// Query parameters. The document folds the names that exclude each other (`service` and
+// `service_name`, `operation` and `operation_name`) into one exploded object parameter `names`;
+// the console sends `service` and `operation` as plain parameters.
+type FlatNames<Q> = Omit<Q, 'names'> & { service?: string; operation?: string };
 
 /** GET /api/v1/observability/spans/search */
-export interface SpanSearchParams {
-  service?: string;
-  operation?: string;
-  tags?: string;
-  has_error?: boolean;
-  min_duration_ms?: number;
-  max_duration_ms?: number;
-  start?: string;
-  end?: string;
-  trace_id?: string;
-  skip?: number;
-  limit?: number;
-}
+export type SpanSearchParams = FlatNames<QueryOf<'search_spans'>>;
 
 /** GET /api/v1/observability/latency */
-export interface LatencyParams {
-  service?: string;
-  operation?: string;
-  /** Look-back window in hours (1-720). */
-  hours?: number;
-}
+export type LatencyParams = FlatNames<QueryOf<'latency'>>;
