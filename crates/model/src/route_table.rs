@@ -107,8 +107,10 @@ pub struct Route {
     #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     /// The HTTP version spoken to this endpoint. Default by scheme: `grpc://` and `grpcs://`
-    /// HTTP/2 (h2c, or TLS with ALPN h2), `http://` and `https://` HTTP/1.1. `http2` on an
-    /// `http://` endpoint is h2c with prior knowledge, on `https://` TLS with ALPN h2.
+    /// HTTP/2 (h2c, or TLS with ALPN h2); `http://` HTTP/1.1; `https://` offers both by ALPN
+    /// and speaks HTTP/2 when the endpoint chooses it. `http2` on an `http://` endpoint is
+    /// h2c with prior knowledge, on `https://` TLS with ALPN h2 only; `http1` is HTTP/1.1
+    /// only.
     #[serde(default)]
     pub upstream_protocol: Option<UpstreamProtocol>,
 }
@@ -131,6 +133,12 @@ impl Route {
                 e.starts_with("grpc://") || e.starts_with("grpcs://")
             }
         }
+    }
+
+    /// Whether the protocol is left to ALPN: an `https://` endpoint without a setting is
+    /// offered h2 and http/1.1, and HTTP/2 is spoken when it chooses h2.
+    pub fn negotiates_http2(&self) -> bool {
+        self.upstream_protocol.is_none() && self.endpoint.trim_start().to_ascii_lowercase().starts_with("https://")
     }
 }
 
@@ -445,6 +453,13 @@ mod plan_tests {
         assert!(r("grpc://a:1", None).speaks_http2());
         assert!(r("GRPCS://a:1", None).speaks_http2());
         assert!(!r("https://a:1", None).speaks_http2());
+        assert!(r("https://a:1", None).negotiates_http2() && r("HTTPS://a:1", None).negotiates_http2());
+        for (ep, p) in [("https://a:1", Some(UpstreamProtocol::Http1)), ("https://a:1", Some(UpstreamProtocol::Http2))]
+            .into_iter()
+            .chain([("http://a:1", None), ("grpcs://a:1", None), ("a:1", None)])
+        {
+            assert!(!r(ep, p).negotiates_http2(), "{ep} {p:?}");
+        }
         assert!(r("https://a:1", Some(UpstreamProtocol::Http2)).speaks_http2());
         assert!(!r("http://a:1", Some(UpstreamProtocol::Http1)).speaks_http2());
         let mut t = table(RoutingAlgorithm::Failover);

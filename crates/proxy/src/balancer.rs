@@ -57,8 +57,16 @@ pub struct EndpointState {
     pub ejected_until_ms: AtomicI64,
     /// The control plane's verdict in the last snapshot (to notice a flip to healthy).
     probe_healthy: std::sync::atomic::AtomicBool,
+    /// What ALPN chose on the last new connection to an endpoint that negotiates its
+    /// protocol (`https://` without `upstream_protocol`): [`ALPN_UNKNOWN`], [`ALPN_H1`] or
+    /// [`ALPN_H2`].
+    alpn: std::sync::atomic::AtomicU8,
     pub counters: TrafficCounters,
 }
+
+const ALPN_UNKNOWN: u8 = 0;
+const ALPN_H1: u8 = 1;
+const ALPN_H2: u8 = 2;
 
 impl Default for EndpointState {
     fn default() -> Self {
@@ -68,12 +76,33 @@ impl Default for EndpointState {
             consecutive_failures: AtomicU32::new(0),
             ejected_until_ms: AtomicI64::new(0),
             probe_healthy: std::sync::atomic::AtomicBool::new(true),
+            alpn: std::sync::atomic::AtomicU8::new(ALPN_UNKNOWN),
             counters: TrafficCounters::default(),
         }
     }
 }
 
 impl EndpointState {
+    /// The protocol ALPN chose for this endpoint: Some(true) for h2, None when not known
+    /// (no connection yet, or the last connect failed).
+    pub fn negotiated_h2(&self) -> Option<bool> {
+        match self.alpn.load(Ordering::Relaxed) {
+            ALPN_H1 => Some(false),
+            ALPN_H2 => Some(true),
+            _ => None,
+        }
+    }
+
+    /// Remember what ALPN chose (None: negotiate again on the next connection).
+    pub fn set_negotiated_h2(&self, h2: Option<bool>) {
+        let v = match h2 {
+            None => ALPN_UNKNOWN,
+            Some(false) => ALPN_H1,
+            Some(true) => ALPN_H2,
+        };
+        self.alpn.store(v, Ordering::Relaxed);
+    }
+
     /// Seed the estimate from a probe RTT if no request has been measured yet.
     pub fn seed(&self, rtt_ms: Option<f64>) {
         let mut e = self.ewma.lock().expect("ewma lock");

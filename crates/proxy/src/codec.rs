@@ -29,8 +29,11 @@ use crate::wire::{Chunked, Step, chunked_last, decode_chunked, parse_length};
 pub const MAX_HEAD: usize = 64 * 1024;
 /// Most header fields in a request head.
 const MAX_HEADERS: usize = 100;
-/// Read buffer growth step; small, since most connections carry small heads.
-const READ_CHUNK: usize = 4 * 1024;
+/// Read buffer growth step for request heads: most heads are a few hundred bytes, and every
+/// open connection holds its buffer (1,000 connections: 1 MiB; 4 KiB steps made it 5).
+const HEAD_CHUNK: usize = 1024;
+/// Read buffer growth step for request bodies.
+const BODY_CHUNK: usize = 4 * 1024;
 
 /// The read side of a client connection and what was read but not consumed.
 pub struct Reader {
@@ -47,15 +50,19 @@ impl Reader {
         Self { io, buf, body_done: true }
     }
 
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
-            self.buf.reserve(READ_CHUNK);
+    /// Read what is there, first making room for at least a quarter of `chunk`. `reserve`
+    /// reuses the buffer in place once the previous request's head (which shares it) is gone,
+    /// so a connection keeps one small buffer.
+    fn poll_fill(&mut self, cx: &mut Context<'_>, chunk: usize) -> Poll<io::Result<usize>> {
+        if self.buf.capacity() - self.buf.len() < chunk / 4 {
+            self.buf.reserve(chunk.max(self.buf.len()));
         }
         tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buf)
     }
 
+    /// Read more of a request head (or what follows a request).
     pub(crate) async fn fill(&mut self) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.poll_fill(cx)).await
+        std::future::poll_fn(|cx| self.poll_fill(cx, HEAD_CHUNK)).await
     }
 }
 
@@ -268,7 +275,7 @@ impl H1Body {
                     Step::More => {}
                 },
             }
-            match std::task::ready!(rd.poll_fill(cx)) {
+            match std::task::ready!(rd.poll_fill(cx, BODY_CHUNK)) {
                 Ok(0) if self.framing == Framing::Tunnel => return Poll::Ready(Ok(None)),
                 Ok(0) => return Poll::Ready(Err(io::Error::new(io::ErrorKind::UnexpectedEof, "body cut short"))),
                 Ok(_) => {}

@@ -126,23 +126,28 @@ impl Proxy {
         let Prepared { head, body, retry_ok } = prepare(req, conn, &shaping, trace.as_deref(), &table.states[first]);
 
         let mut ctx = SendCtx { shaping, trace, attempt: 0, upstreams: &conn.upstreams };
-        let mut sent = self.send(table, first, &head, body, &mut ctx).await;
-        let unused_body = sent.unused_body.take();
-        match self.observe(table, first, sent, &mut ctx) {
-            Err(e @ (ProxyError::ConnectFailed | ProxyError::UpstreamError)) if retry_ok || unused_body.is_some() => {
-                // Idempotent without a body, or a body no upstream has read yet.
-                let body = match unused_body {
-                    Some(b) if e == ProxyError::ConnectFailed => b,
-                    _ if retry_ok => ReqBody::Empty,
-                    _ => return Err(e),
-                };
-                let second = select(table, Some(first)).map_err(|_| e)?;
-                self.metrics.retries.fetch_add(1, Ordering::Relaxed);
-                ctx.attempt = 1;
-                let sent = self.send(table, second, &head, body, &mut ctx).await;
-                self.observe(table, second, sent, &mut ctx)
+        let (mut idx, mut body) = (first, body);
+        // One call site for both attempts: the attempt's future is a large part of every
+        // connection's task, and two awaits of it would hold room for two.
+        loop {
+            let mut sent = self.send(table, idx, &head, body, &mut ctx).await;
+            let unused_body = sent.unused_body.take();
+            match self.observe(table, idx, sent, &mut ctx) {
+                Err(e @ (ProxyError::ConnectFailed | ProxyError::UpstreamError))
+                    if ctx.attempt == 0 && (retry_ok || unused_body.is_some()) =>
+                {
+                    // Idempotent without a body, or a body no upstream has read yet.
+                    body = match unused_body {
+                        Some(b) if e == ProxyError::ConnectFailed => b,
+                        _ if retry_ok => ReqBody::Empty,
+                        _ => return Err(e),
+                    };
+                    idx = select(table, Some(first)).map_err(|_| e)?;
+                    self.metrics.retries.fetch_add(1, Ordering::Relaxed);
+                    ctx.attempt = 1;
+                }
+                other => return other,
             }
-            other => other,
         }
     }
 
@@ -168,30 +173,59 @@ impl Proxy {
         let inflight = InFlight::new(&*table.states[idx]);
         let started = Instant::now();
         let mut unused_body = None;
-        let result = if ep.h2 {
-            // HTTP/2 (h2.rs): the response head is awaited at most the upstream timeout, or
-            // the request's gRPC deadline when it is shorter.
-            let deadline = head.grpc_timeout().map_or(pool.timeouts().response, |d| d.min(pool.timeouts().response));
-            match head.h2_request(&ep.scheme, &ep.authority, &extra, body) {
-                Some(req) => {
-                    match pool.send_h2(ep.scheme == http::uri::Scheme::HTTPS, &ep.authority, req, deadline).await {
-                        Ok(r) => Ok(UpBody::h2(r, pool.clone())),
-                        Err((e, body)) => {
-                            unused_body = body;
-                            Err(e)
-                        }
-                    }
-                }
-                None => Err(UpError::Protocol("request head not kept for HTTP/2")),
+        let state = &table.states[idx];
+        // HTTP/2 when the endpoint's scheme or setting says so, or when ALPN chose it
+        // (negotiated on a first connection; an upgrade request stays HTTP/1.1).
+        let h2 = if ep.h2 {
+            Ok(true)
+        } else if ep.alpn && !head.is_upgrade() {
+            match state.negotiated_h2() {
+                Some(h2) => Ok(h2),
+                // Boxed, as the HTTP/2 exchange below: rare, and large.
+                None => Box::pin(pool.negotiate(&ep.authority)).await.inspect(|&h2| state.set_negotiated_h2(Some(h2))),
             }
         } else {
-            let req = head.attempt(&ep.host_header, &extra, body);
-            // Time limits are the pool's, per step (upstream/limits.rs): a slow client is not
-            // the endpoint's timeout.
-            pool.send(&ep.scheme, &ep.authority, req).await
+            Ok(false)
+        };
+        let result = match h2 {
+            Err(e) => {
+                unused_body = Some(body);
+                Err(e)
+            }
+            Ok(true) => {
+                // HTTP/2 (h2.rs): the response head is awaited at most the upstream timeout, or
+                // the request's gRPC deadline when it is shorter. The exchange's future (hyper's
+                // client, ~9 KiB) is boxed: inline, it would enlarge the task of every client
+                // connection, HTTP/2 endpoints or not (bench/proxy.sh's RSS at 1,000 connections).
+                let deadline =
+                    head.grpc_timeout().map_or(pool.timeouts().response, |d| d.min(pool.timeouts().response));
+                match head.h2_request(&ep.scheme, &ep.authority, &extra, body) {
+                    Some(req) => {
+                        let https = ep.scheme == http::uri::Scheme::HTTPS;
+                        match Box::pin(pool.send_h2(https, &ep.authority, req, deadline)).await {
+                            Ok(r) => Ok(UpBody::h2(r, pool.clone())),
+                            Err((e, body)) => {
+                                unused_body = body;
+                                Err(e)
+                            }
+                        }
+                    }
+                    None => Err(UpError::Protocol("request head not kept for HTTP/2")),
+                }
+            }
+            Ok(false) => {
+                let req = head.attempt(&ep.host_header, &extra, body);
+                // Time limits are the pool's, per step (upstream/limits.rs): a slow client is not
+                // the endpoint's timeout.
+                pool.send(&ep.scheme, &ep.authority, req).await
+            }
         };
         drop(extra);
         drop(inflight);
+        if ep.alpn && result.as_ref().is_err_and(UpError::is_connect) {
+            // The endpoint may have changed what it offers: ask again on the next connection.
+            state.set_negotiated_h2(None);
+        }
         let outcome = match result {
             Ok(resp) => Ok(resp),
             Err(e) if e.is_connect() => Err(ProxyError::ConnectFailed),

@@ -56,6 +56,9 @@ pub struct EndpointRt {
     /// with prior knowledge; `grpcs://`, or `http2` on `https://`: TLS with ALPN h2), else
     /// HTTP/1.1.
     pub h2: bool,
+    /// `https://` without `upstream_protocol`: the first connection offers h2 and http/1.1
+    /// by ALPN, and HTTP/2 is spoken when the endpoint chose h2 (remembered in its state).
+    pub alpn: bool,
     pub authority: Authority,
     pub host_header: HeaderValue,
     pub host: String,
@@ -72,7 +75,8 @@ pub struct TableRt {
     pub endpoints: Vec<EndpointRt>,
     pub candidates: Vec<Candidate>,
     pub states: Vec<Arc<EndpointState>>,
-    /// Some endpoint speaks HTTP/2 (requests then keep their parsed head for it).
+    /// Some endpoint speaks, or may speak, HTTP/2 (requests then keep their parsed head
+    /// for it).
     pub has_h2: bool,
 }
 
@@ -255,6 +259,7 @@ fn build_table(
             raw: r.endpoint.clone(),
             scheme: if tls { Scheme::HTTPS } else { Scheme::HTTP },
             h2: r.speaks_http2(),
+            alpn: r.negotiates_http2(),
             authority,
             host_header,
             host: ep.host.clone(),
@@ -265,7 +270,7 @@ fn build_table(
         states.push(state);
     }
     let n = endpoints.len();
-    let has_h2 = endpoints.iter().any(|e| e.h2);
+    let has_h2 = endpoints.iter().any(|e| e.h2 || e.alpn);
     Ok(TableRt {
         has_h2,
         id: t.id,

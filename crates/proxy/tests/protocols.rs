@@ -48,15 +48,26 @@ where
     F: Fn(tokio_rustls::server::TlsStream<tokio::net::TcpStream>) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    tls_server_alpn(p, &[], serve).await
+}
+
+/// As [`tls_server`], choosing from the client's ALPN offer the first of `alpn` it contains
+/// (none: no ALPN).
+async fn tls_server_alpn<F, Fut>(p: &Pki, alpn: &[&[u8]], serve: F) -> u16
+where
+    F: Fn(tokio_rustls::server::TlsStream<tokio::net::TcpStream>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     use rustls_pki_types::pem::PemObject;
     let certs = vec![rustls_pki_types::CertificateDer::from_pem_slice(p.cert_pem.as_bytes()).unwrap()];
     let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(p.key_pem.as_bytes()).unwrap();
-    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .unwrap();
+    cfg.alpn_protocols = alpn.iter().map(|a| a.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
@@ -132,6 +143,77 @@ async fn https_upstreams_are_verified_against_the_configured_ca() {
     default_roots.shutdown().await;
 }
 
+/// An https upstream that chooses from `alpn` and answers each request with its HTTP
+/// version ("HTTP/2.0", "HTTP/1.1"); it counts the connections it accepted.
+async fn version_upstream(p: &Pki, alpn: &[&[u8]]) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    let port = tls_server_alpn(p, alpn, move |tls| {
+        count.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let svc = service_fn(|req: Request<Incoming>| async move {
+                let v = format!("{:?}", req.version());
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(v))))
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), svc)
+                .await;
+        }
+    })
+    .await;
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn https_endpoints_speak_http2_when_alpn_chooses_it() {
+    use std::sync::atomic::Ordering;
+    let pki = pki();
+    let (both, both_conns) = version_upstream(&pki, &[b"h2", b"http/1.1"]).await;
+    let (h1_only, h1_conns) = version_upstream(&pki, &[b"http/1.1"]).await;
+    let (pinned, pinned_conns) = version_upstream(&pki, &[b"h2", b"http/1.1"]).await;
+    let cp = FakeController::start().await;
+    cp.service("both", "both.example.com", &[format!("https://localhost:{both}")]);
+    cp.service("h1", "h1.example.com", &[format!("https://localhost:{h1_only}")]);
+    cp.service("pinned", "pinned.example.com", &[format!("https://localhost:{pinned}")]);
+    // `upstream_protocol: http1` keeps HTTP/1.1 even where h2 is offered.
+    cp.update(|s| {
+        for t in s["route_tables"].as_array_mut().unwrap() {
+            if t["routes"][0]["endpoint"].as_str().unwrap().ends_with(&format!(":{pinned}")) {
+                t["routes"][0]["upstream_protocol"] = serde_json::json!("http1");
+            }
+        }
+    });
+    let dir = temp_dir();
+    let ca = write(&dir, "ca.pem", &pki.ca_pem);
+    let p = proxy(&cp, |c| {
+        c.upstream_ca = Some(ca.clone());
+        c.workers = Some(1);
+    })
+    .await;
+    synced(&cp, &p).await;
+    let c = client();
+    // The first request negotiates; the rest reuse what it opened: concurrent requests on
+    // the one multiplexed HTTP/2 connection, sequential ones on the pooled HTTP/1.1 one.
+    for (host, want, conns) in [
+        ("both.example.com", "HTTP/2.0", &both_conns),
+        ("h1.example.com", "HTTP/1.1", &h1_conns),
+        ("pinned.example.com", "HTTP/1.1", &pinned_conns),
+    ] {
+        assert_eq!(get(&c, &p, host, "/").await, (200, want.to_string(), None), "{host}");
+        if want == "HTTP/2.0" {
+            let all = futures::future::join_all((0..8).map(|_| get(&c, &p, host, "/"))).await;
+            assert!(all.iter().all(|r| r.0 == 200 && r.1 == want), "{host}: {all:?}");
+        } else {
+            for _ in 0..3 {
+                assert_eq!(get(&c, &p, host, "/").await.1, want, "{host}");
+            }
+        }
+        assert_eq!(conns.load(Ordering::SeqCst), 1, "{host}: connections opened");
+    }
+    p.shutdown().await;
+}
+
 /// An https upstream answering "secure".
 async fn tls_upstream(p: &Pki) -> u16 {
     tls_server(p, |tls| async move {
@@ -145,10 +227,11 @@ async fn tls_upstream(p: &Pki) -> u16 {
     .await
 }
 
-/// A WebSocket server over TLS that answers each text message in upper case.
+/// A WebSocket server over TLS that answers each text message in upper case. It offers h2
+/// by ALPN as well (as nginx does): an upgrade request must still reach it over HTTP/1.1.
 async fn wss_upstream(p: &Pki) -> u16 {
     use futures::{SinkExt, StreamExt};
-    tls_server(p, |tls| async move {
+    tls_server_alpn(p, &[b"h2", b"http/1.1"], |tls| async move {
         let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else { return };
         while let Some(Ok(m)) = ws.next().await {
             if let tokio_tungstenite::tungstenite::Message::Text(t) = m

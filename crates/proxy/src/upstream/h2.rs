@@ -1,5 +1,6 @@
-//! HTTP/2 to upstreams (`grpc://`: h2c with prior knowledge; `grpcs://`: TLS with ALPN h2):
-//! one multiplexed connection per upstream, per worker thread and DSCP mark.
+//! HTTP/2 to upstreams (`grpc://`: h2c with prior knowledge; `grpcs://`: TLS with ALPN h2;
+//! `https://` when ALPN chose h2, pool.rs): one multiplexed connection per upstream, per
+//! worker thread and DSCP mark.
 //!
 //! hyper's HTTP/2 client does the protocol: streams up to the server's
 //! `SETTINGS_MAX_CONCURRENT_STREAMS` (further requests wait for a free stream), flow control
@@ -24,6 +25,8 @@ use crate::upstream::error::UpError;
 use crate::upstream::limits::Timeouts;
 
 type HttpsConnector = hyper_rustls::HttpsConnector<DscpConnector>;
+/// A new upstream connection, before any HTTP.
+pub(crate) type Io = hyper_rustls::MaybeHttpsStream<hyper_util::rt::TokioIo<tokio::net::TcpStream>>;
 
 /// Which upstream a connection goes to (TLS or not, and where).
 #[derive(Clone, PartialEq, Eq)]
@@ -97,6 +100,22 @@ impl H2Pool {
         {
             return Err(UpError::Connect("the endpoint did not offer HTTP/2 (ALPN h2)".into()));
         }
+        self.handshake(io).await
+    }
+
+    /// Take a TLS connection on which ALPN chose h2 (opened by the HTTP/1.1 pool's
+    /// negotiation, pool.rs) as the connection to `authority`.
+    pub(crate) async fn adopt(&self, authority: &Authority, io: Io) -> Result<(), UpError> {
+        let sender = self.handshake(io).await?;
+        let key = Key { https: true, authority: authority.clone() };
+        let mut conns = self.conns.lock().expect("h2 pool lock");
+        conns.retain(|(k, s)| *k != key && !s.is_closed());
+        conns.push((key, sender));
+        Ok(())
+    }
+
+    /// The HTTP/2 handshake on a new connection, whose driver task then runs beside it.
+    async fn handshake(&self, io: Io) -> Result<SendRequest<ReqBody>, UpError> {
         let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
             .keep_alive_interval(KEEPALIVE_INTERVAL)

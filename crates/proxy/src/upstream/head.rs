@@ -17,8 +17,10 @@ use crate::wire::Chunked;
 const MAX_HEAD: usize = 64 * 1024;
 /// Most header lines in a response head.
 const MAX_HEADERS: usize = 128;
-/// Buffer for a response head (and, usually, a small body with it).
-const HEAD_CHUNK: usize = 4 * 1024;
+/// Buffer for a response head (and, usually, a small body with it). Held by every request
+/// waiting for its answer: 2 KiB takes a common head and a 1 KiB body in one read, and at
+/// 1,000 requests in flight holds 2 MiB less than 4 KiB did.
+const HEAD_CHUNK: usize = 2 * 1024;
 
 /// The response head as parsed.
 pub(crate) struct Head {

@@ -60,6 +60,8 @@ struct Idle {
 
 struct PoolInner {
     connector: HttpsConnector,
+    /// TLS offering h2 and http/1.1 by ALPN, for endpoints that negotiate their protocol.
+    negotiating: HttpsConnector,
     /// HTTP/2 upstreams (`grpc://`, `grpcs://`): one multiplexed connection each.
     h2: crate::upstream::h2::H2Pool,
     idle: Mutex<Vec<(Key, Vec<Idle>)>>,
@@ -90,13 +92,25 @@ impl Pool {
             .https_or_http()
             .enable_http1()
             .wrap_connector(DscpConnector::new(dscp, CONNECT_TIMEOUT, outbound.clone()));
+        let negotiating = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls.clone())
+            .https_only()
+            .enable_all_versions()
+            .wrap_connector(DscpConnector::new(dscp, CONNECT_TIMEOUT, outbound.clone()));
         let h2 = crate::upstream::h2::H2Pool::new(
             tls,
             DscpConnector::new(dscp, CONNECT_TIMEOUT, outbound.clone()),
             timeouts,
         );
         let idle = Mutex::new(Vec::new());
-        Pool(Arc::new(PoolInner { connector, h2, idle, max_idle_per_key: MAX_IDLE_PER_UPSTREAM, timeouts }))
+        Pool(Arc::new(PoolInner {
+            connector,
+            negotiating,
+            h2,
+            idle,
+            max_idle_per_key: MAX_IDLE_PER_UPSTREAM,
+            timeouts,
+        }))
     }
 
     /// One request over HTTP/2 (h2.rs); the response body streams on.
@@ -164,6 +178,18 @@ impl Pool {
     }
 
     pub(crate) async fn connect(&self, scheme: &Scheme, authority: &Authority) -> Result<Box<Conn>, UpError> {
+        let io = self.open(&self.0.connector, scheme, authority).await?;
+        Ok(Box::new(Conn { io: TokioIo::new(io), reusable: true, buf: BytesMut::new() }))
+    }
+
+    /// A new connection by `connector` (TCP has its own deadline, CONNECT_TIMEOUT; the TLS
+    /// handshake is the upstream's step).
+    async fn open(
+        &self,
+        connector: &HttpsConnector,
+        scheme: &Scheme,
+        authority: &Authority,
+    ) -> Result<crate::upstream::h2::Io, UpError> {
         use tower_service::Service;
         let uri = Uri::builder()
             .scheme(scheme.clone())
@@ -171,13 +197,29 @@ impl Pool {
             .path_and_query("/")
             .build()
             .map_err(|e| UpError::Connect(e.to_string()))?;
-        let mut connector = self.0.connector.clone();
-        // TCP has its own deadline (CONNECT_TIMEOUT); the TLS handshake is the upstream's step.
-        let io = match tokio::time::timeout(self.0.timeouts.response, connector.call(uri)).await {
-            Ok(io) => io.map_err(|e| UpError::Connect(e.to_string()))?,
-            Err(_) => return Err(UpError::Connect("timed out".into())),
+        match tokio::time::timeout(self.0.timeouts.response, connector.clone().call(uri)).await {
+            Ok(io) => io.map_err(|e| UpError::Connect(e.to_string())),
+            Err(_) => Err(UpError::Connect("timed out".into())),
+        }
+    }
+
+    /// Which HTTP version an `https://` endpoint that negotiates its protocol speaks: a new
+    /// TLS connection offers h2 and http/1.1 by ALPN (as Envoy's `auto_config` does), and
+    /// joins the pool of the version the endpoint chose, for the request about to be sent.
+    /// True for HTTP/2.
+    pub async fn negotiate(&self, authority: &Authority) -> Result<bool, UpError> {
+        let io = self.open(&self.0.negotiating, &Scheme::HTTPS, authority).await?;
+        let h2 = match &io {
+            hyper_rustls::MaybeHttpsStream::Https(tls) => tls.inner().get_ref().1.alpn_protocol() == Some(b"h2"),
+            hyper_rustls::MaybeHttpsStream::Http(_) => false,
         };
-        Ok(Box::new(Conn { io: TokioIo::new(io), reusable: true, buf: BytesMut::new() }))
+        if h2 {
+            self.0.h2.adopt(authority, io).await?;
+        } else {
+            let key = Key { https: true, authority: authority.clone() };
+            self.checkin(key, Box::new(Conn { io: TokioIo::new(io), reusable: true, buf: BytesMut::new() }));
+        }
+        Ok(h2)
     }
 }
 

@@ -132,6 +132,11 @@ impl RequestHead {
         Some(req)
     }
 
+    /// The request asks for a protocol upgrade (HTTP/1.1 only).
+    pub fn is_upgrade(&self) -> bool {
+        self.upgrade
+    }
+
     /// The method, as sent.
     pub fn method(&self) -> &str {
         std::str::from_utf8(&self.bytes[..self.method_len]).unwrap_or("")

@@ -102,7 +102,7 @@ describe('RouteTableForm', () => {
     await user.type(screen.getByLabelText('URL (endpoint 2)'), 'b.example.com:5432');
     const proto1 = screen.getByLabelText('Protocol (endpoint 1)');
     const proto2 = screen.getByLabelText('Protocol (endpoint 2)');
-    expect(proto1).toHaveDisplayValue('By scheme');
+    expect(proto1).toHaveDisplayValue('By scheme (https: ALPN)');
 
     // a TCP endpoint takes no protocol: refused client-side, shown on its row
     await user.selectOptions(proto2, 'HTTP/1.1');
@@ -110,7 +110,7 @@ describe('RouteTableForm', () => {
     expect(onSubmit).not.toHaveBeenCalled();
     expect(proto2).toHaveAccessibleDescription('applies to http(s) and grpc(s) endpoints, not to TCP ones');
 
-    await user.selectOptions(proto2, 'By scheme');
+    await user.selectOptions(proto2, 'By scheme (https: ALPN)');
     await user.selectOptions(proto1, 'HTTP/2');
     await user.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));

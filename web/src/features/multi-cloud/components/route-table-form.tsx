@@ -159,7 +159,7 @@ export default function RouteTableForm({ initial, services, title, submitLabel, 
                 value={r.upstream_protocol}
                 onChange={(e) => setRoute(i, 'upstream_protocol', e.target.value as RouteForm['upstream_protocol'])}
               >
-                <option value="">By scheme</option>
+                <option value="">By scheme (https: ALPN)</option>
                 <option value="http1">HTTP/1.1</option>
                 <option value="http2">HTTP/2</option>
               </select>
