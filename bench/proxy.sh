@@ -298,13 +298,15 @@ if [ -n "${CALLGRIND:-}" ]; then
 fi
 # PERF=1: profile marchproxy under the 64-connection load instead (perf from apt), print
 # the hottest symbols and stop.
-# PERF=stat: syscalls, context switches and CPU time per request, marchproxy and HAProxy.
+# PERF=stat: syscalls, context switches and CPU time per request, marchproxy, HAProxy and
+# nginx (master and workers), at CONNS connections.
 if [ "${PERF:-}" = stat ]; then
   command -v perf >/dev/null || die "PERF=stat needs perf (apt-get install linux-perf)"
-  for target in "marchproxy $P_MP $MP_PID" "haproxy $P_HA $HA_PID"; do
+  for target in "marchproxy $P_MP $MP_PID" "haproxy $P_HA $HA_PID" "nginx $P_NG $NG_PID"; do
     read -r name port pid <<<"$target"
     wrk -t"$THREADS" -c"$CONNS" -d2s -H "Host: $HOST" "http://127.0.0.1:$port/" >/dev/null
-    perf stat -e raw_syscalls:sys_enter,context-switches,task-clock -p "$pid" -o "$DIR/stat-$name.txt" -- sleep "$DUR" &
+    perf stat -e raw_syscalls:sys_enter,context-switches,task-clock -p "$(pids_of "$pid" | tr -s ' \n' ',' | sed 's/,$//')" \
+      -o "$DIR/stat-$name.txt" -- sleep "$DUR" &
     spid=$!
     n=$(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" -H "Host: $HOST" "http://127.0.0.1:$port/" | awk '/requests in/{print $1}')
     wait "$spid" || true
