@@ -6,7 +6,8 @@
 #
 # Usage: bench/grpc.sh [seconds]     (default 10 s per measured run)
 # Environment: CONCURRENCY (64), CONNECTIONS (4), SIZE (1024 bytes per message), PERF=1
-#   (only the MarchProxy run, under `perf record`, and the top of its profile),
+#   (only the MarchProxy run, under `perf record`, and the top of its profile; PERF_CALLGRAPH
+#   =dwarf for call graphs of the release build, which has no frame pointers),
 #   BIN (the marchproxy binary; default target/release/marchproxy, built if missing)
 # Needs: nginx, haproxy, curl, python3 (Debian: apt-get install nginx haproxy).
 #
@@ -119,7 +120,7 @@ run() { # name port [pid]
 echo "== gRPC unary, $SIZE-byte messages, $CONCURRENCY concurrent calls over $CONNECTIONS connections, ${DUR}s ($NCPU CPUs)"
 echo "== $("$BIN" --version), $(haproxy -v | head -n 1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3)"
 if [ -n "${PERF:-}" ]; then # PERF=1: a perf profile of the proxy under the load
-  perf record -F 999 -g -p "$MP_PID" -o "$DIR/perf.data" -- sleep "$DUR" >/dev/null 2>&1 &
+  perf record -F 999 --call-graph "${PERF_CALLGRAPH:-fp}" -p "$MP_PID" -o "$DIR/perf.data" -- sleep "$DUR" >/dev/null 2>&1 &
   PERF_PID=$!
   run marchproxy "$P_MP" "$MP_PID"
   wait "$PERF_PID" || true

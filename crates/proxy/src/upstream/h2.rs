@@ -17,7 +17,7 @@ use http::uri::{Authority, Scheme, Uri};
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::TokioTimer;
 
 use crate::body::request::ReqBody;
 use crate::dscp::DscpConnector;
@@ -116,7 +116,7 @@ impl H2Pool {
 
     /// The HTTP/2 handshake on a new connection, whose driver task then runs beside it.
     async fn handshake(&self, io: Io) -> Result<SendRequest<ReqBody>, UpError> {
-        let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        let handshake = hyper::client::conn::http2::Builder::new(crate::h2::LocalExec)
             .timer(TokioTimer::new())
             .keep_alive_interval(KEEPALIVE_INTERVAL)
             .keep_alive_timeout(KEEPALIVE_TIMEOUT)
@@ -128,7 +128,9 @@ impl H2Pool {
             Ok(r) => r.map_err(|e| UpError::Connect(format!("HTTP/2 handshake: {e}")))?,
             Err(_) => return Err(UpError::Connect("HTTP/2 handshake timed out".into())),
         };
-        tokio::spawn(async move {
+        // The connection and hyper's per-request tasks are local tasks of this worker, like
+        // the client connections (no cross-thread scheduling on the request path).
+        tokio::task::spawn_local(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "upstream HTTP/2 connection ended");
             }
