@@ -106,7 +106,8 @@ def before_call(context, case, kwargs):
     """`POST /auth/password` with the account's real current password; `POST /auth/refresh`
     with a live refresh token (each works once: the answer's replaces it). A case aimed at
     one of the run's own accounts (phases that do not filter, e.g. coverage) goes to an id
-    nobody has."""
+    nobody has. A live failover drill (`"dry_run": false`) answers when the drill ends, 30 s
+    by default, after schemathesis's 10 s read timeout: it runs for 1 s (still live)."""
     if case.operation.path == "/api/v1/users/{id}" and not filter_case(context, case):
         case.path_parameters["id"] = 2**62
     body = case.body
@@ -118,6 +119,11 @@ def before_call(context, case, kwargs):
         body["current_password"] = SESSIONS["password"].password
     if path == "/api/v1/auth/refresh" and isinstance(body.get("refresh_token"), str):
         body["refresh_token"] = SESSIONS["refresh"].refresh
+    if path == "/api/v1/multi-cloud/routes/{id}/test-failover" and body.get("dry_run") is False:
+        # (A value the server refuses, outside 1-300 or not a number, stays as generated.)
+        duration = body.get("duration_seconds", 30)
+        if isinstance(duration, (int, float)) and not isinstance(duration, bool) and float(duration).is_integer() and 1 < duration <= 300:
+            body["duration_seconds"] = 1
 
 
 @schemathesis.hook

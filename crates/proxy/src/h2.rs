@@ -23,18 +23,8 @@ use tokio::sync::watch;
 use crate::Proxy;
 use crate::codec::ClientBody;
 use crate::conn::ConnInfo;
+use crate::exec::LocalExec;
 use crate::listen::stopped;
-
-/// Runs hyper's per-stream tasks as local tasks of the worker, like the connections
-/// themselves (a request's future is not `Send`: batch.rs).
-#[derive(Clone, Copy, Debug)]
-pub struct LocalExec;
-
-impl<F: std::future::Future + 'static> hyper::rt::Executor<F> for LocalExec {
-    fn execute(&self, fut: F) {
-        tokio::task::spawn_local(fut);
-    }
-}
 
 /// The HTTP/2 server settings of one worker's connections.
 pub(crate) fn builder(keepalive: Option<Duration>) -> Builder<LocalExec> {

@@ -52,6 +52,7 @@ pub mod conn;
 pub mod control_plane;
 pub mod dscp;
 pub mod error;
+mod exec;
 pub mod forward;
 #[cfg(test)]
 mod fuzz;

@@ -253,7 +253,7 @@ struct Conn {
     proxy: Arc<Proxy>,
     info: Arc<ConnInfo>,
     stop: watch::Receiver<bool>,
-    h2: hyper::server::conn::http2::Builder<crate::h2::LocalExec>,
+    h2: hyper::server::conn::http2::Builder<crate::exec::LocalExec>,
     /// Counts the connection against its worker while it is open.
     _open: Open,
     /// Held until the connection is done (shutdown waits for every one).

@@ -116,7 +116,7 @@ impl H2Pool {
 
     /// The HTTP/2 handshake on a new connection, whose driver task then runs beside it.
     async fn handshake(&self, io: Io) -> Result<SendRequest<ReqBody>, UpError> {
-        let handshake = hyper::client::conn::http2::Builder::new(crate::h2::LocalExec)
+        let handshake = hyper::client::conn::http2::Builder::new(crate::exec::LocalExec)
             .timer(TokioTimer::new())
             .keep_alive_interval(KEEPALIVE_INTERVAL)
             .keep_alive_timeout(KEEPALIVE_TIMEOUT)
