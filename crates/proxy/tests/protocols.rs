@@ -357,3 +357,65 @@ async fn http2_connections_are_pinged_and_closed_when_idle_or_dead() {
     assert!(!busy_conn.is_finished());
     p.shutdown().await;
 }
+
+/// An h2c server that resets with REFUSED_STREAM (RFC 9113 §8.7: not processed) the first
+/// request for `/refused-once` and every request for `/refused-always`, and answers the rest
+/// "ok". Returns its port, the connections it accepted and the streams it saw per path.
+async fn refusing_h2_server() -> (u16, Arc<std::sync::atomic::AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (conns, seen) = (Arc::new(AtomicUsize::new(0)), Arc::new(std::sync::Mutex::new(Vec::new())));
+    let (c, s, refused_once) = (conns.clone(), seen.clone(), Arc::new(AtomicBool::new(false)));
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = l.accept().await {
+            c.fetch_add(1, Ordering::SeqCst);
+            let (s, refused_once) = (s.clone(), refused_once.clone());
+            tokio::spawn(async move {
+                let Ok(mut conn) = h2::server::handshake(sock).await else { return };
+                while let Some(Ok((req, mut respond))) = conn.accept().await {
+                    let path = req.uri().path().to_string();
+                    s.lock().unwrap().push(path.clone());
+                    if path == "/refused-always"
+                        || (path == "/refused-once" && !refused_once.swap(true, Ordering::SeqCst))
+                    {
+                        respond.send_reset(h2::Reason::REFUSED_STREAM);
+                        continue;
+                    }
+                    if let Ok(mut body) = respond.send_response(Response::new(()), false) {
+                        let _ = body.send_data(Bytes::from_static(b"ok"), true);
+                    }
+                }
+            });
+        }
+    });
+    (port, conns, seen)
+}
+
+#[tokio::test]
+async fn an_http2_request_refused_unprocessed_is_sent_again_only_without_a_body() {
+    use std::sync::atomic::Ordering;
+    let (port, conns, seen) = refusing_h2_server().await;
+    let cp = FakeController::start().await;
+    cp.service("h2", "h2.example.com", &[format!("http://127.0.0.1:{port}")]);
+    cp.update(|s| s["route_tables"][0]["routes"][0]["upstream_protocol"] = serde_json::json!("http2"));
+    let p = proxy(&cp, |c| c.workers = Some(1)).await;
+    synced(&cp, &p).await;
+    let c = client();
+    // Bodiless: refused on the first connection, sent again on a new one.
+    assert_eq!(get(&c, &p, "h2.example.com", "/refused-once").await, (200, "ok".to_string(), None));
+    assert_eq!(conns.load(Ordering::SeqCst), 2, "the replay went on a new connection");
+    // With a body: not sent twice (a body is not replayed), the client gets a 502.
+    let r = c
+        .post(format!("http://{}/refused-always", p.addr))
+        .header("host", "h2.example.com")
+        .body("payload")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 502);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.iter().filter(|p| *p == "/refused-once").count(), 2, "{seen:?}");
+    assert_eq!(seen.iter().filter(|p| *p == "/refused-always").count(), 1, "{seen:?}");
+    p.shutdown().await;
+}

@@ -146,23 +146,16 @@ impl H2Pool {
         &self,
         https: bool,
         authority: &Authority,
-        req: Request<ReqBody>,
+        mut req: Request<ReqBody>,
         deadline: Duration,
     ) -> Result<Response<Incoming>, (UpError, Option<ReqBody>)> {
         let key = Key { https, authority: authority.clone() };
         let replayable = http_body::Body::is_end_stream(req.body());
-        let (parts, body) = req.into_parts();
-        let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
-        let build = |body: ReqBody| {
-            let mut req = Request::new(body);
-            *req.method_mut() = method.clone();
-            *req.uri_mut() = uri.clone();
-            *req.version_mut() = http::Version::HTTP_2;
-            *req.headers_mut() = headers.clone();
-            req
-        };
+        // A copy of the head for sending a refused bodiless request again; a request with a
+        // body is never sent twice, and its head is not copied (one HeaderMap per call less).
+        let mut replay = replayable.then(|| (req.method().clone(), req.uri().clone(), req.headers().clone()));
+        *req.version_mut() = http::Version::HTTP_2;
         let mut fresh = false;
-        let mut req = build(body);
         loop {
             let mut sender = match self.sender(&key, fresh).await {
                 Ok(s) => s,
@@ -193,9 +186,16 @@ impl H2Pool {
                     let e = e.into_error();
                     // Refused without being processed: once more on a new connection, if the
                     // body can be sent again.
-                    if !fresh && replayable && unprocessed(&e) {
+                    if !fresh
+                        && unprocessed(&e)
+                        && let Some((method, uri, headers)) = replay.take()
+                    {
                         fresh = true;
-                        req = build(ReqBody::Empty);
+                        req = Request::new(ReqBody::Empty);
+                        *req.method_mut() = method;
+                        *req.uri_mut() = uri;
+                        *req.version_mut() = http::Version::HTTP_2;
+                        *req.headers_mut() = headers;
                         continue;
                     }
                     return Err((h2_error(e), None));
