@@ -170,10 +170,10 @@ impl Proxy {
         // One pool per DSCP mark: pooled connections never mix classes.
         let pool = &ctx.upstreams[crate::dscp::mark_index(ctx.shaping.routed.tos >> 2)];
         // A guard, so a request cancelled by its client still releases its slot.
-        let inflight = InFlight::new(&*table.states[idx]);
+        let state = &table.states[idx];
+        let inflight = InFlight::new(&**state);
         let started = Instant::now();
         let mut unused_body = None;
-        let state = &table.states[idx];
         // HTTP/2 when the endpoint's scheme or setting says so, or when ALPN chose it
         // (negotiated on a first connection; an upgrade request stays HTTP/1.1).
         let h2 = if ep.h2 {

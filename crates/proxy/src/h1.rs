@@ -217,18 +217,18 @@ enum Out {
 /// The request's future (~3 KiB) is boxed for the time the request is in flight: inline, it
 /// would be part of the connection's task, which every open connection holds whether a
 /// request is in flight or not (bench/proxy.sh's RSS at 1,000 connections).
-fn respond(
+fn respond<'a>(
     proxy: &Arc<Proxy>,
     req: Request<ClientBody>,
-    info: &Arc<ConnInfo>,
+    info: &'a Arc<ConnInfo>,
     batched: bool,
-) -> Pin<Box<dyn std::future::Future<Output = Response<RespBody>>>> {
-    let (proxy, info) = (proxy.clone(), info.clone());
+) -> Pin<Box<dyn std::future::Future<Output = Response<RespBody>> + 'a>> {
     if batched {
-        Box::pin(async move { proxy.respond(req, &info).await })
+        Box::pin(proxy.clone().respond(req, info))
     } else {
+        let handled = proxy.clone().handle(req, info.clone());
         Box::pin(async move {
-            let Ok(resp) = proxy.handle(req, info).await;
+            let Ok(resp) = handled.await;
             resp
         })
     }

@@ -393,11 +393,16 @@ mod merge_tests {
         true
     }
 
+    /// The stored object the update tests start from, and the original API's name for
+    /// `limits`.
+    fn stored() -> Spec {
+        Spec { name: "x".into(), note: Some("n".into()), enabled: false, limits: Limits { a: 1, b: Some(2) } }
+    }
+    const ALIASES: [(&str, &str); 1] = [("limits_config", "limits")];
+
     #[test]
     fn merge_patches_change_only_what_they_name() {
-        let cur =
-            Spec { name: "x".into(), note: Some("n".into()), enabled: false, limits: Limits { a: 1, b: Some(2) } };
-        let al = [("limits_config", "limits")];
+        let (cur, al) = (stored(), ALIASES);
         let got: Spec = merge_patch(&cur, br#"{"limits_config": {"a": 5}}"#, &al, Update::Merge).unwrap();
         assert_eq!(
             got,
@@ -432,9 +437,7 @@ mod merge_tests {
 
     #[test]
     fn put_replaces_the_nested_objects_it_names() {
-        let cur =
-            Spec { name: "x".into(), note: Some("n".into()), enabled: false, limits: Limits { a: 1, b: Some(2) } };
-        let al = [("limits_config", "limits")];
+        let (cur, al) = (stored(), ALIASES);
         // The original client clears `b` by sending `limits` without it.
         let got: Spec = merge_patch(&cur, br#"{"limits_config": {"a": 5}}"#, &al, Update::Replace).unwrap();
         assert_eq!(got.limits, Limits { a: 5, b: None });

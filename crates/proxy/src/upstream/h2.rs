@@ -13,7 +13,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use http::uri::{Authority, Scheme, Uri};
+use http::uri::{Authority, Scheme};
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
@@ -21,12 +21,9 @@ use hyper_util::rt::TokioTimer;
 
 use crate::body::request::ReqBody;
 use crate::dscp::DscpConnector;
+use crate::upstream::connect::{HttpsConnector, Io, alpn_chose_h2, open};
 use crate::upstream::error::UpError;
 use crate::upstream::limits::Timeouts;
-
-type HttpsConnector = hyper_rustls::HttpsConnector<DscpConnector>;
-/// A new upstream connection, before any HTTP.
-pub(crate) type Io = hyper_rustls::MaybeHttpsStream<hyper_util::rt::TokioIo<tokio::net::TcpStream>>;
 
 /// Which upstream a connection goes to (TLS or not, and where).
 #[derive(Clone, PartialEq, Eq)]
@@ -76,28 +73,22 @@ impl H2Pool {
             }
         }
         let sender = self.connect(key).await?;
-        let mut conns = self.conns.lock().expect("h2 pool lock");
-        conns.retain(|(k, s)| k != key && !s.is_closed());
-        conns.push((key.clone(), sender.clone()));
+        self.keep(key.clone(), sender.clone());
         Ok(sender)
     }
 
+    /// `sender` becomes the connection to `key` (replacing one there was) and closed
+    /// connections are forgotten.
+    fn keep(&self, key: Key, sender: SendRequest<ReqBody>) {
+        let mut conns = self.conns.lock().expect("h2 pool lock");
+        conns.retain(|(k, s)| *k != key && !s.is_closed());
+        conns.push((key, sender));
+    }
+
     async fn connect(&self, key: &Key) -> Result<SendRequest<ReqBody>, UpError> {
-        use tower_service::Service;
-        let uri = Uri::builder()
-            .scheme(if key.https { Scheme::HTTPS } else { Scheme::HTTP })
-            .authority(key.authority.clone())
-            .path_and_query("/")
-            .build()
-            .map_err(|e| UpError::Connect(e.to_string()))?;
-        let mut connector = self.connector.clone();
-        let io = match tokio::time::timeout(self.timeouts.response, connector.call(uri)).await {
-            Ok(io) => io.map_err(|e| UpError::Connect(e.to_string()))?,
-            Err(_) => return Err(UpError::Connect("timed out".into())),
-        };
-        if let hyper_rustls::MaybeHttpsStream::Https(tls) = &io
-            && tls.inner().get_ref().1.alpn_protocol() != Some(b"h2")
-        {
+        let scheme = if key.https { Scheme::HTTPS } else { Scheme::HTTP };
+        let io = open(&self.connector, scheme, &key.authority, self.timeouts.response).await?;
+        if key.https && !alpn_chose_h2(&io) {
             return Err(UpError::Connect("the endpoint did not offer HTTP/2 (ALPN h2)".into()));
         }
         self.handshake(io).await
@@ -107,10 +98,7 @@ impl H2Pool {
     /// negotiation, pool.rs) as the connection to `authority`.
     pub(crate) async fn adopt(&self, authority: &Authority, io: Io) -> Result<(), UpError> {
         let sender = self.handshake(io).await?;
-        let key = Key { https: true, authority: authority.clone() };
-        let mut conns = self.conns.lock().expect("h2 pool lock");
-        conns.retain(|(k, s)| *k != key && !s.is_closed());
-        conns.push((key, sender));
+        self.keep(Key { https: true, authority: authority.clone() }, sender);
         Ok(())
     }
 

@@ -18,10 +18,12 @@
 //! idle keep-alive connection) is replayed once on a fresh connection.
 //!
 //! Layout: [`request`] (the head encoded once per request, one attempt's [`request::Outgoing`]),
-//! [`pool`] (idle connections; one connection's exchange), [`head`] (response heads and
-//! framing), [`response`] (the streamed response body), [`error`]. This module sends one
-//! request ([`pool::Pool::send`]).
+//! [`pool`] (idle connections; one connection's exchange; ALPN negotiation), `connect`
+//! (opening a connection, for this pool and the HTTP/2 one), `h2` (HTTP/2 upstreams),
+//! [`head`] (response heads and framing), [`response`] (the streamed response body),
+//! [`error`]. This module sends one request ([`pool::Pool::send`]).
 
+mod connect;
 pub mod error;
 pub(crate) mod h2;
 pub mod head;

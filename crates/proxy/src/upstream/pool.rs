@@ -9,23 +9,21 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use http::uri::{Authority, Scheme, Uri};
+use http::uri::{Authority, Scheme};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
 use crate::body::request::ReqBody;
 use crate::dscp::DscpConnector;
+use crate::upstream::connect::{HttpsConnector, Io, alpn_chose_h2, open};
 use crate::upstream::error::{Exchange, UpError};
 use crate::upstream::head::{Head, read_final_head};
 use crate::upstream::limits::{Timeouts, upstream};
 use crate::upstream::request::{Outgoing, write_body};
 use marchproxy_outbound::OutboundPolicy;
 
-/// Opens upstream connections: TCP with the pool's DSCP mark set before the SYN and
-/// TCP_NODELAY, then TLS for https endpoints.
-type HttpsConnector = hyper_rustls::HttpsConnector<DscpConnector>;
 /// The socket of one upstream connection (TCP, or TLS over TCP).
-pub(crate) type Stream = TokioIo<hyper_rustls::MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>>;
+pub(crate) type Stream = TokioIo<Io>;
 /// How long to look for an answer after a request body could not be written.
 const EARLY_ANSWER_GRACE: Duration = Duration::from_secs(1);
 /// Idle keep-alive connections kept per upstream (per worker thread and DSCP mark), as
@@ -181,29 +179,8 @@ impl Pool {
     }
 
     pub(crate) async fn connect(&self, scheme: &Scheme, authority: &Authority) -> Result<Box<Conn>, UpError> {
-        let io = self.open(&self.0.connector, scheme, authority).await?;
+        let io = open(&self.0.connector, scheme.clone(), authority, self.0.timeouts.response).await?;
         Ok(Box::new(Conn { io: TokioIo::new(io), reusable: true, buf: BytesMut::new() }))
-    }
-
-    /// A new connection by `connector` (TCP has its own deadline, CONNECT_TIMEOUT; the TLS
-    /// handshake is the upstream's step).
-    async fn open(
-        &self,
-        connector: &HttpsConnector,
-        scheme: &Scheme,
-        authority: &Authority,
-    ) -> Result<crate::upstream::h2::Io, UpError> {
-        use tower_service::Service;
-        let uri = Uri::builder()
-            .scheme(scheme.clone())
-            .authority(authority.clone())
-            .path_and_query("/")
-            .build()
-            .map_err(|e| UpError::Connect(e.to_string()))?;
-        match tokio::time::timeout(self.0.timeouts.response, connector.clone().call(uri)).await {
-            Ok(io) => io.map_err(|e| UpError::Connect(e.to_string())),
-            Err(_) => Err(UpError::Connect("timed out".into())),
-        }
     }
 
     /// Which HTTP version an `https://` endpoint that negotiates its protocol speaks: a new
@@ -211,11 +188,8 @@ impl Pool {
     /// joins the pool of the version the endpoint chose, for the request about to be sent.
     /// True for HTTP/2.
     pub async fn negotiate(&self, authority: &Authority) -> Result<bool, UpError> {
-        let io = self.open(&self.0.negotiating, &Scheme::HTTPS, authority).await?;
-        let h2 = match &io {
-            hyper_rustls::MaybeHttpsStream::Https(tls) => tls.inner().get_ref().1.alpn_protocol() == Some(b"h2"),
-            hyper_rustls::MaybeHttpsStream::Http(_) => false,
-        };
+        let io = open(&self.0.negotiating, Scheme::HTTPS, authority, self.0.timeouts.response).await?;
+        let h2 = alpn_chose_h2(&io);
         if h2 {
             self.0.h2.adopt(authority, io).await?;
         } else {
