@@ -1,6 +1,6 @@
 //! HTTP servers posing as regions: each answers its name; `/bytes/N` sends N bytes, `/echo`
-//! returns the request's target (path and query), headers, body length and trailers as
-//! JSON, `/status/N` answers N; a delay and a failing mode can be switched on; a server can
+//! returns the request's target (path and query), headers, body length, trailers and the
+//! body's arrival rate after its first [`RATE_FROM`] bytes as JSON, `/status/N` answers N; a delay and a failing mode can be switched on; a server can
 //! be killed and revived on its port.
 
 use std::convert::Infallible;
@@ -108,6 +108,9 @@ impl Drop for Upstream {
     }
 }
 
+/// `/echo`'s `body_rate` counts bytes after this many.
+pub const RATE_FROM: usize = 64 * 1024;
+
 async fn answer(req: Request<Incoming>, name: &str, hits: &AtomicU64, delay: &AtomicU64) -> Response<Full<Bytes>> {
     hits.fetch_add(1, Ordering::Relaxed);
     let d = delay.load(Ordering::Relaxed);
@@ -128,17 +131,34 @@ async fn answer(req: Request<Incoming>, name: &str, hits: &AtomicU64, delay: &At
     if path.ends_with("/echo") {
         let headers: serde_json::Map<String, Value> =
             req.headers().iter().map(|(k, v)| (k.to_string(), Value::from(v.to_str().unwrap_or("")))).collect();
-        let (body, trailers) = match req.into_body().collect().await {
-            Ok(c) => {
-                let t: serde_json::Map<String, Value> = c
-                    .trailers()
-                    .map(|t| t.iter().map(|(k, v)| (k.to_string(), Value::from(v.to_str().unwrap_or("")))).collect())
-                    .unwrap_or_default();
-                (c.to_bytes().len(), t)
+        let mut body = req.into_body();
+        let (mut len, mut trailers) = (0usize, serde_json::Map::new());
+        // When the body passed RATE_FROM bytes, and how many had arrived by then.
+        let mut from: Option<(std::time::Instant, usize)> = None;
+        let mut last = std::time::Instant::now();
+        while let Some(Ok(frame)) = body.frame().await {
+            match frame.into_data() {
+                Ok(d) => {
+                    len += d.len();
+                    last = std::time::Instant::now();
+                    if from.is_none() && len >= RATE_FROM {
+                        from = Some((last, len));
+                    }
+                }
+                Err(f) => {
+                    if let Ok(t) = f.into_trailers() {
+                        trailers =
+                            t.iter().map(|(k, v)| (k.to_string(), Value::from(v.to_str().unwrap_or("")))).collect();
+                    }
+                }
             }
-            Err(_) => (0, Default::default()),
-        };
-        let v = json!({"name": name, "target": target, "headers": headers, "body_len": body, "trailers": trailers});
+        }
+        // The arrival rate after the first RATE_FROM bytes (a burst, and the request's own
+        // setup, are not part of it): bytes per second, when the body was long enough.
+        let rate = from
+            .filter(|(t, n)| len > *n && last > *t)
+            .map(|(t, n)| (len - n) as f64 / last.duration_since(t).as_secs_f64());
+        let v = json!({"name": name, "target": target, "headers": headers, "body_len": len, "trailers": trailers, "body_rate": rate});
         return Response::new(Full::new(Bytes::from(v.to_string())));
     }
     Response::new(Full::new(Bytes::from(name.to_string())))
