@@ -252,6 +252,20 @@ test('multi-cloud: a dry-run failover drill shows its result', async () => {
   await shot(page, 'multi-cloud-failover');
 });
 
+test('multi-cloud: a live failover drill shows its progress, then its result', async () => {
+  const { page } = s;
+  await page.getByLabel('Dry run (compute the failover target without moving traffic)').uncheck();
+  await page.getByLabel('Duration (s)').fill('1');
+  await page.getByRole('button', { name: 'Run failover drill', exact: true }).click();
+  // The request answers at once; the page follows the drill's record until it ends.
+  await expect(page.getByTestId('failover-progress')).toHaveText(/out of rotation until/, { timeout: 10_000 });
+  const result = page.getByTestId('failover-result');
+  await expect(result).toHaveText(/Dry run\s*no/, { timeout: 30_000 });
+  await expect(result).toHaveText(/Restored\s*yes/);
+  await expect(page.getByTestId('failover-progress')).toHaveCount(0);
+  await page.getByLabel('Dry run (compute the failover target without moving traffic)').check();
+});
+
 test('observability: create a tracing config, test its connection and see the result', async () => {
   const { page } = s;
   await page.goto(`${srv.base}/observability`);

@@ -2,15 +2,20 @@
 //! of the cluster for a bounded time; the proxies' acknowledged config versions tell how
 //! long the switch took, and their traffic reports tell whether traffic really moved and
 //! whether any request failed. The endpoint is restored at the end.
+//!
+//! A drill runs in its own task and is recorded (`failover_drills`), so it ends, restores
+//! and records its result even when the client that asked for it stops waiting; any
+//! replica answers for it (`GET …/drills/{drill_id}`).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use marchproxy_model::Timestamp;
 use marchproxy_model::route_table::{EndpointHealth, RouteTable};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::now_ms;
+use crate::db::{ms_to_time, now_ms};
 use crate::state::AppState;
 use crate::store::{self, ListFilter, StoreError};
 
@@ -20,6 +25,8 @@ use crate::store::{self, ListFilter, StoreError};
 pub struct FailoverResult {
     pub route_table_id: i64,
     pub dry_run: bool,
+    // A live drill's record (GET …/routes/{id}/drills/{drill_id}); null for a dry run.
+    pub drill_id: Option<i64>,
     pub removed_endpoint: Option<String>,
     pub failover_target: Option<String>,
     pub switch_time_ms: Option<f64>,
@@ -56,6 +63,7 @@ impl FailoverResult {
         FailoverResult {
             route_table_id: table.id,
             dry_run: true,
+            drill_id: None,
             removed_endpoint: removed.map(str::to_string),
             test_status: if target.is_some() { "success" } else { "no_healthy_endpoints" }.to_string(),
             failover_target: target,
@@ -88,24 +96,155 @@ pub enum DrillError {
 /// Proxies report at least this often while they carry traffic.
 const REPORT_SETTLE: Duration = Duration::from_millis(2500);
 
-pub async fn run_live(
+/// A drill still `running` this long after its endpoint returned to rotation was lost: the
+/// replica running it stopped (it finishes REPORT_SETTLE after the end).
+const LOST_AFTER: Duration = Duration::from_secs(60);
+
+/// Where a live drill is.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DrillStatus {
+    /// The endpoint is out of rotation, or its traffic reports are being read.
+    Running,
+    /// Ended; `result` holds what it found.
+    Finished,
+    /// Stopped by an error; `error` says which. The endpoint returned to rotation at `ends_at`.
+    Failed,
+    /// The control-plane replica running it stopped before it ended. The endpoint returned
+    /// to rotation at `ends_at`; no result was recorded.
+    Lost,
+}
+
+/// A live failover drill: which endpoint is out of rotation, until when, and once it ended,
+/// what it found.
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct FailoverDrill {
+    pub id: i64,
+    pub route_table_id: i64,
+    /// The endpoint taken out of rotation.
+    pub endpoint: String,
+    pub duration_seconds: u32,
+    pub status: DrillStatus,
+    #[schema(value_type = String)]
+    pub started_at: Timestamp,
+    /// When the endpoint returns to rotation (`started_at` + `duration_seconds`).
+    #[schema(value_type = String)]
+    pub ends_at: Timestamp,
+    #[schema(value_type = Option<String>)]
+    pub finished_at: Option<Timestamp>,
+    /// The drill's result, once `status` is `finished`.
+    pub result: Option<FailoverResult>,
+    /// Why the drill stopped, when `status` is `failed`.
+    pub error: Option<String>,
+}
+
+impl FailoverDrill {
+    /// The stored drill as seen at `now_ms`.
+    pub fn from_stored(d: store::route_tables::StoredDrill, now_ms: i64) -> Result<Self, StoreError> {
+        let ends_ms = d.started_ms + i64::from(d.duration_seconds) * 1000;
+        let status = match d.status.as_str() {
+            "finished" => DrillStatus::Finished,
+            "failed" => DrillStatus::Failed,
+            _ if now_ms > ends_ms + LOST_AFTER.as_millis() as i64 => DrillStatus::Lost,
+            _ => DrillStatus::Running,
+        };
+        let result = match d.result {
+            Some(doc) => Some(
+                serde_json::from_str(&doc)
+                    .map_err(|e| StoreError::Internal(anyhow::anyhow!("stored drill result: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(FailoverDrill {
+            id: d.id,
+            route_table_id: d.route_table_id,
+            endpoint: d.endpoint,
+            duration_seconds: d.duration_seconds,
+            status,
+            started_at: ms_to_time(d.started_ms),
+            ends_at: ms_to_time(ends_ms),
+            finished_at: d.finished_ms.map(ms_to_time),
+            result,
+            error: d.error,
+        })
+    }
+}
+
+/// A live drill that has started: its record, and its task (the result when it ends).
+pub struct Started {
+    pub drill: FailoverDrill,
+    pub done: tokio::task::JoinHandle<Result<FailoverResult, DrillError>>,
+}
+
+/// Start a live drill: refused at once (409) when no proxy of the cluster is online;
+/// otherwise recorded and run in its own task, which records the outcome.
+pub async fn start_live(
     st: &AppState,
-    table: &RouteTable,
-    health: &[EndpointHealth],
-    removed: &str,
+    table: RouteTable,
+    health: Vec<EndpointHealth>,
+    removed: String,
     target: Option<String>,
     duration_s: u32,
-) -> Result<FailoverResult, DrillError> {
+) -> Result<Started, DrillError> {
     let cluster = table.spec.cluster_id;
-    let online = online_proxies(st, cluster).await?;
-    if online.is_empty() {
+    if online_proxies(st, cluster).await?.is_empty() {
         return Err(DrillError::NoProxyOnline(format!(
             "no proxy of cluster {cluster} is online, so no live traffic can be moved away from {removed}; run with dry_run=true to evaluate the algorithm"
         )));
     }
+    let start_ms = now_ms();
+    let id = store::route_tables::create_drill(&st.db, table.id, &removed, duration_s, start_ms).await?;
+    let drill = FailoverDrill::from_stored(
+        store::route_tables::StoredDrill {
+            id,
+            route_table_id: table.id,
+            endpoint: removed.clone(),
+            duration_seconds: duration_s,
+            status: "running".into(),
+            started_ms: start_ms,
+            finished_ms: None,
+            result: None,
+            error: None,
+        },
+        start_ms,
+    )?;
+    let st = st.clone();
+    let live = LiveDrill { id, table, health, removed, target, duration_s, start_ms };
+    let done = tokio::spawn(async move {
+        let out = run_live(&st, &live).await;
+        let doc = match &out {
+            Ok(r) => serde_json::to_string(r).map_err(|e| e.to_string()),
+            Err(DrillError::Store(e)) => {
+                tracing::error!(drill = id, error = %e, "failover drill stopped by a database error");
+                Err("a database error stopped the drill (the control plane's log has it)".to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = store::route_tables::finish_drill(&st.db, id, doc.as_deref().map_err(String::as_str)).await {
+            tracing::error!(drill = id, error = %e, "could not record the failover drill's outcome");
+        }
+        out
+    });
+    Ok(Started { drill, done })
+}
+
+/// What a running drill works on.
+struct LiveDrill {
+    id: i64,
+    table: RouteTable,
+    health: Vec<EndpointHealth>,
+    /// The endpoint out of rotation, and where the algorithm predicts its traffic goes.
+    removed: String,
+    target: Option<String>,
+    duration_s: u32,
+    start_ms: i64,
+}
+
+async fn run_live(st: &AppState, d: &LiveDrill) -> Result<FailoverResult, DrillError> {
+    let (table, removed, duration_s, start_ms) = (&d.table, d.removed.as_str(), d.duration_s, d.start_ms);
+    let cluster = table.spec.cluster_id;
     let duration = Duration::from_secs(duration_s as u64);
     let t0 = Instant::now();
-    let start_ms = now_ms();
     let since = start_ms - start_ms.rem_euclid(60_000);
     let before = counts(st, table.id, since).await?;
     let drain =
@@ -152,7 +291,7 @@ pub async fn run_live(
             .map(|e| e.to_string());
         (Some(to_removed == 0 && to_others > 0), busiest)
     };
-    let failover_target = observed_target.or(target);
+    let failover_target = observed_target.or_else(|| d.target.clone());
     let message = match (traffic_moved, switch_time_ms) {
         (_, None) => format!("not every proxy applied the drain within {duration_s} s"),
         (None, Some(_)) => "the proxies applied the drain, but no traffic flowed during the drill".to_string(),
@@ -164,11 +303,12 @@ pub async fn run_live(
     };
     Ok(FailoverResult {
         dry_run: false,
+        drill_id: Some(d.id),
         switch_time_ms,
         failed_requests: Some(failed),
         traffic_moved,
         restored,
-        ..FailoverResult::predicted(table, health, Some(removed), failover_target, message)
+        ..FailoverResult::predicted(table, &d.health, Some(removed), failover_target, message)
     })
 }
 
@@ -187,4 +327,38 @@ async fn counts(st: &AppState, table_id: i64, since: i64) -> Result<HashMap<Stri
         .into_iter()
         .map(|(e, r, x)| (e, (r, x)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(status: &str, result: Option<&str>) -> store::route_tables::StoredDrill {
+        store::route_tables::StoredDrill {
+            id: 7,
+            route_table_id: 3,
+            endpoint: "http://a:1".into(),
+            duration_seconds: 30,
+            status: status.into(),
+            started_ms: 1_000_000,
+            finished_ms: None,
+            result: result.map(str::to_string),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_running_drill_nobody_finished_reads_as_lost_a_minute_after_its_end() {
+        let ends = 1_000_000 + 30_000;
+        let at = |now: i64| FailoverDrill::from_stored(stored("running", None), now).unwrap().status;
+        assert_eq!(at(1_000_000), DrillStatus::Running);
+        assert_eq!(at(ends + LOST_AFTER.as_millis() as i64), DrillStatus::Running, "still reading reports");
+        assert_eq!(at(ends + LOST_AFTER.as_millis() as i64 + 1), DrillStatus::Lost);
+        let d = FailoverDrill::from_stored(stored("failed", None), ends + 10 * 60_000).unwrap();
+        assert_eq!((d.status, d.ends_at), (DrillStatus::Failed, ms_to_time(ends)));
+        assert!(
+            FailoverDrill::from_stored(stored("finished", Some("{")), ends).is_err(),
+            "a broken document is an error"
+        );
+    }
 }

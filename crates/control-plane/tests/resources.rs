@@ -358,6 +358,59 @@ async fn bad_input_is_422_naming_the_field() {
     app.shutdown().await;
 }
 
+/// A live drill is refused at once without an online proxy; otherwise it is recorded,
+/// answered with 202 when asked not to wait, and its record ends `finished` with the
+/// result the waiting form returns (here no proxy acknowledges the drain: the result says so).
+#[tokio::test]
+async fn live_drills_are_recorded_and_followed_at_their_records() {
+    let app = ControlPlane::start().await;
+    let sid = app.service("web", "web.example.com").await;
+    let (_, rt) = app.post("/api/v1/multi-cloud/routes", route_example(sid)).await;
+    let id = rt["id"].as_i64().unwrap();
+    let drill = format!("/api/v1/multi-cloud/routes/{id}/test-failover");
+    let live = json!({"dry_run": false, "duration_seconds": 1, "wait": false});
+    let (s, e) = app.post(&drill, live.clone()).await;
+    assert_eq!(s, StatusCode::CONFLICT, "no proxy online: {e}");
+    let (s, _) = app.get(&format!("/api/v1/multi-cloud/routes/{id}/drills/1")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "a refused drill leaves no record");
+
+    let (s, body) = app
+        .call_as(Some(&app.key), Method::POST, "/api/v1/proxy/register", Some(json!({"name": "p1", "version": "test"})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, started) = app.post(&drill, live).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    assert_eq!((started["status"].as_str(), started["duration_seconds"].as_i64()), (Some("running"), Some(1)));
+    assert_eq!(started["endpoint"], "https://api.us-east-1.example.com");
+    let first = started["id"].as_i64().unwrap();
+    // The waiting form: 200 when the drill has ended, with the same result its record keeps.
+    let (s, r) = app.post(&drill, json!({"dry_run": false, "duration_seconds": 1})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let second = r["drill_id"].as_i64().expect("the drill's id");
+    assert_ne!(first, second);
+    assert_eq!(r["switch_time_ms"], Value::Null, "the registered proxy never applied the drain: {r}");
+    assert!(r["message"].as_str().unwrap().contains("not every proxy applied the drain"), "{r}");
+    for (drill_id, expect) in [(first, None), (second, Some(&r))] {
+        let rec = app.get_ok(&format!("/api/v1/multi-cloud/routes/{id}/drills/{drill_id}")).await;
+        assert_eq!(rec["status"], "finished", "the first ended while the second ran: {rec}");
+        assert_eq!(
+            (rec["result"]["drill_id"].as_i64(), rec["result"]["restored"].as_bool()),
+            (Some(drill_id), Some(true))
+        );
+        assert!(rec["finished_at"].is_string() && rec["ends_at"].is_string(), "{rec}");
+        if let Some(r) = expect {
+            assert_eq!(&rec["result"], r);
+        }
+    }
+    let (s, _) = app.get(&format!("/api/v1/multi-cloud/routes/{}/drills/{first}", id + 1)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "a drill is found under its own table only");
+    for bad in ["x", "0", "-1"] {
+        let (s, e) = app.get(&format!("/api/v1/multi-cloud/routes/{id}/drills/{bad}")).await;
+        assert_eq!((s, locs(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["path.drill_id".to_string()]), "{bad}");
+    }
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn failover_dry_run_and_cost_analytics_parameters() {
     let app = ControlPlane::start().await;

@@ -196,6 +196,7 @@ async fn live_failover_drill_moves_traffic_and_restores() {
     let (ok, failed, _) = load.finish().await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["dry_run"], false);
+    assert!(r["drill_id"].as_i64().is_some(), "{r}");
     assert_eq!(r["removed_endpoint"], a.url());
     assert_eq!(r["failover_target"], b.url(), "{r}");
     assert_eq!(r["traffic_moved"], true, "{r}");
@@ -205,6 +206,88 @@ async fn live_failover_drill_moves_traffic_and_restores() {
     assert!(ok > 50 && failed == 0);
     // Restored: traffic goes back to the primary.
     let c = client();
+    eventually(Duration::from_secs(2), || async { get(&c, &p, "web.example.com", "/").await.1 == "a" }).await;
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_live_drill_asked_not_to_wait_answers_at_once_and_is_followed_at_its_record() {
+    let TwoRegions { cp, a, b, table: t, proxy: p, .. } = TwoRegions::start("failover", quiet_probe(), |_| {}).await;
+    let load = Load::start(&p, "web.example.com", 2);
+    let asked = Instant::now();
+    let resp = cp
+        .http
+        .post(format!("{}/api/v1/multi-cloud/routes/{t}/test-failover", cp.base))
+        .bearer_auth(&cp.token)
+        .json(&json!({"dry_run": false, "duration_seconds": 4, "wait": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    assert!(asked.elapsed() < Duration::from_secs(2), "answered before the drill ended: {:?}", asked.elapsed());
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let drill: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(location, format!("/api/v1/multi-cloud/routes/{t}/drills/{}", drill["id"]));
+    assert_eq!((drill["status"].as_str(), drill["endpoint"].as_str()), (Some("running"), Some(a.url().as_str())));
+    assert_eq!(drill["result"], serde_json::Value::Null);
+    // While it runs, traffic goes to b.
+    let c = client();
+    eventually(Duration::from_secs(2), || async { get(&c, &p, "web.example.com", "/").await.1 == "b" }).await;
+    assert_eq!(cp.get_ok(&location).await["status"], "running");
+    // It ends on its own and records what it found.
+    let mut done = serde_json::Value::Null;
+    for _ in 0..100 {
+        done = cp.get_ok(&location).await;
+        if done["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (ok, failed, _) = load.finish().await;
+    assert_eq!(done["status"], "finished", "{done}");
+    let r = &done["result"];
+    assert_eq!((r["drill_id"].clone(), r["traffic_moved"].clone()), (drill["id"].clone(), json!(true)), "{done}");
+    assert_eq!((r["failover_target"].as_str(), r["restored"].as_bool()), (Some(b.url().as_str()), Some(true)));
+    assert!(ok > 50 && failed == 0, "{ok} ok, {failed} failed");
+    eventually(Duration::from_secs(2), || async { get(&c, &p, "web.example.com", "/").await.1 == "a" }).await;
+    // Another table's id does not reach this drill.
+    let (s, _) = cp.get(&format!("/api/v1/multi-cloud/routes/{}/drills/{}", t + 1000, drill["id"])).await;
+    assert_eq!(s, 404);
+    p.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_live_drill_whose_client_stops_waiting_still_ends_restores_and_records() {
+    let TwoRegions { cp, a, b: _b, table: t, proxy: p, .. } =
+        TwoRegions::start("failover", quiet_probe(), |_| {}).await;
+    // A client with a short timeout, as schemathesis's was: it gives up during the drill.
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(800)).build().unwrap();
+    let err = impatient
+        .post(format!("{}/api/v1/multi-cloud/routes/{t}/test-failover", cp.base))
+        .bearer_auth(&cp.token)
+        .json(&json!({"dry_run": false, "duration_seconds": 2}))
+        .send()
+        .await
+        .expect_err("the client gives up before the drill ends");
+    assert!(err.is_timeout(), "{err}");
+    // The drill went on: the endpoint is out, then back, and the outcome is recorded (this
+    // control plane's first drill).
+    let c = client();
+    eventually(Duration::from_secs(2), || async { get(&c, &p, "web.example.com", "/").await.1 == "b" }).await;
+    let mut done = serde_json::Value::Null;
+    for _ in 0..100 {
+        done = cp.get_ok(&format!("/api/v1/multi-cloud/routes/{t}/drills/1")).await;
+        if done["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        (done["status"].as_str(), done["endpoint"].as_str()),
+        (Some("finished"), Some(a.url().as_str())),
+        "{done}"
+    );
+    assert_eq!(done["result"]["restored"], true, "{done}");
     eventually(Duration::from_secs(2), || async { get(&c, &p, "web.example.com", "/").await.1 == "a" }).await;
     p.shutdown().await;
 }

@@ -249,6 +249,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/multi-cloud/routes/{id}/drills/{drill_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A live failover drill's record: running until its endpoint is back in rotation and its
+         *     traffic reports are read, then finished (with its result) or failed (with the reason).
+         */
+        get: operations["get_drill"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/multi-cloud/routes/{id}/enable": {
         parameters: {
             query?: never;
@@ -293,7 +313,8 @@ export interface paths {
         put?: never;
         /**
          * A failover drill: take an endpoint out of rotation and see where traffic goes. Without a
-         *     body (or without `dry_run`) it is a simulation; `"dry_run": false` runs it live.
+         *     body (or without `dry_run`) it is a simulation; `"dry_run": false` runs it live, and
+         *     with `"wait": false` answers 202 at once with the running drill's record.
          */
         post: operations["test_failover"];
         delete?: never;
@@ -1041,6 +1062,11 @@ export interface components {
             until_unix_ms: number;
         };
         /**
+         * @description Where a live drill is.
+         * @enum {string}
+         */
+        DrillStatus: "running" | "finished" | "failed" | "lost";
+        /**
          * @description DSCP code points supported by policies.
          * @enum {string}
          */
@@ -1076,6 +1102,27 @@ export interface components {
         Error: {
             detail: string | Record<string, never> | components["schemas"]["FieldError"][];
         };
+        /**
+         * @description A live failover drill: which endpoint is out of rotation, until when, and once it ended,
+         *     what it found.
+         */
+        FailoverDrill: {
+            duration_seconds: number;
+            /** @description The endpoint taken out of rotation. */
+            endpoint: string;
+            /** @description When the endpoint returns to rotation (`started_at` + `duration_seconds`). */
+            ends_at: string;
+            /** @description Why the drill stopped, when `status` is `failed`. */
+            error?: string | null;
+            finished_at?: string | null;
+            /** Format: int64 */
+            id: number;
+            result?: components["schemas"]["FailoverResult"] | null;
+            /** Format: int64 */
+            route_table_id: number;
+            started_at: string;
+            status: components["schemas"]["DrillStatus"];
+        };
         FailoverRequest: {
             /**
              * @description `true`: only evaluate the algorithm with the endpoint removed. `false`: a live drill
@@ -1090,10 +1137,20 @@ export interface components {
             duration_seconds?: number | null;
             /** @description The endpoint to take out of rotation (default: the current primary). */
             endpoint?: string | null;
+            /**
+             * @description Live drills only. `true` or absent: the response comes when the drill ends (its
+             *     duration and a few seconds for the proxies' reports) and carries its result.
+             *     `false`: 202 Accepted at once, with the drill's record; `Location` names
+             *     `…/routes/{id}/drills/{drill_id}`, which follows it. Either way the drill runs to its
+             *     end and records its result, also when the client stops waiting.
+             */
+            wait?: boolean | null;
         };
         FailoverResult: {
             algorithm: string;
             auto_failover_enabled: boolean;
+            /** Format: int64 */
+            drill_id?: number | null;
             dry_run: boolean;
             /** Format: int64 */
             failed_requests?: number | null;
@@ -2956,6 +3013,61 @@ export interface operations {
             };
         };
     };
+    get_drill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                drill_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailoverDrill"];
+                };
+            };
+            /** @description missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+        };
+    };
     enable_route: {
         parameters: {
             query?: never;
@@ -3093,6 +3205,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FailoverResult"];
+                };
+            };
+            202: {
+                headers: {
+                    /** @description the drill's record */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailoverDrill"];
                 };
             };
             /** @description missing, invalid, expired or revoked credentials */

@@ -275,6 +275,28 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// Two integer ids in the path (`/things/{id}/parts/{part_id}`), in the path's order.
+pub struct PathIds(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) = axum::extract::Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::field(&["path", "id"], "missing id"))?;
+        let mut ids = [0i64; 2];
+        for (i, id) in ids.iter_mut().enumerate() {
+            let (name, v) = raw.get(i).ok_or_else(|| ApiError::field(&["path", "id"], "missing id"))?;
+            *id = match v.parse::<i64>().or_else(|e| integral_decimal(v).ok_or(e)?.parse::<i64>()) {
+                Ok(id) if id > 0 => id,
+                _ => return Err(ApiError::field(&["path", name], "must be a positive integer")),
+            };
+        }
+        Ok(PathIds(ids[0], ids[1]))
+    }
+}
+
 /// An authenticated user (any role). The token must be valid and still current: its user
 /// exists, its token version is the user's, and it was not revoked. `role` is the user's
 /// role now, not the one the token was issued with.

@@ -14,7 +14,8 @@
 //!   schema says so (the query string stays the same), and parameters' formats;
 //! - `PATCH` bodies (`*Patch`, RFC 7396 merge patches) and `PUT` bodies (`*Update`, each
 //!   field replaces the stored one): every field optional, `null` clears an optional one;
-//! - links: the id a create returns feeds every operation on that resource.
+//! - links: the id a create returns feeds every operation on that resource; a drill's 202
+//!   feeds its record.
 //!
 //! Each refinement names the schema or path it refines; tests/openapi.rs checks that every
 //! one of them is in the document, so a rename cannot drop one silently.
@@ -429,7 +430,8 @@ fn links(doc: &mut Value) {
         let item = format!("{collection}/{{id}}");
         let mut links = Map::new();
         for (path, ops) in &paths {
-            if path != &item && !path.starts_with(&format!("{item}/")) {
+            // Operations on the resource, not on its own sub-resources (they need their ids).
+            if path != &item && !path.starts_with(&format!("{item}/")) || path[item.len()..].contains('{') {
                 continue;
             }
             for op in ops.as_object().expect("path item").values() {
@@ -444,5 +446,12 @@ fn links(doc: &mut Value) {
         if !links.is_empty() {
             doc["paths"][collection]["post"]["responses"]["201"]["links"] = Value::Object(links);
         }
+    }
+    // A live drill answered with 202 is followed at its record.
+    let accepted = &mut doc["paths"]["/api/v1/multi-cloud/routes/{id}/test-failover"]["post"]["responses"]["202"];
+    if accepted.is_object() {
+        accepted["links"] = json!({"get_drill": {"operationId": "get_drill",
+            "parameters": {"id": "$request.path.id", "drill_id": "$response.body#/id"},
+            "description": "the running drill's record"}});
     }
 }

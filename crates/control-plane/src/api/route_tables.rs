@@ -14,8 +14,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, Update, total_header};
-use crate::drill::FailoverResult;
+use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, PathIds, Update, total_header};
+use crate::drill::{FailoverDrill, FailoverResult};
 use crate::state::AppState;
 use crate::store::route_tables;
 
@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enable_route))
         .routes(routes!(disable_route))
         .routes(routes!(test_failover))
+        .routes(routes!(get_drill))
 }
 
 #[utoipa::path(get, path = "/api/v1/multi-cloud/routes", tag = "multi-cloud", params(ListParams),
@@ -215,6 +216,13 @@ pub struct FailoverRequest {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 300)]
     pub duration_seconds: Option<u32>,
+    /// Live drills only. `true` or absent: the response comes when the drill ends (its
+    /// duration and a few seconds for the proxies' reports) and carries its result.
+    /// `false`: 202 Accepted at once, with the drill's record; `Location` names
+    /// `…/routes/{id}/drills/{drill_id}`, which follows it. Either way the drill runs to its
+    /// end and records its result, also when the client stops waiting.
+    #[serde(default)]
+    pub wait: Option<bool>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -226,16 +234,19 @@ pub struct FailoverParams {
 }
 
 /// A failover drill: take an endpoint out of rotation and see where traffic goes. Without a
-/// body (or without `dry_run`) it is a simulation; `"dry_run": false` runs it live.
+/// body (or without `dry_run`) it is a simulation; `"dry_run": false` runs it live, and
+/// with `"wait": false` answers 202 at once with the running drill's record.
 #[utoipa::path(post, path = "/api/v1/multi-cloud/routes/{id}/test-failover", tag = "multi-cloud", params(("id" = i64, Path), FailoverParams), request_body = FailoverRequest,
-    responses((status = 200, body = FailoverResult), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = FailoverResult), (status = 202, body = FailoverDrill, headers(("location" = String, description = "the drill's record"))),
+        (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn test_failover(
     State(st): State<AppState>,
     _: Admin,
     PathId(id): PathId,
     AppQuery(q): AppQuery<FailoverParams>,
     body: axum::body::Bytes,
-) -> ApiResult<Json<FailoverResult>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     st.require(MULTI_CLOUD_ROUTING)?;
     let no_body = body.iter().all(u8::is_ascii_whitespace);
     // The original client's `testFailover(id)`: neither a body nor the query. It asks where
@@ -267,7 +278,7 @@ async fn test_failover(
             Some(p) => format!("the {} algorithm sends traffic to {p}", table.spec.algorithm.as_str()),
             None => "no healthy active endpoint: requests would fail with 503".to_string(),
         };
-        return Ok(Json(FailoverResult::predicted(&table, &health, None, primary, message)));
+        return Ok(Json(FailoverResult::predicted(&table, &health, None, primary, message)).into_response());
     }
     let removed = match req.endpoint {
         Some(ep) => {
@@ -303,7 +314,31 @@ async fn test_failover(
                 "with {removed} out of rotation no healthy active endpoint remains: requests would fail with 503"
             ),
         };
-        return Ok(Json(FailoverResult::predicted(&table, &health, Some(&removed), target, message)));
+        return Ok(Json(FailoverResult::predicted(&table, &health, Some(&removed), target, message)).into_response());
     }
-    Ok(Json(crate::drill::run_live(&st, &table, &health, &removed, target, req.duration_seconds.unwrap_or(30)).await?))
+    let started =
+        crate::drill::start_live(&st, table, health, removed, target, req.duration_seconds.unwrap_or(30)).await?;
+    if req.wait == Some(false) {
+        let location = format!("/api/v1/multi-cloud/routes/{id}/drills/{}", started.drill.id);
+        return Ok(
+            (StatusCode::ACCEPTED, [(axum::http::header::LOCATION, location)], Json(started.drill)).into_response()
+        );
+    }
+    let result = started.done.await.map_err(|e| ApiError::Internal(anyhow::anyhow!("failover drill task: {e}")))??;
+    Ok(Json(result).into_response())
+}
+
+/// A live failover drill's record: running until its endpoint is back in rotation and its
+/// traffic reports are read, then finished (with its result) or failed (with the reason).
+#[utoipa::path(get, path = "/api/v1/multi-cloud/routes/{id}/drills/{drill_id}", tag = "multi-cloud",
+    params(("id" = i64, Path), ("drill_id" = i64, Path)),
+    responses((status = 200, body = FailoverDrill), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn get_drill(
+    State(st): State<AppState>,
+    _: AuthUser,
+    PathIds(id, drill_id): PathIds,
+) -> ApiResult<Json<FailoverDrill>> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    let stored = route_tables::get_drill(&st.db, id, drill_id).await?;
+    Ok(Json(FailoverDrill::from_stored(stored, crate::db::now_ms())?))
 }

@@ -273,3 +273,85 @@ pub async fn drained_for_cluster<'c>(
         })
         .collect()
 }
+
+// === failover drills ===
+
+/// A live failover drill as stored; `result` is the drill's result document (JSON).
+#[derive(Debug, Clone)]
+pub struct StoredDrill {
+    pub id: i64,
+    pub route_table_id: i64,
+    pub endpoint: String,
+    pub duration_seconds: u32,
+    pub status: String,
+    pub started_ms: i64,
+    pub finished_ms: Option<i64>,
+    pub result: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Record a live drill that starts now; returns its id.
+pub async fn create_drill(
+    db: &Db,
+    table_id: i64,
+    endpoint: &str,
+    duration_seconds: u32,
+    started_ms: i64,
+) -> StoreResult<i64> {
+    let mut tx = super::begin_write(db).await?;
+    let row = sqlx::query(
+        "INSERT INTO failover_drills (route_table_id, endpoint, duration_seconds, status, started_at)
+         VALUES ($1, $2, $3, 'running', $4) RETURNING id",
+    )
+    .bind(table_id)
+    .bind(endpoint)
+    .bind(duration_seconds as i64)
+    .bind(started_ms)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    row.i64("id")
+}
+
+/// A drill ended: `Ok(result document)` or `Err(why it failed)`.
+pub async fn finish_drill(db: &Db, drill_id: i64, outcome: Result<&str, &str>) -> StoreResult<()> {
+    let (status, result, error) = match outcome {
+        Ok(r) => ("finished", Some(r), None),
+        Err(e) => ("failed", None, Some(e)),
+    };
+    let mut tx = super::begin_write(db).await?;
+    sqlx::query("UPDATE failover_drills SET status = $1, finished_at = $2, result = $3, error = $4 WHERE id = $5")
+        .bind(status)
+        .bind(now_ms())
+        .bind(result)
+        .bind(error)
+        .bind(drill_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A drill of route table `table_id` (404 if there is none with that id in that table).
+pub async fn get_drill(db: &Db, table_id: i64, drill_id: i64) -> StoreResult<StoredDrill> {
+    let row = sqlx::query(
+        "SELECT id, route_table_id, endpoint, duration_seconds, status, started_at, finished_at, result, error
+         FROM failover_drills WHERE id = $1 AND route_table_id = $2",
+    )
+    .bind(drill_id)
+    .bind(table_id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| StoreError::not_found("failover drill", drill_id))?;
+    Ok(StoredDrill {
+        id: row.i64("id")?,
+        route_table_id: row.i64("route_table_id")?,
+        endpoint: row.str("endpoint")?,
+        duration_seconds: u32::try_from(row.i64("duration_seconds")?).unwrap_or(0),
+        status: row.str("status")?,
+        started_ms: row.i64("started_at")?,
+        finished_ms: row.opt_i64("finished_at")?,
+        result: row.opt_str("result")?,
+        error: row.opt_str("error")?,
+    })
+}

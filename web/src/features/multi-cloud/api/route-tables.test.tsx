@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mockApi, signIn } from '@/testing/mock-api';
 import { withQueryClient } from '@/testing/query';
 import { useCostAnalytics } from './cost-analytics';
-import { useRouteHealth, useRouteTables, useTestFailover } from './route-tables';
+import { isDrill, useFailoverDrill, useRouteHealth, useRouteTables, useTestFailover } from './route-tables';
 
 describe('route table hooks', () => {
   it('lists route tables, runs a failover drill and reads health and cost', async () => {
@@ -68,7 +68,49 @@ describe('route table hooks', () => {
     await waitFor(() => expect(result.current.cost.data?.start).toBe('2026-11-20'));
     expect(calls.find((c) => c.url === '/api/v1/multi-cloud/analytics/cost')?.params).toEqual({ days: 7 });
     const r = await result.current.failover.mutateAsync({ id: 3, request: { dry_run: true } });
+    if (isDrill(r)) throw new Error('a dry run answers with its result');
     expect(r.dry_run).toBe(true);
     expect(r.failover_target).toBe('https://b:443');
+  });
+
+  it('starts a live drill without waiting and follows its record until it ends', async () => {
+    signIn();
+    const record = {
+      id: 9,
+      route_table_id: 3,
+      endpoint: 'https://a:443',
+      duration_seconds: 2,
+      status: 'running',
+      started_at: '2026-12-07T10:00:00Z',
+      ends_at: '2026-12-07T10:00:02Z',
+      finished_at: null,
+      result: null,
+      error: null,
+    };
+    let reads = 0;
+    const { calls } = mockApi({
+      'POST /api/v1/multi-cloud/routes/3/test-failover': () => ({ status: 202, body: record }),
+      'GET /api/v1/multi-cloud/routes/3/drills/9': () => {
+        reads += 1;
+        return reads < 2
+          ? { body: record }
+          : {
+              body: {
+                ...record,
+                status: 'finished',
+                finished_at: '2026-12-07T10:00:05Z',
+                result: { route_table_id: 3, drill_id: 9, dry_run: false, traffic_moved: true, restored: true },
+              },
+            };
+      },
+    });
+    const { result: start } = renderHook(() => useTestFailover(), { wrapper: withQueryClient() });
+    const r = await start.current.mutateAsync({ id: 3, request: { dry_run: false, duration_seconds: 2 } });
+    expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ dry_run: false, duration_seconds: 2, wait: false });
+    expect(isDrill(r) && r.status).toBe('running');
+    const { result } = renderHook(() => useFailoverDrill(3, 9, 10), { wrapper: withQueryClient() });
+    await waitFor(() => expect(result.current.data?.status).toBe('finished'));
+    expect(result.current.data?.result?.traffic_moved).toBe(true);
+    expect(reads).toBe(2);
   });
 });

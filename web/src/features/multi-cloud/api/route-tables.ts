@@ -3,7 +3,14 @@ import { api, fetchList } from '@/lib/api-client';
 import type { ListFilters } from '@/lib/api-types';
 import { resourceKeys, useCrudMutations } from '@/lib/crud';
 import { pollEvery } from '@/lib/query-client';
-import type { EndpointHealth, FailoverRequest, FailoverResult, RouteTable, RouteTableInput } from '../types';
+import type {
+  EndpointHealth,
+  FailoverDrill,
+  FailoverRequest,
+  FailoverResult,
+  RouteTable,
+  RouteTableInput,
+} from '../types';
 
 const MC = '/api/v1/multi-cloud/routes';
 
@@ -16,8 +23,16 @@ export const routeTablesApi = {
   enable: (id: number) => api.post<RouteTable>(`${MC}/${id}/enable`).then((r) => r.data),
   disable: (id: number) => api.post<RouteTable>(`${MC}/${id}/disable`).then((r) => r.data),
   health: (id: number) => api.get<EndpointHealth[]>(`${MC}/${id}/health`).then((r) => r.data),
+  /** A dry run answers with its result; a live drill is started without waiting (202) and
+   * answers with its record, which `drill` follows. */
   testFailover: (id: number, req: FailoverRequest) =>
-    api.post<FailoverResult>(`${MC}/${id}/test-failover`, req, { timeout: 120_000 }).then((r) => r.data),
+    api
+      .post<FailoverResult | FailoverDrill>(
+        `${MC}/${id}/test-failover`,
+        req.dry_run === false ? { ...req, wait: false } : req,
+      )
+      .then((r) => r.data),
+  drill: (id: number, drillId: number) => api.get<FailoverDrill>(`${MC}/${id}/drills/${drillId}`).then((r) => r.data),
 };
 
 export const routeTableKeys = resourceKeys('route-tables');
@@ -40,6 +55,23 @@ export function useTestFailover() {
   return useMutation({
     mutationFn: ({ id, request }: { id: number; request: FailoverRequest }) => routeTablesApi.testFailover(id, request),
   });
+}
+
+export const DRILL_POLL_MS = 1000;
+
+/** A live drill's record, polled while it runs. */
+export function useFailoverDrill(routeTableId: number, drillId: number | null, pollMs = DRILL_POLL_MS) {
+  return useQuery({
+    queryKey: [...routeTableKeys.of(routeTableId, 'drill'), drillId ?? -1],
+    queryFn: () => routeTablesApi.drill(routeTableId, drillId as number),
+    enabled: drillId !== null,
+    refetchInterval: (q) => (q.state.data?.status === 'running' ? pollMs : false),
+  });
+}
+
+/** A live drill's record (it has a status) rather than a dry run's result. */
+export function isDrill(r: FailoverResult | FailoverDrill): r is FailoverDrill {
+  return 'status' in r;
 }
 
 export const HEALTH_POLL_MS = 3000;

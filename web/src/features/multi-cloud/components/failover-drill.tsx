@@ -2,18 +2,23 @@ import { useState } from 'react';
 import { Checkbox, Field } from '@/components/ui/field';
 import { InlineError } from '@/components/ui/states';
 import { fmtNum } from '@/utils/format';
-import { useTestFailover } from '../api/route-tables';
-import type { RouteTable } from '../types';
+import { isDrill, useFailoverDrill, useTestFailover } from '../api/route-tables';
+import type { FailoverResult, RouteTable } from '../types';
 
-/** Take one endpoint out of rotation (or only compute where traffic would go, in a dry run). */
+/** Take one endpoint out of rotation (or only compute where traffic would go, in a dry run).
+ * A live drill starts at once; its record is polled until it ends. */
 export function FailoverDrill({ table }: { table: RouteTable }) {
   const drill = useTestFailover();
   const [endpoint, setEndpoint] = useState('');
   const [dryRun, setDryRun] = useState(true);
   const [duration, setDuration] = useState('10');
-  const busy = drill.isPending;
-  const result = drill.data ?? null;
-  const error = drill.error;
+  const started = drill.data && isDrill(drill.data) ? drill.data : null;
+  const record = useFailoverDrill(table.id, started?.id ?? null);
+  const live = record.data ?? started;
+  const running = live?.status === 'running';
+  const busy = drill.isPending || running;
+  const result: FailoverResult | null = drill.data && !isDrill(drill.data) ? drill.data : (live?.result ?? null);
+  const error = drill.error ?? record.error;
   const [durationError, setDurationError] = useState<string | undefined>();
 
   function go() {
@@ -59,6 +64,15 @@ export function FailoverDrill({ table }: { table: RouteTable }) {
         {busy ? 'Running drill…' : dryRun ? 'Run failover drill (dry run)' : 'Run failover drill'}
       </button>
       <InlineError error={error} />
+      {live && live.status !== 'finished' && (
+        <p role="status" data-testid="failover-progress">
+          {live.status === 'running'
+            ? `${live.endpoint} is out of rotation until ${new Date(live.ends_at).toLocaleTimeString()}; the result follows when the drill ends.`
+            : live.status === 'failed'
+              ? `The drill failed: ${live.error ?? 'unknown error'}. ${live.endpoint} returned to rotation.`
+              : `The drill was lost (the control plane running it stopped); ${live.endpoint} returned to rotation at ${new Date(live.ends_at).toLocaleTimeString()}.`}
+        </p>
+      )}
       {result && (
         <div className="result" role="status" data-testid="failover-result">
           <p>

@@ -9,4 +9,5 @@ export type RouteTable = Complete<Schemas['RouteTable']>;
 export type EndpointHealth = Schemas['EndpointHealthView'];
 export type FailoverRequest = Schemas['FailoverRequest'];
 export type FailoverResult = Schemas['FailoverResult'];
+export type FailoverDrill = Schemas['FailoverDrill'];
 export type CostReport = Schemas['CostReport'];
