@@ -56,6 +56,11 @@ api() { curl -fs -XPOST "$base$1" -H "authorization: Bearer $token" -H 'content-
 api /api/v1/services '{"name":"seed","cluster_id":1,"hostnames":["seed.example.com"],"protocol":"http"}'
 api /api/v1/traffic-shaping/policies '{"name":"seed","service_id":1,"cluster_id":1,"priority_config":{"priority":"P2"}}'
 api /api/v1/multi-cloud/routes '{"name":"seed","service_id":1,"cluster_id":1,"routes":[{"provider":"aws","region":"us-east-1","endpoint":"http://127.0.0.1:9"}]}'
+# A live drill of 1 s on it, so `…/drills/{drill_id}` has a record (once the local proxy is online).
+for _ in $(seq 50); do
+  api /api/v1/multi-cloud/routes/1/test-failover '{"dry_run":false,"duration_seconds":1,"wait":false}' && break
+  sleep 0.2
+done
 
 seed=()
 [ -n "${ST_SEED:-}" ] && seed=(--seed "$ST_SEED")

@@ -73,6 +73,8 @@ fn every_refinement_is_in_the_document() {
     let get_service = op("/api/v1/services/{id}", "get");
     assert!(get_service["responses"]["401"]["content"].is_object() && get_service["responses"]["422"].is_object());
     assert_eq!(get_service["parameters"][0]["schema"]["minimum"], 1);
+    let drill = op("/api/v1/multi-cloud/routes/{id}/drills/{drill_id}", "get");
+    assert_eq!(drill["parameters"][1]["schema"]["minimum"], 1, "a sub-resource's id is positive too");
     // Every pattern ends so that Python's `$` cannot accept a final newline the server
     // refuses (span search `tags` takes one: each value is trimmed).
     fn patterns<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {

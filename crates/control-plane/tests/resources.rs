@@ -450,6 +450,9 @@ async fn failover_dry_run_and_cost_analytics_parameters() {
         "start=2026-02-01&end=2026-01-01",
         "start=yesterday",
         "days=3&start=2026-01-01",
+        // An object where the date belongs (schemathesis's form of it).
+        "start%5Bx%5D=2026-01-01",
+        "start[]=",
     ] {
         let (s, e) = app.get(&format!("/api/v1/multi-cloud/analytics/cost?{bad}")).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");

@@ -214,6 +214,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let mut q = parts.uri.query().unwrap_or("").to_string();
+        // Every declared parameter is one value (form style): `start[]=…` or `start[a]=…` is
+        // an array or object where a value belongs. Without this the key would not match
+        // `start`, and the request would pass as if `start` were absent. (Other keys are
+        // not ours, and are ignored as before.)
+        let fields = struct_fields::<T>();
+        for (k, _) in form_urlencoded::parse(q.as_bytes()) {
+            if let Some((name, _)) = k.split_once('[')
+                && fields.contains(&name)
+            {
+                return Err(ApiError::field(&["query", name], "must be a single value, not an array or object"));
+            }
+        }
         // A field that is not an integer but an integral decimal (`1.0`, what JSON Schema
         // counts as the integer 1) is read as that integer; only fields that failed to
         // parse are touched, so a string parameter keeps its text. One retry per field.
@@ -245,6 +257,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
         }
         Err(ApiError::field(&["query"], "too many malformed parameters"))
     }
+}
+
+/// The field names a struct deserializes (empty for a map, or a struct with flattened parts:
+/// serde reads those as maps).
+fn struct_fields<T: DeserializeOwned>() -> &'static [&'static str] {
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Probe<'_> {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("field probe"))
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(serde::de::Error::custom("field probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
 }
 
 /// `12.0` → `12` (an integral decimal's integer part); `None` for anything else.
@@ -468,5 +508,35 @@ mod merge_tests {
         assert_eq!((got.note, got.limits), (None, Limits { a: 1, b: Some(2) }));
         let e = merge_patch::<Spec>(&cur, br#"{"limits": {"b": 3}}"#, &al, Update::Replace).unwrap_err();
         assert!(matches!(e, ApiError::Validation(_)), "a replaced object must be whole: {e:?}");
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Q {
+        #[allow(dead_code)]
+        start: Option<String>,
+    }
+
+    async fn query<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
+        let (mut parts, ()) = axum::http::Request::get(format!("/x?{q}")).body(()).unwrap().into_parts();
+        AppQuery::<T>::from_request_parts(&mut parts, &()).await.map(|AppQuery(v)| v)
+    }
+
+    #[tokio::test]
+    async fn a_declared_parameter_given_as_an_array_or_object_is_refused_others_are_ignored() {
+        assert_eq!(struct_fields::<Q>(), ["start"]);
+        for bad in ["start[]=2026-01-01", "start%5Bx%5D=1&start=2026-01-01"] {
+            match query::<Q>(bad).await {
+                Err(ApiError::Validation(e)) => assert_eq!(e[0].loc, ["query", "start"], "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert!(query::<Q>("other[x]=1&start=2026-01-01").await.is_ok(), "not a parameter of this operation");
+        // A map (or flattened struct) declares no names: nothing is refused for them.
+        assert!(query::<std::collections::HashMap<String, String>>("a[b]=1").await.is_ok());
     }
 }

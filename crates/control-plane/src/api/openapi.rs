@@ -371,7 +371,10 @@ fn operation_conventions(doc: &mut Value) {
                 || op.get("parameters").and_then(Value::as_array).is_some_and(|p| !p.is_empty());
             if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
                 for p in params.iter_mut() {
-                    if p["in"] == "path" && p["name"] == "id" {
+                    // `id`, and integer ids of sub-resources (`drill_id`; `trace_id` is a string).
+                    let id = p["name"] == "id"
+                        || p["name"].as_str().is_some_and(|n| n.ends_with("_id")) && p["schema"]["type"] == "integer";
+                    if p["in"] == "path" && id {
                         p["schema"] = json!({"type": "integer", "format": "int64", "minimum": 1});
                     }
                 }
