@@ -1,7 +1,8 @@
 //! HTTP servers posing as regions: each answers its name; `/bytes/N` sends N bytes, `/echo`
 //! returns the request's target (path and query), headers, body length, trailers and the
-//! body's arrival rate after its first [`RATE_FROM`] bytes as JSON, `/status/N` answers N; a delay and a failing mode can be switched on; a server can
-//! be killed and revived on its port.
+//! body's arrival rate after its first [`RATE_FROM`] bytes as JSON, `/status/N` answers N;
+//! a delay and a failing mode can be switched on; a server can be killed and revived on
+//! its port.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
