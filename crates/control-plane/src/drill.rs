@@ -193,21 +193,9 @@ pub async fn start_live(
         )));
     }
     let start_ms = now_ms();
-    let id = store::route_tables::create_drill(&st.db, table.id, &removed, duration_s, start_ms).await?;
-    let drill = FailoverDrill::from_stored(
-        store::route_tables::StoredDrill {
-            id,
-            route_table_id: table.id,
-            endpoint: removed.clone(),
-            duration_seconds: duration_s,
-            status: "running".into(),
-            started_ms: start_ms,
-            finished_ms: None,
-            result: None,
-            error: None,
-        },
-        start_ms,
-    )?;
+    let stored = store::route_tables::create_drill(&st.db, table.id, &removed, duration_s, start_ms).await?;
+    let id = stored.id;
+    let drill = FailoverDrill::from_stored(stored, start_ms)?;
     let st = st.clone();
     let live = LiveDrill { id, table, health, removed, target, duration_s, start_ms };
     let done = tokio::spawn(async move {

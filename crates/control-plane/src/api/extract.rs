@@ -308,11 +308,13 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::field(&["path", "id"], "missing id"))?;
-        match raw.parse::<i64>().or_else(|e| integral_decimal(&raw).ok_or(e)?.parse::<i64>()) {
-            Ok(id) if id > 0 => Ok(PathId(id)),
-            _ => Err(ApiError::field(&["path", "id"], "must be a positive integer")),
-        }
+        positive_id(&raw).map(PathId).ok_or_else(|| ApiError::field(&["path", "id"], "must be a positive integer"))
     }
+}
+
+/// A path id: a positive integer (or its integral decimal, `3.0`).
+fn positive_id(v: &str) -> Option<i64> {
+    v.parse::<i64>().ok().or_else(|| integral_decimal(v)?.parse::<i64>().ok()).filter(|id| *id > 0)
 }
 
 /// Two integer ids in the path (`/things/{id}/parts/{part_id}`), in the path's order.
@@ -328,10 +330,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathIds {
         let mut ids = [0i64; 2];
         for (i, id) in ids.iter_mut().enumerate() {
             let (name, v) = raw.get(i).ok_or_else(|| ApiError::field(&["path", "id"], "missing id"))?;
-            *id = match v.parse::<i64>().or_else(|e| integral_decimal(v).ok_or(e)?.parse::<i64>()) {
-                Ok(id) if id > 0 => id,
-                _ => return Err(ApiError::field(&["path", name], "must be a positive integer")),
-            };
+            *id = positive_id(v).ok_or_else(|| ApiError::field(&["path", name], "must be a positive integer"))?;
         }
         Ok(PathIds(ids[0], ids[1]))
     }

@@ -434,7 +434,7 @@ fn links(doc: &mut Value) {
         let mut links = Map::new();
         for (path, ops) in &paths {
             // Operations on the resource, not on its own sub-resources (they need their ids).
-            if path != &item && !path.starts_with(&format!("{item}/")) || path[item.len()..].contains('{') {
+            if (path != &item && !path.starts_with(&format!("{item}/"))) || path[item.len()..].contains('{') {
                 continue;
             }
             for op in ops.as_object().expect("path item").values() {

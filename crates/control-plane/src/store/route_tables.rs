@@ -290,14 +290,14 @@ pub struct StoredDrill {
     pub error: Option<String>,
 }
 
-/// Record a live drill that starts now; returns its id.
+/// Record a live drill that starts now (`running`); returns the record.
 pub async fn create_drill(
     db: &Db,
     table_id: i64,
     endpoint: &str,
     duration_seconds: u32,
     started_ms: i64,
-) -> StoreResult<i64> {
+) -> StoreResult<StoredDrill> {
     let mut tx = super::begin_write(db).await?;
     let row = sqlx::query(
         "INSERT INTO failover_drills (route_table_id, endpoint, duration_seconds, status, started_at)
@@ -310,7 +310,17 @@ pub async fn create_drill(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    row.i64("id")
+    Ok(StoredDrill {
+        id: row.i64("id")?,
+        route_table_id: table_id,
+        endpoint: endpoint.to_string(),
+        duration_seconds,
+        status: "running".into(),
+        started_ms,
+        finished_ms: None,
+        result: None,
+        error: None,
+    })
 }
 
 /// A drill ended: `Ok(result document)` or `Err(why it failed)`.
