@@ -393,14 +393,7 @@ async fn live_drills_are_recorded_and_followed_at_their_records() {
     for (drill_id, expect) in [(first, None), (second, Some(&r))] {
         // The first started before the second, but its task may record its end a little
         // after the second answered: wait for it (bounded).
-        let mut rec = Value::Null;
-        for _ in 0..100 {
-            rec = app.get_ok(&format!("/api/v1/multi-cloud/routes/{id}/drills/{drill_id}")).await;
-            if rec["status"] != "running" {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        let rec = app.drill_ended(&format!("/api/v1/multi-cloud/routes/{id}/drills/{drill_id}")).await;
         assert_eq!(rec["status"], "finished", "{rec}");
         assert_eq!(
             (rec["result"]["drill_id"].as_i64(), rec["result"]["restored"].as_bool()),

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use marchproxy_test_support::upstream::RATE_FROM;
+use marchproxy_test_support::upstream::Arrival;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -34,19 +34,15 @@ async fn download(p: &marchproxy_proxy::Running, host: &str, path: &str) -> (usi
 }
 
 /// Download `path` through the proxy; returns (bytes, bytes per second after the first
-/// [`RATE_FROM`]: the request's setup and the burst are not shaping time).
+/// 64 KiB, [`Arrival::rate`]: the request's setup and the burst are not shaping time).
 async fn download_rate(p: &marchproxy_proxy::Running, host: &str, path: &str) -> (usize, f64) {
     let mut r = client().get(format!("http://{}{path}", p.addr)).header("host", host).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let (mut n, mut from) = (0, None);
+    let mut arrival = Arrival::default();
     while let Some(chunk) = r.chunk().await.unwrap() {
-        n += chunk.len();
-        if from.is_none() && n >= RATE_FROM {
-            from = Some((Instant::now(), n));
-        }
+        arrival.add(chunk.len());
     }
-    let (t, at) = from.expect("a download longer than RATE_FROM");
-    (n, (n - at) as f64 / t.elapsed().as_secs_f64())
+    (arrival.bytes(), arrival.rate().expect("a download longer than RATE_FROM"))
 }
 
 /// Read a streamed download for `window` (or until it ends); returns the bytes received.
@@ -302,20 +298,16 @@ async fn tcp_services_are_shaped_too() {
     }
     let mut s = s.expect("the TCP listener is up");
     let mut buf = vec![0u8; 64 * 1024];
-    let (mut n, mut from) = (0, None);
+    let mut arrival = Arrival::default();
     loop {
         let k = s.read(&mut buf).await.unwrap();
         if k == 0 {
             break;
         }
-        n += k;
-        if from.is_none() && n >= RATE_FROM {
-            from = Some((Instant::now(), n));
-        }
+        arrival.add(k);
     }
-    assert_eq!(n, size);
-    let (t, at) = from.expect("more than RATE_FROM bytes");
-    let measured = (n - at) as f64 / t.elapsed().as_secs_f64();
+    assert_eq!(arrival.bytes(), size);
+    let measured = arrival.rate().expect("more than RATE_FROM bytes");
     assert!(within(measured, 1_250_000.0, 0.03), "measured {:.3} Mbps", measured / 125_000.0);
     p.shutdown().await;
 }

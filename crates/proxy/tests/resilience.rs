@@ -235,14 +235,7 @@ async fn a_live_drill_asked_not_to_wait_answers_at_once_and_is_followed_at_its_r
     eventually(Duration::from_secs(2), || async { get(&c, &p, "web.example.com", "/").await.1 == "b" }).await;
     assert_eq!(cp.get_ok(&location).await["status"], "running");
     // It ends on its own and records what it found.
-    let mut done = serde_json::Value::Null;
-    for _ in 0..100 {
-        done = cp.get_ok(&location).await;
-        if done["status"] != "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let done = cp.drill_ended(&location).await;
     let (ok, failed, _) = load.finish().await;
     assert_eq!(done["status"], "finished", "{done}");
     let r = &done["result"];
@@ -274,14 +267,7 @@ async fn a_live_drill_whose_client_stops_waiting_still_ends_restores_and_records
     // control plane's first drill).
     let c = client();
     eventually(Duration::from_secs(2), || async { get(&c, &p, "web.example.com", "/").await.1 == "b" }).await;
-    let mut done = serde_json::Value::Null;
-    for _ in 0..100 {
-        done = cp.get_ok(&format!("/api/v1/multi-cloud/routes/{t}/drills/1")).await;
-        if done["status"] != "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let done = cp.drill_ended(&format!("/api/v1/multi-cloud/routes/{t}/drills/1")).await;
     assert_eq!(
         (done["status"].as_str(), done["endpoint"].as_str()),
         (Some("finished"), Some(a.url().as_str())),

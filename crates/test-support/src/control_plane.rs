@@ -185,6 +185,20 @@ impl ControlPlane {
         self.ok(Method::PUT, path, Some(body)).await
     }
 
+    /// A failover drill's record (`…/routes/{id}/drills/{drill_id}`) once it is no longer
+    /// `running`, or as it is after 10 s.
+    pub async fn drill_ended(&self, path: &str) -> Value {
+        let mut rec = Value::Null;
+        for _ in 0..100 {
+            rec = self.get_ok(path).await;
+            if rec["status"] != "running" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        rec
+    }
+
     /// An HTTP service answering for `host` in cluster 1; its id.
     pub async fn service(&self, name: &str, host: &str) -> i64 {
         self.post_ok(

@@ -1,6 +1,6 @@
 //! HTTP servers posing as regions: each answers its name; `/bytes/N` sends N bytes, `/echo`
 //! returns the request's target (path and query), headers, body length, trailers and the
-//! body's arrival rate after its first [`RATE_FROM`] bytes as JSON, `/status/N` answers N;
+//! body's arrival rate after its first [`RATE_FROM`] bytes ([`Arrival`]) as JSON, `/status/N` answers N;
 //! a delay and a failing mode can be switched on; a server can be killed and revived on
 //! its port.
 
@@ -109,8 +109,40 @@ impl Drop for Upstream {
     }
 }
 
-/// `/echo`'s `body_rate` counts bytes after this many.
+/// `/echo`'s `body_rate` (and [`Arrival::rate`]) counts bytes after this many.
 pub const RATE_FROM: usize = 64 * 1024;
+
+/// Bytes arriving over time, and their rate after the first [`RATE_FROM`] (a burst, and the
+/// request's own setup, are not part of it).
+#[derive(Debug, Default)]
+pub struct Arrival {
+    bytes: usize,
+    /// When the count passed RATE_FROM, and the count then.
+    from: Option<(std::time::Instant, usize)>,
+    last: Option<std::time::Instant>,
+}
+
+impl Arrival {
+    /// `n` more bytes arrived now.
+    pub fn add(&mut self, n: usize) {
+        let now = std::time::Instant::now();
+        self.bytes += n;
+        self.last = Some(now);
+        if self.from.is_none() && self.bytes >= RATE_FROM {
+            self.from = Some((now, self.bytes));
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Bytes per second from RATE_FROM to the last byte, when more arrived after it.
+    pub fn rate(&self) -> Option<f64> {
+        let ((t, n), last) = (self.from?, self.last?);
+        (self.bytes > n && last > t).then(|| (self.bytes - n) as f64 / last.duration_since(t).as_secs_f64())
+    }
+}
 
 async fn answer(req: Request<Incoming>, name: &str, hits: &AtomicU64, delay: &AtomicU64) -> Response<Full<Bytes>> {
     hits.fetch_add(1, Ordering::Relaxed);
@@ -133,19 +165,10 @@ async fn answer(req: Request<Incoming>, name: &str, hits: &AtomicU64, delay: &At
         let headers: serde_json::Map<String, Value> =
             req.headers().iter().map(|(k, v)| (k.to_string(), Value::from(v.to_str().unwrap_or("")))).collect();
         let mut body = req.into_body();
-        let (mut len, mut trailers) = (0usize, serde_json::Map::new());
-        // When the body passed RATE_FROM bytes, and how many had arrived by then.
-        let mut from: Option<(std::time::Instant, usize)> = None;
-        let mut last = std::time::Instant::now();
+        let (mut arrival, mut trailers) = (Arrival::default(), serde_json::Map::new());
         while let Some(Ok(frame)) = body.frame().await {
             match frame.into_data() {
-                Ok(d) => {
-                    len += d.len();
-                    last = std::time::Instant::now();
-                    if from.is_none() && len >= RATE_FROM {
-                        from = Some((last, len));
-                    }
-                }
+                Ok(d) => arrival.add(d.len()),
                 Err(f) => {
                     if let Ok(t) = f.into_trailers() {
                         trailers =
@@ -154,11 +177,7 @@ async fn answer(req: Request<Incoming>, name: &str, hits: &AtomicU64, delay: &At
                 }
             }
         }
-        // The arrival rate after the first RATE_FROM bytes (a burst, and the request's own
-        // setup, are not part of it): bytes per second, when the body was long enough.
-        let rate = from
-            .filter(|(t, n)| len > *n && last > *t)
-            .map(|(t, n)| (len - n) as f64 / last.duration_since(t).as_secs_f64());
+        let (len, rate) = (arrival.bytes(), arrival.rate());
         let v = json!({"name": name, "target": target, "headers": headers, "body_len": len, "trailers": trailers, "body_rate": rate});
         return Response::new(Full::new(Bytes::from(v.to_string())));
     }
