@@ -3,14 +3,17 @@
 # `marchproxy proxy`, HAProxy and nginx (reverse proxy), each driven by wrk over
 # loopback. Prints requests/s, p50/p99 latency and proxy CPU side by side with the
 # MarchProxy/HAProxy ratios at CONNS (64) connections, then the same at BIG_CONNS (1,000)
-# with each proxy's resident memory, and the two targets of issue 19 at both: p99 at or
-# below HAProxy's, req/s at least 1.1x the faster of HAProxy and nginx.
+# with each proxy's resident memory (both with a warm-up, over ROUNDS rounds), and the
+# targets of issue 19 at both: p99 at or below HAProxy's, req/s at least 1.1x the faster
+# of HAProxy and nginx, and RSS at BIG_CONNS at most 31 MiB.
 #
 # Usage: bench/proxy.sh [seconds]      (default 10 s per measured run)
 # Environment: CONNS (64), THREADS (2), BIG_CONNS (1000), ROUNDS (1; >1 reports medians),
 #   HOLD=1 (start everything, print the ports and wait), CALLGRIND=1 (instructions per
-#   request), PERF=1/stat, MEM_ONLY=1, MP_WRAP, PIN=1 (every proxy's threads/workers pinned
-#   one per CPU: marchproxy --pin-workers, HAProxy cpu-map, nginx worker_cpu_affinity),
+#   request; CALLGRIND_KEEP=DIR keeps the profiles for callgrind_annotate), PERF=1/stat,
+#   CPU_SHARE=1 (CPU per request of wrk, the upstream and each proxy),
+#   MEM_ONLY=1, MP_WRAP, PIN=1 (every proxy's threads/workers pinned one per CPU:
+#   marchproxy --pin-workers, HAProxy cpu-map, nginx worker_cpu_affinity),
 #   BIN (the marchproxy binary; default target/release/marchproxy, built if missing)
 # Needs: wrk, nginx, haproxy, curl, python3 (Debian: apt-get install wrk nginx haproxy).
 #
@@ -276,6 +279,7 @@ if [ -n "${CALLGRIND:-}" ]; then
     for _ in $(seq 1 100); do kill -0 "$vp" 2>/dev/null || break; sleep 0.1; done
     kill "$vp" 2>/dev/null || true
     wait "$vp" 2>/dev/null || true
+    [ -n "${CALLGRIND_KEEP:-}" ] && mkdir -p "$CALLGRIND_KEEP" && cp "$out" "$CALLGRIND_KEEP/"
     echo "$n $(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(/,/, "", $1); print $1}')"
   }
   for name in marchproxy haproxy; do
@@ -324,6 +328,29 @@ if [ "${PERF:-}" = stat ]; then
   done
   exit 0
 fi
+# CPU_SHARE=1: where the two CPUs go, per proxy: CPU time per request of wrk, the upstream
+# and the proxy under the same CONNS load (ROUNDS rounds, each proxy in turn after a 2 s
+# warm-up). All three share the two CPUs, so a proxy's req/s moves with the sum.
+if [ -n "${CPU_SHARE:-}" ]; then
+  TIMEFORMAT='%U %S'
+  printf '%-11s %9s %11s %11s %11s %11s\n' target req/s "wrk us/req" "up us/req" "proxy us/req" "sum us/req"
+  for r in $(seq 1 "$ROUNDS"); do
+    for target in "marchproxy $P_MP $MP_PID" "haproxy $P_HA $HA_PID" "nginx $P_NG $NG_PID"; do
+      read -r name port pid <<<"$target"
+      wrk -t"$THREADS" -c"$CONNS" -d2s -H "Host: $HOST" "http://127.0.0.1:$port/" >/dev/null
+      p0=$(cpu_ticks "$pid") u0=$(cpu_ticks "$UP_PID")
+      { time wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" -H "Host: $HOST" "http://127.0.0.1:$port/" >"$DIR/share.txt"; } 2>"$DIR/share-time.txt"
+      p1=$(cpu_ticks "$pid") u1=$(cpu_ticks "$UP_PID")
+      n=$(awk '/requests in/{print $1}' "$DIR/share.txt")
+      read -r wu ws <"$DIR/share-time.txt"
+      awk -v name="$name" -v n="$n" -v d="$DUR" -v w="$(awk -v a="$wu" -v b="$ws" 'BEGIN{print a + b}')" \
+        -v p=$((p1 - p0)) -v u=$((u1 - u0)) -v hz="$HZ" 'BEGIN {
+        wr = w * 1e6 / n; ur = u / hz * 1e6 / n; pr = p / hz * 1e6 / n
+        printf "%-11s %9.0f %11.2f %11.2f %11.2f %11.2f\n", name, n / d, wr, ur, pr, wr + ur + pr }'
+    done
+  done
+  exit 0
+fi
 if [ -n "${PERF:-}" ]; then
   command -v perf >/dev/null || die "PERF=1 needs perf (apt-get install linux-perf)"
   wrk -t"$THREADS" -c"$CONNS" -d2s -H "Host: $HOST" "http://127.0.0.1:$P_MP/" >/dev/null
@@ -349,14 +376,20 @@ for r in $(seq 1 "$ROUNDS"); do
   run nginx "$P_NG" "$NG_PID" "$CONNS" "$DUR"
 done
 
-# --- memory at BIG_CONNS concurrent connections -----------------------------------------
+# --- BIG_CONNS concurrent connections: req/s, p99 and memory ------------------------------
+# Each round runs every proxy in turn, like the CONNS rounds: a 2 s warm-up at BIG_CONNS
+# (the proxies open their upstream connections), then the measured run with VmRSS sampled.
+# The summary takes the medians of req/s and p99 and the highest peak over the rounds; the
+# idle RSS is read once, before the first load at this concurrency.
 MEM=$DIR/mem.tsv
 : >"$MEM"
-mem() { # NAME PORT PID
-  local name=$1 port=$2 pid=$3 idle peak=0 v wpid
-  idle=$(rss_kib "$pid")
-  wrk -t"$THREADS" -c"$BIG_CONNS" -d"${DUR}s" --latency -H "Host: $HOST" "http://127.0.0.1:$port/" \
-    >"$DIR/wrk-$name-$BIG_CONNS.txt" &
+declare -A IDLE
+mem() { # NAME PORT PID ROUND
+  local name=$1 port=$2 pid=$3 round=$4 peak=0 v wpid out
+  [ -n "${IDLE[$name]:-}" ] || IDLE[$name]=$(rss_kib "$pid")
+  wrk -t"$THREADS" -c"$BIG_CONNS" -d2s -H "Host: $HOST" "http://127.0.0.1:$port/" >/dev/null # warm-up
+  out=$DIR/wrk-$name-$BIG_CONNS-$round.txt
+  wrk -t"$THREADS" -c"$BIG_CONNS" -d"${DUR}s" --latency -H "Host: $HOST" "http://127.0.0.1:$port/" >"$out" &
   wpid=$!
   while kill -0 "$wpid" 2>/dev/null; do
     v=$(rss_kib "$pid")
@@ -364,27 +397,32 @@ mem() { # NAME PORT PID
     sleep 0.25
   done
   wait "$wpid" || true
-  # Connections the proxy holds to the upstream afterwards (its pool).
-  ss -Htn state established "( dport = :$P_UP )" 2>/dev/null | wc -l >"$DIR/upconns-$name.txt"
+  # Connections the proxy holds to the upstream afterwards (its pool; the other proxies'
+  # pooled connections to the same upstream are not counted).
+  ss -Htnp state established "( dport = :$P_UP )" 2>/dev/null |
+    grep -cE "pid=($(pids_of "$pid" | tr -s ' \n' '|' | sed 's/|$//'))," >"$DIR/upconns-$name.txt" || true
   sleep 1
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$idle" "$peak" "$(rss_kib "$pid")" \
-    "$(awk '/^Requests\/sec/{print $2}' "$DIR/wrk-$name-$BIG_CONNS.txt")" \
-    "$(awk '/Socket errors/{gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$DIR/wrk-$name-$BIG_CONNS.txt")" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "${IDLE[$name]}" "$peak" "$(rss_kib "$pid")" \
+    "$(awk '/^Requests\/sec/{print $2}' "$out")" \
+    "$(awk '/Non-2xx/{n += $NF} /Socket errors/{gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")" \
     "$(cat "$DIR/upconns-$name.txt")" \
-    "$(to_ms "$(awk '$1 == "99%" {print $2}' "$DIR/wrk-$name-$BIG_CONNS.txt")")" >>"$MEM"
+    "$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")" >>"$MEM"
 }
-mem marchproxy "$P_MP" "$MP_PID"
 if [ -n "${MEM_ONLY:-}" ]; then # quick check of marchproxy's memory only
-  echo "name before_kib peak_kib after_kib req/s sock_errs upstream_conns"; cat "$MEM"
+  mem marchproxy "$P_MP" "$MP_PID" 1
+  echo "name before_kib peak_kib after_kib req/s errors upstream_conns p99_ms"; cat "$MEM"
   grep -E "^(Rss|Anonymous|Private_Clean|Shared_Clean)" "/proc/$MP_PID/smaps_rollup"; exit 0
 fi
-mem haproxy "$P_HA" "$HA_PID"
-mem nginx "$P_NG" "$NG_PID"
+for r in $(seq 1 "$ROUNDS"); do
+  mem marchproxy "$P_MP" "$MP_PID" "$r"
+  mem haproxy "$P_HA" "$HA_PID" "$r"
+  mem nginx "$P_NG" "$NG_PID" "$r"
+done
 MP_HWM=$(awk '/^VmHWM/{print $2}' "/proc/$MP_PID/status")
 
 python3 - "$RESULTS" "$MEM" "$BIG_CONNS" "$MP_HWM" "$CONNS" <<'PY'
 import sys, statistics as st
-res, mem, big, hwm, conns = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+res, mem, big_conns, hwm, conns = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 rows = {}
 for line in open(res):
     n, rps, p50, p99, cpu, errs = line.split("\t")
@@ -401,15 +439,20 @@ for n in ("direct", "marchproxy", "haproxy", "nginx"):
 print("(direct = wrk against the upstream itself; CPU % = the proxy's CPU time / wall time, 100 = one core;")
 print(" errors = non-2xx responses + socket errors)")
 print()
-print(f"{f'@ {big} conns':<12}{'RSS before':>12}{'peak':>11}{'1 s after':>11}{'req/s':>10}{'p99 ms':>9}{'sock errs':>11}{'upstream conns':>16}")
-big_rows = {}
+print(f"{f'@ {big_conns} conns':<12}{'RSS before':>12}{'peak':>11}{'1 s after':>11}{'req/s':>10}{'p99 ms':>9}{'errors':>8}{'upstream conns':>16}")
+by_name = {}
 for line in open(mem):
     n, before, peak, after, rps, errs, up, p99 = line.rstrip("\n").split("\t")
-    big_rows[n] = (float(rps or 0), float(p99 or 0), int(peak))
-    print(f"{n:<12}{int(before) / 1024:>8.1f} MiB{int(peak) / 1024:>7.1f} MiB{int(after) / 1024:>7.1f} MiB"
-          f"{float(rps or 0):>10,.0f}{float(p99 or 0):>9.2f}{int(errs):>11}{int(up):>16}")
-print(f"(VmRSS sampled every 0.25 s during wrk -t2 -c{big} -d<seconds>; nginx = master + workers;"
-      f" marchproxy VmHWM {hwm / 1024:.1f} MiB)")
+    by_name.setdefault(n, []).append((int(before), int(peak), int(after), float(rps or 0), int(errs), int(up), float(p99 or 0)))
+big_rows = {}
+for n, v in by_name.items():
+    rps, p99, peak = st.median(x[3] for x in v), st.median(x[6] for x in v), max(x[1] for x in v)
+    big_rows[n] = (rps, p99, peak)
+    before, after, errs, up = v[0][0], v[-1][2], sum(x[4] for x in v), v[-1][5]
+    print(f"{n:<12}{before / 1024:>8.1f} MiB{peak / 1024:>7.1f} MiB{after / 1024:>7.1f} MiB"
+          f"{rps:>10,.0f}{p99:>9.2f}{errs:>8}{up:>16}")
+print(f"(after a 2 s warm-up, wrk -t2 -c{big_conns} -d<seconds>, {len(next(iter(by_name.values())))} round(s): req/s and p99 are"
+      f" medians, peak the highest VmRSS sampled every 0.25 s; nginx = master + workers; marchproxy VmHWM {hwm / 1024:.1f} MiB)")
 mp = med["marchproxy"]
 print()
 print(f"marchproxy/HAProxy: {mp[0] / ha[0]:.2f}x req/s, p99 {mp[2]:.3f} ms vs {ha[2]:.3f} ms")
@@ -424,7 +467,7 @@ ng = med["nginx"]
 verdict(str(conns), mp[0], mp[2], ha[0], ha[2], ng[0])
 if all(k in big_rows for k in ("marchproxy", "haproxy", "nginx")):
     b = big_rows
-    verdict(str(big), b["marchproxy"][0], b["marchproxy"][1], b["haproxy"][0], b["haproxy"][1], b["nginx"][0])
+    verdict(str(big_conns), b["marchproxy"][0], b["marchproxy"][1], b["haproxy"][0], b["haproxy"][1], b["nginx"][0])
     peak = b["marchproxy"][2] / 1024
-    print(f"RSS @ {big}: peak {peak:.1f} MiB ({'met' if peak <= 31 else 'NOT met'}, 31 MiB wanted)")
+    print(f"RSS @ {big_conns}: peak {peak:.1f} MiB ({'met' if peak <= 31 else 'NOT met'}, 31 MiB wanted)")
 PY
