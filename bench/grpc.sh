@@ -7,7 +7,10 @@
 # Usage: bench/grpc.sh [seconds]     (default 10 s per measured run)
 # Environment: CONCURRENCY (64), CONNECTIONS (4), SIZE (1024 bytes per message), PERF=1
 #   (only the MarchProxy run, under `perf record`, and the top of its profile; PERF_CALLGRAPH
-#   =dwarf for call graphs of the release build, which has no frame pointers),
+#   =dwarf for call graphs of the release build, which has no frame pointers), CALLGRIND=1
+#   (user-space instructions per call of MarchProxy with one worker and of HAProxy with one
+#   thread, under valgrind's callgrind: independent of the machine's speed and load;
+#   CALLGRIND_KEEP=DIR keeps the profiles for callgrind_annotate),
 #   BIN (the marchproxy binary; default target/release/marchproxy, built if missing)
 # Needs: nginx, haproxy, curl, python3 (Debian: apt-get install nginx haproxy).
 #
@@ -119,6 +122,55 @@ run() { # name port [pid]
 
 echo "== gRPC unary, $SIZE-byte messages, $CONCURRENCY concurrent calls over $CONNECTIONS connections, ${DUR}s ($NCPU CPUs)"
 echo "== $("$BIN" --version), $(haproxy -v | head -n 1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | cut -d' ' -f3)"
+if [ -n "${CALLGRIND:-}" ]; then
+  command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
+    die "CALLGRIND=1 needs valgrind (apt-get install valgrind)"
+  read -r P_CGMP P_CGHA < <(free_ports 2)
+  sed -e "s/nbthread $NCPU/nbthread 1/" -e "s/bind 127.0.0.1:$P_HA/bind 127.0.0.1:$P_CGHA/" "$DIR/haproxy.cfg" >"$DIR/haproxy-cg.cfg"
+  cg_run() { # NAME PORT SECONDS CMD... -> "calls instructions"
+    local name=$1 port=$2 secs=$3 n=0 out vp r
+    shift 3
+    out="$DIR/cg-$name-$secs.out"
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >"$DIR/cg-$name.log" 2>&1 &
+    vp=$!
+    # Until it serves, then the measured calls; n counts every call answered (`made`).
+    for _ in $(seq 1 300); do
+      r=$("$LOAD" load --target "127.0.0.1:$port" --authority "$HOST" --connections 1 --concurrency 1 --seconds 0.2 \
+        --warmup 0 2>/dev/null || true)
+      n=$((n + $(echo "$r" | sed -n 's/.* made \([0-9]*\)$/\1/p' | grep . || echo 0)))
+      echo "$r" | grep -q ' errors 0 ' && break
+      sleep 0.2
+    done
+    if [ "$secs" != 0 ]; then
+      r=$("$LOAD" load --target "127.0.0.1:$port" --authority "$HOST" --connections "$CONNECTIONS" \
+        --concurrency "$CONCURRENCY" --seconds "$secs" --warmup 0 --size "$SIZE")
+      n=$((n + $(echo "$r" | sed -n 's/.* made \([0-9]*\)$/\1/p')))
+    fi
+    # Both write their profile on exit: HAProxy stops softly on SIGUSR1, marchproxy on SIGTERM.
+    if [ "$name" = haproxy ]; then kill -USR1 "$vp" 2>/dev/null || true; else kill "$vp" 2>/dev/null || true; fi
+    for _ in $(seq 1 100); do kill -0 "$vp" 2>/dev/null || break; sleep 0.1; done
+    kill "$vp" 2>/dev/null || true
+    wait "$vp" 2>/dev/null || true
+    [ -n "${CALLGRIND_KEEP:-}" ] && mkdir -p "$CALLGRIND_KEEP" && cp "$out" "$CALLGRIND_KEEP/"
+    echo "$n $(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(/,/, "", $1); print $1}')"
+  }
+  for name in marchproxy haproxy; do
+    if [ "$name" = marchproxy ]; then
+      cmd=("$BIN" proxy --control-plane "$CP" --cluster-api-key "$KEY" --listen "127.0.0.1:$P_CGMP"
+        --admin-listen 127.0.0.1:0 --name callgrind)
+      port=$P_CGMP
+    else
+      cmd=("$(command -v haproxy)" -f "$DIR/haproxy-cg.cfg" -db)
+      port=$P_CGHA
+    fi
+    read -r n0 i0 < <(MARCHPROXY_WORKERS=1 MARCHPROXY_LOG=warn cg_run "$name" "$port" 0 "${cmd[@]}")
+    read -r n1 i1 < <(MARCHPROXY_WORKERS=1 MARCHPROXY_LOG=warn cg_run "$name" "$port" "$DUR" "${cmd[@]}")
+    awk -v name="$name" -v n0="$n0" -v n1="$n1" -v i0="$i0" -v i1="$i1" 'BEGIN {
+      if (i0 == "" || i1 == "" || n1 <= n0) { printf "%-11s no profile (see the cg-*.log files)\n", name; exit }
+      printf "%-11s %8d calls  %7.0f instructions per call (user space)\n", name, n1 - n0, (i1 - i0) / (n1 - n0) }'
+  done
+  exit 0
+fi
 if [ -n "${PERF:-}" ]; then # PERF=1: a perf profile of the proxy under the load
   perf record -F 999 --call-graph "${PERF_CALLGRAPH:-fp}" -p "$MP_PID" -o "$DIR/perf.data" -- sleep "$DUR" >/dev/null 2>&1 &
   PERF_PID=$!
