@@ -100,7 +100,10 @@ pub(crate) async fn serve<I>(
     let counted = activity.clone();
     let svc = service_fn(move |req: Request<Incoming>| {
         let open = Open::new(&counted);
-        let resp = proxy.clone().handle(req.map(ClientBody::H2), info.clone());
+        // Boxed: hyper moves each request's future into a task of its own and moves the task's
+        // stage on completion; inline, the whole request path (a few KiB) would be copied each
+        // time (the largest memcpy in `PERF=1 bench/grpc.sh`).
+        let resp = Box::pin(proxy.clone().handle(req.map(ClientBody::H2), info.clone()));
         async move {
             let Ok(resp) = resp.await;
             Ok::<_, std::convert::Infallible>(resp.map(|inner| Tracked { inner, _open: open }))

@@ -72,7 +72,9 @@ impl H2Pool {
                 return Ok(s.clone());
             }
         }
-        let sender = self.connect(key).await?;
+        // Boxed: connecting (TLS and the HTTP/2 handshake) is rare and its future large; inline,
+        // every call's exchange future would be as large, and is copied when it is boxed.
+        let sender = Box::pin(self.connect(key)).await?;
         self.keep(key.clone(), sender.clone());
         Ok(sender)
     }
