@@ -17,6 +17,7 @@ use marchproxy_model::snapshot::ClusterSnapshot;
 use crate::balancer::{Candidate, EndpointState, Selector};
 use crate::regions;
 use crate::shaping::{ServiceSlot, Shaping};
+use crate::upstream::request::HeadFor;
 
 /// Endpoint state by (route table, endpoint), kept across snapshots so latency
 /// estimates and traffic counters survive reloads.
@@ -75,9 +76,9 @@ pub struct TableRt {
     pub endpoints: Vec<EndpointRt>,
     pub candidates: Vec<Candidate>,
     pub states: Vec<Arc<EndpointState>>,
-    /// Some endpoint speaks, or may speak, HTTP/2 (requests then keep their parsed head
-    /// for it).
-    pub has_h2: bool,
+    /// What request heads are prepared for: HTTP/1.1, HTTP/2 (every endpoint speaks it by
+    /// scheme or setting), or both (some endpoint speaks or may speak HTTP/2).
+    pub head_for: HeadFor,
 }
 
 impl TableRt {
@@ -270,9 +271,15 @@ fn build_table(
         states.push(state);
     }
     let n = endpoints.len();
-    let has_h2 = endpoints.iter().any(|e| e.h2 || e.alpn);
+    let head_for = if !endpoints.is_empty() && endpoints.iter().all(|e| e.h2) {
+        HeadFor::Http2
+    } else if endpoints.iter().any(|e| e.h2 || e.alpn) {
+        HeadFor::Both
+    } else {
+        HeadFor::Http1
+    };
     Ok(TableRt {
-        has_h2,
+        head_for,
         id: t.id,
         name: t.spec.name.clone(),
         service_id: t.spec.service_id,

@@ -96,7 +96,7 @@ mod tests {
 
     use super::*;
     use crate::body::request::ReqBody;
-    use crate::upstream::request::RequestHead;
+    use crate::upstream::request::{HeadFor, RequestHead};
 
     /// A raw HTTP/1.1 upstream: `answer(connection number, request number on it)` gives the
     /// bytes to write back for each request head read, or None to close the connection.
@@ -150,7 +150,8 @@ mod tests {
     }
 
     async fn call(pool: &Pool, authority: &Authority, method: Method) -> Result<Response<UpBody>, UpError> {
-        let head = RequestHead::new(&method, Some(&PathAndQuery::from_static("/")), &HeaderMap::new(), true, false);
+        let head =
+            RequestHead::new(&method, Some(&PathAndQuery::from_static("/")), HeaderMap::new(), true, HeadFor::Http1);
         let req = head.attempt(&HeaderValue::from_static("up"), &HeaderMap::new(), ReqBody::Empty);
         pool.send(&Scheme::HTTP, authority, req).await
     }

@@ -30,9 +30,21 @@ pub struct RequestHead {
     idempotent: bool,
     /// The head carries `Upgrade` (the request path keeps it only for an upgrade request).
     upgrade: bool,
+    /// `bytes` holds the header lines after the request line (false: the route table's
+    /// endpoints all speak HTTP/2, and an HTTP/1.1 attempt encodes them from `h2`).
+    fields: bool,
     /// The parsed head, kept when the route table has HTTP/2 endpoints (h2.rs builds its
     /// requests from it); None otherwise, so HTTP/1.1-only tables pay nothing for it.
     h2: Option<Box<H2Head>>,
+}
+
+/// Which protocols a request head is prepared for: the route table's endpoints speak
+/// HTTP/1.1 only, HTTP/2 only (by scheme or setting), or either (ALPN, or a mix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadFor {
+    Http1,
+    Both,
+    Http2,
 }
 
 /// What an HTTP/2 attempt needs of the request: method, path and the fields to send.
@@ -44,28 +56,22 @@ struct H2Head {
 
 impl RequestHead {
     /// `headers` are the ones to send (hop-by-hop fields already removed, except the
-    /// `Connection: upgrade` and `Upgrade` of an upgrade request); `empty`: no body;
-    /// `keep_for_h2`: keep the parsed head too, for HTTP/2 attempts.
-    pub fn new(
-        method: &Method,
-        pq: Option<&PathAndQuery>,
-        headers: &HeaderMap,
-        empty: bool,
-        keep_for_h2: bool,
-    ) -> Self {
+    /// `Connection: upgrade` and `Upgrade` of an upgrade request); `empty`: no body; `head_for`:
+    /// the HTTP/1.1 head is encoded unless the endpoints all speak HTTP/2, and the parsed
+    /// head is kept (the map moved, not copied) when some may.
+    pub fn new(method: &Method, pq: Option<&PathAndQuery>, headers: HeaderMap, empty: bool, head_for: HeadFor) -> Self {
         let path = pq.map_or("/", |p| p.as_str());
         let path = if path.is_empty() { "/" } else { path };
         let line_len = method.as_str().len() + path.len() + 12;
-        let mut bytes = Vec::with_capacity(line_len + headers.len() * 48);
+        let fields = head_for != HeadFor::Http2;
+        let mut bytes = Vec::with_capacity(line_len + if fields { headers.len() * 48 } else { 0 });
         bytes.extend_from_slice(method.as_str().as_bytes());
         bytes.push(b' ');
         bytes.extend_from_slice(path.as_bytes());
         bytes.extend_from_slice(b" HTTP/1.1\r\n");
         debug_assert_eq!(bytes.len(), line_len);
-        for (name, value) in headers {
-            if name != header::HOST {
-                put_field(&mut bytes, name.as_str().as_bytes(), value.as_bytes());
-            }
+        if fields {
+            put_fields(&mut bytes, &headers);
         }
         RequestHead {
             bytes,
@@ -80,8 +86,9 @@ impl RequestHead {
                 Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
             ),
             upgrade: headers.contains_key(header::UPGRADE),
-            h2: keep_for_h2.then(|| {
-                let mut headers = headers.clone();
+            fields,
+            h2: (head_for != HeadFor::Http1).then(|| {
+                let mut headers = headers;
                 headers.remove(header::HOST);
                 // gRPC servers require `te: trailers`, a hop-by-hop field the request path
                 // removed; it is the one TE value HTTP/2 allows.
@@ -175,6 +182,18 @@ impl RequestHead {
     /// and the framing.
     fn encode(&self, host: &HeaderValue, extra: &HeaderMap, empty_body: bool) -> Vec<u8> {
         let (line, fields) = self.bytes.split_at(self.line_len);
+        // A head prepared for HTTP/2 only (not expected to be sent as HTTP/1.1): its fields
+        // are encoded now, from the parsed head.
+        let encoded;
+        let fields = match (self.fields, self.h2.as_deref()) {
+            (false, Some(h)) => {
+                let mut b = Vec::with_capacity(h.headers.len() * 48);
+                put_fields(&mut b, &h.headers);
+                encoded = b;
+                &encoded[..]
+            }
+            _ => fields,
+        };
         let mut out = Vec::with_capacity(self.bytes.len() + host.len() + 48 + extra.len() * 64);
         out.extend_from_slice(line);
         put_field(&mut out, b"host", host.as_bytes());
@@ -199,6 +218,15 @@ impl RequestHead {
         }
         out.extend_from_slice(b"\r\n");
         out
+    }
+}
+
+/// HTTP/1.1 header lines for `headers`, Host aside (each attempt sets its own).
+fn put_fields(out: &mut Vec<u8>, headers: &HeaderMap) {
+    for (name, value) in headers {
+        if name != header::HOST {
+            put_field(out, name.as_str().as_bytes(), value.as_bytes());
+        }
     }
 }
 
@@ -321,39 +349,92 @@ mod tests {
         let pq = PathAndQuery::from_static("/a?b=1");
         let up = HeaderValue::from_static("up.example");
         let none = HeaderMap::new();
-        let head = RequestHead::new(&Method::GET, Some(&pq), &h, true, false);
+        let head = RequestHead::new(&Method::GET, Some(&pq), h.clone(), true, HeadFor::Http1);
         assert_eq!((head.method(), head.path(), head.idempotent()), ("GET", "/a?b=1", true));
         let get = head.attempt(&up, &none, ReqBody::Empty);
         assert_eq!(text(&get), "GET /a?b=1 HTTP/1.1\r\nhost: up.example\r\naccept: */*\r\n\r\n");
         assert_eq!((get.chunked, get.head_only, get.replayable, get.upgrade), (false, false, true, false));
         // The same idempotent request with a body is not replayed.
-        assert!(!RequestHead::new(&Method::PUT, Some(&pq), &h, false, false).attempt(&up, &none, a_body()).replayable);
+        assert!(
+            !RequestHead::new(&Method::PUT, Some(&pq), h.clone(), false, HeadFor::Http1)
+                .attempt(&up, &none, a_body())
+                .replayable
+        );
 
-        let post = RequestHead::new(&Method::POST, Some(&pq), &h, true, false);
+        let post = RequestHead::new(&Method::POST, Some(&pq), h.clone(), true, HeadFor::Http1);
         assert!(!post.idempotent());
         let o = post.attempt(&up, &none, ReqBody::Empty);
         assert!(text(&o).ends_with("content-length: 0\r\n\r\n"), "{}", text(&o));
         assert!(!o.replayable);
-        let upload = RequestHead::new(&Method::POST, Some(&pq), &h, false, false).attempt(&up, &none, a_body());
+        let upload =
+            RequestHead::new(&Method::POST, Some(&pq), h.clone(), false, HeadFor::Http1).attempt(&up, &none, a_body());
         assert!(upload.chunked);
         assert!(text(&upload).ends_with("transfer-encoding: chunked\r\n\r\n"), "{}", text(&upload));
         h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
-        let sized = RequestHead::new(&Method::PUT, Some(&pq), &h, false, false).attempt(&up, &none, a_body());
+        let sized =
+            RequestHead::new(&Method::PUT, Some(&pq), h.clone(), false, HeadFor::Http1).attempt(&up, &none, a_body());
         assert!(!sized.chunked && !text(&sized).contains("transfer-encoding"), "{}", text(&sized));
-        assert!(RequestHead::new(&Method::HEAD, None, &h, true, false).attempt(&up, &none, ReqBody::Empty).head_only);
+        assert!(
+            RequestHead::new(&Method::HEAD, None, h.clone(), true, HeadFor::Http1)
+                .attempt(&up, &none, ReqBody::Empty)
+                .head_only
+        );
 
         // An upgrade request's head carries Upgrade, and so asks for a tunnel.
         let mut ws = HeaderMap::new();
         ws.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         ws.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        let o = RequestHead::new(&Method::GET, None, &ws, true, false).attempt(&up, &none, ReqBody::Empty);
+        let o = RequestHead::new(&Method::GET, None, ws, true, HeadFor::Http1).attempt(&up, &none, ReqBody::Empty);
         assert!(o.upgrade && text(&o).contains("upgrade: websocket\r\n"), "{}", text(&o));
 
         // Headers of the attempt replace the client's of the same name.
         h.insert("traceparent", HeaderValue::from_static("client"));
         let mut extra = HeaderMap::new();
         extra.insert("traceparent", HeaderValue::from_static("ours"));
-        let o = RequestHead::new(&Method::GET, None, &h, true, false).attempt(&up, &extra, ReqBody::Empty);
+        let o =
+            RequestHead::new(&Method::GET, None, h.clone(), true, HeadFor::Http1).attempt(&up, &extra, ReqBody::Empty);
         assert!(text(&o).contains("traceparent: ours\r\n") && !text(&o).contains("client\r\n"), "{}", text(&o));
+    }
+
+    #[test]
+    fn a_head_for_http2_endpoints_skips_the_http1_encoding_but_can_still_be_sent_as_http1() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("client.example"));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        h.insert("grpc-timeout", HeaderValue::from_static("250m"));
+        let pq = PathAndQuery::from_static("/pkg.Svc/Call");
+        let (up, none) = (HeaderValue::from_static("up.example"), HeaderMap::new());
+        let only_h2 = RequestHead::new(&Method::POST, Some(&pq), h.clone(), false, HeadFor::Http2);
+        // Only the request line is encoded ahead: the method and path still read from it.
+        assert_eq!(only_h2.bytes.len(), only_h2.line_len);
+        assert_eq!((only_h2.method(), only_h2.path()), ("POST", "/pkg.Svc/Call"));
+        assert_eq!(only_h2.grpc_timeout(), Some(std::time::Duration::from_millis(250)));
+        let req = only_h2
+            .h2_request(&http::uri::Scheme::HTTP, &"up.example:50051".parse().unwrap(), &none, ReqBody::Empty)
+            .unwrap();
+        assert_eq!(req.uri().to_string(), "http://up.example:50051/pkg.Svc/Call");
+        assert!(req.headers().get(header::HOST).is_none());
+        assert_eq!(req.headers()[header::TE], "trailers");
+        // Sent as HTTP/1.1 after all, it carries the same fields as a head prepared for
+        // HTTP/1.1 (apart from the `te: trailers` kept for gRPC over HTTP/2; fields of
+        // different names may come in another order).
+        let lines = |s: String| {
+            let mut l: Vec<String> = s.split("\r\n").map(str::to_owned).collect();
+            l[2..].sort();
+            l
+        };
+        let sent = text(&only_h2.attempt(&up, &none, a_body())).replace("te: trailers\r\n", "");
+        let h1 = text(&RequestHead::new(&Method::POST, Some(&pq), h.clone(), false, HeadFor::Http1).attempt(
+            &up,
+            &none,
+            a_body(),
+        ));
+        assert!(sent.starts_with("POST /pkg.Svc/Call HTTP/1.1\r\nhost: up.example\r\n"), "{sent}");
+        assert!(sent.ends_with("transfer-encoding: chunked\r\n\r\n"), "{sent}");
+        assert_eq!(lines(sent), lines(h1.clone()));
+        // Prepared for both, the HTTP/1.1 head is encoded ahead and the same.
+        let both = RequestHead::new(&Method::POST, Some(&pq), h, false, HeadFor::Both);
+        assert!(both.bytes.len() > both.line_len);
+        assert_eq!(text(&both.attempt(&up, &none, a_body())), h1);
     }
 }
