@@ -17,7 +17,6 @@ use marchproxy_model::snapshot::ClusterSnapshot;
 use crate::balancer::{Candidate, EndpointState, Selector};
 use crate::regions;
 use crate::shaping::{ServiceSlot, Shaping};
-use crate::upstream::request::HeadFor;
 
 /// Endpoint state by (route table, endpoint), kept across snapshots so latency
 /// estimates and traffic counters survive reloads.
@@ -66,6 +65,16 @@ pub struct EndpointRt {
     pub port: u16,
     pub provider: CloudProvider,
     pub region: String,
+}
+
+/// Which protocols a route table's request heads are prepared for (upstream/request.rs):
+/// its endpoints speak HTTP/1.1 only, HTTP/2 only (by scheme or setting), or either (ALPN,
+/// or a mix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadFor {
+    Http1,
+    Both,
+    Http2,
 }
 
 pub struct TableRt {

@@ -96,7 +96,8 @@ mod tests {
 
     use super::*;
     use crate::body::request::ReqBody;
-    use crate::upstream::request::{HeadFor, RequestHead};
+    use crate::runtime::HeadFor;
+    use crate::upstream::request::RequestHead;
 
     /// A raw HTTP/1.1 upstream: `answer(connection number, request number on it)` gives the
     /// bytes to write back for each request head read, or None to close the connection.

@@ -8,6 +8,7 @@ use http_body_util::BodyExt;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::body::request::ReqBody;
+use crate::runtime::HeadFor;
 use crate::upstream::error::{Exchange, UpError};
 use crate::upstream::limits::{Timeouts, upstream};
 use crate::wire::put_field;
@@ -36,15 +37,6 @@ pub struct RequestHead {
     /// The parsed head, kept when the route table has HTTP/2 endpoints (h2.rs builds its
     /// requests from it); None otherwise, so HTTP/1.1-only tables pay nothing for it.
     h2: Option<Box<H2Head>>,
-}
-
-/// Which protocols a request head is prepared for: the route table's endpoints speak
-/// HTTP/1.1 only, HTTP/2 only (by scheme or setting), or either (ALPN, or a mix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeadFor {
-    Http1,
-    Both,
-    Http2,
 }
 
 /// What an HTTP/2 attempt needs of the request: method, path and the fields to send.
