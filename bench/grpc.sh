@@ -21,6 +21,7 @@
 # threads/processes as CPUs.
 # The control plane, the API helpers and the clean-up come from bench/common.sh.
 source "$(dirname "$0")/common.sh"
+source bench/callgrind.sh
 DUR=${1:-10}
 CONCURRENCY=${CONCURRENCY:-64}
 CONNECTIONS=${CONNECTIONS:-4}
@@ -146,13 +147,8 @@ if [ -n "${CALLGRIND:-}" ]; then
         --concurrency "$CONCURRENCY" --seconds "$secs" --warmup 0 --size "$SIZE")
       n=$((n + $(echo "$r" | sed -n 's/.* made \([0-9]*\)$/\1/p')))
     fi
-    # Both write their profile on exit: HAProxy stops softly on SIGUSR1, marchproxy on SIGTERM.
-    if [ "$name" = haproxy ]; then kill -USR1 "$vp" 2>/dev/null || true; else kill "$vp" 2>/dev/null || true; fi
-    for _ in $(seq 1 100); do kill -0 "$vp" 2>/dev/null || break; sleep 0.1; done
-    kill "$vp" 2>/dev/null || true
-    wait "$vp" 2>/dev/null || true
-    [ -n "${CALLGRIND_KEEP:-}" ] && mkdir -p "$CALLGRIND_KEEP" && cp "$out" "$CALLGRIND_KEEP/"
-    echo "$n $(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(/,/, "", $1); print $1}')"
+    printf '%s ' "$n"
+    cg_stop "$name" "$vp" "$out" # (not in a subshell: it waits for its child)
   }
   for name in marchproxy haproxy; do
     if [ "$name" = marchproxy ]; then
@@ -165,9 +161,7 @@ if [ -n "${CALLGRIND:-}" ]; then
     fi
     read -r n0 i0 < <(MARCHPROXY_WORKERS=1 MARCHPROXY_LOG=warn cg_run "$name" "$port" 0 "${cmd[@]}")
     read -r n1 i1 < <(MARCHPROXY_WORKERS=1 MARCHPROXY_LOG=warn cg_run "$name" "$port" "$DUR" "${cmd[@]}")
-    awk -v name="$name" -v n0="$n0" -v n1="$n1" -v i0="$i0" -v i1="$i1" 'BEGIN {
-      if (i0 == "" || i1 == "" || n1 <= n0) { printf "%-11s no profile (see the cg-*.log files)\n", name; exit }
-      printf "%-11s %8d calls  %7.0f instructions per call (user space)\n", name, n1 - n0, (i1 - i0) / (n1 - n0) }'
+    cg_report "$name" call "$n0" "$i0" "$n1" "$i1"
   done
   exit 0
 fi
