@@ -386,9 +386,13 @@ fn prepare(
         headers.insert(X_FORWARDED_HOST, h);
     }
     let (parts, body) = req.into_parts();
-    let http::request::Parts { method, uri, headers, .. } = parts;
-    let head = RequestHead::new(&method, uri.path_and_query(), headers, empty, shaping.routed.table.head_for);
-    drop((method, uri));
+    let head = RequestHead::new(
+        &parts.method,
+        parts.uri.path_and_query(),
+        parts.headers,
+        empty,
+        shaping.routed.table.head_for,
+    );
     // A request without a body (most GETs) has nothing to shape, count or capture.
     let body = if empty {
         ReqBody::Empty
