@@ -31,7 +31,7 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
 admin_password=$(python3 -c 'import secrets; print("St-" + secrets.token_urlsafe(18))')
-MARCHPROXY_DATA_DIR=$work/data MARCHPROXY_LISTEN=127.0.0.1:$port MARCHPROXY_PROXY_LISTEN=off \
+MARCHPROXY_DATA_DIR=$work/data MARCHPROXY_LISTEN=127.0.0.1:$port MARCHPROXY_PROXY_LISTEN=127.0.0.1:0 \
   MARCHPROXY_ADMIN_PASSWORD=$admin_password LICENSE_SERVER_URL=http://127.0.0.1:9 RUST_LOG=warn \
   "$BIN" serve >"$work/serve.log" 2>&1 &
 pid=$!
@@ -56,11 +56,14 @@ api() { curl -fs -XPOST "$base$1" -H "authorization: Bearer $token" -H 'content-
 api /api/v1/services '{"name":"seed","cluster_id":1,"hostnames":["seed.example.com"],"protocol":"http"}'
 api /api/v1/traffic-shaping/policies '{"name":"seed","service_id":1,"cluster_id":1,"priority_config":{"priority":"P2"}}'
 api /api/v1/multi-cloud/routes '{"name":"seed","service_id":1,"cluster_id":1,"routes":[{"provider":"aws","region":"us-east-1","endpoint":"http://127.0.0.1:9"}]}'
-# A live drill of 1 s on it, so `…/drills/{drill_id}` has a record (once the local proxy is online).
+# A live drill of 1 s on it, so `…/drills/{drill_id}` has a record. A live drill needs a
+# proxy of the cluster online: the local proxy (on a free port), once it has registered.
+drill=
 for _ in $(seq 50); do
-  api /api/v1/multi-cloud/routes/1/test-failover '{"dry_run":false,"duration_seconds":1,"wait":false}' && break
+  api /api/v1/multi-cloud/routes/1/test-failover '{"dry_run":false,"duration_seconds":1,"wait":false}' && drill=1 && break
   sleep 0.2
 done
+[ -n "$drill" ] || { echo "run.sh: could not start the seed drill (is the local proxy online?)"; cat "$work/serve.log"; exit 1; }
 
 seed=()
 [ -n "${ST_SEED:-}" ] && seed=(--seed "$ST_SEED")
