@@ -61,12 +61,13 @@ SESSIONS = {
     "password": Session(os.environ["MP_ST_USER2"], os.environ["MP_ST_PASSWORD2"]),
 }
 PROTECTED_IDS = {str(SESSIONS["run"].id), str(SESSIONS["password"].id)}
-# The objects run.sh seeds (id 1 of each kind; the starter tracing config and the default
-# cluster, which the local proxy serves, are there from the start). Generated ids are small
-# and the fuzzer's DELETE cases took them out within seconds, after which every PUT, PATCH
-# and GET of the kind answered 404 for the rest of the run (one accepted PUT of a route
-# table in ~80, and a run that failed on it). Deleting them goes to an id nobody has;
-# objects the fuzzer creates are deleted as generated, and by the stateful phase's links.
+# The objects run.sh seeds to stay (id 1 of each kind; the starter tracing config and the
+# default cluster, which the local proxy serves, are there from the start). Generated ids
+# are small and the fuzzer's DELETE cases took them out within seconds, after which every
+# PUT, PATCH and GET of the kind answered 404 for the rest of the run (one accepted PUT of a
+# route table in ~80, and a run that failed on it). Deleting them goes to an id nobody has;
+# id 2 (seeded too), objects the fuzzer creates and the stateful phase's are deleted as
+# generated.
 SEEDED = {"/api/v1/clusters/{id}", "/api/v1/services/{id}", "/api/v1/traffic-shaping/policies/{id}",
           "/api/v1/multi-cloud/routes/{id}", "/api/v1/observability/tracing/{id}"}
 _cluster_key: list[str] = []

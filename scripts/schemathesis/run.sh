@@ -50,13 +50,16 @@ for u in "$MP_ST_USER:$MP_ST_PASSWORD" "$MP_ST_USER2:$MP_ST_PASSWORD2"; do
     -d "{\"username\":\"${u%%:*}\",\"password\":\"${u#*:}\",\"role\":\"admin\"}" >/dev/null
 done
 
-# One object of each kind, so generated small ids find something (the starter tracing
-# config is there already).
+# Two objects of each kind, so generated small ids find something (the starter tracing
+# config is there already): id 1 stays for the whole run (hooks.py), id 2 is there to be
+# deleted (a route table is rarely generated valid, so DELETE would otherwise seldom find one).
 api() { curl -fs -XPOST "$base$1" -H "authorization: Bearer $token" -H 'content-type: application/json' -d "$2" >/dev/null; }
-api /api/v1/services '{"name":"seed","cluster_id":1,"hostnames":["seed.example.com"],"protocol":"http"}'
-api /api/v1/traffic-shaping/policies '{"name":"seed","service_id":1,"cluster_id":1,"priority_config":{"priority":"P2"}}'
-api /api/v1/multi-cloud/routes '{"name":"seed","service_id":1,"cluster_id":1,"routes":[{"provider":"aws","region":"us-east-1","endpoint":"http://127.0.0.1:9"}]}'
-# A live drill of 1 s on it, so `…/drills/{drill_id}` has a record. A live drill needs a
+for n in 1 2; do
+  api /api/v1/services "{\"name\":\"seed$n\",\"cluster_id\":1,\"hostnames\":[\"seed$n.example.com\"],\"protocol\":\"http\"}"
+  api /api/v1/traffic-shaping/policies "{\"name\":\"seed$n\",\"service_id\":$n,\"cluster_id\":1,\"priority_config\":{\"priority\":\"P2\"}}"
+  api /api/v1/multi-cloud/routes "{\"name\":\"seed$n\",\"service_id\":$n,\"cluster_id\":1,\"routes\":[{\"provider\":\"aws\",\"region\":\"us-east-1\",\"endpoint\":\"http://127.0.0.1:9\"}]}"
+done
+# A live drill of 1 s on route table 1, so `…/drills/{drill_id}` has a record. A live drill needs a
 # proxy of the cluster online: the local proxy (on a free port), once it has registered.
 drill=
 for _ in $(seq 50); do
