@@ -373,6 +373,8 @@ async fn live_drills_are_recorded_and_followed_at_their_records() {
     assert_eq!(s, StatusCode::CONFLICT, "no proxy online: {e}");
     let (s, _) = app.get(&format!("/api/v1/multi-cloud/routes/{id}/drills/1")).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "a refused drill leaves no record");
+    let (s, none) = app.get(&format!("/api/v1/multi-cloud/routes/{id}/drills")).await;
+    assert_eq!((s, none), (StatusCode::OK, json!([])));
 
     let (s, body) = app
         .call_as(Some(&app.key), Method::POST, "/api/v1/proxy/register", Some(json!({"name": "p1", "version": "test"})))
@@ -404,6 +406,19 @@ async fn live_drills_are_recorded_and_followed_at_their_records() {
             assert_eq!(&rec["result"], r);
         }
     }
+    // The table's drills, newest first, a page at a time.
+    let list = format!("/api/v1/multi-cloud/routes/{id}/drills");
+    let ids = |v: &Value| v.as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect::<Vec<_>>();
+    let (s, all) = app.get(&list).await;
+    assert_eq!((s, ids(&all)), (StatusCode::OK, vec![second, first]), "{all}");
+    assert!(all.as_array().unwrap().iter().all(|d| d["status"] == "finished" && d["route_table_id"] == id), "{all}");
+    let page = app.http.get(format!("{}{list}?skip=1&limit=1", app.base)).bearer_auth(&app.token).send().await.unwrap();
+    assert_eq!(page.headers()["x-total-count"], "2");
+    assert_eq!(ids(&page.json::<Value>().await.unwrap()), vec![first]);
+    let (s, e) = app.get(&format!("{list}?limit=0")).await;
+    assert_eq!((s, locs(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["query.limit".to_string()]));
+    let (s, _) = app.get(&format!("/api/v1/multi-cloud/routes/{}/drills", id + 1)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "no such route table");
     let (s, _) = app.get(&format!("/api/v1/multi-cloud/routes/{}/drills/{first}", id + 1)).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "a drill is found under its own table only");
     for bad in ["x", "0", "-1"] {

@@ -413,11 +413,32 @@ pub(crate) fn default_limit() -> u32 {
 impl ListParams {
     /// The storage filter, once the page size is checked (422 naming `limit` otherwise).
     pub fn filter(self) -> Result<ListFilter, ApiError> {
+        let ListParams { cluster_id, service_id, enabled_only, skip, limit } = self;
+        let (skip, limit) = PageParams { skip, limit }.checked()?;
+        Ok(ListFilter { cluster_id, service_id, enabled_only, skip, limit })
+    }
+}
+
+/// A page of a list that has no filters (a route table's failover drills).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items to skip.
+    #[serde(default)]
+    pub skip: u32,
+    /// Page size (1-1000, default 1000); `X-Total-Count` has the total.
+    #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 1000, default = 1000)]
+    pub limit: u32,
+}
+
+impl PageParams {
+    /// `(skip, limit)`, once the page size is checked (422 naming `limit` otherwise).
+    pub fn checked(self) -> Result<(u32, u32), ApiError> {
         if self.limit == 0 || self.limit > 1000 {
             return Err(ApiError::field(&["query", "limit"], "must be between 1 and 1000"));
         }
-        let ListParams { cluster_id, service_id, enabled_only, skip, limit } = self;
-        Ok(ListFilter { cluster_id, service_id, enabled_only, skip, limit })
+        Ok((self.skip, self.limit))
     }
 }
 

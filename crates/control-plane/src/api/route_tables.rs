@@ -14,7 +14,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::{Admin, AppJson, AppQuery, AuthUser, ListParams, PathId, PathIds, Update, total_header};
+use crate::api::extract::{
+    Admin, AppJson, AppQuery, AuthUser, ListParams, PageParams, PathId, PathIds, Update, total_header,
+};
 use crate::drill::{FailoverDrill, FailoverResult};
 use crate::state::AppState;
 use crate::store::route_tables;
@@ -27,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enable_route))
         .routes(routes!(disable_route))
         .routes(routes!(test_failover))
+        .routes(routes!(list_drills))
         .routes(routes!(get_drill))
 }
 
@@ -326,6 +329,24 @@ async fn test_failover(
     }
     let result = started.done.await.map_err(|e| ApiError::Internal(anyhow::anyhow!("failover drill task: {e}")))??;
     Ok(Json(result).into_response())
+}
+
+/// A route table's live failover drills, newest first (`X-Total-Count` has how many).
+#[utoipa::path(get, path = "/api/v1/multi-cloud/routes/{id}/drills", tag = "multi-cloud",
+    params(("id" = i64, Path), PageParams),
+    responses((status = 200, body = Vec<FailoverDrill>), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+async fn list_drills(
+    State(st): State<AppState>,
+    _: AuthUser,
+    PathId(id): PathId,
+    AppQuery(page): AppQuery<PageParams>,
+) -> ApiResult<(HeaderMap, Json<Vec<FailoverDrill>>)> {
+    st.require(MULTI_CLOUD_ROUTING)?;
+    let (skip, limit) = page.checked()?;
+    let (stored, total) = route_tables::list_drills(&st.db, id, skip, limit).await?;
+    let now = crate::db::now_ms();
+    let drills = stored.into_iter().map(|d| FailoverDrill::from_stored(d, now)).collect::<Result<_, _>>()?;
+    Ok((total_header(total), Json(drills)))
 }
 
 /// A live failover drill's record: running until its endpoint is back in rotation and its

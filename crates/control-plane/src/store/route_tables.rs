@@ -342,17 +342,55 @@ pub async fn finish_drill(db: &Db, drill_id: i64, outcome: Result<&str, &str>) -
     Ok(())
 }
 
+/// `SELECT` of a drill's columns from `failover_drills`, then the rest of the statement.
+macro_rules! select_drills {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, route_table_id, endpoint, duration_seconds, status, started_at, finished_at, result, error
+             FROM failover_drills ",
+            $rest
+        )
+    };
+}
+
 /// A drill of route table `table_id` (404 if there is none with that id in that table).
 pub async fn get_drill(db: &Db, table_id: i64, drill_id: i64) -> StoreResult<StoredDrill> {
-    let row = sqlx::query(
-        "SELECT id, route_table_id, endpoint, duration_seconds, status, started_at, finished_at, result, error
-         FROM failover_drills WHERE id = $1 AND route_table_id = $2",
-    )
-    .bind(drill_id)
-    .bind(table_id)
-    .fetch_optional(&db.pool)
-    .await?
-    .ok_or_else(|| StoreError::not_found("failover drill", drill_id))?;
+    let row = sqlx::query(select_drills!("WHERE id = $1 AND route_table_id = $2"))
+        .bind(drill_id)
+        .bind(table_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("failover drill", drill_id))?;
+    drill_from_row(&row)
+}
+
+/// The drills of route table `table_id`, newest first: `limit` of them after `skip`, and
+/// how many there are in all (404 if there is no such table).
+pub async fn list_drills(db: &Db, table_id: i64, skip: u32, limit: u32) -> StoreResult<(Vec<StoredDrill>, i64)> {
+    // One read transaction: the page and its total agree, and a table deleted meanwhile
+    // is a 404, not an empty page.
+    let mut tx = super::begin_read(db).await?;
+    let exists =
+        sqlx::query("SELECT id FROM route_tables WHERE id = $1").bind(table_id).fetch_optional(&mut *tx).await?;
+    if exists.is_none() {
+        return Err(StoreError::not_found("route table", table_id));
+    }
+    let total = sqlx::query("SELECT COUNT(*) AS n FROM failover_drills WHERE route_table_id = $1")
+        .bind(table_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .i64("n")?;
+    let rows = sqlx::query(select_drills!("WHERE route_table_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"))
+        .bind(table_id)
+        .bind(i64::from(limit))
+        .bind(i64::from(skip))
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok((rows.iter().map(drill_from_row).collect::<StoreResult<_>>()?, total))
+}
+
+fn drill_from_row(row: &AnyRow) -> StoreResult<StoredDrill> {
     Ok(StoredDrill {
         id: row.i64("id")?,
         route_table_id: row.i64("route_table_id")?,

@@ -33,6 +33,9 @@ export const routeTablesApi = {
       )
       .then((r) => r.data),
   drill: (id: number, drillId: number) => api.get<FailoverDrill>(`${MC}/${id}/drills/${drillId}`).then((r) => r.data),
+  /** The table's latest `limit` live drills, newest first. */
+  drills: (id: number, limit: number) =>
+    api.get<FailoverDrill[]>(`${MC}/${id}/drills`, { params: { limit } }).then((r) => r.data),
 };
 
 export const routeTableKeys = resourceKeys('route-tables');
@@ -66,6 +69,17 @@ export function useFailoverDrill(routeTableId: number, drillId: number | null, p
     queryFn: () => routeTablesApi.drill(routeTableId, drillId as number),
     enabled: drillId !== null,
     refetchInterval: (q) => (q.state.data?.status === 'running' ? pollMs : false),
+  });
+}
+
+export const RECENT_DRILLS = 5;
+
+/** A route table's latest live drills, read again whenever `version` changes (the drill
+ * this console follows started or changed status). */
+export function useRecentDrills(routeTableId: number, version: string) {
+  return useQuery({
+    queryKey: [...routeTableKeys.of(routeTableId, 'drills'), version],
+    queryFn: () => routeTablesApi.drills(routeTableId, RECENT_DRILLS),
   });
 }
 

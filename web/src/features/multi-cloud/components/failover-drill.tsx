@@ -1,12 +1,13 @@
 import { useState } from 'react';
 import { Checkbox, Field } from '@/components/ui/field';
 import { InlineError } from '@/components/ui/states';
-import { fmtNum } from '@/utils/format';
-import { isDrill, useFailoverDrill, useTestFailover } from '../api/route-tables';
+import { fmtNum, fmtTime } from '@/utils/format';
+import { isDrill, useFailoverDrill, useRecentDrills, useTestFailover } from '../api/route-tables';
 import type { FailoverResult, RouteTable } from '../types';
 
 /** Take one endpoint out of rotation (or only compute where traffic would go, in a dry run).
- * A live drill starts at once; its record is polled until it ends. */
+ * A live drill starts at once; its record is polled until it ends. The table's latest live
+ * drills (this console's and others') are listed below. */
 export function FailoverDrill({ table }: { table: RouteTable }) {
   const drill = useTestFailover();
   const [endpoint, setEndpoint] = useState('');
@@ -19,6 +20,7 @@ export function FailoverDrill({ table }: { table: RouteTable }) {
   const busy = drill.isPending || running;
   const result: FailoverResult | null = drill.data && !isDrill(drill.data) ? drill.data : (live?.result ?? null);
   const error = drill.error ?? record.error;
+  const recent = useRecentDrills(table.id, `${live?.id ?? ''}:${live?.status ?? ''}`);
   const [durationError, setDurationError] = useState<string | undefined>();
 
   function go() {
@@ -95,6 +97,30 @@ export function FailoverDrill({ table }: { table: RouteTable }) {
             <dd>{result.restored ? 'yes' : 'no'}</dd>
           </dl>
         </div>
+      )}
+      {recent.data && recent.data.length > 0 && (
+        <table className="table" aria-label="Recent live drills" data-testid="recent-drills">
+          <thead>
+            <tr>
+              <th scope="col">Started</th>
+              <th scope="col">Endpoint removed</th>
+              <th scope="col">Duration</th>
+              <th scope="col">Status</th>
+              <th scope="col">Outcome</th>
+            </tr>
+          </thead>
+          <tbody>
+            {recent.data.map((d) => (
+              <tr key={d.id} data-testid="recent-drill">
+                <td>{fmtTime(d.started_at)}</td>
+                <td>{d.endpoint}</td>
+                <td>{d.duration_seconds} s</td>
+                <td>{d.status}</td>
+                <td>{d.result?.message ?? d.error ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </div>
   );
