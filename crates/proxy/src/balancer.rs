@@ -59,14 +59,17 @@ pub struct EndpointState {
     probe_healthy: std::sync::atomic::AtomicBool,
     /// What ALPN chose on the last new connection to an endpoint that negotiates its
     /// protocol (`https://` without `upstream_protocol`): [`ALPN_UNKNOWN`], [`ALPN_H1`] or
-    /// [`ALPN_H2`].
+    /// [`ALPN_H2`], or [`ALPN_NEGOTIATING`] while a request finds out.
     alpn: std::sync::atomic::AtomicU8,
+    /// Wakes the requests waiting for a negotiation ([`EndpointState::alpn_h2`]).
+    alpn_settled: tokio::sync::Notify,
     pub counters: TrafficCounters,
 }
 
 const ALPN_UNKNOWN: u8 = 0;
 const ALPN_H1: u8 = 1;
 const ALPN_H2: u8 = 2;
+const ALPN_NEGOTIATING: u8 = 3;
 
 impl Default for EndpointState {
     fn default() -> Self {
@@ -77,6 +80,7 @@ impl Default for EndpointState {
             ejected_until_ms: AtomicI64::new(0),
             probe_healthy: std::sync::atomic::AtomicBool::new(true),
             alpn: std::sync::atomic::AtomicU8::new(ALPN_UNKNOWN),
+            alpn_settled: tokio::sync::Notify::new(),
             counters: TrafficCounters::default(),
         }
     }
@@ -100,7 +104,66 @@ impl EndpointState {
             Some(false) => ALPN_H1,
             Some(true) => ALPN_H2,
         };
-        self.alpn.store(v, Ordering::Relaxed);
+        self.alpn.store(v, Ordering::Release);
+    }
+
+    /// Whether ALPN chooses h2 for this endpoint, negotiated once: the request that finds
+    /// it unknown runs `negotiate` (a new connection, which it leaves in its pool), and the
+    /// requests that arrive meanwhile wait for that outcome instead of each opening and
+    /// handshaking a connection of its own (a burst of first requests to an h2 endpoint
+    /// then shares one connection per worker). When that negotiation fails, or its request
+    /// is cancelled, the waiting requests try on their own, at once and side by side (so a
+    /// dead endpoint costs each of them one connect timeout, not one per request before it).
+    pub async fn alpn_h2<F, E>(&self, negotiate: impl FnOnce() -> F) -> Result<bool, E>
+    where
+        F: std::future::Future<Output = Result<bool, E>>,
+    {
+        /// Settles the negotiation also when the negotiating request is dropped mid-way.
+        struct Negotiating<'a>(&'a EndpointState);
+        impl Drop for Negotiating<'_> {
+            fn drop(&mut self) {
+                if self.0.alpn.load(Ordering::Acquire) == ALPN_NEGOTIATING {
+                    self.0.set_negotiated_h2(None);
+                }
+                self.0.alpn_settled.notify_waiters();
+            }
+        }
+        let mut waited = false;
+        loop {
+            // Registered before the state is read: a negotiation that settles in between
+            // still wakes this request.
+            let settled = self.alpn_settled.notified();
+            let mut settled = std::pin::pin!(settled);
+            settled.as_mut().enable();
+            match self.alpn.load(Ordering::Acquire) {
+                ALPN_H1 => return Ok(false),
+                ALPN_H2 => return Ok(true),
+                ALPN_NEGOTIATING => {
+                    settled.await;
+                    waited = true;
+                }
+                _ if waited => {
+                    let outcome = negotiate().await;
+                    if let Ok(h2) = outcome {
+                        self.set_negotiated_h2(Some(h2));
+                    }
+                    return outcome;
+                }
+                _ => {
+                    if self
+                        .alpn
+                        .compare_exchange(ALPN_UNKNOWN, ALPN_NEGOTIATING, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        let guard = Negotiating(self);
+                        let outcome = negotiate().await;
+                        self.set_negotiated_h2(outcome.as_ref().ok().copied());
+                        drop(guard);
+                        return outcome;
+                    }
+                }
+            }
+        }
     }
 
     /// Seed the estimate from a probe RTT if no request has been measured yet.
@@ -317,6 +380,67 @@ mod smallvec_lite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `n` requests find the protocol unknown at once; the first one's negotiation is held
+    /// until `release` says, then answers `outcome`. Returns the answers and how many
+    /// negotiations ran.
+    async fn first_requests(
+        state: &EndpointState,
+        n: usize,
+        outcome: Result<bool, ()>,
+    ) -> (Vec<Result<bool, ()>>, usize) {
+        let runs = std::cell::Cell::new(0);
+        let (release, held) = tokio::sync::watch::channel(false);
+        let requests = (0..n).map(|_| {
+            let mut held = held.clone();
+            let runs = &runs;
+            state.alpn_h2(move || async move {
+                runs.set(runs.get() + 1);
+                let _ = held.wait_for(|go| *go).await;
+                outcome
+            })
+        });
+        let all = futures::future::join_all(requests);
+        let open = async {
+            tokio::task::yield_now().await;
+            let _ = release.send(true);
+        };
+        let (answers, ()) = tokio::join!(all, open);
+        (answers, runs.get())
+    }
+
+    #[tokio::test]
+    async fn concurrent_first_requests_negotiate_alpn_once() {
+        let state = EndpointState::default();
+        let (answers, runs) = first_requests(&state, 8, Ok(true)).await;
+        assert_eq!((answers, runs), (vec![Ok(true); 8], 1));
+        assert_eq!(state.negotiated_h2(), Some(true));
+        // Known from now on: no negotiation at all.
+        let (answers, runs) = first_requests(&state, 2, Ok(false)).await;
+        assert_eq!((answers, runs), (vec![Ok(true); 2], 0));
+    }
+
+    #[tokio::test]
+    async fn after_a_failed_negotiation_the_waiting_requests_try_on_their_own() {
+        let state = EndpointState::default();
+        let (answers, runs) = first_requests(&state, 4, Err(())).await;
+        assert_eq!((answers, runs), (vec![Err(()); 4], 4));
+        assert_eq!(state.negotiated_h2(), None, "negotiated again on the next request");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_negotiation_lets_a_waiting_request_negotiate() {
+        let state = EndpointState::default();
+        // The first request's negotiation never ends; it is dropped after the second
+        // request started waiting.
+        let mut first = Box::pin(state.alpn_h2(std::future::pending::<Result<bool, ()>>));
+        assert!(futures::poll!(first.as_mut()).is_pending());
+        let mut second = Box::pin(state.alpn_h2(|| async { Ok::<_, ()>(false) }));
+        assert!(futures::poll!(second.as_mut()).is_pending(), "waits for the first");
+        drop(first);
+        assert_eq!(second.await, Ok(false));
+        assert_eq!(state.negotiated_h2(), Some(false));
+    }
 
     fn cand(weight: u32, cost: f64, dist: f64) -> Candidate {
         Candidate {

@@ -181,8 +181,9 @@ impl Proxy {
         } else if ep.alpn && !head.is_upgrade() {
             match state.negotiated_h2() {
                 Some(h2) => Ok(h2),
+                // Once per endpoint, concurrent requests waiting for the first (balancer.rs).
                 // Boxed, as the HTTP/2 exchange below: rare, and large.
-                None => Box::pin(pool.negotiate(&ep.authority)).await.inspect(|&h2| state.set_negotiated_h2(Some(h2))),
+                None => Box::pin(state.alpn_h2(|| pool.negotiate(&ep.authority))).await,
             }
         } else {
             Ok(false)

@@ -172,10 +172,12 @@ async fn https_endpoints_speak_http2_when_alpn_chooses_it() {
     let (both, both_conns) = version_upstream(&pki, &[b"h2", b"http/1.1"]).await;
     let (h1_only, h1_conns) = version_upstream(&pki, &[b"http/1.1"]).await;
     let (pinned, pinned_conns) = version_upstream(&pki, &[b"h2", b"http/1.1"]).await;
+    let (burst, burst_conns) = version_upstream(&pki, &[b"h2", b"http/1.1"]).await;
     let cp = FakeController::start().await;
     cp.service("both", "both.example.com", &[format!("https://localhost:{both}")]);
     cp.service("h1", "h1.example.com", &[format!("https://localhost:{h1_only}")]);
     cp.service("pinned", "pinned.example.com", &[format!("https://localhost:{pinned}")]);
+    cp.service("burst", "burst.example.com", &[format!("https://localhost:{burst}")]);
     // `upstream_protocol: http1` keeps HTTP/1.1 even where h2 is offered.
     cp.update(|s| {
         for t in s["route_tables"].as_array_mut().unwrap() {
@@ -211,6 +213,11 @@ async fn https_endpoints_speak_http2_when_alpn_chooses_it() {
         }
         assert_eq!(conns.load(Ordering::SeqCst), 1, "{host}: connections opened");
     }
+    // A burst of first requests: one negotiates, the rest wait for it and then share the
+    // connection it opened (each used to open and handshake its own).
+    let all = futures::future::join_all((0..8).map(|_| get(&c, &p, "burst.example.com", "/"))).await;
+    assert!(all.iter().all(|r| r.0 == 200 && r.1 == "HTTP/2.0"), "{all:?}");
+    assert_eq!(burst_conns.load(Ordering::SeqCst), 1, "connections opened by a burst of first requests");
     p.shutdown().await;
 }
 
