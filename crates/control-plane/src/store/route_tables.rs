@@ -6,7 +6,9 @@ use marchproxy_model::snapshot::DrainedEndpoint;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor};
 
-use super::rows::{AnyQuery, RowExt, cluster_of, delete_row, filter_for, list_rows, parse_enum, set_enabled_row};
+use super::rows::{
+    AnyQuery, Filter, RowExt, cluster_of, delete_row, filter_for, list_rows, list_rows_on, parse_enum, set_enabled_row,
+};
 use super::{ListFilter, WriteTx, bump_both, bump_version};
 use crate::db::{Db, now_ms};
 use crate::store::error::{StoreError, StoreResult};
@@ -342,20 +344,9 @@ pub async fn finish_drill(db: &Db, drill_id: i64, outcome: Result<&str, &str>) -
     Ok(())
 }
 
-/// `SELECT` of a drill's columns from `failover_drills`, then the rest of the statement.
-macro_rules! select_drills {
-    ($rest:literal) => {
-        concat!(
-            "SELECT id, route_table_id, endpoint, duration_seconds, status, started_at, finished_at, result, error
-             FROM failover_drills ",
-            $rest
-        )
-    };
-}
-
 /// A drill of route table `table_id` (404 if there is none with that id in that table).
 pub async fn get_drill(db: &Db, table_id: i64, drill_id: i64) -> StoreResult<StoredDrill> {
-    let row = sqlx::query(select_drills!("WHERE id = $1 AND route_table_id = $2"))
+    let row = sqlx::query("SELECT * FROM failover_drills WHERE id = $1 AND route_table_id = $2")
         .bind(drill_id)
         .bind(table_id)
         .fetch_optional(&db.pool)
@@ -375,17 +366,9 @@ pub async fn list_drills(db: &Db, table_id: i64, skip: u32, limit: u32) -> Store
     if exists.is_none() {
         return Err(StoreError::not_found("route table", table_id));
     }
-    let total = sqlx::query("SELECT COUNT(*) AS n FROM failover_drills WHERE route_table_id = $1")
-        .bind(table_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .i64("n")?;
-    let rows = sqlx::query(select_drills!("WHERE route_table_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"))
-        .bind(table_id)
-        .bind(i64::from(limit))
-        .bind(i64::from(skip))
-        .fetch_all(&mut *tx)
-        .await?;
+    let mut drills_of = Filter::default();
+    drills_of.eq_i64("route_table_id", Some(table_id));
+    let (rows, total) = list_rows_on(&mut tx, "failover_drills", &drills_of, "id DESC", skip, limit).await?;
     tx.commit().await?;
     Ok((rows.iter().map(drill_from_row).collect::<StoreResult<_>>()?, total))
 }

@@ -2,6 +2,7 @@
 //! `WHERE` clauses and paginated lists, enum columns, and the generic operations of
 //! cluster-scoped tables (which cluster a row is in, delete, enable).
 
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
@@ -159,7 +160,7 @@ impl Filter {
     }
 }
 
-/// Run a filtered, paginated list: returns the rows and the total count.
+/// Run a filtered, paginated list, oldest first: returns the rows and the total count.
 pub(crate) async fn list_rows(
     db: &Db,
     table: &str,
@@ -167,16 +168,30 @@ pub(crate) async fn list_rows(
     skip: u32,
     limit: u32,
 ) -> Result<(Vec<AnyRow>, i64), StoreError> {
+    let mut conn = db.pool.acquire().await?;
+    list_rows_on(&mut conn, table, filter, "id", skip, limit).await
+}
+
+/// [`list_rows`] on a given connection (e.g. inside a read transaction), in the order of
+/// `order_by` (an SQL literal: `id`, `id DESC`).
+pub(crate) async fn list_rows_on(
+    conn: &mut AnyConnection,
+    table: &str,
+    filter: &Filter,
+    order_by: &'static str,
+    skip: u32,
+    limit: u32,
+) -> Result<(Vec<AnyRow>, i64), StoreError> {
     let where_sql = filter.where_sql();
     let count_sql = format!("SELECT COUNT(*) AS n FROM {table}{where_sql}");
-    let total: i64 = filter.apply(sqlx::query(sqlx::AssertSqlSafe(count_sql))).fetch_one(&db.pool).await?.i64("n")?;
+    let total: i64 = filter.apply(sqlx::query(sqlx::AssertSqlSafe(count_sql))).fetch_one(&mut *conn).await?.i64("n")?;
     let n = filter.next_placeholder();
-    let sql = format!("SELECT * FROM {table}{where_sql} ORDER BY id LIMIT ${n} OFFSET ${}", n + 1);
+    let sql = format!("SELECT * FROM {table}{where_sql} ORDER BY {order_by} LIMIT ${n} OFFSET ${}", n + 1);
     let rows = filter
         .apply(sqlx::query(sqlx::AssertSqlSafe(sql)))
         .bind(limit as i64)
         .bind(skip as i64)
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await?;
     Ok((rows, total))
 }
