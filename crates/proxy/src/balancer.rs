@@ -128,8 +128,10 @@ impl EndpointState {
                 self.0.alpn_settled.notify_waiters();
             }
         }
+        // Who negotiates: this request for everyone (holding the guard), or, after the
+        // negotiation it waited for did not settle the protocol, for itself alone.
         let mut waited = false;
-        loop {
+        let lead = loop {
             // Registered before the state is read: a negotiation that settles in between
             // still wakes this request.
             let settled = self.alpn_settled.notified();
@@ -142,28 +144,25 @@ impl EndpointState {
                     settled.await;
                     waited = true;
                 }
-                _ if waited => {
-                    let outcome = negotiate().await;
-                    if let Ok(h2) = outcome {
-                        self.set_negotiated_h2(Some(h2));
-                    }
-                    return outcome;
-                }
+                _ if waited => break None,
                 _ => {
                     if self
                         .alpn
                         .compare_exchange(ALPN_UNKNOWN, ALPN_NEGOTIATING, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
                     {
-                        let guard = Negotiating(self);
-                        let outcome = negotiate().await;
-                        self.set_negotiated_h2(outcome.as_ref().ok().copied());
-                        drop(guard);
-                        return outcome;
+                        break Some(Negotiating(self));
                     }
                 }
             }
+        };
+        let outcome = negotiate().await;
+        // The lead settles the state either way; a request alone records only an answer.
+        if lead.is_some() || outcome.is_ok() {
+            self.set_negotiated_h2(outcome.as_ref().ok().copied());
         }
+        drop(lead);
+        outcome
     }
 
     /// Seed the estimate from a probe RTT if no request has been measured yet.
