@@ -115,9 +115,9 @@ def before_call(context, case, kwargs):
     """`POST /auth/password` with the account's real current password; `POST /auth/refresh`
     with a live refresh token (each works once: the answer's replaces it). A case aimed at
     one of the run's own accounts (phases that do not filter, e.g. coverage), or deleting a
-    seeded object, goes to an id nobody has. A live failover drill (`"dry_run": false`) answers when the drill ends, 30 s
-    by default, after schemathesis's 10 s read timeout, unless it asks not to wait
-    (`"wait": false`, 202): it runs for 1 s (still live)."""
+    seeded object, goes to an id nobody has. A live failover drill (`"dry_run": false`)
+    answers when the drill ends, 30 s by default, after schemathesis's 10 s read timeout,
+    unless it asks not to wait (`"wait": false`, 202): it runs for 1 s (still live)."""
     if case.operation.path == "/api/v1/users/{id}" and not filter_case(context, case):
         case.path_parameters["id"] = 2**62
     if case.method.upper() == "DELETE" and case.operation.path in SEEDED and str((case.path_parameters or {}).get("id")) == "1":

@@ -59,8 +59,8 @@ for n in 1 2; do
   api /api/v1/traffic-shaping/policies "{\"name\":\"seed$n\",\"service_id\":$n,\"cluster_id\":1,\"priority_config\":{\"priority\":\"P2\"}}"
   api /api/v1/multi-cloud/routes "{\"name\":\"seed$n\",\"service_id\":$n,\"cluster_id\":1,\"routes\":[{\"provider\":\"aws\",\"region\":\"us-east-1\",\"endpoint\":\"http://127.0.0.1:9\"}]}"
 done
-# A live drill of 1 s on route table 1, so `…/drills/{drill_id}` has a record. A live drill needs a
-# proxy of the cluster online: the local proxy (on a free port), once it has registered.
+# A live drill of 1 s on route table 1, so `…/drills/{drill_id}` has a record. A live drill
+# needs a proxy of the cluster online: the local proxy (on a free port), once registered.
 drill=
 for _ in $(seq 50); do
   api /api/v1/multi-cloud/routes/1/test-failover '{"dry_run":false,"duration_seconds":1,"wait":false}' && drill=1 && break
