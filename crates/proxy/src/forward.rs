@@ -39,13 +39,9 @@ use crate::runtime::{Runtime, ServiceRoute, TableRt};
 use crate::shaping::{Flow, Link, ShapeParams};
 use crate::trace::{RequestInfo, RequestTrace};
 use crate::upstream::error::UpError;
-use crate::upstream::request::RequestHead;
+use crate::upstream::request::{Forwarded, RequestHead};
 use crate::upstream::response::UpBody;
 use crate::wire::{connection_listed, is_hop_by_hop_name};
-
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 impl Proxy {
     /// Serve one request (never fails: errors become responses).
@@ -67,7 +63,7 @@ impl Proxy {
         let start = Instant::now();
         let mut trace = None;
         let grpc = is_grpc(req.headers());
-        let result = self.forward(req, conn, &mut trace).await;
+        let result = self.forward(req, conn, &mut trace, grpc).await;
         let (mut resp, proxy_error) = match result {
             Ok(r) => (r, None),
             Err(e) if grpc => (e.grpc_response(), Some(e.code())),
@@ -77,7 +73,7 @@ impl Proxy {
         if let Some(t) = trace.as_mut() {
             t.response(resp.status().as_u16(), resp.headers(), proxy_error);
             // A "trailers only" gRPC answer carries its status in the head.
-            if let Some(code) = grpc_status(resp.headers()) {
+            if let Some(code) = grpc.then(|| grpc_status(resp.headers())).flatten() {
                 t.grpc_status(code);
             }
         }
@@ -85,16 +81,20 @@ impl Proxy {
         resp
     }
 
-    /// The five phases, with one retry.
+    /// The five phases, with one retry. `grpc`: the request is a gRPC call (its answer's
+    /// `grpc-status` is read; other answers are not searched for one).
     async fn forward(
         &self,
         mut req: Request<ClientBody>,
         conn: &ConnInfo,
         trace: &mut Option<Box<RequestTrace>>,
+        grpc: bool,
     ) -> Result<Response<RespBody>, ProxyError> {
         let rt = self.runtime.load_full().ok_or(ProxyError::NoConfig)?;
         resolve_path(&mut req)?;
-        let host = host(&req)?;
+        // A clone (a reference count), so the request can move on: X-Forwarded-Host.
+        let host_value = host(&req)?;
+        let host = host_value.to_str().map_err(|_| ProxyError::BadRequest)?;
         let routed = route(&rt, host, req.uri().path())?;
         // DSCP of the service's policy on both sides (BE when it has none).
         if let Some(d) = &conn.downstream {
@@ -120,12 +120,16 @@ impl Proxy {
             },
         );
         let table = routed.table;
+        // The response head may stay HTTP/1.1 lines (no header map) when only an HTTP/1.x
+        // client reads it: nothing here looks into a non-gRPC head of an untraced request.
+        let wire_head = req.version() != Version::HTTP_2 && !grpc && trace.is_none();
         let first = select(table, None)?;
         let delay_sink = trace.as_ref().map(|t| t.shaping_delay_ns.clone());
         let shaping = BodyShaping { routed: &routed, link: &self.shaping.link, delay_sink: &delay_sink };
-        let Prepared { head, body, retry_ok } = prepare(req, conn, &shaping, trace.as_deref(), &table.states[first]);
+        let Prepared { head, body, retry_ok } =
+            prepare(req, conn, host_value.clone(), &shaping, trace.as_deref(), &table.states[first]);
 
-        let mut ctx = SendCtx { shaping, trace, attempt: 0, upstreams: &conn.upstreams };
+        let mut ctx = SendCtx { shaping, trace, attempt: 0, upstreams: &conn.upstreams, grpc, wire_head };
         let (mut idx, mut body) = (first, body);
         // One call site for both attempts: the attempt's future is a large part of every
         // connection's task, and two awaits of it would hold room for two.
@@ -215,7 +219,8 @@ impl Proxy {
                 }
             }
             Ok(false) => {
-                let req = head.attempt(&ep.host_header, &extra, body);
+                let mut req = head.attempt(&ep.host_header, &extra, body);
+                req.wire_head = ctx.wire_head;
                 // Time limits are the pool's, per step (upstream/limits.rs): a slow client is not
                 // the endpoint's timeout.
                 pool.send(&ep.scheme, &ep.authority, req).await
@@ -264,14 +269,14 @@ impl Proxy {
             Ok(resp) => {
                 // A gRPC error in the head ("trailers only") counts like a 5xx; one in the
                 // trailers is counted when the body ends (body/counting.rs).
-                let grpc = grpc_status(resp.headers());
+                let grpc = if ctx.grpc { grpc_status(resp.headers()) } else { None };
                 let failed = resp.status().is_server_error() || grpc.is_some_and(grpc_failure);
                 state.observe(elapsed, !failed);
                 if failed {
                     counters.errors.fetch_add(1, Ordering::Relaxed);
                 }
                 // A gRPC call whose status comes in the trailers is judged there.
-                let judged_later = grpc.is_none() && resp.status().is_success() && is_grpc(resp.headers());
+                let judged_later = ctx.grpc && grpc.is_none() && resp.status().is_success() && is_grpc(resp.headers());
                 if !judged_later && state.record_result(failed, now) {
                     tracing::warn!(route_table = table.id, endpoint = %ep.raw, "endpoint ejected after consecutive failures");
                 }
@@ -303,10 +308,12 @@ struct Routed<'r> {
 }
 
 /// The Host the request names: its Host field, or the authority of an absolute URI (HTTP/2).
-fn host(req: &Request<ClientBody>) -> Result<&str, ProxyError> {
-    match req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(h) => Ok(h),
-        None => req.uri().authority().map(|a| a.as_str()).ok_or(ProxyError::BadRequest),
+fn host(req: &Request<ClientBody>) -> Result<HeaderValue, ProxyError> {
+    match req.headers().get(header::HOST) {
+        Some(h) => Ok(h.clone()),
+        None => {
+            req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()).ok_or(ProxyError::BadRequest)
+        }
     }
 }
 
@@ -358,41 +365,37 @@ struct Prepared {
 /// shaping, counting against endpoint `state` and capture. The parsed request (whose header
 /// values share the connection's read buffer) is dropped before the first await, so the
 /// buffer can be reused for the next request instead of allocating another.
+/// `host`: the Host the client named (X-Forwarded-Host).
 fn prepare(
     mut req: Request<ClientBody>,
     conn: &ConnInfo,
+    host: HeaderValue,
     shaping: &BodyShaping<'_>,
     trace: Option<&RequestTrace>,
     state: &Arc<EndpointState>,
 ) -> Prepared {
-    let tls = conn.tls;
-    let original_host = req
-        .headers()
-        .get(header::HOST)
-        .cloned()
-        .or_else(|| req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
     let empty = http_body::Body::is_end_stream(req.body());
-    // A protocol upgrade (WebSocket) is forwarded for HTTP/1.1 requests without a body.
-    let upgrade =
-        if req.version() == Version::HTTP_11 && empty { crate::tunnel::requested(req.headers()) } else { None };
-    let headers = req.headers_mut();
-    strip_hop_by_hop(headers);
-    if let Some(protocol) = upgrade {
-        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-        headers.insert(header::UPGRADE, protocol);
+    // One pass over the names, without hashing: most requests carry no hop-by-hop field.
+    if req.headers().keys().any(is_hop_by_hop) {
+        // A protocol upgrade (WebSocket) is forwarded for HTTP/1.1 requests without a body.
+        let upgrade =
+            if empty && req.version() == Version::HTTP_11 { crate::tunnel::requested(req.headers()) } else { None };
+        let headers = req.headers_mut();
+        strip_hop_by_hop(headers);
+        if let Some(protocol) = upgrade {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            headers.insert(header::UPGRADE, protocol);
+        }
     }
-    append_forwarded_for(headers, &conn.peer_ip);
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(if tls { "https" } else { "http" }));
-    if let Some(h) = original_host {
-        headers.insert(X_FORWARDED_HOST, h);
-    }
+    let fwd = Forwarded { client_ip: &conn.peer_ip, proto: if conn.tls { "https" } else { "http" }, host: Some(host) };
     let (parts, body) = req.into_parts();
-    let head = RequestHead::new(
+    let head = RequestHead::forwarded(
         &parts.method,
         parts.uri.path_and_query(),
         parts.headers,
         empty,
         shaping.routed.table.head_for,
+        &fwd,
     );
     // A request without a body (most GETs) has nothing to shape, count or capture.
     let body = if empty {
@@ -424,24 +427,6 @@ pub fn strip_hop_by_hop(h: &mut HeaderMap) {
     }
     for n in doomed {
         h.remove(n);
-    }
-}
-
-/// Append the client's address (formatted once per connection) to `X-Forwarded-For`.
-fn append_forwarded_for(h: &mut HeaderMap, ip: &HeaderValue) {
-    match h.get(X_FORWARDED_FOR) {
-        Some(prev) => {
-            let mut v = Vec::with_capacity(prev.len() + 2 + ip.len());
-            v.extend_from_slice(prev.as_bytes());
-            v.extend_from_slice(b", ");
-            v.extend_from_slice(ip.as_bytes());
-            if let Ok(v) = HeaderValue::from_bytes(&v) {
-                h.insert(X_FORWARDED_FOR, v);
-            }
-        }
-        None => {
-            h.insert(X_FORWARDED_FOR, ip.clone());
-        }
     }
 }
 
@@ -477,8 +462,9 @@ impl BodyShaping<'_> {
         // The upstream client leaves hop-by-hop fields out of the head it returns.
         let (parts, mut body) = resp.into_parts();
         let writer = body.take_upgrade_writer();
+        let wire = body.take_wire_head();
         let mut body =
-            RespBody::stream(Counting::new(self.shaped(body, Flow::Egress), Some(state.clone()), Direction::Out));
+            RespBody::stream(Counting::new(self.shaped(body, Flow::Egress), Some(state.clone()), Direction::Out), wire);
         if let Some(writer) = writer {
             body.set_tunnel(crate::tunnel::Tunnel {
                 writer,
@@ -499,6 +485,10 @@ struct SendCtx<'a> {
     attempt: usize,
     /// This worker's upstream pools.
     upstreams: &'a Upstreams,
+    /// The request is a gRPC call.
+    grpc: bool,
+    /// Ask an HTTP/1.1 upstream for the response head as lines (`Outgoing::wire_head`).
+    wire_head: bool,
 }
 
 /// What one attempt brought back, and how long it took.
@@ -547,13 +537,5 @@ mod tests {
         for n in ["content-length", "connectio", "tee", "x-upgrade", "keep-alive2", ""] {
             assert!(!is_hop_by_hop_name(n.as_bytes()), "{n}");
         }
-    }
-
-    #[test]
-    fn forwarded_for_appends() {
-        let mut h = HeaderMap::new();
-        append_forwarded_for(&mut h, &crate::conn::peer_ip("10.0.0.1:5000".parse().unwrap()));
-        append_forwarded_for(&mut h, &crate::conn::peer_ip("[::1]:5000".parse().unwrap()));
-        assert_eq!(h[X_FORWARDED_FOR], "10.0.0.1, ::1");
     }
 }

@@ -295,7 +295,12 @@ async fn write_response<W: AsyncWrite + Unpin>(
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
-    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| parse_length(v.as_bytes()));
+    // The upstream head's fields as lines (then the map is empty), or the map.
+    let wire = body.wire_head();
+    let declared = match wire {
+        Some(w) => w.content_length,
+        None => parts.headers.get(header::CONTENT_LENGTH).and_then(|v| parse_length(v.as_bytes())),
+    };
     let out = if no_body {
         Out::None
     } else if let Some(n) = declared {
@@ -322,6 +327,13 @@ async fn write_response<W: AsyncWrite + Unpin>(
         }
         put_field(wbuf, name.as_str().as_bytes(), value.as_bytes());
     }
+    if let Some(w) = wire {
+        wbuf.extend_from_slice(&w.lines);
+        if let (true, Some(n)) = (no_body, w.content_length) {
+            // A HEAD, 204 or 304 answer keeps the length the upstream declared.
+            put_field(wbuf, b"content-length", itoa::Buffer::new().format(n).as_bytes());
+        }
+    }
     match out {
         Out::Length(n) => put_field(wbuf, b"content-length", itoa::Buffer::new().format(n).as_bytes()),
         Out::Chunked => put_field(wbuf, b"transfer-encoding", b"chunked"),
@@ -332,7 +344,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
     } else if version == Version::HTTP_10 {
         put_field(wbuf, b"connection", b"keep-alive");
     }
-    if !parts.headers.contains_key(header::DATE) {
+    if !wire.is_some_and(|w| w.has_date) && !parts.headers.contains_key(header::DATE) {
         put_field(wbuf, b"date", httpdate::fmt_http_date(std::time::SystemTime::now()).as_bytes());
     }
     wbuf.extend_from_slice(b"\r\n");

@@ -378,3 +378,82 @@ async fn a_slow_upload_is_not_an_upstream_timeout_and_never_blames_the_endpoint(
     assert_eq!(endpoint_metric(&p, "marchproxy_endpoint_healthy").await, 1);
     p.shutdown().await;
 }
+
+/// An upstream that answers every request on a connection with `answers[i]` for its i-th
+/// request (cycling), whatever was asked.
+async fn scripted_upstream(answers: &'static [&'static str]) -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                for i in 0.. {
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let mut b = [0u8; 1024];
+                        match s.read(&mut b).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&b[..n]),
+                        }
+                    }
+                    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                    buf.drain(..end);
+                    if s.write_all(answers[i % answers.len()].as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// The upstream's response head reaches an HTTP/1.1 client (whose untraced requests the proxy
+/// answers from the head's lines, without a header map) with its end-to-end fields only, in
+/// the upstream's order and spelling; the framing is the proxy's, and a HEAD answer keeps the
+/// declared length.
+#[tokio::test]
+async fn response_heads_keep_end_to_end_fields_and_get_this_hops_framing() {
+    let up = scripted_upstream(&[
+        // Hop-by-hop fields, a name Connection lists, a repeated length and the upstream's Date.
+        "HTTP/1.1 200 OK\r\nServer: raw\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: timeout=5\r\n\
+         X-Secret: s\r\nX-Kept: Yes\r\nContent-Length: 5, 5\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT\r\n\r\nhello",
+        // Transfer-Encoding overrides Content-Length: chunked to the client, no length.
+        "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\nX-Kept: 2\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        // A HEAD answer declares the length of the body it does not send.
+        "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nX-Kept: 3\r\n\r\n",
+    ])
+    .await;
+    let ctl = FakeController::start().await;
+    ctl.service("raw", "raw.example.com", &[up]);
+    let p = proxy(&ctl, |_| {}).await;
+    synced(&ctl, &p).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    let mut buf = Vec::new();
+    let names = |r: &Resp| r.headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect::<Vec<_>>();
+
+    s.write_all(b"GET /a HTTP/1.1\r\nhost: raw.example.com\r\n\r\n").await.unwrap();
+    let r = read_response(&mut s, &mut buf).await.unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
+    assert_eq!(names(&r), ["server", "x-kept", "date", "content-length"], "{r:?}");
+    assert_eq!((r.header("X-Kept"), r.header("content-length")), (Some("Yes"), Some("5")));
+    assert_eq!(r.header("date"), Some("Thu, 01 Jan 2026 00:00:00 GMT"), "the upstream's Date, once");
+    assert!(r.headers.iter().any(|(n, _)| n == "X-Kept"), "the upstream's spelling: {r:?}");
+
+    s.write_all(b"GET /b HTTP/1.1\r\nhost: raw.example.com\r\n\r\n").await.unwrap();
+    let r = read_response(&mut s, &mut buf).await.unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
+    assert_eq!(names(&r), ["x-kept", "transfer-encoding", "date"], "{r:?}");
+
+    s.write_all(b"HEAD /c HTTP/1.1\r\nhost: raw.example.com\r\n\r\n").await.unwrap();
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut chunk = [0u8; 1024];
+        let n = s.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the HEAD response");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 200 ok\r\nx-kept: 3\r\ncontent-length: 1234\r\n"), "{text}");
+    assert!(text.ends_with("\r\n\r\n") && text.matches("content-length").count() == 1, "{text}");
+    p.shutdown().await;
+}

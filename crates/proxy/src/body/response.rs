@@ -15,6 +15,7 @@ use crate::body::shaped::Shaped;
 use crate::trace::{RequestTrace, Tap};
 use crate::tunnel::Tunnel;
 use crate::upstream::error::UpError;
+use crate::upstream::head::WireHead;
 use crate::upstream::response::UpBody;
 
 /// The body sent to the client: the upstream's streamed body, or one the proxy made,
@@ -25,6 +26,9 @@ pub struct RespBody {
     trace: Option<Box<RequestTrace>>,
     /// The client-to-upstream half of an upgraded connection (a `101` response).
     tunnel: Option<Box<Tunnel>>,
+    /// The upstream head's fields as HTTP/1.1 lines (for an HTTP/1.x client), written after
+    /// the response's header map (then empty).
+    wire: Option<Box<WireHead>>,
 }
 
 // The large variant is the common one (every proxied response); boxing it would cost an
@@ -37,11 +41,17 @@ enum RespInner {
 
 impl RespBody {
     pub fn full(b: Bytes) -> Self {
-        RespBody { inner: RespInner::Full(Full::new(b)), tap: None, trace: None, tunnel: None }
+        RespBody { inner: RespInner::Full(Full::new(b)), tap: None, trace: None, tunnel: None, wire: None }
     }
 
-    pub fn stream(b: Counting<Shaped<UpBody>>) -> Self {
-        RespBody { inner: RespInner::Stream(b), tap: None, trace: None, tunnel: None }
+    /// `wire`: the upstream head's fields as HTTP/1.1 lines, when they were kept so.
+    pub fn stream(b: Counting<Shaped<UpBody>>, wire: Option<Box<WireHead>>) -> Self {
+        RespBody { inner: RespInner::Stream(b), tap: None, trace: None, tunnel: None, wire }
+    }
+
+    /// The upstream head's fields as HTTP/1.1 lines, when they were kept so (h1.rs).
+    pub(crate) fn wire_head(&self) -> Option<&WireHead> {
+        self.wire.as_deref()
     }
 
     /// Attach the request's trace and its response-body tap (in place: a response is large

@@ -26,8 +26,11 @@ const HEAD_CHUNK: usize = 2 * 1024;
 pub(crate) struct Head {
     pub(crate) status: StatusCode,
     /// End-to-end fields only: hop-by-hop fields, and those named by `Connection`, are
-    /// left out as the head is parsed.
+    /// left out as the head is parsed. Empty when the fields were kept as `wire` lines.
     pub(crate) headers: HeaderMap,
+    /// The same fields as HTTP/1.1 lines, ready to write, Content-Length aside, when the
+    /// exchange asked for them ([`WireHead`]) instead of a header map.
+    pub(crate) wire: Option<Box<WireHead>>,
     pub(crate) http10: bool,
     /// `Connection: close` was sent.
     pub(crate) close: bool,
@@ -41,15 +44,31 @@ pub(crate) struct Head {
     pub(crate) length_clean: bool,
 }
 
+/// A response head's end-to-end fields as the HTTP/1.1 lines the client gets, for a response
+/// that only an HTTP/1.x client reads (h1.rs writes them as they are): no header map is
+/// built, hashed, searched and dropped per response. Names keep the upstream's spelling.
+#[derive(Debug, Default)]
+pub struct WireHead {
+    /// `name: value\r\n` lines: the fields a header map would hold, without Content-Length.
+    pub(crate) lines: Vec<u8>,
+    /// The Content-Length the client is told (the map's, after [`framing_of`]): the
+    /// upstream's agreed value, none when Transfer-Encoding overrides it.
+    pub(crate) content_length: Option<u64>,
+    /// The upstream sent a Date field.
+    pub(crate) has_date: bool,
+}
+
 impl Head {
     /// Build a head from the parsed fields (byte ranges of name and value within `raw`), in
     /// one pass and without a header-map lookup: framing and `Connection` are read from the
-    /// bytes, and hop-by-hop fields never enter the map.
+    /// bytes, and hop-by-hop fields never enter the map. `wire`: keep the end-to-end fields
+    /// as HTTP/1.1 lines instead of a map (not for 1xx heads, whose fields go elsewhere).
     fn build(
         status: StatusCode,
         http10: bool,
         raw: &Bytes,
         fields: impl Iterator<Item = (std::ops::Range<usize>, std::ops::Range<usize>)> + Clone,
+        wire: bool,
     ) -> Result<Head, UpError> {
         let is = |name: &[u8], want: &[u8]| name.eq_ignore_ascii_case(want);
         // Connection: `close`, and the other names it lists (rare: no allocation without).
@@ -62,9 +81,11 @@ impl Head {
                 listed.extend(crate::wire::connection_listed(value));
             }
         }
+        let wire = wire && !status.is_informational();
         let mut head = Head {
             status,
-            headers: HeaderMap::with_capacity(fields.clone().count()),
+            headers: if wire { HeaderMap::new() } else { HeaderMap::with_capacity(fields.clone().count()) },
+            wire: wire.then(|| Box::new(WireHead { lines: Vec::with_capacity(raw.len()), ..WireHead::default() })),
             http10,
             close,
             upgrade: None,
@@ -74,7 +95,7 @@ impl Head {
         };
         let mut length_lines = 0;
         for (n, v) in fields {
-            let (name, value) = (&raw[n], &raw[v.clone()]);
+            let (name, value) = (&raw[n.clone()], &raw[v.clone()]);
             if crate::wire::is_hop_by_hop_name(name) {
                 if is(name, b"transfer-encoding") {
                     head.transfer_encoding = Some(raw.slice(v));
@@ -90,6 +111,16 @@ impl Head {
                 head.content_length = merge_length(head.content_length, value);
             }
             if listed.iter().any(|t| is(t, name)) {
+                continue;
+            }
+            if let Some(w) = head.wire.as_mut() {
+                // httparse checked the name's and the value's characters as HeaderName and
+                // HeaderValue would (a token; no control characters but HTAB).
+                if !is(name, b"content-length") {
+                    w.has_date |= is(name, b"date");
+                    w.lines.extend_from_slice(&raw[n.start..v.end]);
+                    w.lines.extend_from_slice(b"\r\n");
+                }
                 continue;
             }
             let name = HeaderName::from_bytes(name).map_err(|_| UpError::Protocol("bad header name"))?;
@@ -118,14 +149,16 @@ fn merge_length(seen: Result<Option<u64>, &'static str>, line: &[u8]) -> Result<
 /// Read response heads until a final one (1xx skipped). A `101` is final when the request
 /// asked for an `upgrade` and names the protocol it switches to; otherwise it is refused.
 /// Cancel-safe: bytes read stay in `buf`.
+/// `wire`: the final head's fields as HTTP/1.1 lines ([`WireHead`]) instead of a map.
 pub(crate) async fn read_final_head<R: AsyncRead + Unpin>(
     io: &mut R,
     buf: &mut BytesMut,
     upgrade: bool,
+    wire: bool,
 ) -> Result<Head, Exchange> {
     let mut informational = false;
     loop {
-        let head = read_head(io, buf, informational).await?;
+        let head = read_head(io, buf, informational, wire).await?;
         if head.status == StatusCode::SWITCHING_PROTOCOLS {
             if upgrade && head.upgrade.is_some() {
                 return Ok(head);
@@ -141,7 +174,12 @@ pub(crate) async fn read_final_head<R: AsyncRead + Unpin>(
 
 /// Read and parse one response head, removing it from the buffer. Header values share the
 /// head's bytes (no copy per header). `responded`: a response (a 1xx) was already seen.
-async fn read_head<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut, responded: bool) -> Result<Head, Exchange> {
+async fn read_head<R: AsyncRead + Unpin>(
+    io: &mut R,
+    buf: &mut BytesMut,
+    responded: bool,
+    wire: bool,
+) -> Result<Head, Exchange> {
     let answered = |error| Exchange { error, responded: true };
     {
         loop {
@@ -179,7 +217,7 @@ async fn read_head<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut, respond
                         let (ns, nl, vs, vl) = (ns as usize, nl as usize, vs as usize, vl as usize);
                         (ns..ns + nl, vs..vs + vl)
                     });
-                    return Head::build(status, version == Some(0), &raw, fields).map_err(answered);
+                    return Head::build(status, version == Some(0), &raw, fields, wire).map_err(answered);
                 }
             }
             buf.reserve(HEAD_CHUNK);
@@ -213,6 +251,10 @@ pub(crate) enum Framing {
 /// Transfer-Encoding overrides, so the client is never told a length the body does not
 /// have; differing or malformed Content-Length values are an error.
 pub(crate) fn framing_of(head: &mut Head, head_only: bool) -> Result<Framing, UpError> {
+    if let Some(w) = head.wire.as_mut() {
+        // The same decision for the lines, whose Content-Length the writer adds.
+        w.content_length = if head.transfer_encoding.is_some() { None } else { head.content_length.ok().flatten() };
+    }
     let status = head.status;
     if head_only || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
         return Ok(Framing::Length(0));
@@ -228,6 +270,7 @@ pub(crate) fn framing_of(head: &mut Head, head_only: bool) -> Result<Framing, Up
     let length = head.content_length.map_err(UpError::Protocol)?;
     if let Some(n) = length
         && !head.length_clean
+        && head.wire.is_none()
     {
         // One clean value for the client (`5, 5` or ` 5` become `5`).
         head.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(n));

@@ -236,7 +236,8 @@ impl Conn {
         // The request head, then (without a body) the answer, must come within one
         // `t.response`: one timer for the usual bodiless request.
         // (Only the head is borrowed across the awaits: the body is not `Sync`.)
-        let (head, has_body, upgrade) = (&mut req.head, matches!(req.body, ReqBody::Stream(_)), req.upgrade);
+        let (head, has_body, upgrade, wire) =
+            (&mut req.head, matches!(req.body, ReqBody::Stream(_)), req.upgrade, req.wire_head);
         let bodiless = upstream(t.response, async {
             // Written with the other upstream requests of this event-loop turn (batch.rs),
             // which owns the head meanwhile and hands it back (a replay sends it again).
@@ -248,7 +249,7 @@ impl Conn {
                 return Ok(None);
             }
             self.io.flush().await?;
-            read_final_head(&mut self.io, &mut self.buf, upgrade).await.map(Some)
+            read_final_head(&mut self.io, &mut self.buf, upgrade, wire).await.map(Some)
         })
         .await?;
         if let Some(head) = bodiless {
@@ -256,22 +257,28 @@ impl Conn {
         }
         // Boxed: this future is large, and inline it would enlarge every request's future
         // (and so every connection's task) even for requests without a body.
-        if let Some(head) = Box::pin(self.send_body(&mut req.body, req.chunked, t)).await? {
+        if let Some(head) = Box::pin(self.send_body(&mut req.body, req.chunked, wire, t)).await? {
             self.reusable = false;
             return Ok(head);
         }
-        upstream(t.response, read_final_head(&mut self.io, &mut self.buf, req.upgrade)).await
+        upstream(t.response, read_final_head(&mut self.io, &mut self.buf, req.upgrade, wire)).await
     }
 
     /// Stream the body while watching for the response head. `Some(head)`: the upstream
     /// answered before the body was all sent.
-    async fn send_body(&mut self, body: &mut ReqBody, chunked: bool, t: Timeouts) -> Result<Option<Head>, Exchange> {
+    async fn send_body(
+        &mut self,
+        body: &mut ReqBody,
+        chunked: bool,
+        wire: bool,
+        t: Timeouts,
+    ) -> Result<Option<Head>, Exchange> {
         let (mut rd, mut wr) = tokio::io::split(&mut self.io);
         let write = async {
             write_body(&mut wr, body, chunked, t).await?;
             upstream(t.response, async { wr.flush().await.map_err(Exchange::from) }).await
         };
-        let read = read_final_head(&mut rd, &mut self.buf, false);
+        let read = read_final_head(&mut rd, &mut self.buf, false, wire);
         tokio::pin!(write, read);
         tokio::select! {
             biased;

@@ -2,7 +2,7 @@
 //! one attempt's bytes and body ([`Outgoing`]), and the body's streaming with trailers.
 
 use http::Method;
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
 use http_body_util::BodyExt;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -46,38 +46,110 @@ struct H2Head {
     headers: HeaderMap,
 }
 
+/// The `X-Forwarded-*` fields this hop adds: the client's address appended to
+/// `X-Forwarded-For`, and `X-Forwarded-Proto` and `X-Forwarded-Host` replacing the client's.
+pub struct Forwarded<'a> {
+    /// The client's address, formatted once per connection.
+    pub client_ip: &'a HeaderValue,
+    /// `http` or `https`: how the client reached the proxy.
+    pub proto: &'static str,
+    /// The Host the client named (its Host field, or the authority of an HTTP/2 request).
+    pub host: Option<HeaderValue>,
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+impl Forwarded<'_> {
+    /// Set the fields in a header map (a head kept for HTTP/2 attempts).
+    pub fn insert_into(&self, h: &mut HeaderMap) {
+        let mut v = Vec::new();
+        for p in h.get_all(&X_FORWARDED_FOR) {
+            v.extend_from_slice(p.as_bytes());
+            v.extend_from_slice(b", ");
+        }
+        let xff = if v.is_empty() {
+            self.client_ip.clone()
+        } else {
+            v.extend_from_slice(self.client_ip.as_bytes());
+            HeaderValue::from_bytes(&v).unwrap_or_else(|_| self.client_ip.clone())
+        };
+        h.insert(X_FORWARDED_FOR, xff);
+        h.insert(X_FORWARDED_PROTO, HeaderValue::from_static(self.proto));
+        match &self.host {
+            Some(host) => h.insert(X_FORWARDED_HOST, host.clone()),
+            None => h.remove(X_FORWARDED_HOST),
+        };
+    }
+}
+
 impl RequestHead {
     /// `headers` are the ones to send (hop-by-hop fields already removed, except the
     /// `Connection: upgrade` and `Upgrade` of an upgrade request); `empty`: no body; `head_for`:
     /// the HTTP/1.1 head is encoded unless the endpoints all speak HTTP/2, and the parsed
     /// head is kept (the map moved, not copied) when some may.
     pub fn new(method: &Method, pq: Option<&PathAndQuery>, headers: HeaderMap, empty: bool, head_for: HeadFor) -> Self {
+        Self::build(method, pq, headers, empty, head_for, None)
+    }
+
+    /// [`RequestHead::new`] with this hop's `X-Forwarded-*` fields ([`Forwarded`]): written
+    /// straight into the encoded head (the map is not touched) when only HTTP/1.1 attempts
+    /// will be made, set in the map when it is kept for HTTP/2.
+    pub fn forwarded(
+        method: &Method,
+        pq: Option<&PathAndQuery>,
+        headers: HeaderMap,
+        empty: bool,
+        head_for: HeadFor,
+        fwd: &Forwarded<'_>,
+    ) -> Self {
+        Self::build(method, pq, headers, empty, head_for, Some(fwd))
+    }
+
+    fn build(
+        method: &Method,
+        pq: Option<&PathAndQuery>,
+        mut headers: HeaderMap,
+        empty: bool,
+        head_for: HeadFor,
+        fwd: Option<&Forwarded<'_>>,
+    ) -> Self {
+        let keep_map = head_for != HeadFor::Http1;
+        if let (Some(f), true) = (fwd, keep_map) {
+            f.insert_into(&mut headers);
+        }
         let path = pq.map_or("/", |p| p.as_str());
         let path = if path.is_empty() { "/" } else { path };
         let line_len = method.as_str().len() + path.len() + 12;
         let fields = head_for != HeadFor::Http2;
-        let mut bytes = Vec::with_capacity(line_len + if fields { headers.len() * 48 } else { 0 });
+        let mut bytes = Vec::with_capacity(line_len + if fields { (headers.len() + 3) * 48 } else { 0 });
         bytes.extend_from_slice(method.as_str().as_bytes());
         bytes.push(b' ');
         bytes.extend_from_slice(path.as_bytes());
         bytes.extend_from_slice(b" HTTP/1.1\r\n");
         debug_assert_eq!(bytes.len(), line_len);
-        if fields {
-            put_fields(&mut bytes, &headers);
-        }
+        let seen = if fields {
+            put_fields(&mut bytes, &headers, if keep_map { None } else { fwd })
+        } else {
+            Seen {
+                length: headers.contains_key(header::CONTENT_LENGTH),
+                upgrade: headers.contains_key(header::UPGRADE),
+            }
+        };
         RequestHead {
             bytes,
             line_len,
             path_len: path.len(),
             method_len: method.as_str().len(),
-            has_length: headers.contains_key(header::CONTENT_LENGTH),
+            has_length: seen.length,
             needs_length: empty && matches!(*method, Method::POST | Method::PUT | Method::PATCH),
             head_only: *method == Method::HEAD,
             idempotent: matches!(
                 *method,
                 Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
             ),
-            upgrade: headers.contains_key(header::UPGRADE),
+            upgrade: seen.upgrade,
             fields,
             h2: (head_for != HeadFor::Http1).then(|| {
                 let mut headers = headers;
@@ -166,6 +238,7 @@ impl RequestHead {
             head_only: self.head_only,
             replayable: self.idempotent && empty,
             upgrade: self.upgrade,
+            wire_head: false,
             body,
         }
     }
@@ -180,7 +253,7 @@ impl RequestHead {
         let fields = match (self.fields, self.h2.as_deref()) {
             (false, Some(h)) => {
                 let mut b = Vec::with_capacity(h.headers.len() * 48);
-                put_fields(&mut b, &h.headers);
+                put_fields(&mut b, &h.headers, None);
                 encoded = b;
                 &encoded[..]
             }
@@ -213,13 +286,52 @@ impl RequestHead {
     }
 }
 
-/// HTTP/1.1 header lines for `headers`, Host aside (each attempt sets its own).
-fn put_fields(out: &mut Vec<u8>, headers: &HeaderMap) {
+/// What [`put_fields`] saw while writing the fields.
+struct Seen {
+    /// A Content-Length field.
+    length: bool,
+    /// An Upgrade field.
+    upgrade: bool,
+}
+
+/// HTTP/1.1 header lines for `headers`, Host aside (each attempt sets its own), and the
+/// `X-Forwarded-*` lines of `fwd` in place of the client's.
+fn put_fields(out: &mut Vec<u8>, headers: &HeaderMap, fwd: Option<&Forwarded<'_>>) -> Seen {
+    let mut seen = Seen { length: false, upgrade: false };
+    // The client's X-Forwarded-For values (rarely any: no allocation without).
+    let mut prev: Vec<&HeaderValue> = Vec::new();
     for (name, value) in headers {
-        if name != header::HOST {
-            put_field(out, name.as_str().as_bytes(), value.as_bytes());
+        if name == header::HOST {
+            continue;
+        }
+        if fwd.is_some() {
+            if name == X_FORWARDED_FOR {
+                prev.push(value);
+                continue;
+            }
+            if name == X_FORWARDED_PROTO || name == X_FORWARDED_HOST {
+                continue;
+            }
+        }
+        seen.length |= name == header::CONTENT_LENGTH;
+        seen.upgrade |= name == header::UPGRADE;
+        put_field(out, name.as_str().as_bytes(), value.as_bytes());
+    }
+    if let Some(f) = fwd {
+        // The values of the client's lines, then the client's address.
+        out.extend_from_slice(b"x-forwarded-for: ");
+        for p in prev {
+            out.extend_from_slice(p.as_bytes());
+            out.extend_from_slice(b", ");
+        }
+        out.extend_from_slice(f.client_ip.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        put_field(out, X_FORWARDED_PROTO.as_str().as_bytes(), f.proto.as_bytes());
+        if let Some(host) = &f.host {
+            put_field(out, X_FORWARDED_HOST.as_str().as_bytes(), host.as_bytes());
         }
     }
+    seen
 }
 
 /// `grpc-timeout` (gRPC over HTTP/2, "Requests"): at most 8 digits and a unit.
@@ -256,6 +368,9 @@ pub struct Outgoing {
     /// The request asks for a protocol upgrade: a `101` answer turns the connection into a
     /// tunnel.
     pub(crate) upgrade: bool,
+    /// The response's fields are wanted as HTTP/1.1 lines (head.rs `WireHead`), not as a
+    /// header map: only an HTTP/1.x client will read them.
+    pub(crate) wire_head: bool,
 }
 
 /// Stream a request body to the upstream (chunked when it has no Content-Length).
@@ -386,6 +501,49 @@ mod tests {
         let o =
             RequestHead::new(&Method::GET, None, h.clone(), true, HeadFor::Http1).attempt(&up, &extra, ReqBody::Empty);
         assert!(text(&o).contains("traceparent: ours\r\n") && !text(&o).contains("client\r\n"), "{}", text(&o));
+    }
+
+    /// This hop's X-Forwarded-* fields: the client's X-Forwarded-For values (every line) then
+    /// its address; the client's X-Forwarded-Proto and -Host replaced. The same whether the
+    /// head is encoded straight for HTTP/1.1 or kept as a map for HTTP/2.
+    #[test]
+    fn forwarded_fields_append_and_replace_the_clients() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("client.example"));
+        h.append("x-forwarded-for", HeaderValue::from_static("1.1.1.1"));
+        h.append("x-forwarded-for", HeaderValue::from_static("2.2.2.2"));
+        h.insert("x-forwarded-proto", HeaderValue::from_static("gopher"));
+        h.insert("x-forwarded-host", HeaderValue::from_static("spoofed.example"));
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        let ip = crate::conn::peer_ip("[::1]:5000".parse().unwrap());
+        let fwd = Forwarded { client_ip: &ip, proto: "https", host: Some(HeaderValue::from_static("client.example")) };
+        let (up, none) = (HeaderValue::from_static("up.example"), HeaderMap::new());
+        let expected =
+            ["x-forwarded-for: 1.1.1.1, 2.2.2.2, ::1", "x-forwarded-proto: https", "x-forwarded-host: client.example"];
+        for head_for in [HeadFor::Http1, HeadFor::Both] {
+            let head = RequestHead::forwarded(&Method::GET, None, h.clone(), true, head_for, &fwd);
+            let t = text(&head.attempt(&up, &none, ReqBody::Empty));
+            for line in expected {
+                assert_eq!(t.matches(&format!("{line}\r\n")).count(), 1, "{head_for:?}: {t}");
+            }
+            assert_eq!(t.matches("x-forwarded").count(), 3, "{head_for:?}: {t}");
+            assert!(t.starts_with("GET / HTTP/1.1\r\nhost: up.example\r\n") && t.contains("accept: */*\r\n"), "{t}");
+        }
+        // Kept for HTTP/2: the map carries them.
+        let both = RequestHead::forwarded(&Method::GET, None, h.clone(), true, HeadFor::Http2, &fwd);
+        let req = both.h2_request(&http::uri::Scheme::HTTP, &"up:80".parse().unwrap(), &none, ReqBody::Empty).unwrap();
+        assert_eq!(req.headers()["x-forwarded-for"], "1.1.1.1, 2.2.2.2, ::1");
+        assert_eq!(req.headers()["x-forwarded-proto"], "https");
+        assert_eq!(req.headers()["x-forwarded-host"], "client.example");
+        // Without client values, only the address.
+        let mut plain = HeaderMap::new();
+        plain.insert(header::HOST, HeaderValue::from_static("client.example"));
+        let t = text(&RequestHead::forwarded(&Method::GET, None, plain, true, HeadFor::Http1, &fwd).attempt(
+            &up,
+            &none,
+            ReqBody::Empty,
+        ));
+        assert!(t.contains("x-forwarded-for: ::1\r\n"), "{t}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::AsyncReadExt;
 
 use crate::upstream::error::UpError;
-use crate::upstream::head::{Framing, Head};
+use crate::upstream::head::{Framing, Head, WireHead};
 use crate::upstream::pool::{Conn, Key, Pool, Stream};
 use crate::wire::Step;
 
@@ -44,14 +44,25 @@ pub struct UpBody {
     key: Option<Key>,
     /// An HTTP/2 response's body (h2.rs): frames come from hyper, trailers included.
     h2: Option<Box<hyper::body::Incoming>>,
+    /// The head's fields as HTTP/1.1 lines, when the exchange asked for them instead of a
+    /// header map (the response's map is then empty).
+    wire: Option<Box<WireHead>>,
 }
 
 impl UpBody {
     pub(crate) fn start(conn: Box<Conn>, head: Head, framing: Framing, pool: Pool, key: Key) -> Response<UpBody> {
-        let Head { status, headers, http10, close, .. } = head;
+        let Head { status, headers, http10, close, wire, .. } = head;
         let reusable = conn.reusable && !close && !http10 && framing != Framing::UntilClose;
-        let mut resp =
-            Response::new(UpBody { conn: Some(conn), tunnel: None, framing, reusable, pool, key: Some(key), h2: None });
+        let mut resp = Response::new(UpBody {
+            conn: Some(conn),
+            tunnel: None,
+            framing,
+            reusable,
+            pool,
+            key: Some(key),
+            h2: None,
+            wire,
+        });
         *resp.status_mut() = status;
         *resp.headers_mut() = headers;
         let body = resp.body_mut();
@@ -80,6 +91,7 @@ impl UpBody {
             pool,
             key: None,
             h2: None,
+            wire: None,
         };
         let mut resp = Response::new(body);
         *resp.status_mut() = status;
@@ -98,8 +110,14 @@ impl UpBody {
             pool,
             key: None,
             h2: Some(Box::new(body)),
+            wire: None,
         };
         Response::from_parts(parts, body)
+    }
+
+    /// The head's fields as HTTP/1.1 lines, when they were kept so (once).
+    pub fn take_wire_head(&mut self) -> Option<Box<WireHead>> {
+        self.wire.take()
     }
 
     /// The upstream's write half of an upgraded connection (once).
