@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use marchproxy_model::tracing_config::TracingConfigSpec;
-use rand::Rng;
+use rand::RngCore;
 
 /// A 16-byte W3C trace id.
 pub type TraceId = [u8; 16];
@@ -286,8 +286,10 @@ thread_local! {
 fn random_id<const N: usize>() -> [u8; N] {
     IDS.with(|rng| {
         let mut rng = rng.borrow_mut();
+        let mut id = [0u8; N];
         loop {
-            let id: [u8; N] = rng.random();
+            // Eight bytes per step (`random::<[u8; N]>()` drew each byte on its own).
+            rng.fill_bytes(&mut id);
             if id != [0; N] {
                 return id;
             }
