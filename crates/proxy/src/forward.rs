@@ -413,12 +413,9 @@ fn is_hop_by_hop(n: &HeaderName) -> bool {
     is_hop_by_hop_name(n.as_str().as_bytes())
 }
 
-/// Remove hop-by-hop headers, including those named by `Connection`.
+/// Remove hop-by-hop headers, including those named by `Connection` (`prepare` calls it
+/// only when a pass over the names found one: most messages carry none).
 pub fn strip_hop_by_hop(h: &mut HeaderMap) {
-    // One pass over the names, without hashing: most messages carry none of them.
-    if !h.keys().any(is_hop_by_hop) {
-        return;
-    }
     // Remove only what is there: the hop-by-hop names present, and the names a Connection
     // line lists (`keep-alive` and `close`, the usual tokens, need no lookup of their own).
     let mut doomed: Vec<HeaderName> = h.keys().filter(|n| is_hop_by_hop(n)).cloned().collect();

@@ -104,7 +104,8 @@ impl Head {
                 }
                 continue;
             }
-            if is(name, b"content-length") {
+            let length_line = is(name, b"content-length");
+            if length_line {
                 // Framing reads every Content-Length line, even one Connection lists.
                 length_lines += 1;
                 head.length_clean = length_lines == 1 && !value.is_empty() && value.iter().all(u8::is_ascii_digit);
@@ -116,7 +117,7 @@ impl Head {
             if let Some(w) = head.wire.as_mut() {
                 // httparse checked the name's and the value's characters as HeaderName and
                 // HeaderValue would (a token; no control characters but HTAB).
-                if !is(name, b"content-length") {
+                if !length_line {
                     w.has_date |= is(name, b"date");
                     w.lines.extend_from_slice(&raw[n.start..v.end]);
                     w.lines.extend_from_slice(b"\r\n");

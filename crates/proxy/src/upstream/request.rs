@@ -65,22 +65,23 @@ impl Forwarded<'_> {
     /// Set the fields in a header map (a head kept for HTTP/2 attempts).
     pub fn insert_into(&self, h: &mut HeaderMap) {
         let mut v = Vec::new();
-        for p in h.get_all(&X_FORWARDED_FOR) {
-            v.extend_from_slice(p.as_bytes());
-            v.extend_from_slice(b", ");
-        }
-        let xff = if v.is_empty() {
-            self.client_ip.clone()
-        } else {
-            v.extend_from_slice(self.client_ip.as_bytes());
-            HeaderValue::from_bytes(&v).unwrap_or_else(|_| self.client_ip.clone())
-        };
+        self.put_forwarded_for(&mut v, h.get_all(&X_FORWARDED_FOR).iter());
+        let xff = HeaderValue::from_bytes(&v).unwrap_or_else(|_| self.client_ip.clone());
         h.insert(X_FORWARDED_FOR, xff);
         h.insert(X_FORWARDED_PROTO, HeaderValue::from_static(self.proto));
         match &self.host {
             Some(host) => h.insert(X_FORWARDED_HOST, host.clone()),
             None => h.remove(X_FORWARDED_HOST),
         };
+    }
+
+    /// The `X-Forwarded-For` value: the values of the client's lines, then its address.
+    fn put_forwarded_for<'v>(&self, out: &mut Vec<u8>, prev: impl Iterator<Item = &'v HeaderValue>) {
+        for p in prev {
+            out.extend_from_slice(p.as_bytes());
+            out.extend_from_slice(b", ");
+        }
+        out.extend_from_slice(self.client_ip.as_bytes());
     }
 }
 
@@ -115,10 +116,15 @@ impl RequestHead {
         head_for: HeadFor,
         fwd: Option<&Forwarded<'_>>,
     ) -> Self {
-        let keep_map = head_for != HeadFor::Http1;
-        if let (Some(f), true) = (fwd, keep_map) {
-            f.insert_into(&mut headers);
-        }
+        // The X-Forwarded-* fields go into the map when it is kept (HTTP/2 attempts read it,
+        // and the HTTP/1.1 lines are then encoded from it), else straight into the lines.
+        let line_fwd = match fwd {
+            Some(f) if head_for != HeadFor::Http1 => {
+                f.insert_into(&mut headers);
+                None
+            }
+            other => other,
+        };
         let path = pq.map_or("/", |p| p.as_str());
         let path = if path.is_empty() { "/" } else { path };
         let line_len = method.as_str().len() + path.len() + 12;
@@ -130,7 +136,7 @@ impl RequestHead {
         bytes.extend_from_slice(b" HTTP/1.1\r\n");
         debug_assert_eq!(bytes.len(), line_len);
         let seen = if fields {
-            put_fields(&mut bytes, &headers, if keep_map { None } else { fwd })
+            put_fields(&mut bytes, &headers, line_fwd)
         } else {
             Seen {
                 length: headers.contains_key(header::CONTENT_LENGTH),
@@ -318,13 +324,8 @@ fn put_fields(out: &mut Vec<u8>, headers: &HeaderMap, fwd: Option<&Forwarded<'_>
         put_field(out, name.as_str().as_bytes(), value.as_bytes());
     }
     if let Some(f) = fwd {
-        // The values of the client's lines, then the client's address.
         out.extend_from_slice(b"x-forwarded-for: ");
-        for p in prev {
-            out.extend_from_slice(p.as_bytes());
-            out.extend_from_slice(b", ");
-        }
-        out.extend_from_slice(f.client_ip.as_bytes());
+        f.put_forwarded_for(out, prev.into_iter());
         out.extend_from_slice(b"\r\n");
         put_field(out, X_FORWARDED_PROTO.as_str().as_bytes(), f.proto.as_bytes());
         if let Some(host) = &f.host {
