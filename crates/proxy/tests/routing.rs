@@ -336,33 +336,6 @@ async fn connections_are_balanced_across_workers() {
     .await;
 }
 
-/// `clients` concurrent clients each sending `each` requests to the web service; every
-/// response must be whole.
-async fn concurrent_load(p_addr: std::net::SocketAddr, clients: usize, each: usize) {
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            tokio::spawn(async move {
-                let c = client();
-                for _ in 0..each {
-                    let r = c.get(format!("http://{p_addr}/")).header("host", "web.example.com").send().await.unwrap();
-                    assert_eq!(r.status(), 200);
-                    assert_eq!(r.text().await.unwrap(), "a");
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
-}
-
-/// A counter or gauge without labels from a proxy's `/metrics`.
-async fn metric(p: &marchproxy_proxy::Running, name: &str) -> u64 {
-    let m = metrics(p).await;
-    let line = m.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}: {m}"));
-    line.rsplit(' ').next().unwrap().parse().unwrap()
-}
-
 /// Concurrent requests on one worker have their writes (upstream requests, responses)
 /// submitted together through io_uring (batch.rs), and every response is still whole.
 #[tokio::test]
@@ -373,30 +346,6 @@ async fn concurrent_writes_leave_together() {
         (metric(&p, "marchproxy_batched_writes_total").await, metric(&p, "marchproxy_batched_flushes_total").await);
     assert!(writes > 0, "no write was batched");
     assert!(writes > flushes, "{writes} writes in {flushes} submissions: none carried two");
-}
-
-/// A worker that runs without blocking for `worker_yield_us` yields its CPU at its next
-/// idle point (pace.rs); 0 never yields. (The yield count is per process: the proxy that
-/// must not yield runs first.)
-#[tokio::test]
-async fn a_busy_worker_yields_its_cpu() {
-    let (cp, _up, p) = web_behind_proxy(|c| {
-        c.workers = Some(1);
-        c.worker_yield_us = 0;
-    })
-    .await;
-    concurrent_load(p.addr, 32, 20).await;
-    assert_eq!(metric(&p, "marchproxy_worker_yields_total").await, 0);
-    p.shutdown().await;
-    // 1 µs: every idle point that follows a request's processing yields.
-    let p = proxy(&cp, |c| {
-        c.workers = Some(1);
-        c.worker_yield_us = 1;
-    })
-    .await;
-    synced(&cp, &p).await;
-    concurrent_load(p.addr, 32, 20).await;
-    assert!(metric(&p, "marchproxy_worker_yields_total").await > 0);
 }
 
 /// Trailer fields of a chunked request reach the upstream (in the last chunk).
@@ -420,55 +369,6 @@ async fn request_trailers_are_forwarded() {
     assert_eq!(echo["body_len"], 5);
     assert_eq!(echo["trailers"]["x-checksum"], "abc123", "{echo}");
     assert!(echo["trailers"].get("content-length").is_none(), "framing fields are not forwarded: {echo}");
-}
-
-/// With `pin_workers` and one worker per CPU, each worker thread runs on its own CPU only;
-/// by default the workers may run anywhere.
-#[cfg(target_os = "linux")]
-#[tokio::test]
-async fn workers_are_pinned_one_per_cpu() {
-    let cpus: Vec<usize> = marchproxy_proxy::server::allowed_cpus().expect("the allowed CPUs");
-    if cpus.len() < 2 {
-        // One CPU: one worker, nothing to pin (the proxy pins only with two workers or more).
-        return;
-    }
-    let (cp, _up, _svc) = one_upstream_service("a", "web", "web.example.com").await;
-    // Worker threads of every proxy in this process, by name: CPUs each may run on.
-    let affinity = || -> Vec<(String, String)> {
-        std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .filter_map(|t| {
-                let t = t.ok()?.path();
-                let name = std::fs::read_to_string(t.join("comm")).ok()?.trim().to_string();
-                let status = std::fs::read_to_string(t.join("status")).ok()?;
-                let cpus = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?.trim().to_string();
-                name.starts_with("marchproxy-w").then_some((name, cpus))
-            })
-            .collect()
-    };
-    let p = proxy(&cp, |c| {
-        c.workers = Some(cpus.len());
-        c.pin_workers = true;
-    })
-    .await;
-    // The worker threads start right after the proxy does.
-    eventually(Duration::from_secs(5), || async { affinity().len() == cpus.len() }).await;
-    let mut pinned = affinity();
-    pinned.sort();
-    assert_eq!(pinned.len(), cpus.len(), "{pinned:?}");
-    for (i, (name, allowed)) in pinned.iter().enumerate() {
-        assert_eq!(
-            (name.as_str(), allowed.as_str()),
-            (format!("marchproxy-w{i}").as_str(), cpus[i].to_string().as_str())
-        );
-    }
-    p.shutdown().await;
-    eventually(Duration::from_secs(5), || async { affinity().is_empty() }).await;
-    let p = proxy(&cp, |c| c.workers = Some(cpus.len())).await;
-    eventually(Duration::from_secs(5), || async { affinity().len() == cpus.len() }).await;
-    let all = affinity();
-    assert!(all.iter().all(|(_, allowed)| allowed.contains(['-', ','])), "not pinned: {all:?}");
-    drop(p);
 }
 
 /// A raw GET of `target` (sent as written: HTTP clients resolve dot-segments themselves),

@@ -3,7 +3,7 @@
 use marchproxy_proxy::{ProxyConfig, Running};
 use serde_json::{Value, json};
 
-use crate::proxy::{proxy, synced};
+use crate::proxy::{client, proxy, synced};
 use crate::{ControlPlane, FakeController, Upstream};
 
 /// A route to `up` as the API takes it (weight 100, $0.05/GB, active).
@@ -37,6 +37,26 @@ pub async fn web_behind_proxy(tweak: impl FnOnce(&mut ProxyConfig)) -> (FakeCont
     let p = proxy(&ctl, tweak).await;
     synced(&ctl, &p).await;
     (ctl, up, p)
+}
+
+/// `clients` concurrent clients each sending `each` requests to the proxy at `p_addr` for
+/// the service of [`web_behind_proxy`]; every response must be whole.
+pub async fn concurrent_load(p_addr: std::net::SocketAddr, clients: usize, each: usize) {
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            tokio::spawn(async move {
+                let c = client();
+                for _ in 0..each {
+                    let r = c.get(format!("http://{p_addr}/")).header("host", "web.example.com").send().await.unwrap();
+                    assert_eq!(r.status(), 200);
+                    assert_eq!(r.text().await.unwrap(), "a");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
 }
 
 /// Two upstreams, "a" (aws us-east-1) and "b" (gcp us-central1), in that order in the route

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 
 pub use control_plane::ControlPlane;
 pub use controller::FakeController;
-pub use fixtures::{TwoRegions, one_upstream_service, quiet_probe, route, web_behind_proxy};
-pub use proxy::{Controller, client, get, metrics, proxy, proxy_of, synced, synced_to};
+pub use fixtures::{TwoRegions, concurrent_load, one_upstream_service, quiet_probe, route, web_behind_proxy};
+pub use proxy::{Controller, client, get, metric, metrics, proxy, proxy_of, synced, synced_to};
 pub use upstream::Upstream;
 
 /// A name unique to this process and moment (database names, temporary directories).

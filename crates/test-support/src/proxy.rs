@@ -59,6 +59,13 @@ pub async fn metrics(p: &Running) -> String {
     reqwest::get(format!("http://{}/metrics", p.admin_addr)).await.unwrap().text().await.unwrap()
 }
 
+/// A counter or gauge without labels from the proxy's `/metrics`.
+pub async fn metric(p: &Running, name: &str) -> u64 {
+    let m = metrics(p).await;
+    let line = m.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}: {m}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
 /// A client for talking to proxies (Host headers set per request).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap()
