@@ -221,6 +221,11 @@ async fn read_head<R: AsyncRead + Unpin>(
                     return Head::build(status, version == Some(0), &raw, fields, wire).map_err(answered);
                 }
             }
+            if buf.capacity() == 0 && buf.is_empty() {
+                // A connection without a buffer (new, or idle until now): a finished
+                // response's, when this thread has one (spare.rs).
+                *buf = crate::upstream::spare::take();
+            }
             buf.reserve(HEAD_CHUNK);
             let responded = responded || !buf.is_empty();
             match io.read_buf(buf).await {

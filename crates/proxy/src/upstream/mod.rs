@@ -6,8 +6,9 @@
 //! (about 40 KiB per upstream connection). Here a request writes its head (and streams its
 //! body) straight to the pooled socket, parses the response head with `httparse`, and the
 //! response body ([`UpBody`]) reads the socket as the client consumes it. A connection
-//! goes back to the pool when its response body has been read to the end, with no buffer:
-//! an idle connection costs its socket and nothing else.
+//! goes back to the pool when its response body has been read to the end, with no buffer
+//! (the next response on the thread reads into it, `spare`): an idle connection costs its
+//! socket and nothing else.
 //!
 //! Scope: HTTP/1.1 to the upstream (plain or TLS), `Content-Length`, chunked and
 //! close-delimited bodies, 1xx responses skipped, protocol upgrades (`101 Switching
@@ -21,7 +22,8 @@
 //! [`pool`] (idle connections; one connection's exchange; ALPN negotiation), `connect`
 //! (opening a connection, for this pool and the HTTP/2 one), `h2` (HTTP/2 upstreams),
 //! [`head`] (response heads and framing), [`response`] (the streamed response body),
-//! [`error`]. This module sends one request ([`pool::Pool::send`]).
+//! `spare` (read buffers of finished responses, reused per thread), [`error`]. This module
+//! sends one request ([`pool::Pool::send`]).
 
 mod connect;
 pub mod error;
@@ -31,6 +33,7 @@ pub mod limits;
 pub mod pool;
 pub mod request;
 pub mod response;
+mod spare;
 
 use http::Response;
 use http::StatusCode;

@@ -132,7 +132,9 @@ impl UpBody {
             && self.reusable
             && conn.buf.is_empty()
         {
-            conn.buf = BytesMut::new();
+            // Idle, the connection holds no buffer; the next response on this thread reads
+            // into this one (spare.rs).
+            crate::upstream::spare::put(std::mem::take(&mut conn.buf));
             self.pool.checkin(key, conn);
         }
     }
