@@ -20,7 +20,13 @@ use crate::upstream::response::UpBody;
 
 /// The body sent to the client: the upstream's streamed body, or one the proxy made,
 /// carrying the request's trace, which ends when the body does (or is dropped).
-pub struct RespBody {
+///
+/// Boxed: a response is moved a dozen times on its way from the attempt to the client's
+/// writer (results, matches, the request future's output), and inline its body made each
+/// move a 384-byte copy; one small allocation per response costs less than those copies.
+pub struct RespBody(Box<State>);
+
+struct State {
     inner: RespInner,
     tap: Option<Arc<Tap>>,
     trace: Option<Box<RequestTrace>>,
@@ -31,8 +37,7 @@ pub struct RespBody {
     wire: Option<Box<WireHead>>,
 }
 
-// The large variant is the common one (every proxied response); boxing it would cost an
-// allocation per response to save bytes on the rare proxy-made error page.
+// The large variant is the common one (every proxied response); the whole state is boxed.
 #[allow(clippy::large_enum_variant)]
 enum RespInner {
     Stream(Counting<Shaped<UpBody>>),
@@ -41,36 +46,35 @@ enum RespInner {
 
 impl RespBody {
     pub fn full(b: Bytes) -> Self {
-        RespBody { inner: RespInner::Full(Full::new(b)), tap: None, trace: None, tunnel: None, wire: None }
+        RespBody(Box::new(State { inner: RespInner::Full(Full::new(b)), tap: None, trace: None, tunnel: None, wire: None }))
     }
 
     /// `wire`: the upstream head's fields as HTTP/1.1 lines, when they were kept so.
     pub fn stream(b: Counting<Shaped<UpBody>>, wire: Option<Box<WireHead>>) -> Self {
-        RespBody { inner: RespInner::Stream(b), tap: None, trace: None, tunnel: None, wire }
+        RespBody(Box::new(State { inner: RespInner::Stream(b), tap: None, trace: None, tunnel: None, wire }))
     }
 
     /// The upstream head's fields as HTTP/1.1 lines, when they were kept so (h1.rs).
     pub(crate) fn wire_head(&self) -> Option<&WireHead> {
-        self.wire.as_deref()
+        self.0.wire.as_deref()
     }
 
-    /// Attach the request's trace and its response-body tap (in place: a response is large
-    /// to move).
+    /// Attach the request's trace and its response-body tap.
     pub fn set_trace(&mut self, trace: Option<Box<RequestTrace>>) {
-        self.tap = trace.as_ref().and_then(|t| t.resp_tap.clone());
-        self.trace = trace;
+        self.0.tap = trace.as_ref().and_then(|t| t.resp_tap.clone());
+        self.0.trace = trace;
     }
 
     pub fn set_tunnel(&mut self, tunnel: Tunnel) {
-        self.tunnel = Some(Box::new(tunnel));
+        self.0.tunnel = Some(Box::new(tunnel));
     }
 
     /// The tunnel of a `101` response to an upgrade request (tunnel.rs). The request's
     /// trace ends here: a tunnel is not a response body.
     pub fn take_tunnel(&mut self) -> Option<Box<Tunnel>> {
-        let tunnel = self.tunnel.take()?;
-        self.tap = None;
-        if let Some(mut t) = self.trace.take() {
+        let tunnel = self.0.tunnel.take()?;
+        self.0.tap = None;
+        if let Some(mut t) = self.0.trace.take() {
             t.finish();
         }
         Some(tunnel)
@@ -89,7 +93,7 @@ impl Body for RespBody {
     type Error = UpError;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, UpError>>> {
-        let this = self.get_mut();
+        let this = &mut *self.get_mut().0;
         let r = match &mut this.inner {
             RespInner::Stream(b) => Pin::new(b).poll_frame(cx),
             RespInner::Full(b) => Pin::new(b).poll_frame(cx).map_err(|never| match never {}),
@@ -116,14 +120,14 @@ impl Body for RespBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        match &self.inner {
+        match &self.0.inner {
             RespInner::Stream(b) => b.is_end_stream(),
             RespInner::Full(b) => b.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
-        match &self.inner {
+        match &self.0.inner {
             RespInner::Stream(b) => b.size_hint(),
             RespInner::Full(b) => b.size_hint(),
         }
