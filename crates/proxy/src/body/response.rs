@@ -46,7 +46,13 @@ enum RespInner {
 
 impl RespBody {
     pub fn full(b: Bytes) -> Self {
-        RespBody(Box::new(State { inner: RespInner::Full(Full::new(b)), tap: None, trace: None, tunnel: None, wire: None }))
+        RespBody(Box::new(State {
+            inner: RespInner::Full(Full::new(b)),
+            tap: None,
+            trace: None,
+            tunnel: None,
+            wire: None,
+        }))
     }
 
     /// `wire`: the upstream head's fields as HTTP/1.1 lines, when they were kept so.

@@ -22,26 +22,34 @@ const MAX_HEADERS: usize = 128;
 /// 1,000 requests in flight holds 2 MiB less than 4 KiB did.
 const HEAD_CHUNK: usize = 2 * 1024;
 
-/// The response head as parsed.
+/// The response head as parsed. Small (56 bytes): it is moved about a dozen times from the
+/// parser to the response, and each move of the 200 bytes it had inline was a memcpy.
 pub(crate) struct Head {
     pub(crate) status: StatusCode,
     /// End-to-end fields only: hop-by-hop fields, and those named by `Connection`, are
-    /// left out as the head is parsed. Empty when the fields were kept as `wire` lines.
-    pub(crate) headers: HeaderMap,
-    /// The same fields as HTTP/1.1 lines, ready to write, Content-Length aside, when the
-    /// exchange asked for them ([`WireHead`]) instead of a header map.
-    pub(crate) wire: Option<Box<WireHead>>,
+    /// left out as the head is parsed.
+    pub(crate) fields: Fields,
     pub(crate) http10: bool,
     /// `Connection: close` was sent.
     pub(crate) close: bool,
-    /// The `Upgrade` field (hop-by-hop, so not in `headers`): the protocol a `101` switches to.
-    pub(crate) upgrade: Option<Bytes>,
-    /// The value of the last `Transfer-Encoding` line.
-    pub(crate) transfer_encoding: Option<Bytes>,
+    /// The `Upgrade` field (hop-by-hop, so not in the fields): the protocol a `101` switches
+    /// to. Boxed: rare.
+    pub(crate) upgrade: Option<Box<Bytes>>,
+    /// A `Transfer-Encoding` field was sent; true when the last coding of its last line is
+    /// `chunked`.
+    pub(crate) transfer_chunked: Option<bool>,
     /// `Content-Length`: absent, one agreed value, or why it is invalid.
     pub(crate) content_length: Result<Option<u64>, &'static str>,
     /// Exactly one `Content-Length` line, holding only digits: forwarded as it is.
     pub(crate) length_clean: bool,
+}
+
+/// A response head's end-to-end fields.
+pub(crate) enum Fields {
+    Map(Box<HeaderMap>),
+    /// As HTTP/1.1 lines, ready to write, Content-Length aside, when the exchange asked for
+    /// them ([`WireHead`]) instead of a header map.
+    Lines(Box<WireHead>),
 }
 
 /// A response head's end-to-end fields as the HTTP/1.1 lines the client gets, for a response
@@ -84,12 +92,15 @@ impl Head {
         let wire = wire && !status.is_informational();
         let mut head = Head {
             status,
-            headers: if wire { HeaderMap::new() } else { HeaderMap::with_capacity(fields.clone().count()) },
-            wire: wire.then(|| Box::new(WireHead { lines: Vec::with_capacity(raw.len()), ..WireHead::default() })),
+            fields: if wire {
+                Fields::Lines(Box::new(WireHead { lines: Vec::with_capacity(raw.len()), ..WireHead::default() }))
+            } else {
+                Fields::Map(Box::new(HeaderMap::with_capacity(fields.clone().count())))
+            },
             http10,
             close,
             upgrade: None,
-            transfer_encoding: None,
+            transfer_chunked: None,
             content_length: Ok(None),
             length_clean: false,
         };
@@ -98,9 +109,10 @@ impl Head {
             let (name, value) = (&raw[n.clone()], &raw[v.clone()]);
             if crate::wire::is_hop_by_hop_name(name) {
                 if is(name, b"transfer-encoding") {
-                    head.transfer_encoding = Some(raw.slice(v));
+                    // The last line decides.
+                    head.transfer_chunked = Some(crate::wire::chunked_last(value));
                 } else if is(name, b"upgrade") {
-                    head.upgrade = Some(raw.slice(v));
+                    head.upgrade = Some(Box::new(raw.slice(v)));
                 }
                 continue;
             }
@@ -114,20 +126,23 @@ impl Head {
             if listed.iter().any(|t| is(t, name)) {
                 continue;
             }
-            if let Some(w) = head.wire.as_mut() {
-                // httparse checked the name's and the value's characters as HeaderName and
-                // HeaderValue would (a token; no control characters but HTAB).
-                if !length_line {
-                    w.has_date |= is(name, b"date");
-                    w.lines.extend_from_slice(&raw[n.start..v.end]);
-                    w.lines.extend_from_slice(b"\r\n");
+            match &mut head.fields {
+                Fields::Lines(w) => {
+                    // httparse checked the name's and the value's characters as HeaderName and
+                    // HeaderValue would (a token; no control characters but HTAB).
+                    if !length_line {
+                        w.has_date |= is(name, b"date");
+                        w.lines.extend_from_slice(&raw[n.start..v.end]);
+                        w.lines.extend_from_slice(b"\r\n");
+                    }
                 }
-                continue;
+                Fields::Map(m) => {
+                    let name = HeaderName::from_bytes(name).map_err(|_| UpError::Protocol("bad header name"))?;
+                    let value = HeaderValue::from_maybe_shared(raw.slice(v))
+                        .map_err(|_| UpError::Protocol("bad header value"))?;
+                    m.append(name, value);
+                }
             }
-            let name = HeaderName::from_bytes(name).map_err(|_| UpError::Protocol("bad header name"))?;
-            let value =
-                HeaderValue::from_maybe_shared(raw.slice(v)).map_err(|_| UpError::Protocol("bad header value"))?;
-            head.headers.append(name, value);
         }
         Ok(head)
     }
@@ -257,29 +272,46 @@ pub(crate) enum Framing {
 /// Transfer-Encoding overrides, so the client is never told a length the body does not
 /// have; differing or malformed Content-Length values are an error.
 pub(crate) fn framing_of(head: &mut Head, head_only: bool) -> Result<Framing, UpError> {
-    if let Some(w) = head.wire.as_mut() {
+    if let Fields::Lines(w) = &mut head.fields {
         // The same decision for the lines, whose Content-Length the writer adds.
-        w.content_length = if head.transfer_encoding.is_some() { None } else { head.content_length.ok().flatten() };
+        w.content_length = if head.transfer_chunked.is_some() { None } else { head.content_length.ok().flatten() };
     }
     let status = head.status;
     if head_only || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
         return Ok(Framing::Length(0));
     }
-    if let Some(te) = &head.transfer_encoding {
+    if let Some(chunked) = head.transfer_chunked {
         // The last coding of the last Transfer-Encoding line decides; Content-Length is void.
-        let chunked = crate::wire::chunked_last(te);
-        if head.content_length != Ok(None) {
-            head.headers.remove(header::CONTENT_LENGTH);
+        if head.content_length != Ok(None)
+            && let Fields::Map(m) = &mut head.fields
+        {
+            m.remove(header::CONTENT_LENGTH);
         }
         return Ok(if chunked { Framing::Chunked(Chunked::Size) } else { Framing::UntilClose });
     }
     let length = head.content_length.map_err(UpError::Protocol)?;
     if let Some(n) = length
         && !head.length_clean
-        && head.wire.is_none()
+        && let Fields::Map(m) = &mut head.fields
     {
         // One clean value for the client (`5, 5` or ` 5` become `5`).
-        head.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+        m.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
     }
     Ok(length.map_or(Framing::UntilClose, Framing::Length))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A head and the client's response are moved several times per request on their way
+    /// from the parser to the client's writer; above 128 bytes each move is a memcpy call
+    /// (docs/BENCHMARKS.md, "Fewer copies").
+    #[test]
+    fn heads_and_responses_stay_small_to_move() {
+        let head = std::mem::size_of::<Head>();
+        assert!(head <= 64, "a response head is {head} bytes");
+        let resp = std::mem::size_of::<http::Response<crate::body::response::RespBody>>();
+        assert!(resp <= 128, "a response is {resp} bytes");
+    }
 }

@@ -9,12 +9,12 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
 use http::Response;
-use http::header::{self, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use tokio::io::AsyncReadExt;
 
 use crate::upstream::error::UpError;
-use crate::upstream::head::{Framing, Head, WireHead};
+use crate::upstream::head::{Fields, Framing, Head, WireHead};
 use crate::upstream::pool::{Conn, Key, Pool, Stream};
 use crate::wire::Step;
 
@@ -51,7 +51,11 @@ pub struct UpBody {
 
 impl UpBody {
     pub(crate) fn start(conn: Box<Conn>, head: Head, framing: Framing, pool: Pool, key: Key) -> Response<UpBody> {
-        let Head { status, headers, http10, close, wire, .. } = head;
+        let Head { status, fields, http10, close, .. } = head;
+        let (headers, wire) = match fields {
+            Fields::Map(m) => (*m, None),
+            Fields::Lines(w) => (HeaderMap::new(), Some(w)),
+        };
         let reusable = conn.reusable && !close && !http10 && framing != Framing::UntilClose;
         let mut resp = Response::new(UpBody {
             conn: Some(conn),
@@ -79,8 +83,13 @@ impl UpBody {
         let Conn { io, buf, .. } = *conn;
         let (rd, wr) = tokio::io::split(io);
         let tunnel = TunnelIo { rd, buf, wr: Some(wr) };
-        let Head { status, mut headers, upgrade, .. } = head;
-        if let Some(v) = upgrade.and_then(|v| HeaderValue::from_maybe_shared(v).ok()) {
+        let Head { status, fields, upgrade, .. } = head;
+        // A 1xx head's fields are always a map (head.rs).
+        let mut headers = match fields {
+            Fields::Map(m) => *m,
+            Fields::Lines(_) => HeaderMap::new(),
+        };
+        if let Some(v) = upgrade.and_then(|v| HeaderValue::from_maybe_shared(*v).ok()) {
             headers.insert(header::UPGRADE, v);
         }
         let body = UpBody {
