@@ -115,7 +115,9 @@ pub struct TcpRoute {
 
 pub struct Runtime {
     pub version: i64,
-    exact: HashMap<String, Vec<Arc<ServiceRoute>>>,
+    /// Hosts hashed with foldhash, not SipHash: looked up once per request, and the keys come
+    /// from the configuration, so a client's Host cannot crowd the table.
+    exact: HashMap<String, Vec<Arc<ServiceRoute>>, foldhash::fast::RandomState>,
     /// (".example.com", routes) for `*.example.com`.
     wildcard: Vec<(String, Vec<Arc<ServiceRoute>>)>,
     pub tcp: Vec<TcpRoute>,
@@ -141,7 +143,7 @@ impl Runtime {
                 v.insert(Arc::new(rt));
             }
         }
-        let mut exact: HashMap<String, Vec<Arc<ServiceRoute>>> = HashMap::new();
+        let mut exact: HashMap<String, Vec<Arc<ServiceRoute>>, _> = HashMap::default();
         let mut wildcard: Vec<(String, Vec<Arc<ServiceRoute>>)> = Vec::new();
         let mut tcp = Vec::new();
         for svc in s.services.iter().filter(|x| x.spec.enabled) {
