@@ -20,7 +20,7 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -54,6 +54,8 @@ pub async fn serve<W: AsyncWrite + Unpin>(
 ) {
     let slot: Arc<Mutex<Option<Reader>>> = Arc::new(Mutex::new(None));
     let mut wbuf: Vec<u8> = Vec::new();
+    // Read once per response, without waiting (`stopping_now`); `stopping` is awaited.
+    let stop_flag = stop.clone();
     let mut stopping = std::pin::pin!(stopped(stop));
     let period = proxy.header_timeout;
     let mut deadline = std::pin::pin!(tokio::time::sleep(period));
@@ -156,7 +158,7 @@ pub async fn serve<W: AsyncWrite + Unpin>(
             return Box::pin(crate::tunnel::run(reader, w, &mut wbuf, resp, tunnel, idle, stopping)).await;
         }
         // --- the response
-        if !reader.body_done || stopping_now(&mut stopping) {
+        if !reader.body_done || stopping_now(&stop_flag) {
             keep_alive = false;
         }
         let mut out = Writer { w: &mut w, socket, limit: proxy.send_timeout };
@@ -173,9 +175,11 @@ pub async fn serve<W: AsyncWrite + Unpin>(
     }
 }
 
-/// Whether the stop signal has flipped, without waiting.
-fn stopping_now<F: std::future::Future<Output = ()>>(f: &mut Pin<&mut F>) -> bool {
-    f.as_mut().poll(&mut Context::from_waker(std::task::Waker::noop())).is_ready()
+/// Whether the stop signal has flipped (or its sender is gone, as `stopped` reads it),
+/// without waiting: an atomic load and an uncontended read lock, where polling `stopped`
+/// registered a waiter per response.
+fn stopping_now(stop: &watch::Receiver<bool>) -> bool {
+    stop.has_changed().is_err() || *stop.borrow()
 }
 
 async fn stopped(mut rx: watch::Receiver<bool>) {

@@ -213,6 +213,24 @@ async fn a_client_that_goes_away_cancels_its_request() {
     p.shutdown().await;
 }
 
+/// A proxy told to stop while a request is in flight still answers it, with
+/// `Connection: close`, and then closes the connection.
+#[tokio::test]
+async fn a_response_in_flight_at_shutdown_closes_its_connection() {
+    let (_cp, up, p) = web_behind_proxy(|_| {}).await;
+    up.delay_ms.store(500, std::sync::atomic::Ordering::Relaxed);
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nhost: web.example.com\r\n\r\n").await.unwrap();
+    eventually(Duration::from_secs(3), || async { inflight(&p).await == 1 }).await;
+    let stopping = tokio::spawn(p.shutdown());
+    let mut buf = Vec::new();
+    let resp = read_response(&mut s, &mut buf).await.expect("the request in flight is answered");
+    assert_eq!((resp.status, resp.body.as_slice()), (200, &b"a"[..]));
+    assert_eq!(resp.header("connection"), Some("close"), "{resp:?}");
+    assert!(closed(&mut s).await, "the connection stays open after its last response");
+    tokio::time::timeout(Duration::from_secs(5), stopping).await.expect("the proxy stops").unwrap();
+}
+
 #[tokio::test]
 async fn slow_heads_and_idle_connections_are_cut_busy_ones_are_not() {
     let (_cp, _up, p) = web_behind_proxy(|c| c.header_timeout_ms = 300).await;
