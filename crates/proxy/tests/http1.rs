@@ -195,13 +195,20 @@ async fn inflight(p: &marchproxy_proxy::Running) -> u64 {
         .sum()
 }
 
-#[tokio::test]
-async fn a_client_that_goes_away_cancels_its_request() {
-    let (_cp, up, p) = web_behind_proxy(|_| {}).await;
-    up.delay_ms.store(5_000, std::sync::atomic::Ordering::Relaxed);
+/// A proxy of the web service whose upstream answers after `delay_ms`, and a raw client
+/// connection with a GET in flight through it (the upstream holds it).
+async fn a_request_in_flight(delay_ms: u64) -> (FakeController, Upstream, marchproxy_proxy::Running, TcpStream) {
+    let (cp, up, p) = web_behind_proxy(|_| {}).await;
+    up.delay_ms.store(delay_ms, std::sync::atomic::Ordering::Relaxed);
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nhost: web.example.com\r\n\r\n").await.unwrap();
     eventually(Duration::from_secs(3), || async { inflight(&p).await == 1 }).await;
+    (cp, up, p, s)
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_cancels_its_request() {
+    let (_cp, _up, p, s) = a_request_in_flight(5_000).await;
     let gone = Instant::now();
     drop(s);
     eventually(Duration::from_secs(2), || async { inflight(&p).await == 0 }).await;
@@ -217,11 +224,7 @@ async fn a_client_that_goes_away_cancels_its_request() {
 /// `Connection: close`, and then closes the connection.
 #[tokio::test]
 async fn a_response_in_flight_at_shutdown_closes_its_connection() {
-    let (_cp, up, p) = web_behind_proxy(|_| {}).await;
-    up.delay_ms.store(500, std::sync::atomic::Ordering::Relaxed);
-    let mut s = TcpStream::connect(p.addr).await.unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nhost: web.example.com\r\n\r\n").await.unwrap();
-    eventually(Duration::from_secs(3), || async { inflight(&p).await == 1 }).await;
+    let (_cp, _up, p, mut s) = a_request_in_flight(500).await;
     let stopping = tokio::spawn(p.shutdown());
     let mut buf = Vec::new();
     let resp = read_response(&mut s, &mut buf).await.expect("the request in flight is answered");
