@@ -117,7 +117,8 @@ def before_call(context, case, kwargs):
     one of the run's own accounts (phases that do not filter, e.g. coverage), or deleting a
     seeded object, goes to an id nobody has. A live failover drill (`"dry_run": false`)
     answers when the drill ends, 30 s by default, after schemathesis's 10 s read timeout,
-    unless it asks not to wait (`"wait": false`, 202): it runs for 1 s (still live)."""
+    unless it asks not to wait (`"wait": false`, 202): it runs for 1 s (still live). A new
+    route table with valid ids names seeded service 1 of cluster 1."""
     if case.operation.path == "/api/v1/users/{id}" and not filter_case(context, case):
         case.path_parameters["id"] = 2**62
     if case.method.upper() == "DELETE" and case.operation.path in SEEDED and str((case.path_parameters or {}).get("id")) == "1":
@@ -131,10 +132,21 @@ def before_call(context, case, kwargs):
         body["current_password"] = SESSIONS["password"].password
     if path == "/api/v1/auth/refresh" and isinstance(body.get("refresh_token"), str):
         body["refresh_token"] = SESSIONS["refresh"].refresh
+    if path == "/api/v1/multi-cloud/routes" and case.method.upper() == "POST":
+        # A route table names a service of its cluster, which ids alone cannot say: random
+        # valid ids almost never name one, so a run could end without one table created
+        # (and fail on the warnings that follow). Valid ids go to seeded service 1 of
+        # cluster 1 (both kept for the whole run); an invalid id stays as generated.
+        ids = (body.get("service_id"), body.get("cluster_id"))
+        if all(isinstance(i, int) and not isinstance(i, bool) and i >= 1 for i in ids):
+            body["service_id"], body["cluster_id"] = 1, 1
     if path == "/api/v1/multi-cloud/routes/{id}/test-failover" and body.get("dry_run") is False:
         # (A value the server refuses, outside 1-300 or not a number, stays as generated.)
-        duration = body.get("duration_seconds", 30)
-        if isinstance(duration, (int, float)) and not isinstance(duration, bool) and float(duration).is_integer() and 1 < duration <= 300:
+        # (null is the default, 30 s, as an absent field is.)
+        duration = body.get("duration_seconds")
+        if duration is None:
+            body["duration_seconds"] = 1
+        elif isinstance(duration, (int, float)) and not isinstance(duration, bool) and float(duration).is_integer() and 1 < duration <= 300:
             body["duration_seconds"] = 1
 
 

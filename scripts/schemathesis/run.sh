@@ -59,6 +59,25 @@ for n in 1 2; do
   api /api/v1/traffic-shaping/policies "{\"name\":\"seed$n\",\"service_id\":$n,\"cluster_id\":1,\"priority_config\":{\"priority\":\"P2\"}}"
   api /api/v1/multi-cloud/routes "{\"name\":\"seed$n\",\"service_id\":$n,\"cluster_id\":1,\"routes\":[{\"provider\":\"aws\",\"region\":\"us-east-1\",\"endpoint\":\"http://127.0.0.1:9\"}]}"
 done
+# One trace in the embedded span store, so `GET …/traces/{trace_id}` (whose id
+# schemathesis.toml fixes to this one) finds something: a span posted to the OTLP receiver
+# with the proxy key of a cluster of its own (the default cluster's key stays with the
+# local proxy).
+export MP_ST_TRACE_ID=5eed0000000000000000000000000001
+ingest_key=$(curl -fs -XPOST "$base/api/v1/clusters" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+  -d '{"name":"st-traces"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
+now_ns=$(python3 -c 'import time; print(time.time_ns())')
+curl -fs -XPOST "$base/v1/traces" -H "authorization: Bearer $ingest_key" -H 'content-type: application/json' -d "{\"resourceSpans\":
+  [{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"st-seed\"}}]},
+  \"scopeSpans\":[{\"spans\":[{\"traceId\":\"$MP_ST_TRACE_ID\",\"spanId\":\"5eed000000000001\",\"name\":\"GET /\",\"kind\":2,
+  \"startTimeUnixNano\":\"$now_ns\",\"endTimeUnixNano\":\"$((now_ns + 1000000))\"}]}]}]}" >/dev/null
+for _ in $(seq 100); do
+  curl -fs "$base/api/v1/observability/traces/$MP_ST_TRACE_ID" -H "authorization: Bearer $token" >/dev/null && break
+  sleep 0.1
+done
+curl -fs "$base/api/v1/observability/traces/$MP_ST_TRACE_ID" -H "authorization: Bearer $token" >/dev/null ||
+  { echo "run.sh: the seed trace did not reach the span store"; cat "$work/serve.log"; exit 1; }
+
 # A live drill of 1 s on route table 1, so `…/drills/{drill_id}` has a record. A live drill
 # needs a proxy of the cluster online: the local proxy (on a free port), once registered.
 drill=
