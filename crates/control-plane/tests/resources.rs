@@ -489,6 +489,9 @@ async fn span_search_validates_and_reads_the_store() {
     }
     let (s, _) = app.get("/api/v1/observability/traces/0123456789abcdef0123456789abcdef").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, e) = app.get("/api/v1/observability/traces/0123456789abcdef0123456789abcdeg").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["detail"][0]["loc"], json!(["path", "trace_id"]), "{e}");
     let (s, g) = app.get("/api/v1/observability/dependencies").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(g["edges"], json!([]));

@@ -103,6 +103,14 @@ pub struct SpanQuery {
     pub limit: u32,
 }
 
+/// A trace id is 32 hex characters, any case (a 422 naming `loc` otherwise).
+fn check_trace_id(loc: &[&str], t: &str) -> ApiResult<()> {
+    if t.len() != 32 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ApiError::field(loc, "must be 32 hex characters"));
+    }
+    Ok(())
+}
+
 fn parse_bound(field: &str, s: &Option<String>) -> ApiResult<Option<i64>> {
     let Some(s) = s.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
     if let Ok(ms) = s.parse::<i64>() {
@@ -125,10 +133,8 @@ async fn search_spans(
     if q.limit == 0 || q.limit > 1000 {
         return Err(ApiError::field(&["query", "limit"], "must be between 1 and 1000"));
     }
-    if let Some(t) = &q.trace_id
-        && (t.len() != 32 || !t.chars().all(|c| c.is_ascii_hexdigit()))
-    {
-        return Err(ApiError::field(&["query", "trace_id"], "must be 32 hex characters"));
+    if let Some(t) = &q.trace_id {
+        check_trace_id(&["query", "trace_id"], t)?;
     }
     for (f, v) in [("min_duration_ms", q.min_duration_ms), ("max_duration_ms", q.max_duration_ms)] {
         if v.is_some_and(|v| !(0.0..=1e9).contains(&v)) {
@@ -219,9 +225,7 @@ async fn get_trace(
     axum::extract::Path(trace_id): axum::extract::Path<String>,
 ) -> ApiResult<Json<Trace>> {
     st.require(DISTRIBUTED_TRACING)?;
-    if trace_id.len() != 32 || !trace_id.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(ApiError::field(&["path", "trace_id"], "must be 32 hex characters"));
-    }
+    check_trace_id(&["path", "trace_id"], &trace_id)?;
     let spans = spans::trace_spans(&st.db, &trace_id).await?;
     if spans.is_empty() {
         return Err(ApiError::not_found("trace", &trace_id));
