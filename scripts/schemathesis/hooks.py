@@ -141,12 +141,10 @@ def before_call(context, case, kwargs):
         if all(isinstance(i, int) and not isinstance(i, bool) and i >= 1 for i in ids):
             body["service_id"], body["cluster_id"] = 1, 1
     if path == "/api/v1/multi-cloud/routes/{id}/test-failover" and body.get("dry_run") is False:
-        # (A value the server refuses, outside 1-300 or not a number, stays as generated.)
-        # (null is the default, 30 s, as an absent field is.)
+        # Absent or null is the 30 s default. (A value the server refuses, outside 1-300 or
+        # not a number, stays as generated.)
         duration = body.get("duration_seconds")
-        if duration is None:
-            body["duration_seconds"] = 1
-        elif isinstance(duration, (int, float)) and not isinstance(duration, bool) and float(duration).is_integer() and 1 < duration <= 300:
+        if duration is None or (isinstance(duration, (int, float)) and not isinstance(duration, bool) and float(duration).is_integer() and 1 < duration <= 300):
             body["duration_seconds"] = 1
 
 

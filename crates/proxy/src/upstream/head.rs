@@ -236,7 +236,7 @@ async fn read_head<R: AsyncRead + Unpin>(
                     return Head::build(status, version == Some(0), &raw, fields, wire).map_err(answered);
                 }
             }
-            if buf.capacity() == 0 && buf.is_empty() {
+            if buf.capacity() == 0 {
                 // A connection without a buffer (new, or idle until now): a finished
                 // response's, when this thread has one (spare.rs).
                 *buf = crate::upstream::spare::take();
